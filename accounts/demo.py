@@ -1,0 +1,84 @@
+"""Demo people for `manage.py seed_demo`: borrowers in every situation and staff of every role.
+
+The credit and appeals apps put these borrowers' lines and cases into their situations.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from . import roles
+from .models import User
+
+DEMO_PASSWORD = "recourse-demo"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    full_name: str
+    situation: str
+    customer_id: str | None = None
+    phone: str | None = None
+    language: str = "zh-hans"
+    role: str | None = None
+
+
+BORROWERS = (
+    DemoPerson("li.wei@demo.recourse", "李伟", "active", "C-1001", "+8613800001001"),
+    DemoPerson("wang.fang@demo.recourse", "王芳", "closing", "C-1002", "+8613800001002"),
+    DemoPerson(
+        "zhang.min@demo.recourse", "张敏", "closed, appeal in review", "C-1003", "+8613800001003"
+    ),
+    DemoPerson(
+        "chen.jie@demo.recourse", "陈杰", "frozen by a campaign", "C-1004", "+8613800001004"
+    ),
+    DemoPerson(
+        "emma.liu@demo.recourse",
+        "Emma Liu",
+        "reinstated after a system error",
+        "C-1005",
+        "+8613800001005",
+        language="en",
+    ),
+)
+STAFF = (
+    DemoPerson("agent@demo.recourse", "Agent Zhao", "staff", role=roles.AGENT, language="en"),
+    DemoPerson(
+        "reviewer@demo.recourse", "Reviewer Sun", "staff", role=roles.REVIEWER, language="en"
+    ),
+    DemoPerson(
+        "supervisor@demo.recourse", "Supervisor Qian", "staff", role=roles.SUPERVISOR, language="en"
+    ),
+    DemoPerson("auditor@demo.recourse", "Auditor Zhou", "staff", role=roles.AUDITOR, language="en"),
+)
+
+
+@transaction.atomic
+def seed(stdout=None) -> dict[str, User]:
+    """Create or refresh the demo people; running it twice changes nothing more."""
+    people: dict[str, User] = {}
+    for person in BORROWERS + STAFF:
+        user, created = User.objects.get_or_create(
+            email=person.email,
+            defaults={
+                "full_name": person.full_name,
+                "customer_id": person.customer_id,
+                "phone": person.phone,
+                "preferred_language": person.language,
+                "is_staff": person.role is not None,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if person.role:
+            user.groups.set([Group.objects.get(name=person.role)])
+        people[person.email] = user
+    return people
+
+
+def describe() -> list[tuple[str, str]]:
+    """(login, what it shows) rows for the start-up banner."""
+    return [(p.email, p.situation if not p.role else p.role) for p in BORROWERS + STAFF]

@@ -1,0 +1,3 @@
+"""Everything under /api/v1/. Each app adds its routes here."""
+
+urlpatterns: list = []

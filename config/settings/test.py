@@ -1,0 +1,15 @@
+"""Test settings: the embedded defaults, or PostgreSQL/Redis when their URLs are set."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+
+ENVIRONMENT = "test"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests run tasks in process unless a test starts a real worker itself.
+CELERY_TASK_ALWAYS_EAGER = True
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

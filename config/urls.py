@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.admin_site import borrower_aware_admin_login
+from config.health import healthz
+
+admin.site.site_header = "Recourse"
+admin.site.site_title = "Recourse staff"
+admin.site.index_title = "Appeals desk"
+admin.site.login = borrower_aware_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
+    path("credit/", include("credit.urls")),
+    path("appeals/", include("appeals.urls")),
+    path("messages/", include("notifications.urls")),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,40 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts import roles
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_staff_role_exists_as_a_group():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(roles.STAFF_ROLES)
+
+
+def test_auditor_reads_everything_and_changes_nothing():
+    perms = set(
+        Group.objects.get(name=roles.AUDITOR).permissions.values_list("codename", flat=True)
+    )
+    assert "view_user" in perms
+    assert all(p.startswith("view_") for p in perms)
+
+
+def test_seed_demo_is_idempotent_and_has_everyone(capsys):
+    call_command("seed_demo")
+    first = User.objects.count()
+    call_command("seed_demo")
+    assert User.objects.count() == first
+    out = capsys.readouterr().out
+    assert "li.wei@demo.recourse" in out
+    for role in roles.STAFF_ROLES:
+        assert User.objects.filter(groups__name=role, is_staff=True).exists()
+    assert User.objects.filter(is_staff=False, customer_id__isnull=False).count() >= 5
+
+
+def test_seed_demo_refuses_production(settings):
+    settings.ENVIRONMENT = "production"
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

@@ -1,0 +1,129 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or a browser carry a marker; under
+CI=true a missing service fails the test instead of skipping it."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+from tests.factories import BorrowerFactory, StaffFactory
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def require(available: bool, what: str) -> None:
+    if available:
+        return
+    if ON_CI:
+        pytest.fail(f"{what} is required when CI=true, and it is missing.", pytrace=False)
+    pytest.skip(f"{what} is not available here.")
+
+
+def _redis_url() -> str | None:
+    return os.environ.get("CELERY_BROKER_URL") or None
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres"):
+        require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    if item.get_closest_marker("redis"):
+        url = _redis_url()
+        require(bool(url) and _reachable(url), "Redis (CELERY_BROKER_URL)")
+    if item.get_closest_marker("browser"):
+        require(shutil.which("chromium") is not None, "Chromium")
+
+
+@pytest.fixture
+def borrower(db):
+    return BorrowerFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = _redis_url()
+    require(bool(url) and _reachable(url), "Redis (CELERY_BROKER_URL)")
+    return url
+
+
+@pytest.fixture
+def celery_worker_process(redis_url, transactional_db):
+    """A real `celery worker` process on Redis, seeing the test database."""
+    from config.celery import app
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        CELERY_BROKER_URL=redis_url,
+        CELERY_RESULT_BACKEND=redis_url,
+    )
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "celery-worker.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    was_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    app.conf.broker_url = redis_url
+    app.conf.result_backend = redis_url
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if app.control.ping(timeout=0.5):
+                break
+            if proc.poll() is not None:
+                pytest.fail("The Celery worker exited while starting; see test-artifacts.")
+        else:
+            pytest.fail("The Celery worker did not answer within 30 s.")
+        yield proc
+    finally:
+        app.conf.task_always_eager = was_eager
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
