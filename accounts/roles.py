@@ -19,7 +19,8 @@ PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     AGENT: ("accounts.view_user",),
     REVIEWER: ("accounts.view_user",),
-    SUPERVISOR: ("accounts.view_user",),
+    # Supervisors see API tokens and may revoke them (change = revoke; nothing else is editable).
+    SUPERVISOR: ("accounts.view_user", "accounts.view_apitoken", "accounts.change_apitoken"),
     AUDITOR: (),
 }
 

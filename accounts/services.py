@@ -1,6 +1,15 @@
-from django.db import transaction
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from .models import Language, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import tokens
+from .models import ApiScope, ApiToken, ApiTokenKind, Language, User
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -12,3 +21,86 @@ def user_set_language(*, user: User, language: str) -> User:
         user.preferred_language = language
         user.save(update_fields=["preferred_language"])
     return user
+
+
+BORROWER_TOKEN_LIFETIME = timedelta(days=30)
+# A token's last-used time is written at most once a minute, not on every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def service_token_issue(
+    *, name: str, scopes: Iterable[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token for an upstream system. The raw secret is returned once and never
+    stored; only its hash is. Every scope must be a known one and there must be at least one."""
+    name = name.strip()
+    scopes = sorted(set(scopes))
+    if not name:
+        raise ValidationError({"name": "A service token needs the name of its system."})
+    unknown = [s for s in scopes if s not in ApiScope.values]
+    if unknown or not scopes:
+        raise ValidationError(
+            {"scopes": f"Scopes must be among {', '.join(ApiScope.values)}; got {unknown or []}."}
+        )
+    raw = tokens.token_generate(service=True)
+    token = ApiToken.objects.create(
+        kind=ApiTokenKind.SERVICE,
+        name=name,
+        scopes=scopes,
+        prefix=tokens.token_prefix(raw),
+        key_hash=tokens.token_hash(raw),
+        expires_at=expires_at,
+    )
+    logger.info(
+        "api_token.issued",
+        extra={"token_id": token.pk, "kind": token.kind, "token_name": name, "scopes": scopes},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def borrower_token_issue(
+    *, user: User, lifetime: timedelta | None = BORROWER_TOKEN_LIFETIME
+) -> tuple[ApiToken, str]:
+    """Issue a token that acts as this borrower, expiring after `lifetime` (None: never).
+    Staff never get one: they work in the admin, with its own sign-in."""
+    if user.is_staff or not user.is_active:
+        raise PermissionDenied("API tokens are for active borrowers only.")
+    raw = tokens.token_generate(service=False)
+    token = ApiToken.objects.create(
+        kind=ApiTokenKind.BORROWER,
+        name="borrower API token",
+        user=user,
+        prefix=tokens.token_prefix(raw),
+        key_hash=tokens.token_hash(raw),
+        expires_at=timezone.now() + lifetime if lifetime else None,
+    )
+    logger.info(
+        "api_token.issued", extra={"token_id": token.pk, "kind": token.kind, "user_id": user.pk}
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
+    """Revoke a token for good. Revoking twice keeps the first time and actor."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        logger.info(
+            "api_token.revoked",
+            extra={"token_id": token.pk, "actor_id": actor.pk if actor else None},
+        )
+    return token
+
+
+def api_token_record_use(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Remember when a token was last used, to the minute (one UPDATE at most a minute)."""
+    now = now or timezone.now()
+    if token.last_used_at and now - token.last_used_at < LAST_USED_PRECISION:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
