@@ -2,9 +2,15 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from . import tokens
 from .models import ApiScope, ApiToken, ApiTokenKind, Language, User
@@ -104,3 +110,80 @@ def api_token_record_use(*, token: ApiToken, now: datetime | None = None) -> Non
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
+
+
+@transaction.atomic
+def borrower_upsert(
+    *,
+    customer_id: str,
+    full_name: str,
+    email: str,
+    phone: str | None,
+    language: str,
+    time_zone: str,
+) -> tuple[User, bool]:
+    """Create or update the borrower the lender knows as `customer_id`.
+
+    An email address or phone number already held by another account is refused (a
+    `ValidationError` naming the field); a customer ID held by staff is refused. A new
+    borrower has no usable password and is sent a "set your password" email after commit.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.select_for_update().filter(customer_id=customer_id).first()
+    if user is not None and user.is_staff:
+        raise ValidationError({"customer_id": "This customer ID belongs to a staff account."})
+    others = User.objects.exclude(pk=user.pk) if user else User.objects.all()
+    if others.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "This email address is already used by another account."})
+    if phone and others.filter(phone=phone).exists():
+        raise ValidationError({"phone": "This phone number is already used by another account."})
+    wanted = {
+        "full_name": full_name,
+        "email": email,
+        "phone": phone or None,
+        "preferred_language": language,
+        "time_zone": time_zone,
+    }
+    if user is None:
+        user = User(customer_id=customer_id, **wanted)
+        user.set_unusable_password()
+        user.save()
+        user_id = user.pk
+        transaction.on_commit(lambda: _queue_set_password_email(user_id))
+        logger.info("borrower.created", extra={"user_id": user.pk, "customer_id": customer_id})
+        return user, True
+    changed = [name for name, value in wanted.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, wanted[name])
+    if changed:
+        user.save(update_fields=changed)
+    return user, False
+
+
+def _queue_set_password_email(user_id: int) -> None:
+    from .tasks import send_set_password_email
+
+    send_set_password_email.delay(user_id)
+
+
+def set_password_email_send(*, user_id: int) -> bool:
+    """Email a new borrower a link to choose a password, in their language. Sends nothing
+    once they have a password (a retried or repeated task is harmless)."""
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=False).first()
+    if user is None or user.has_usable_password():
+        return False
+    context = {
+        "user": user,
+        "site_url": settings.SITE_URL,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    with translation.override(user.preferred_language):
+        subject = render_to_string("accounts/emails/set_password_subject.txt", context)
+        body = render_to_string("accounts/emails/set_password.txt", context)
+        html = render_to_string("accounts/emails/set_password.html", context)
+    message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+    logger.info("borrower.set_password_email_sent", extra={"user_id": user.pk})
+    return True

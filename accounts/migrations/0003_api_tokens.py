@@ -16,6 +16,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_staff_groups'),
+        # The staff groups synced below also get credit event permissions.
+        ('credit', '0001_initial'),
     ]
 
     operations = [
