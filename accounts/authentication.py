@@ -8,6 +8,7 @@ by default; only views that ask for a scope (`accounts.permissions.HasScope`) le
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -85,3 +86,20 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return CHALLENGE
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the scheme in /api/schema/ (drf-spectacular finds it by target class)."""
+
+    target_class = "accounts.authentication.BearerTokenAuthentication"
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "A service token from `manage.py issue_service_token` (ingestion endpoints, "
+                "by scope) or a borrower token from POST /api/v1/auth/token/."
+            ),
+        }

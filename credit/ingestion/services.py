@@ -187,7 +187,7 @@ def credit_events_ingest(
     for result in report.results:
         if result.status == Status.REJECTED:
             _log_rejection("credit_event", result, origin)
-    logger.info("credit_events.ingested", extra={"origin": origin, **report.counts})
+    logger.info("credit_events.ingested", extra={"origin": origin, "counts": report.counts})
     return report
 
 
@@ -314,7 +314,7 @@ def borrowers_upsert(*, items: Sequence[BorrowerItem | Rejection], origin: str) 
         report.results.append(result)
         if result.status == Status.REJECTED:
             _log_rejection("borrower", result, origin)
-    logger.info("borrowers.upserted", extra={"origin": origin, **report.counts})
+    logger.info("borrowers.upserted", extra={"origin": origin, "counts": report.counts})
     return report
 
 
