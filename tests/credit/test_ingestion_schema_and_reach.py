@@ -43,7 +43,7 @@ def test_a_service_token_reaches_no_borrower_endpoint():
     _, raw = service_token(scopes=list(ApiScope.values))
     client = APIClient()
     found = set(_api_routes())
-    assert SCOPED <= found  # the walk sees the routes
+    assert found >= SCOPED  # the walk sees the routes
     routes = sorted(found - SCOPED)
     for route in routes:
         for method in ("get", "post", "patch", "delete"):
