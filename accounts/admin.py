@@ -1,9 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import User
+from .models import ApiToken, User
+from .services import api_token_revoke
 
 
 class RecourseUserCreationForm(UserCreationForm):
@@ -41,3 +44,84 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
+
+
+class ApiTokenForm(forms.ModelForm):
+    revoke = forms.BooleanField(
+        label=_("Revoke this token"),
+        required=False,
+        help_text=_("The token stops working at once. This can't be undone."),
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ()
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by `manage.py issue_service_token` (services) or the API (borrowers);
+    here staff see them and revoke them. Nothing else about a token can be edited."""
+
+    form = ApiTokenForm
+    list_display = (
+        "prefix",
+        "kind",
+        "name",
+        "user",
+        "scope_list",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = ("kind", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("prefix", "name", "user__email", "user__customer_id")
+    list_select_related = ("user",)
+    ordering = ("-created_at",)
+    actions = ("revoke_tokens",)
+    readonly_fields = (
+        "prefix",
+        "kind",
+        "name",
+        "user",
+        "scope_list",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_by",
+    )
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, token: ApiToken) -> str:
+        return ", ".join(token.scopes) or "—"
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None and not obj.is_revoked and self.has_change_permission(request, obj):
+            fields.append("revoke")
+        return fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a revoked token stays on record
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("revoke"):
+            api_token_revoke(token=obj, actor=request.user)
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke_tokens(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token, actor=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -74,3 +74,75 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def zoneinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class ApiTokenKind(models.TextChoices):
+    SERVICE = "service", _("service (upstream system)")
+    BORROWER = "borrower", _("borrower")
+
+
+class ApiScope(models.TextChoices):
+    """What a service token may do. Borrower tokens carry no scopes: they act as their user."""
+
+    BORROWERS_WRITE = "borrowers:write", _("upsert borrowers and their credit lines")
+    CREDIT_EVENTS_WRITE = "credit-events:write", _("send credit events")
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only the SHA-256 of the secret is stored; `prefix` lets staff tell
+    tokens apart in the admin. A service token acts for an upstream system (name + scopes),
+    never for a borrower; a borrower token acts as its user."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ApiTokenKind.choices)
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, help_text=_("The upstream system it belongs to.")
+    )
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("borrower"),
+        related_name="api_tokens",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+    )
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User,
+        verbose_name=_("revoked by"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="service", user__isnull=True) & ~models.Q(name="")
+                    | models.Q(kind="borrower", user__isnull=False)
+                ),
+                name="accounts_apitoken_kind_matches_owner",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "revoked_at"])]
+
+    def __str__(self) -> str:
+        owner = self.name if self.kind == ApiTokenKind.SERVICE else str(self.user_id)
+        return f"{self.prefix}… ({owner})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

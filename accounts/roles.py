@@ -17,9 +17,15 @@ PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
 
 # role -> "app_label.codename" it holds (beyond the auditor's read-everything rule).
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    AGENT: ("accounts.view_user",),
-    REVIEWER: ("accounts.view_user",),
-    SUPERVISOR: ("accounts.view_user",),
+    AGENT: ("accounts.view_user", "credit.view_creditevent"),
+    REVIEWER: ("accounts.view_user", "credit.view_creditevent"),
+    # Supervisors see API tokens and may revoke them (change = revoke; nothing else is editable).
+    SUPERVISOR: (
+        "accounts.view_user",
+        "accounts.view_apitoken",
+        "accounts.change_apitoken",
+        "credit.view_creditevent",
+    ),
     AUDITOR: (),
 }
 # Notifications: every role reads the outbox (what a borrower was told and when);

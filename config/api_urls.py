@@ -1,3 +1,8 @@
 """Everything under /api/v1/. Each app adds its routes here."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("accounts.api_urls")),
+    path("", include("credit.api_urls")),
+]

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("auth/token/", api.BorrowerTokenView.as_view(), name="api-auth-token"),
+]

@@ -1,0 +1,25 @@
+"""What django-axes answers when sign-in is paused: the sign-in page's own notice, or for the
+API the one JSON error shape (a token client can't read an HTML page)."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+API_PREFIX = "/api/"
+LOCKED_OUT_MESSAGE = (
+    "Too many wrong passwords for this account. Sign-in is paused for 15 minutes; "
+    "you can set a new password from the sign-in page."
+)
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    if request.path.startswith(API_PREFIX):
+        if original_response is not None and original_response.status_code == status:
+            return original_response  # the API view already answered in the error shape
+        return JsonResponse(
+            {"error": {"code": "locked_out", "message": LOCKED_OUT_MESSAGE}}, status=status
+        )
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=status)
