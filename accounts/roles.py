@@ -23,6 +23,30 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     AUDITOR: (),
 }
 
+# Credit: agents and reviewers read lines, decisions, events and reason codes; supervisors
+# also request re-evaluations, edit reason codes and draft/activate rule versions.
+CREDIT_READ = (
+    "credit.view_creditline",
+    "credit.view_creditdecision",
+    "credit.view_decisionreason",
+    "credit.view_creditevent",
+    "credit.view_reasoncode",
+    "credit.view_closuredeferral",
+)
+ROLE_PERMISSIONS[AGENT] += CREDIT_READ
+ROLE_PERMISSIONS[REVIEWER] += CREDIT_READ
+ROLE_PERMISSIONS[SUPERVISOR] += CREDIT_READ + (
+    "credit.reevaluate_creditline",
+    "credit.add_reasoncode",
+    "credit.change_reasoncode",
+    "credit.view_scorecard",
+    "credit.add_scorecard",
+    "credit.change_scorecard",
+    "credit.view_decisionpolicy",
+    "credit.add_decisionpolicy",
+    "credit.change_decisionpolicy",
+)
+
 
 def permissions_for(role: str, available: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs a role holds, out of those that exist."""

@@ -1,3 +1,15 @@
 """Periodic jobs run by `celery beat`. Each app adds its entries here."""
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict] = {}
+
+# credit: every line re-evaluated nightly (fanned out in chunks); due closures hourly.
+BEAT_SCHEDULE["credit.reevaluate_all_lines"] = {
+    "task": "credit.reevaluate_all_lines",
+    "schedule": crontab(hour=2, minute=30),
+}
+BEAT_SCHEDULE["credit.close_due_lines"] = {
+    "task": "credit.close_due_lines",
+    "schedule": crontab(minute=5),
+}

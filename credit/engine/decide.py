@@ -1,0 +1,246 @@
+"""Score a line, pick the principal reasons, and plan the change to the line. No ORM here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from .features import Features
+from .rules import SEVERITY, PolicyRules, ScorecardRules
+
+MAX_REASONS = 4
+LIMIT_STEP = Decimal("100")
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeScore:
+    feature: str
+    value: object
+    bin_label: str
+    points: int
+    max_points: int
+    reason_code: str
+    order: int
+
+    @property
+    def points_lost(self) -> int:
+        return self.max_points - self.points
+
+    def as_dict(self) -> dict:
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "bin": self.bin_label,
+            "points": self.points,
+            "max_points": self.max_points,
+            "reason_code": self.reason_code,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    score: int
+    attributes: tuple[AttributeScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    attribute: str
+    points_lost: int
+    knockout: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the policy says about a line, before looking at the line's current state."""
+
+    outcome: str  # keep | reduce_limit | freeze | close
+    score: int
+    reasons: tuple[Reason, ...]
+    knockouts: tuple[str, ...] = ()
+    segment: str | None = None
+    reduce_share: Decimal | None = None
+    closure_buffer_days: int = 0
+
+
+def score(card: ScorecardRules, features: Features | Mapping) -> ScoreResult:
+    values = features.as_dict() if isinstance(features, Features) else features
+    total = card.base_points
+    scored = []
+    for order, attribute in enumerate(card.attributes):
+        value = values.get(attribute.feature)
+        matched = next((b for b in attribute.bins if b.matches(value)), None)
+        if matched is None:
+            # No bin for this value: score it as the attribute's worst bin, so a gap in the
+            # card can never make a borrower look better than the card intends.
+            matched = min(attribute.bins, key=lambda b: b.points)
+        total += matched.points
+        scored.append(
+            AttributeScore(
+                feature=attribute.feature,
+                value=value,
+                bin_label=matched.label,
+                points=matched.points,
+                max_points=attribute.max_points,
+                reason_code=matched.reason_code or attribute.reason_code,
+                order=order,
+            )
+        )
+    return ScoreResult(score=total, attributes=tuple(scored))
+
+
+def principal_reasons(
+    result: ScoreResult, knockouts: tuple[tuple[str, str], ...] = ()
+) -> tuple[Reason, ...]:
+    """At most four reasons: knock-outs that fired first (in policy order), then the scored
+    factors by points below their maximum, most first. Points lost under the same reason code
+    add up. Ties go to the attribute listed first on the scorecard, then the code. A factor
+    that lost no points is never a reason."""
+    lost_by_feature = {a.feature: a.points_lost for a in result.attributes}
+    reasons: list[Reason] = []
+    seen: set[str] = set()
+    for feature, code in knockouts:
+        if code in seen:
+            continue
+        seen.add(code)
+        reasons.append(Reason(code, feature, max(lost_by_feature.get(feature, 0), 0), True))
+
+    by_code: dict[str, list[AttributeScore]] = {}
+    for attribute in result.attributes:
+        if attribute.points_lost > 0 and attribute.reason_code not in seen:
+            by_code.setdefault(attribute.reason_code, []).append(attribute)
+    ranked = sorted(
+        by_code.items(),
+        key=lambda item: (
+            -sum(a.points_lost for a in item[1]),
+            min(a.order for a in item[1]),
+            item[0],
+        ),
+    )
+    for code, attributes in ranked:
+        worst = max(attributes, key=lambda a: (a.points_lost, -a.order))
+        reasons.append(Reason(code, worst.feature, sum(a.points_lost for a in attributes)))
+    return tuple(reasons[:MAX_REASONS])
+
+
+def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Verdict:
+    values = features.as_dict()
+    result = score(card, values)
+    fired = [k for k in policy.knockouts if k.condition.holds(values)]
+    if fired:
+        outcome = max((k.outcome for k in fired), key=SEVERITY.__getitem__)
+        return Verdict(
+            outcome=outcome,
+            score=result.score,
+            reasons=principal_reasons(
+                result, tuple((k.condition.feature, k.reason_code) for k in fired)
+            ),
+            knockouts=tuple(k.name for k in fired),
+            reduce_share=policy.reduce_share,
+            closure_buffer_days=policy.closure_buffer_days,
+        )
+
+    s = result.score
+    if s >= policy.keep_min_score:
+        outcome = "keep"
+    elif s >= policy.reduce_min_score:
+        outcome = "reduce_limit"
+    elif s >= policy.freeze_min_score:
+        outcome = "freeze"
+    else:
+        outcome = "close"
+
+    segment = None
+    share = policy.reduce_share
+    if outcome == "close":
+        segment_rule = next((seg for seg in policy.segments if seg.matches(values)), None)
+        if segment_rule is not None:
+            segment = segment_rule.name
+            outcome = segment_rule.close_becomes
+            share = segment_rule.reduce_share or share
+
+    return Verdict(
+        outcome=outcome,
+        score=s,
+        reasons=() if outcome == "keep" else principal_reasons(result),
+        segment=segment,
+        reduce_share=share,
+        closure_buffer_days=policy.closure_buffer_days,
+    )
+
+
+# --- Applying a verdict to a line's current state -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineState:
+    status: str  # active | closing | frozen | closed
+    credit_limit: Decimal
+    # The line's limit was cut by its latest decision and not restored since.
+    limit_reduced: bool = False
+    # The latest adverse state came from staff or a campaign, not from the scorecard: a
+    # re-evaluation may make it stricter but never lifts it (its reasons are not scores).
+    manual_hold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    outcome: str  # a DecisionOutcome value
+    new_status: str
+    new_limit: Decimal
+    buffer_days: int = 0
+
+
+def reduced_limit(limit: Decimal, share: Decimal) -> Decimal:
+    """The limit less `share` of it, rounded down to a whole ¥100."""
+    kept = limit * (Decimal(1) - share)
+    return max((kept / LIMIT_STEP).to_integral_value(rounding=ROUND_FLOOR) * LIMIT_STEP, Decimal(0))
+
+
+def closure_buffer(verdict: Verdict, reason_buffers: Mapping[str, int]) -> int:
+    """The policy's notice period, shortened to the smallest default of the reasons given
+    (fraud and regulatory codes carry 0: the closure takes effect at once)."""
+    days = verdict.closure_buffer_days
+    for reason in verdict.reasons:
+        if reason.code in reason_buffers:
+            days = min(days, reason_buffers[reason.code])
+    return days
+
+
+def plan_change(
+    state: LineState, verdict: Verdict, reason_buffers: Mapping[str, int] | None = None
+) -> Plan | None:
+    """The change the verdict calls for on a line in `state`, or None when nothing changes."""
+    status, limit, outcome = state.status, state.credit_limit, verdict.outcome
+    current = {
+        "active": "reduce_limit" if state.limit_reduced else "keep",
+        "frozen": "freeze",
+        "closing": "close",
+        "closed": "close",
+    }[status]
+    if state.manual_hold and SEVERITY[outcome] <= SEVERITY[current]:
+        return None
+    if outcome == current:
+        return None
+
+    if outcome == "close":
+        if status == "closed":
+            return None
+        return Plan(
+            "schedule_closure", "closing", limit, closure_buffer(verdict, reason_buffers or {})
+        )
+    if outcome == "freeze":
+        if status == "closed":
+            return None  # a closed line is not paused; it stays closed
+        return Plan("freeze", "frozen", limit)
+    if outcome == "reduce_limit":
+        new_limit = limit if state.limit_reduced else reduced_limit(limit, verdict.reduce_share)
+        if status == "active":
+            return Plan("reduce_limit", "active", new_limit)
+        return Plan("reinstate", "active", new_limit)
+    # keep
+    if status == "active":
+        return None  # a reduced limit is not raised back by the scorecard
+    return Plan("reinstate", "active", limit)

@@ -1,0 +1,227 @@
+"""Features of a credit line at a point in time, computed from its events. No ORM here.
+
+Only events that occurred at or before `as_of` count, so an evaluation can be replayed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+# Instalments fall due at the end of the day in the lender's time zone.
+LENDER_TZ = ZoneInfo("Asia/Shanghai")
+REPAYMENT_WINDOW = timedelta(days=365)
+OVERDUE_WINDOW = timedelta(days=365)
+# An application at another platform weighs less as it ages: (age limit, weight).
+APPLICATION_WEIGHTS = (
+    (timedelta(days=30), 1.0),
+    (timedelta(days=60), 0.5),
+    (timedelta(days=90), 0.25),
+)
+DAYS_PER_MONTH = 30.4375
+
+
+@dataclass(frozen=True, slots=True)
+class EventFact:
+    kind: str
+    occurred_at: datetime
+    data: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    """What the engine knows about a line: its terms and its events (any order)."""
+
+    line_id: int
+    opened_at: datetime
+    credit_limit: Decimal
+    balance: Decimal
+    events: tuple[EventFact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    on_time_ratio_12m: float | None
+    repayments_due_12m: int
+    repayments_late_12m: int
+    applications_30d: int
+    applications_90d: int
+    applications_weighted: float
+    loans_opened_30d: int
+    loans_opened_90d: int
+    open_external_loans: int
+    open_external_debt: float
+    overdue_max_days_12m: int
+    overdue_count_12m: int
+    monthly_income: float | None
+    debt_to_income: float | None
+    account_age_months: int
+    bureau_score: int | None
+    identity_expired: bool
+    verification_status: str  # "verified" | "unverified" | "expired"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def _parse_datetime(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LENDER_TZ)
+
+
+def _parse_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LENDER_TZ)
+
+
+def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
+    """Every feature the scorecard and the policy may use, as of `as_of` (aware datetime)."""
+    events = sorted(
+        (e for e in facts.events if e.occurred_at <= as_of), key=lambda e: e.occurred_at
+    )
+
+    # Repayments: the latest report for each instalment (by due date) wins.
+    instalments: dict[date, datetime | None] = {}
+    applications: list[timedelta] = []
+    opened: list[timedelta] = []
+    open_loans: dict[tuple[str, str], Decimal] = {}
+    overdue_days: list[int] = []
+    bureau_score: int | None = None
+    monthly_income: Decimal | None = None
+    last_income_at: datetime | None = None
+    last_expired_at: datetime | None = None
+
+    for event in events:
+        data = event.data or {}
+        age = as_of - event.occurred_at
+        kind = event.kind
+        if kind == "repayment":
+            due = _parse_date(data.get("due_date"))
+            if due is not None:
+                instalments[due] = _parse_datetime(data.get("paid_at"))
+        elif kind == "external_loan_application":
+            applications.append(age)
+        elif kind == "external_loan_opened":
+            opened.append(age)
+            key = (str(data.get("platform", "")), str(data.get("loan_id", "")))
+            open_loans[key] = _decimal(data.get("amount")) or Decimal(0)
+        elif kind == "external_loan_closed":
+            open_loans.pop((str(data.get("platform", "")), str(data.get("loan_id", ""))), None)
+        elif kind == "external_overdue":
+            if age <= OVERDUE_WINDOW:
+                with contextlib.suppress(TypeError, ValueError):
+                    overdue_days.append(int(data.get("days_past_due", 0)))
+        elif kind == "bureau_score":
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                bureau_score = int(data["score"])
+        elif kind == "income_verified":
+            income = _decimal(data.get("monthly_income"))
+            if income is not None and income > 0:
+                monthly_income = income
+                last_income_at = event.occurred_at
+        elif kind == "identity_expired":
+            last_expired_at = event.occurred_at
+
+    due_in_window = 0
+    late = 0
+    for due, paid_at in instalments.items():
+        deadline = _end_of_day(due)
+        if deadline > as_of or as_of - deadline > REPAYMENT_WINDOW:
+            continue  # not yet due, or older than the window
+        due_in_window += 1
+        if paid_at is None or paid_at >= deadline:
+            late += 1
+    on_time_ratio = None if due_in_window == 0 else (due_in_window - late) / due_in_window
+
+    weighted = 0.0
+    for age in applications:
+        for limit, weight in APPLICATION_WEIGHTS:
+            if age <= limit:
+                weighted += weight
+                break
+
+    external_debt = sum(open_loans.values(), Decimal(0))
+    dti = float((facts.balance + external_debt) / (monthly_income * 12)) if monthly_income else None
+
+    # The lender re-verifies identity with income; an expiry after the last check stands.
+    identity_expired = last_expired_at is not None and (
+        last_income_at is None or last_expired_at > last_income_at
+    )
+    if identity_expired:
+        verification = "expired"
+    elif monthly_income is not None:
+        verification = "verified"
+    else:
+        verification = "unverified"
+
+    opened_at = facts.opened_at if facts.opened_at.tzinfo else facts.opened_at.replace(tzinfo=UTC)
+    age_days = max((as_of - opened_at).total_seconds() / 86400, 0)
+
+    return Features(
+        on_time_ratio_12m=None if on_time_ratio is None else round(on_time_ratio, 4),
+        repayments_due_12m=due_in_window,
+        repayments_late_12m=late,
+        applications_30d=sum(1 for a in applications if a <= timedelta(days=30)),
+        applications_90d=sum(1 for a in applications if a <= timedelta(days=90)),
+        applications_weighted=round(weighted, 4),
+        loans_opened_30d=sum(1 for a in opened if a <= timedelta(days=30)),
+        loans_opened_90d=sum(1 for a in opened if a <= timedelta(days=90)),
+        open_external_loans=len(open_loans),
+        open_external_debt=float(external_debt),
+        overdue_max_days_12m=max(overdue_days, default=0),
+        overdue_count_12m=len(overdue_days),
+        monthly_income=None if monthly_income is None else float(monthly_income),
+        debt_to_income=None if dti is None else round(dti, 4),
+        account_age_months=math.floor(age_days / DAYS_PER_MONTH),
+        bureau_score=bureau_score,
+        identity_expired=identity_expired,
+        verification_status=verification,
+    )
+
+
+def feature_names() -> tuple[str, ...]:
+    return tuple(Features.__dataclass_fields__)
+
+
+def facts_from_rows(
+    line_id: int,
+    opened_at: datetime,
+    credit_limit: Decimal,
+    balance: Decimal,
+    rows: Iterable[tuple[str, datetime, Mapping]],
+) -> LineFacts:
+    """Build LineFacts from (kind, occurred_at, data) tuples as a bulk query returns them."""
+    return LineFacts(
+        line_id=line_id,
+        opened_at=opened_at,
+        credit_limit=credit_limit,
+        balance=balance,
+        events=tuple(EventFact(kind, occurred_at, data) for kind, occurred_at, data in rows),
+    )

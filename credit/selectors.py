@@ -1,0 +1,226 @@
+"""Reads for the credit app. Bulk readers feed the engine; page readers prefetch what they show."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from . import engine
+from .models import (
+    CreditDecision,
+    CreditEvent,
+    CreditLine,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionPolicy,
+    DecisionReason,
+    ReasonCode,
+    Scorecard,
+    VersionStatus,
+)
+
+
+class NoActiveRules(RuntimeError):
+    """There is no active scorecard or decision policy to evaluate with."""
+
+
+@dataclass(frozen=True)
+class ActiveRules:
+    scorecard: Scorecard
+    policy: DecisionPolicy
+    card_rules: engine.ScorecardRules
+    policy_rules: engine.PolicyRules
+
+
+_parsed: dict[tuple, object] = {}
+
+
+def scorecard_rules(card: Scorecard) -> engine.ScorecardRules:
+    """The engine's form of a scorecard version (cached once activated: it cannot change)."""
+    key = ("scorecard", card.pk, card.version)
+    if card.status != VersionStatus.DRAFT and key in _parsed:
+        return _parsed[key]
+    rules = engine.parse_scorecard(
+        version=card.version, base_points=card.base_points, attributes=card.attributes
+    )
+    if card.status != VersionStatus.DRAFT:
+        _parsed[key] = rules
+    return rules
+
+
+def policy_rules(policy: DecisionPolicy) -> engine.PolicyRules:
+    key = ("policy", policy.pk, policy.version)
+    if policy.status != VersionStatus.DRAFT and key in _parsed:
+        return _parsed[key]
+    rules = engine.parse_policy(
+        version=policy.version,
+        keep_min_score=policy.keep_min_score,
+        reduce_min_score=policy.reduce_min_score,
+        freeze_min_score=policy.freeze_min_score,
+        reduce_share=policy.reduce_share,
+        closure_buffer_days=policy.closure_buffer_days,
+        knockouts=policy.knockouts,
+        segments=policy.segments,
+    )
+    if policy.status != VersionStatus.DRAFT:
+        _parsed[key] = rules
+    return rules
+
+
+def active_rules() -> ActiveRules:
+    card = Scorecard.objects.filter(status=VersionStatus.ACTIVE).first()
+    policy = DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE).first()
+    if card is None or policy is None:
+        raise NoActiveRules("Activate a scorecard and a decision policy before evaluating lines.")
+    return ActiveRules(card, policy, scorecard_rules(card), policy_rules(policy))
+
+
+def reason_buffer_days() -> dict[str, int]:
+    return dict(ReasonCode.objects.values_list("code", "default_buffer_days"))
+
+
+def reason_codes_by_code(codes: Iterable[str]) -> dict[str, ReasonCode]:
+    return {rc.code: rc for rc in ReasonCode.objects.filter(code__in=set(codes))}
+
+
+# --- Bulk reads for evaluation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LastDecision:
+    outcome: str
+    old_limit: Decimal
+    new_limit: Decimal
+    scored: bool  # made by the scorecard (False: staff, campaign or correction)
+
+
+def last_decisions(line_ids: Sequence[int]) -> dict[int, LastDecision]:
+    """The latest decision of each line, in one query."""
+    latest = (
+        CreditDecision.objects.filter(line_id=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values("id")[:1]
+    )
+    ids = [
+        pk
+        for pk in CreditLine.objects.filter(id__in=line_ids)
+        .annotate(last_id=Subquery(latest))
+        .values_list("last_id", flat=True)
+        if pk is not None
+    ]
+    if not ids:
+        return {}
+    rows = CreditDecision.objects.filter(id__in=ids).values_list(
+        "line_id", "outcome", "old_limit", "new_limit", "scorecard_id"
+    )
+    return {
+        line_id: LastDecision(outcome, old, new, scorecard_id is not None)
+        for line_id, outcome, old, new, scorecard_id in rows
+    }
+
+
+def events_by_line(line_ids: Sequence[int], *, as_of: datetime) -> dict[int, list[tuple]]:
+    """(kind, occurred_at, data) of every event of these lines up to `as_of`, in one query."""
+    grouped: dict[int, list[tuple]] = defaultdict(list)
+    rows = (
+        CreditEvent.objects.filter(line_id__in=line_ids, occurred_at__lte=as_of)
+        .order_by()
+        .values_list("line_id", "kind", "occurred_at", "data")
+    )
+    for line_id, kind, occurred_at, data in rows.iterator(chunk_size=5000):
+        grouped[line_id].append((kind, occurred_at, data))
+    return grouped
+
+
+def line_state(line: CreditLine, last: LastDecision | None) -> engine.LineState:
+    limit_reduced = bool(
+        last
+        and line.status == CreditLineStatus.ACTIVE
+        and last.new_limit < last.old_limit
+        and last.outcome in (DecisionOutcome.REDUCE_LIMIT, DecisionOutcome.REINSTATE)
+    )
+    manual_hold = bool(last and not last.scored and line.status != CreditLineStatus.ACTIVE)
+    return engine.LineState(
+        status=line.status,
+        credit_limit=line.credit_limit,
+        limit_reduced=limit_reduced,
+        manual_hold=manual_hold,
+    )
+
+
+def line_ids_due_for_closure(*, now: datetime) -> list[int]:
+    return list(
+        CreditLine.objects.filter(
+            status=CreditLineStatus.CLOSING, closing_effective_at__lte=now
+        ).values_list("id", flat=True)
+    )
+
+
+def all_line_ids(*, chunk_size: int) -> Iterable[list[int]]:
+    """Every line id in ascending chunks, reading by keyset (no OFFSET)."""
+    last = 0
+    while True:
+        chunk = list(
+            CreditLine.objects.filter(id__gt=last)
+            .order_by("id")
+            .values_list("id", flat=True)[:chunk_size]
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]
+
+
+def line_ids_for_customers(customer_ids: Iterable[str]) -> tuple[list[int], list[str]]:
+    """(line ids, customer ids that have no line)."""
+    wanted = list(dict.fromkeys(customer_ids))
+    found = dict(
+        CreditLine.objects.filter(borrower__customer_id__in=wanted).values_list(
+            "borrower__customer_id", "id"
+        )
+    )
+    return [found[c] for c in wanted if c in found], [c for c in wanted if c not in found]
+
+
+# --- Page and API reads -----------------------------------------------------------------------
+
+
+def _reasons_prefetch() -> Prefetch:
+    return Prefetch(
+        "reasons",
+        queryset=DecisionReason.objects.select_related("reason_code").order_by("rank"),
+    )
+
+
+def credit_line_get_for_borrower(*, user) -> CreditLine | None:
+    """The signed-in borrower's own line (None if they have none), with its borrower loaded."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return CreditLine.objects.select_related("borrower").filter(borrower=user).first()
+
+
+def decisions_for_line(*, line: CreditLine) -> QuerySet[CreditDecision]:
+    """A line's decisions, newest first, each with its ranked reasons and their texts."""
+    return (
+        CreditDecision.objects.filter(line=line)
+        .select_related("scorecard", "policy")
+        .prefetch_related(_reasons_prefetch())
+        .order_by("-created_at", "-id")
+    )
+
+
+def latest_decision_for_line(*, line: CreditLine) -> CreditDecision | None:
+    return decisions_for_line(line=line).first()
+
+
+def decision_with_reasons(*, decision_id: int) -> CreditDecision:
+    return (
+        CreditDecision.objects.select_related("line__borrower")
+        .prefetch_related(_reasons_prefetch())
+        .get(pk=decision_id)
+    )

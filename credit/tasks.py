@@ -1,0 +1,62 @@
+"""Thin Celery tasks: ids in, one service call, safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+
+from . import selectors, services
+
+
+@shared_task(
+    name="credit.reevaluate_line",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def reevaluate_line(line_id: int, trigger: str) -> dict:
+    """The debounced evaluation of one line. Releases the line's pending key first, so an
+    event that arrives during the evaluation schedules the next one."""
+    services.reevaluation_release(line_id=line_id)
+    summary = services.credit_lines_reevaluate(
+        line_ids=[line_id], trigger=trigger, keep_decisions=False
+    )
+    return {"evaluated": summary.evaluated, "changed": summary.changed}
+
+
+@shared_task(
+    name="credit.reevaluate_lines",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = None) -> dict:
+    """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    summary = services.credit_lines_reevaluate(
+        line_ids=line_ids, trigger=trigger, actor=actor, keep_decisions=False
+    )
+    return {"evaluated": summary.evaluated, "changed": summary.changed}
+
+
+@shared_task(name="credit.reevaluate_all_lines")
+def reevaluate_all_lines() -> int:
+    """Nightly: fan every line out to the workers in chunks of ids. Returns the chunk count."""
+    size = int(getattr(settings, "CREDIT_REEVALUATION_CHUNK_SIZE", 1000))
+    chunks = 0
+    for chunk in selectors.all_line_ids(chunk_size=size):
+        reevaluate_lines.delay(chunk, "periodic", None)
+        chunks += 1
+    return chunks
+
+
+@shared_task(
+    name="credit.close_due_lines",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def close_due_lines() -> dict:
+    """Close the lines whose notice period has ended (held and cleared lines stay)."""
+    summary = services.credit_lines_close_due()
+    return {"closed": summary.closed, "held": summary.held, "cleared": summary.cleared}

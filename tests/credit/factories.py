@@ -1,0 +1,92 @@
+"""Credit test data: lines through the real service, events as upstream would send them."""
+
+import itertools
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from credit.models import CreditEvent, CreditLine
+from credit.services import credit_line_upsert
+from tests.factories import BorrowerFactory
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_ids = itertools.count(1)
+
+
+def make_line(
+    *, borrower=None, credit_limit="20000.00", balance="0.00", opened_at=None
+) -> CreditLine:
+    borrower = borrower or BorrowerFactory()
+    line, _ = credit_line_upsert(borrower=borrower, credit_limit=credit_limit, balance=balance)
+    if opened_at is not None:
+        # Opening dates come from the core system's history; set directly for the test.
+        CreditLine.objects.filter(pk=line.pk).update(opened_at=opened_at)
+        line.refresh_from_db()
+    return line
+
+
+def event(line, kind, occurred_at, source="test", **data) -> CreditEvent:
+    return CreditEvent.objects.create(
+        line=line,
+        source=source,
+        external_id=f"{kind}-{next(_ids)}",
+        kind=kind,
+        occurred_at=occurred_at,
+        data=data,
+    )
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+def repayments(line, *, first_due: date, count: int, late: set[int] = frozenset()):
+    """`count` monthly instalments from `first_due`, paid on the due date (or 5 days late)."""
+    made = []
+    for i in range(count):
+        due = _add_months(first_due, i)
+        paid = at(due + timedelta(days=5)) if i in late else at(due, 9)
+        made.append(
+            event(
+                line,
+                "repayment",
+                paid,
+                due_date=due.isoformat(),
+                paid_at=paid.isoformat(),
+                amount="1000.00",
+            )
+        )
+    return made
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
+
+
+def multi_lending(line, *, start: datetime, platforms=("PlatformA", "PlatformB", "PlatformC")):
+    """Applications and loans opened at other platforms within a few days."""
+    for i, platform in enumerate(platforms):
+        when = start + timedelta(days=3 * i)
+        event(line, "external_loan_application", when, platform=platform)
+        event(
+            line,
+            "external_loan_opened",
+            when + timedelta(hours=2),
+            platform=platform,
+            loan_id=f"{platform}-L1",
+            amount=str(Decimal("5000.00")),
+        )
+
+
+def close_external_loans(
+    line, *, when: datetime, platforms=("PlatformA", "PlatformB", "PlatformC")
+):
+    for i, platform in enumerate(platforms):
+        event(
+            line,
+            "external_loan_closed",
+            when + timedelta(hours=i),
+            platform=platform,
+            loan_id=f"{platform}-L1",
+        )
