@@ -6,7 +6,6 @@ which decision explains the line, whether it can be appealed, or how many days a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -206,7 +205,11 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     days_left = None
     line_holds: tuple[holds.Hold, ...] = ()
     if line.status == CreditLineStatus.CLOSING and line.closing_effective_at:
-        days_left = max(math.ceil((line.closing_effective_at - now) / timedelta(days=1)), 0)
+        # Calendar days in the borrower's own time zone: "closes on the 21st" is 23 days away
+        # on the 28th whatever the hour.
+        days_left = max(
+            (timezone.localdate(line.closing_effective_at) - timezone.localdate(now)).days, 0
+        )
         line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
 
     return CreditOverview(
