@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns: list = [
     path("", include("accounts.api_urls")),
     path("", include("credit.api_urls")),
+    path("me/", include("credit.me_urls")),
 ]

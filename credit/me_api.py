@@ -1,0 +1,106 @@
+"""The borrower's own credit line and decisions: `/api/v1/me/credit-line/`, `/api/v1/me/decisions/`.
+
+Both answer only about the authenticated borrower; there is no id in the URL to guess.
+"""
+
+from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from .overview import credit_overview_for_borrower
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    """Yuan as a decimal string with two places, e.g. "20000.00"."""
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class ReasonOutput(serializers.Serializer):
+    rank = serializers.IntegerField()
+    code = serializers.CharField()
+    category = serializers.CharField()
+    title = serializers.CharField()
+    explanation = serializers.CharField()
+    advice = serializers.CharField()
+    points_lost = serializers.IntegerField()
+    knockout = serializers.BooleanField()
+
+
+class DecisionOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="decision.pk")
+    decided_at = serializers.DateTimeField(source="decision.created_at")
+    outcome = serializers.CharField(source="decision.outcome")
+    outcome_label = serializers.CharField(source="decision.get_outcome_display")
+    trigger = serializers.CharField(source="decision.trigger")
+    score = serializers.IntegerField(source="decision.score", allow_null=True)
+    old_status = serializers.CharField(source="decision.old_status")
+    new_status = serializers.CharField(source="decision.new_status")
+    old_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, source="decision.old_limit"
+    )
+    new_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, source="decision.new_limit"
+    )
+    closing_effective_at = serializers.DateTimeField(
+        source="decision.closing_effective_at", allow_null=True
+    )
+    reasons = ReasonOutput(many=True)
+    appealable = serializers.BooleanField()
+    appeal_until = serializers.DateTimeField(allow_null=True)
+
+
+class RepaymentRecordOutput(serializers.Serializer):
+    due = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+
+
+class HoldOutput(serializers.Serializer):
+    name = serializers.CharField()
+
+
+class CreditLineOutput(serializers.Serializer):
+    status = serializers.CharField(source="line.status")
+    status_label = serializers.CharField(source="line.get_status_display")
+    credit_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, source="line.credit_limit"
+    )
+    balance = money(source="line.balance")
+    available = money(source="line.available")
+    closing_effective_at = serializers.DateTimeField(
+        source="line.closing_effective_at", allow_null=True
+    )
+    days_left = serializers.IntegerField(allow_null=True)
+    closure_held = serializers.SerializerMethodField()
+    repayment_record = RepaymentRecordOutput(source="repayments", allow_null=True)
+    explaining_decision = DecisionOutput(source="explaining", allow_null=True)
+
+    def get_closure_held(self, overview) -> bool:
+        return bool(overview.holds)
+
+
+def _overview_or_404(request):
+    overview = credit_overview_for_borrower(user=request.user, language=get_language())
+    if overview is None:
+        raise NotFound("You have no credit line with us.")
+    return overview
+
+
+class MyCreditLineView(GenericAPIView):
+    serializer_class = CreditLineOutput
+
+    @extend_schema(summary="The signed-in borrower's credit line, with the reasons behind it")
+    def get(self, request):
+        return Response(CreditLineOutput(_overview_or_404(request)).data)
+
+
+class MyDecisionsView(GenericAPIView):
+    serializer_class = DecisionOutput
+
+    @extend_schema(summary="Every decision on the signed-in borrower's line, newest first")
+    def get(self, request):
+        overview = _overview_or_404(request)
+        page = self.paginate_queryset(list(overview.decisions))
+        return self.get_paginated_response(DecisionOutput(page, many=True).data)
