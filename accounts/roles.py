@@ -63,6 +63,23 @@ ROLE_PERMISSIONS[SUPERVISOR] += CREDIT_READ + (
 )
 
 
+# Appeals: agents work assigned appeals (replies, internal notes, requests for information);
+# reviewers also decide; supervisors also decide second reviews.
+APPEALS_READ = (
+    "appeals.view_appeal",
+    "appeals.view_appealtransition",
+    "appeals.view_evidence",
+    "appeals.view_message",
+    "appeals.view_survey",
+)
+APPEALS_WORK = ("appeals.work_appeal", "appeals.request_info")
+ROLE_PERMISSIONS[AGENT] += APPEALS_READ + APPEALS_WORK
+ROLE_PERMISSIONS[REVIEWER] += APPEALS_READ + APPEALS_WORK + ("appeals.decide_appeal",)
+ROLE_PERMISSIONS[SUPERVISOR] += (
+    APPEALS_READ + APPEALS_WORK + ("appeals.decide_appeal", "appeals.decide_second_review")
+)
+
+
 def permissions_for(role: str, available: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs a role holds, out of those that exist."""
     available = set(available)

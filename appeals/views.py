@@ -1,7 +1,323 @@
+"""Borrower pages under /appeals/: each validates with a form and calls one service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from credit.models import CreditDecision
+from credit.selectors import decision_with_reasons
+
+from . import pages, selectors, services
+from .evidence import private_storage
+from .forms import (
+    AppealDraftForm,
+    AppealStartForm,
+    EvidenceForm,
+    ReplyForm,
+    SecondReviewForm,
+    SurveyForm,
+)
+from .models import Appeal, AppealStatus, Evidence
+
+S = AppealStatus
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _own_appeal(request, pk) -> Appeal:
+    try:
+        return selectors.appeal_get_for_borrower(user=request.user, appeal_id=pk)
+    except (Appeal.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def creation_limited(request) -> bool:
+    """Starting appeals is rate-limited per borrower (APPEAL_CREATE_RATE, shared cache)."""
+    return is_ratelimited(
+        request,
+        group="appeals.create",
+        key="user",
+        rate=settings.APPEAL_CREATE_RATE,
+        method=["POST"],
+        increment=True,
+    )
 
 
 @login_required
 def appeal_list(request):
-    return render(request, "appeals/appeal_list.html")
+    appeals = list(selectors.appeals_for_borrower(user=request.user))
+    return render(request, "appeals/appeal_list.html", {"appeals": appeals})
+
+
+def _appealable_decision(request, decision_id) -> tuple[CreditDecision | None, object]:
+    try:
+        decision = decision_with_reasons(decision_id=int(decision_id))
+    except (CreditDecision.DoesNotExist, TypeError, ValueError):
+        return None, None
+    if decision.line.borrower_id != request.user.pk:
+        return None, None
+    return decision, services.decision_appealable_until(decision, now=timezone.now())
+
+
+@login_required
+def appeal_start(request):
+    decision, until = _appealable_decision(
+        request, request.POST.get("decision") or request.GET.get("decision")
+    )
+    if decision is None:
+        raise Http404
+    open_appeal = selectors.open_appeal_for_line(line_id=decision.line_id)
+    if open_appeal is not None:
+        messages.info(request, _("You already have an open appeal for this credit line."))
+        return redirect("appeals:detail", pk=open_appeal.pk)
+    form = AppealStartForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if creation_limited(request):
+            form.add_error(
+                None,
+                _("You have started several appeals in a short time. Please try again later."),
+            )
+            status = 429
+        else:
+            try:
+                appeal = services.appeal_create(
+                    borrower=request.user,
+                    decision=decision,
+                    grounds=form.cleaned_data["grounds"],
+                    statement=form.cleaned_data["statement"],
+                )
+                upload = form.cleaned_data.get("file")
+                if upload:
+                    try:
+                        services.evidence_add(appeal=appeal, actor=request.user, upload=upload)
+                    except ValidationError as exc:
+                        messages.error(request, " ".join(exc.messages))
+                messages.success(
+                    request, _("Your draft is saved. Check it, add documents, then submit it.")
+                )
+                return redirect("appeals:detail", pk=appeal.pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "form": form,
+        "decision": decision,
+        "appeal_until": until,
+        "hints": pages.evidence_hints(decision),
+        "ground_hints": pages.GROUND_HINTS,
+    }
+    return render(request, "appeals/appeal_start.html", context, status=status)
+
+
+def _detail_context(request, appeal, **forms):
+    context = {
+        "appeal": appeal,
+        "steps": pages.stepper(appeal),
+        "public_messages": list(selectors.public_messages(appeal)),
+        "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
+        "hints": pages.evidence_hints(appeal.decision),
+        "can_add_evidence": appeal.status in services.EVIDENCE_STATES,
+        "can_reply": appeal.status
+        in (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER, S.SECOND_REVIEW),
+        "can_second_review": appeal.status == S.DENIED
+        and appeal.second_review_until
+        and appeal.second_review_until > timezone.now(),
+        "survey_done": hasattr(appeal, "survey"),
+        "evidence_form": forms.get("evidence_form") or EvidenceForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "second_review_form": forms.get("second_review_form") or SecondReviewForm(),
+        "survey_form": forms.get("survey_form") or SurveyForm(),
+        "error": forms.get("error"),
+    }
+    return context
+
+
+@login_required
+def appeal_detail(request, pk):
+    appeal = _own_appeal(request, pk)
+    return render(request, "appeals/appeal_detail.html", _detail_context(request, appeal))
+
+
+def _rerender(request, appeal, status=400, **forms):
+    appeal = _own_appeal(request, appeal.pk)
+    return render(
+        request,
+        "appeals/appeal_detail.html",
+        _detail_context(request, appeal, **forms),
+        status=status,
+    )
+
+
+@login_required
+def appeal_edit(request, pk):
+    appeal = _own_appeal(request, pk)
+    if appeal.status != S.DRAFT:
+        return redirect("appeals:detail", pk=appeal.pk)
+    initial = {"grounds": appeal.grounds, "statement": appeal.statement}
+    form = AppealDraftForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appeal_update_draft(
+                appeal=appeal,
+                actor=request.user,
+                grounds=form.cleaned_data["grounds"],
+                statement=form.cleaned_data["statement"],
+            )
+            messages.success(request, _("Your draft is saved."))
+            return redirect("appeals:detail", pk=appeal.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return render(
+        request,
+        "appeals/appeal_edit.html",
+        {"appeal": appeal, "form": form, "ground_hints": pages.GROUND_HINTS},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def appeal_add_evidence(request, pk):
+    appeal = _own_appeal(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.evidence_add(
+                appeal=appeal, actor=request.user, upload=form.cleaned_data["file"]
+            )
+            messages.success(request, _("Your document was added."))
+            return redirect("appeals:detail", pk=appeal.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return _rerender(request, appeal, evidence_form=form)
+
+
+@login_required
+@require_POST
+def appeal_reply(request, pk):
+    appeal = _own_appeal(request, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data.get("file")
+        try:
+            # The file first: if it is refused, nothing is sent and the reply can be retried.
+            if upload:
+                services.evidence_add(appeal=appeal, actor=request.user, upload=upload)
+            services.appeal_borrower_message(
+                appeal=appeal, actor=request.user, body=form.cleaned_data["body"]
+            )
+            messages.success(request, _("Your reply was sent."))
+            return redirect("appeals:detail", pk=appeal.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return _rerender(request, appeal, reply_form=form)
+
+
+def _simple_action(request, pk, action, success: str):
+    appeal = _own_appeal(request, pk)
+    try:
+        action(appeal)
+    except ValidationError as exc:
+        return _rerender(request, appeal, error=" ".join(exc.messages))
+    messages.success(request, success)
+    return redirect("appeals:detail", pk=appeal.pk)
+
+
+@login_required
+@require_POST
+def appeal_submit(request, pk):
+    return _simple_action(
+        request,
+        pk,
+        lambda appeal: services.appeal_submit(appeal=appeal, actor=request.user),
+        _("Your appeal was submitted. A person will review it."),
+    )
+
+
+@login_required
+@require_POST
+def appeal_withdraw(request, pk):
+    return _simple_action(
+        request,
+        pk,
+        lambda appeal: services.appeal_withdraw(appeal=appeal, actor=request.user),
+        _("Your appeal was withdrawn."),
+    )
+
+
+@login_required
+@require_POST
+def appeal_second_review(request, pk):
+    appeal = _own_appeal(request, pk)
+    form = SecondReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appeal_request_second_review(
+                appeal=appeal, actor=request.user, statement=form.cleaned_data["statement"]
+            )
+            messages.success(request, _("A supervisor will review your appeal again."))
+            return redirect("appeals:detail", pk=appeal.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return _rerender(request, appeal, second_review_form=form)
+
+
+@login_required
+@require_POST
+def appeal_survey(request, pk):
+    appeal = _own_appeal(request, pk)
+    form = SurveyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.survey_submit(
+                appeal=appeal,
+                actor=request.user,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+            messages.success(request, _("Thank you for telling us."))
+            return redirect("appeals:detail", pk=appeal.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return _rerender(request, appeal, survey_form=form)
+
+
+def evidence_response(item: Evidence) -> FileResponse:
+    """The file as a download, never rendered inline, with its real type and no sniffing."""
+    response = FileResponse(
+        private_storage().open(item.stored_name, "rb"),
+        as_attachment=True,
+        filename=item.original_name,
+        content_type=item.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def evidence_download(request, pk, evidence_pk):
+    try:
+        item = selectors.evidence_get_for_user(
+            user=request.user, appeal_id=pk, evidence_id=evidence_pk
+        )
+    except Evidence.DoesNotExist as exc:
+        raise Http404 from exc
+    return evidence_response(item)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from . import holds
+from .appealability import appeal_until
 from .charts import ScoreChart, score_chart
 from .models import (
     ADVERSE_OUTCOMES,
@@ -127,16 +127,6 @@ def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, 
     )
 
 
-def _appeal_until(decision: CreditDecision, reasons, *, now: datetime) -> datetime | None:
-    """Adverse decisions with an appealable reason can be appealed for a window after notice."""
-    if decision.outcome not in ADVERSE_OUTCOMES:
-        return None
-    if reasons and not any(r.appealable for r in reasons):
-        return None
-    until = decision.created_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
-    return until if until > now else None
-
-
 def _explaining(line: CreditLine, views: list[DecisionView]) -> DecisionView | None:
     """The latest adverse decision with reasons, if the line is still in an adverse state."""
     if not views:
@@ -184,7 +174,8 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     views = []
     for decision in decisions_for_line(line=line):
         reasons = _reason_views(decision, language)
-        views.append(DecisionView(decision, reasons, _appeal_until(decision, reasons, now=now)))
+        until = appeal_until(decision, now=now, appealable_reasons=[r.appealable for r in reasons])
+        views.append(DecisionView(decision, reasons, until))
     explaining = _explaining(line, views)
 
     key_events = list(

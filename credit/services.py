@@ -637,3 +637,61 @@ def scorecard_activate(*, scorecard: Scorecard, actor) -> Scorecard:
 def policy_activate(*, policy: DecisionPolicy, actor) -> DecisionPolicy:
     """Make a draft the one active policy; the previous one retires. Both are then frozen."""
     return _activate(DecisionPolicy, policy, policy_check, actor)
+
+
+# --- Postponing a closure (used by appeals after a denial) -----------------------------------
+
+
+@transaction.atomic
+def credit_line_postpone_closure(
+    *, line: CreditLine, effective_at: datetime, actor=None, note: str = ""
+) -> CreditDecision:
+    """Move a closing line's closure to a later date, e.g. 7 days after an appeal's denial.
+
+    Rules: the line must be closing; the new date must be later than the current one (a
+    closure is never brought forward here). The line row is locked. The audit record is an
+    immutable `CreditDecision` with trigger `appeal`, outcome `schedule_closure`, status
+    closing → closing, the new `closing_effective_at`, the actor and the note, and the same
+    ranked reasons as the decision that scheduled the closure (so the closure, when it
+    happens, still carries them). It sends no notice: the caller tells the borrower (the
+    appeal's decision notice says when the closure takes effect).
+    """
+    line = CreditLine.objects.select_for_update().get(pk=line.pk)
+    if line.status != CreditLineStatus.CLOSING:
+        raise ValidationError(
+            {"line": f"Only a closing line's closure can be postponed; this line is {line.status}."}
+        )
+    if effective_at <= line.closing_effective_at:
+        raise ValidationError(
+            {"effective_at": "The new closure date must be later than the current one."}
+        )
+    previous = line.closing_effective_at
+    line.closing_effective_at = effective_at
+    line.save(update_fields=["closing_effective_at", "updated_at"])
+    source = _scheduling_decisions([line.pk]).get(line.pk)
+    decision = CreditDecision.objects.create(
+        line=line,
+        trigger=DecisionTrigger.APPEAL,
+        outcome=DecisionOutcome.SCHEDULE_CLOSURE,
+        old_status=CreditLineStatus.CLOSING,
+        new_status=CreditLineStatus.CLOSING,
+        old_limit=line.credit_limit,
+        new_limit=line.credit_limit,
+        closing_effective_at=effective_at,
+        actor=actor,
+        note=(note + "\n" if note else "")
+        + f"Closure postponed from {previous.isoformat()} to {effective_at.isoformat()}.",
+    )
+    if source is not None:
+        DecisionReason.objects.bulk_create(
+            DecisionReason(
+                decision=decision,
+                rank=r.rank,
+                reason_code=r.reason_code,
+                attribute=r.attribute,
+                points_lost=r.points_lost,
+                knockout=r.knockout,
+            )
+            for r in source.reasons.all()
+        )
+    return decision

@@ -27,6 +27,17 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Days after a decision's notice during which the borrower may appeal it (DESIGN.md defaults).
 APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=60)
+# Days after a denial's notice during which the borrower may ask for a second review.
+APPEAL_SECOND_REVIEW_WINDOW_DAYS = env.int("APPEAL_SECOND_REVIEW_WINDOW_DAYS", default=14)
+# After a denial a closing line closes no earlier than this many days after the borrower is told.
+APPEAL_DENIAL_CLOSURE_NOTICE_DAYS = env.int("APPEAL_DENIAL_CLOSURE_NOTICE_DAYS", default=7)
+# Days the borrower is given to answer a request for more information.
+APPEAL_INFO_RESPONSE_DAYS = env.int("APPEAL_INFO_RESPONSE_DAYS", default=7)
+# Evidence files: per-file size cap and number of files per appeal.
+APPEAL_EVIDENCE_MAX_BYTES = env.int("APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+APPEAL_EVIDENCE_MAX_FILES = env.int("APPEAL_EVIDENCE_MAX_FILES", default=10)
+# Appeals a borrower may start (django-ratelimit syntax, counted in the shared cache).
+APPEAL_CREATE_RATE = env("APPEAL_CREATE_RATE", default="5/h")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,0 +1,18 @@
+from django.db import migrations
+
+
+def sync_groups(apps, schema_editor):
+    from accounts.roles import sync_staff_groups
+
+    sync_staff_groups(apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("appeals", "0001_initial"),
+        ("accounts", "0003_api_tokens"),
+        ("notifications", "0002_staff_permissions"),
+        ("credit", "0003_immutability_guards_and_staff_groups"),
+    ]
+
+    operations = [migrations.RunPython(sync_groups, migrations.RunPython.noop)]

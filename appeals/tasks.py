@@ -1,0 +1,18 @@
+"""Thin Celery tasks: ids in, one service call, safe to run twice."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(
+    name="appeals.auto_review",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def auto_review(appeal_id: int) -> str | None:
+    """Re-evaluate a just-submitted appeal's line; approve it if the decision no longer stands."""
+    appeal = services.appeal_auto_review(appeal_id=appeal_id)
+    return appeal.status if appeal else None

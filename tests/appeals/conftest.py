@@ -1,0 +1,34 @@
+import shutil
+
+import pytest
+from django.conf import settings
+
+from notifications import sms
+
+
+@pytest.fixture(autouse=True)
+def _appeals_environment(settings):
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.LocMemSmsBackend"
+    settings.SITE_URL = "http://testserver"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+    shutil.rmtree(settings.PRIVATE_MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def credit_notices(monkeypatch):
+    """Credit's own notices recorded at its boundary (its context keys are the credit
+    helper's work in progress on main); appeal notices go through the real notify()."""
+    sent = []
+
+    def record(*, recipient, event, context, obj=None):
+        sent.append({"recipient": recipient, "event": event, "context": context})
+
+    monkeypatch.setattr("credit.notices.notify", record)
+    return sent
+
+
+@pytest.fixture
+def private_root():
+    return settings.PRIVATE_MEDIA_ROOT
