@@ -79,6 +79,32 @@ ROLE_PERMISSIONS[SUPERVISOR] += (
     APPEALS_READ + APPEALS_WORK + ("appeals.decide_appeal", "appeals.decide_second_review")
 )
 
+# Appeals desk: everyone reads the calendar, canned responses and logs; reviewers extend a
+# complex case to 30 days; supervisors reassign, approve the further +30 days, mark agents
+# away, and edit the holiday calendar and canned responses.
+DESK_READ = (
+    "appeals.view_calendarday",
+    "appeals.view_cannedresponse",
+    "appeals.view_agentavailability",
+    "appeals.view_appealassignment",
+    "appeals.view_appealextension",
+    "appeals.view_slabreach",
+)
+ROLE_PERMISSIONS[AGENT] += DESK_READ
+ROLE_PERMISSIONS[REVIEWER] += DESK_READ + ("appeals.extend_appeal",)
+ROLE_PERMISSIONS[SUPERVISOR] += DESK_READ + (
+    "appeals.extend_appeal",
+    "appeals.approve_further_extension",
+    "appeals.reassign_appeal",
+    "appeals.set_agent_away",
+    "appeals.add_calendarday",
+    "appeals.change_calendarday",
+    "appeals.delete_calendarday",
+    "appeals.add_cannedresponse",
+    "appeals.change_cannedresponse",
+    "appeals.delete_cannedresponse",
+)
+
 
 def permissions_for(role: str, available: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs a role holds, out of those that exist."""

@@ -298,7 +298,7 @@ def appeal_submit(*, appeal: Appeal, actor) -> Appeal:
         raise ValidationError(
             {"decision": _("The time to appeal this decision has passed.")}, code="window"
         )
-    due = sla.due_dates(now)
+    due = desk_due_dates(now)  # the holiday calendar's business days (desk)
     from_status = appeal.status
     appeal.submit(
         at=now, first_response_due=due.first_response_due, resolution_due=due.resolution_due
@@ -314,6 +314,7 @@ def appeal_submit(*, appeal: Appeal, actor) -> Appeal:
             "resolution_due": due.resolution_due.isoformat(),
         },
     )
+    appeal = appeal_assign_new(appeal=appeal)  # the least-loaded agent (desk)
     appeal_id = appeal.pk
     transaction.on_commit(lambda: _queue_auto_review(appeal_id))
     return appeal
@@ -793,3 +794,287 @@ def survey_submit(*, appeal: Appeal, actor, rating, comment: str = "") -> Survey
     if Survey.objects.filter(appeal=appeal).exists():
         raise ValidationError(_("You have already answered this survey. Thank you!"), code="done")
     return Survey.objects.create(appeal=appeal, rating=rating, comment=comment)
+
+
+# =============================================================================================
+# Staff desk: business-day clocks with the holiday calendar, assignment, reassignment,
+# extensions, agents away, SLA breach escalation, and the desk's reference data.
+# (Owned by the desk work; the transitions above are called, never re-implemented.)
+# =============================================================================================
+
+
+def desk_due_dates(submitted_at: datetime) -> sla.DueDates:
+    """The due dates of an appeal submitted now, counted on the holiday calendar."""
+    from . import clock
+    from .desk_selectors import business_calendar
+
+    due = clock.due_dates(submitted_at, business_calendar())
+    return sla.DueDates(
+        first_response_due=due.first_response_due, resolution_due=due.resolution_due
+    )
+
+
+def _desk_lock_assignment() -> None:
+    # Two submissions at once must not both see the same "least loaded" agent.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('appeals.assignment'))")
+
+
+def _desk_record_assignment(appeal: Appeal, *, to, previous_id, actor, reason: str, at) -> None:
+    from .models import AppealAssignment
+
+    AppealAssignment.objects.create(
+        appeal=appeal,
+        from_assignee_id=previous_id,
+        to_assignee=to,
+        actor=actor,
+        at=at,
+        reason=reason,
+    )
+
+
+def _desk_notify_assigned(appeal: Appeal, assignee) -> None:
+    notices.notify_staff(
+        assignee,
+        appeal,
+        "staff.appeal_assigned",
+        {
+            "appeal_reference": appeal.reference,
+            "borrower_name": appeal.borrower.full_name,
+            "first_response_due": appeal.first_response_due.isoformat(),
+        },
+    )
+
+
+def _desk_notify_staff(recipient, appeal: Appeal, event: str, context: dict, *, key: str) -> None:
+    from django.urls import reverse
+
+    from notifications.services import notify
+
+    notify(
+        recipient=recipient,
+        event=event,
+        context=context,
+        dedupe_key=key,
+        link=reverse("admin:appeals_appeal_change", args=[appeal.pk]),
+    )
+
+
+@transaction.atomic
+def appeal_assign_new(*, appeal: Appeal) -> Appeal:
+    """Give a just-submitted, unassigned appeal to the least-loaded active agent who is not
+    away (appeals.assignment); they are told (`staff.appeal_assigned`) and it is logged.
+    With nobody available the appeal stays unassigned in the queue."""
+    from . import assignment
+    from .desk_selectors import assignment_candidates
+
+    appeal = _locked(appeal)
+    if appeal.assignee_id is not None or appeal.status not in (S.SUBMITTED, S.IN_REVIEW):
+        return appeal
+    _desk_lock_assignment()
+    candidates = assignment_candidates()
+    agent_id = assignment.pick_agent(candidates.values())
+    if agent_id is None:
+        logger.warning("No agent available: appeal %s waits unassigned", appeal.reference)
+        return appeal
+    from accounts.models import User
+
+    agent = User.objects.get(pk=agent_id)
+    now = timezone.now()
+    appeal.assignee = agent
+    appeal.save(update_fields=["assignee"])
+    _desk_record_assignment(
+        appeal, to=agent, previous_id=None, actor=None, reason="least-loaded agent", at=now
+    )
+    _desk_notify_assigned(appeal, agent)
+    return appeal
+
+
+@transaction.atomic
+def appeal_reassign(*, appeal: Appeal, assignee, actor, reason: str) -> Appeal:
+    """A supervisor gives an open appeal to another person who can work it, with a reason.
+    Logged (from, to, by, when, why); the new assignee is told."""
+    _require_staff(actor, "reassign_appeal")
+    reason = _clean_text(reason, field="reason", required=True, max_length=1000)
+    appeal = _locked(appeal)
+    if not appeal.is_open or appeal.status == S.DRAFT:
+        raise ValidationError(
+            _("This appeal is %(status)s, so it cannot be reassigned.")
+            % {"status": appeal.get_status_display()},
+            code="state",
+        )
+    if assignee is None or assignee.pk == appeal.assignee_id:
+        raise ValidationError({"assignee": _("Choose someone other than the current assignee.")})
+    previous_id = appeal.assignee_id
+    appeal = appeal_assign(appeal=appeal, assignee=assignee, actor=actor)
+    _desk_record_assignment(
+        appeal,
+        to=assignee,
+        previous_id=previous_id,
+        actor=actor,
+        reason=reason,
+        at=timezone.now(),
+    )
+    return appeal
+
+
+@transaction.atomic
+def agent_set_away(*, agent, away: bool, actor, note: str = ""):
+    """Mark an agent away (they get no new appeals) or back. Supervisors only; an agent may
+    mark themselves."""
+    from .models import AgentAvailability
+
+    if actor is None or actor.pk != agent.pk:
+        _require_staff(actor, "set_agent_away")
+    note = _clean_text(note, field="note", required=False, max_length=200)
+    row, _created = AgentAvailability.objects.select_for_update().get_or_create(agent=agent)
+    row.away = bool(away)
+    row.note = note
+    row.updated_at = timezone.now()
+    row.save()
+    return row
+
+
+EXTENDABLE_STATES = (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER)
+
+
+@transaction.atomic
+def appeal_extend(*, appeal: Appeal, actor, reason: str) -> Appeal:
+    """Extend the decision due time: 15 → 30 days (`extend_appeal`), then by 30 more with a
+    supervisor's approval (`approve_further_extension`); never beyond. A reason is required
+    and the borrower is told it (`appeal.extended`). Logged as an AppealExtension."""
+    from . import clock
+    from .models import AppealExtension
+
+    _require_staff(actor, "extend_appeal")
+    reason = _clean_text(reason, field="reason", required=True, max_length=1000)
+    appeal = _locked(appeal)
+    if appeal.status not in EXTENDABLE_STATES or appeal.resolution_due is None:
+        raise ValidationError(
+            _("This appeal is %(status)s, so it cannot be extended.")
+            % {"status": appeal.get_status_display()},
+            code="state",
+        )
+    taken = appeal.extensions.count()
+    try:
+        step = clock.next_extension(steps_taken=taken, resolution_due=appeal.resolution_due)
+    except clock.ExtensionRefused as exc:
+        raise ValidationError(
+            _("This appeal has already been extended twice; it cannot be extended again."),
+            code="limit",
+        ) from exc
+    if step.needs_supervisor:
+        _require_staff(actor, "approve_further_extension")
+    now = timezone.now()
+    before = appeal.resolution_due
+    appeal.resolution_due = step.resolution_due
+    appeal.save(update_fields=["resolution_due"])
+    extension = AppealExtension.objects.create(
+        appeal=appeal,
+        step=step.step,
+        days_added=step.days_added,
+        reason=reason,
+        actor=actor,
+        at=now,
+        resolution_due_before=before,
+        resolution_due_after=step.resolution_due,
+    )
+    notices.notify_borrower(
+        appeal,
+        "appeal.extended",
+        {
+            "appeal_reference": appeal.reference,
+            "resolution_due": step.resolution_due.isoformat(),
+            "extension_reason": {"zh-hans": reason, "en": reason},
+        },
+        obj=extension,
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeals_escalate_breaches(*, now: datetime | None = None) -> int:
+    """Record every newly missed due time (first response, resolution) of an appeal being
+    worked and tell every active supervisor once (`staff.sla_breached`). Safe to run again:
+    one SlaBreach row per (appeal, clock, due), and a notice only when the row is new.
+    Returns how many breaches were new."""
+    from django.db.models import Q
+
+    from . import clock
+    from .desk_selectors import supervisors
+    from .models import SlaBreach
+
+    now = now or timezone.now()
+    running = list(clock.RUNNING_STATES)
+    candidates = (
+        Appeal.objects.filter(status__in=running)
+        .filter(
+            Q(first_responded_at__isnull=True, first_response_due__lt=now)
+            | Q(resolution_due__lt=now)
+        )
+        .select_related("assignee", "borrower")
+        .order_by("pk")
+    )
+    recipients = None
+    new = 0
+    for appeal in candidates.iterator(chunk_size=500):
+        state = clock.ClockState(
+            status=appeal.status,
+            first_response_due=appeal.first_response_due,
+            first_responded_at=appeal.first_responded_at,
+            resolution_due=appeal.resolution_due,
+        )
+        for clock_name, due in clock.breached_clocks(state, now=now):
+            _row, created = SlaBreach.objects.get_or_create(
+                appeal=appeal, clock=clock_name, due=due, defaults={"detected_at": now}
+            )
+            if not created:
+                continue
+            new += 1
+            if recipients is None:
+                recipients = list(supervisors())
+            for supervisor in recipients:
+                _desk_notify_staff(
+                    supervisor,
+                    appeal,
+                    "staff.sla_breached",
+                    {
+                        "appeal_reference": appeal.reference,
+                        "clock": clock_name,
+                        "due": due.isoformat(),
+                        "assignee_name": appeal.assignee.full_name if appeal.assignee else "—",
+                    },
+                    key=f"appeal:{appeal.pk}:sla:{clock_name}:{due:%Y%m%dT%H%M%S}:{supervisor.pk}",
+                )
+    return new
+
+
+@transaction.atomic
+def calendar_day_set(*, day, kind: str, name: str):
+    """Add or change one day of the holiday calendar (a day off, or a make-up working day)."""
+    from .models import CalendarDay, CalendarDayKind
+
+    if kind not in CalendarDayKind.values:
+        raise ValidationError({"kind": _("Choose a holiday or a working day.")})
+    name = _clean_text(name, field="name", required=True, max_length=80)
+    row, _created = CalendarDay.objects.update_or_create(
+        date=day, defaults={"kind": kind, "name": name}
+    )
+    return row
+
+
+@transaction.atomic
+def canned_response_upsert(*, title: str, body_zh: str, body_en: str, active: bool = True):
+    """Create or update a canned response by its title; both languages are required."""
+    from .models import CannedResponse
+
+    title = _clean_text(title, field="title", required=True, max_length=80)
+    body_zh = _clean_text(body_zh, field="body_zh", required=True)
+    body_en = _clean_text(body_en, field="body_en", required=True)
+    row, _created = CannedResponse.objects.update_or_create(
+        title=title, defaults={"body_zh": body_zh, "body_en": body_en, "active": active}
+    )
+    return row

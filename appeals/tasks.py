@@ -16,3 +16,17 @@ def auto_review(appeal_id: int) -> str | None:
     """Re-evaluate a just-submitted appeal's line; approve it if the decision no longer stands."""
     appeal = services.appeal_auto_review(appeal_id=appeal_id)
     return appeal.status if appeal else None
+
+
+# --- staff desk ---
+
+
+@shared_task(
+    name="appeals.escalate_sla_breaches",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def escalate_sla_breaches() -> int:
+    """Tell supervisors about every newly missed due time; a second run sends nothing new."""
+    return services.appeals_escalate_breaches()

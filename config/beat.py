@@ -16,3 +16,9 @@ BEAT_SCHEDULE["credit.close_due_lines"] = {
     "task": "credit.close_due_lines",
     "schedule": crontab(minute=5),
 }
+
+# appeals desk: missed first-response / decision due times escalated to supervisors (once each).
+BEAT_SCHEDULE["appeals.escalate_sla_breaches"] = {
+    "task": "appeals.escalate_sla_breaches",
+    "schedule": crontab(minute="*/5"),
+}

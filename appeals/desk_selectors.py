@@ -1,0 +1,175 @@
+"""Reads for the staff desk: the calendar, who can take appeals, the case page, the queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from accounts.roles import AGENT, SUPERVISOR
+
+from . import assignment, clock
+from .models import (
+    AgentAvailability,
+    Appeal,
+    AppealAssignment,
+    AppealExtension,
+    AppealStatus,
+    AppealTransition,
+    CalendarDay,
+    CalendarDayKind,
+    CannedResponse,
+    Message,
+)
+
+S = AppealStatus
+
+
+def business_calendar() -> clock.BusinessCalendar:
+    """The holiday calendar as the pure clock takes it, in the desk's time zone."""
+    holidays, workdays = [], []
+    for day, kind in CalendarDay.objects.values_list("date", "kind"):
+        (workdays if kind == CalendarDayKind.WORKDAY else holidays).append(day)
+    return clock.BusinessCalendar.build(settings.TIME_ZONE, holidays, workdays)
+
+
+def _staff_in(role: str) -> QuerySet:
+    return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=role)
+
+
+def supervisors() -> QuerySet:
+    return _staff_in(SUPERVISOR).order_by("pk")
+
+
+def assignment_candidates() -> dict[int, assignment.Candidate]:
+    """Every active agent with their load, last assignment and whether they are away."""
+    agent_ids = list(_staff_in(AGENT).values_list("pk", flat=True))
+    loads = dict(
+        Appeal.objects.filter(assignee_id__in=agent_ids, status__in=assignment.LOAD_STATES)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    last = dict(
+        AppealAssignment.objects.filter(to_assignee_id__in=agent_ids)
+        .values_list("to_assignee_id")
+        .annotate(last=Max("at"))
+        .values_list("to_assignee_id", "last")
+    )
+    away = set(
+        AgentAvailability.objects.filter(agent_id__in=agent_ids, away=True).values_list(
+            "agent_id", flat=True
+        )
+    )
+    return {
+        pk: assignment.Candidate(
+            agent_id=pk,
+            open_appeals=loads.get(pk, 0),
+            last_assigned_at=last.get(pk),
+            away=pk in away,
+        )
+        for pk in agent_ids
+    }
+
+
+def people_who_can_work() -> QuerySet:
+    """Reassignment targets: active staff holding a role that works appeals."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name__in=[AGENT, SUPERVISOR])
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+
+
+def canned_responses() -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.filter(active=True).order_by("title")
+
+
+def appeal_get_for_staff(*, appeal_id) -> Appeal:
+    """One appeal with everything the case page shows (staff: internal notes included)."""
+    return (
+        Appeal.objects.select_related(
+            "borrower",
+            "line",
+            "decision",
+            "assignee",
+            "decided_by",
+            "second_decided_by",
+            "credit_decision",
+        )
+        .prefetch_related(
+            "decision__reasons__reason_code",
+            "evidence",
+            Prefetch("messages", queryset=Message.objects.select_related("author")),
+            Prefetch(
+                "transitions",
+                queryset=AppealTransition.objects.select_related("actor").order_by("at", "id"),
+            ),
+            Prefetch(
+                "assignments",
+                queryset=AppealAssignment.objects.select_related(
+                    "from_assignee", "to_assignee", "actor"
+                ),
+            ),
+            Prefetch("extensions", queryset=AppealExtension.objects.select_related("actor")),
+        )
+        .get(pk=appeal_id)
+    )
+
+
+def breached_q(now: datetime) -> Q:
+    """Appeals being worked whose first response or decision is overdue (the clocks run)."""
+    running = list(clock.RUNNING_STATES)
+    return Q(status__in=running) & (
+        Q(first_responded_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # transition | assignment | extension
+    actor: object
+    title: str
+    detail: str
+
+
+def staff_timeline(appeal: Appeal) -> list[TimelineEntry]:
+    """Transitions, (re)assignments and extensions, oldest first (from the prefetched rows)."""
+    from django.utils.translation import gettext as _
+
+    labels = dict(AppealStatus.choices)
+    entries = [
+        TimelineEntry(
+            t.at,
+            "transition",
+            t.actor,
+            f"{labels.get(t.from_status, t.from_status)} → {labels.get(t.to_status, t.to_status)}",
+            t.comment,
+        )
+        for t in appeal.transitions.all()
+    ]
+    for a in appeal.assignments.all():
+        if a.from_assignee is None:
+            title = _("Assigned to %(to)s") % {"to": a.to_assignee.full_name}
+        else:
+            title = _("Reassigned from %(from)s to %(to)s") % {
+                "from": a.from_assignee.full_name,
+                "to": a.to_assignee.full_name,
+            }
+        entries.append(TimelineEntry(a.at, "assignment", a.actor, title, a.reason))
+    for e in appeal.extensions.all():
+        entries.append(
+            TimelineEntry(
+                e.at,
+                "extension",
+                e.actor,
+                _("Extended by %(days)s days") % {"days": e.days_added},
+                e.reason,
+            )
+        )
+    return sorted(entries, key=lambda e: e.at)

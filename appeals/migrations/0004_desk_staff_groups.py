@@ -1,0 +1,13 @@
+from django.db import migrations
+
+
+def sync_groups(apps, schema_editor):
+    from accounts.roles import sync_staff_groups
+
+    sync_staff_groups(apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("appeals", "0003_desk")]
+
+    operations = [migrations.RunPython(sync_groups, migrations.RunPython.noop)]
