@@ -1078,3 +1078,13 @@ def canned_response_upsert(*, title: str, body_zh: str, body_en: str, active: bo
         title=title, defaults={"body_zh": body_zh, "body_en": body_en, "active": active}
     )
     return row
+
+
+@transaction.atomic
+def canned_response_save(*, response):
+    """Save a canned response edited in the admin: a title and both languages required."""
+    response.title = _clean_text(response.title, field="title", required=True, max_length=80)
+    response.body_zh = _clean_text(response.body_zh, field="body_zh", required=True)
+    response.body_en = _clean_text(response.body_en, field="body_en", required=True)
+    response.save()
+    return response
