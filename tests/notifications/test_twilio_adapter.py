@@ -9,7 +9,12 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from notifications.sms import PermanentDeliveryError, TransientDeliveryError, TwilioSmsBackend
+from notifications.sms import (
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    TwilioSmsBackend,
+    UnknownOutcomeError,
+)
 
 SID, TOKEN = "AC" + "0" * 32, "secret-token"
 
@@ -27,7 +32,6 @@ class FakeTwilio(BaseHTTPRequestHandler):
                 "path": self.path,
                 "form": form,
                 "auth": auth,
-                "idempotency": self.headers.get("I-Twilio-Idempotency-Token"),
             }
         )
         status, body, headers, delay = FakeTwilio.script.pop(0)
@@ -77,7 +81,6 @@ def test_success_returns_the_message_sid(twilio):
     assert request["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
     assert request["form"] == {"To": "+8613800001002", "Body": "您好", "From": "+15005550006"}
     assert request["auth"] == f"{SID}:{TOKEN}"
-    assert request["idempotency"] == "notification-7"
 
 
 def test_invalid_number_is_permanent(twilio):
@@ -102,9 +105,10 @@ def test_throttling_is_transient_and_keeps_retry_after(twilio):
     assert caught.value.retry_after == 120.0
 
 
-def test_timeout_is_transient(twilio):
+def test_a_timeout_after_the_request_is_an_unknown_outcome_not_a_retry(twilio):
+    """Twilio may have sent it: retrying could text the borrower twice."""
     twilio.script.append((201, {"sid": "SMlate"}, {}, 1.0))
-    with pytest.raises(TransientDeliveryError, match="did not answer"):
+    with pytest.raises(UnknownOutcomeError, match="may have been sent"):
         _send()
 
 
@@ -148,3 +152,22 @@ def test_through_delivery_429_then_success(twilio, settings, borrower, time_mach
     row.refresh_from_db()
     assert row.status == Status.SENT and row.provider_message_id == "SMok"
     assert len(twilio.received) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("daytime")
+def test_through_delivery_a_timeout_fails_the_row_for_a_person_to_check(twilio, settings, borrower):
+    from notifications.catalogue import Event
+    from notifications.models import AttemptOutcome, Notification, Status
+    from notifications.services import notification_deliver, notify
+    from tests.notifications.factories import sample_context
+
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.TwilioSmsBackend"
+    event = Event.CREDIT_CLOSED
+    notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
+    row = Notification.objects.get(channel="sms")
+    twilio.script.append((201, {"sid": "SMlate"}, {}, 1.0))
+    assert notification_deliver(notification_id=row.pk).outcome == "failed"
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "may have been sent" in row.last_error
+    assert row.delivery_attempts.get().outcome == AttemptOutcome.UNKNOWN
