@@ -119,6 +119,15 @@ class Notification(models.Model):
         return self.channel == Channel.INBOX and self.read_at is None
 
 
+class StaffMessage(Notification):
+    """A staff member's own inbox, shown in the admin where staff work."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("my message")
+        verbose_name_plural = _("my messages")
+
+
 class AttemptOutcome(models.TextChoices):
     SENT = "sent", _("Sent")
     TRANSIENT_ERROR = "transient_error", _("Temporary error, will retry")
