@@ -2,6 +2,7 @@
 as actions that call the services."""
 
 from django.contrib import admin, messages
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -97,7 +98,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("text"))
     def text_content(self, obj: Notification):
-        return format_html('<pre class="notification-text">{}</pre>', obj.body_text)
+        return format_html("<div>{}</div>", linebreaksbr(obj.body_text, autoescape=True))
 
     @admin.display(description=_("HTML"))
     def html_source(self, obj: Notification):
@@ -200,7 +201,7 @@ class StaffMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("text"))
     def text_content(self, obj):
-        return format_html('<pre class="notification-text">{}</pre>', obj.body_text)
+        return format_html("<div>{}</div>", linebreaksbr(obj.body_text, autoescape=True))
 
     @admin.display(description=_("link"))
     def link_to_page(self, obj):

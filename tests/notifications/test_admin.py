@@ -82,3 +82,18 @@ def test_staff_read_their_own_messages_in_the_admin(client, borrower):
     theirs = Notification.objects.get(recipient=other, channel="inbox")
     response = client.get(reverse("admin:notifications_staffmessage_change", args=[theirs.pk]))
     assert response.status_code == 302  # "doesn't exist" redirect, never their content
+
+
+def test_the_admin_escapes_stored_content(client, borrower):
+    event = Event.APPEAL_MESSAGE_RECEIVED
+    notify(
+        recipient=borrower,
+        event=event,
+        context={"appeal_reference": "A-1", "excerpt": "<img src=x onerror=alert(1)>"},
+        dedupe_key="m1",
+    )
+    row = Notification.objects.get(channel="inbox")
+    client.force_login(StaffFactory(role="supervisor"))
+    page = client.get(reverse("admin:notifications_notification_change", args=[row.pk]))
+    assert "<img src=x" not in page.content.decode()
+    assert "&lt;img src=x" in page.content.decode()
