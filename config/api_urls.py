@@ -6,5 +6,5 @@ urlpatterns: list = [
     path("", include("accounts.api_urls")),
     path("", include("credit.api_urls")),
     path("me/", include("credit.me_urls")),
-    path("notifications/", include("notifications.api_urls")),
+    path("", include("notifications.api_urls")),
 ]
