@@ -133,7 +133,7 @@ class ReevaluationSummary:
 
     @property
     def changed(self) -> int:
-        return len(self.decisions)
+        return sum(self.outcomes.values())
 
     def merge(self, other: ReevaluationSummary) -> None:
         self.evaluated += other.evaluated
