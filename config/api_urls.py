@@ -1,3 +1,7 @@
 """Everything under /api/v1/. Each app adds its routes here."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("notifications.api_urls")),
+]

@@ -134,7 +134,7 @@ def test_schedule_closure_sets_the_notice_period_and_records_everything(clock, s
     notice = sent_notices[-1]
     assert notice["event"] == "credit.closure_scheduled"
     assert notice["obj"] == decision
-    assert notice["context"]["closing_effective_at"] == line.closing_effective_at.isoformat()
+    assert notice["context"]["closing_effective_on"] == "2026-01-04"
 
 
 def test_knock_out_serious_overdue_schedules_closure_first_reason_first(clock, sent_notices):
@@ -547,3 +547,55 @@ def test_the_status_cannot_be_set_directly(borrower):
     line, _ = services.credit_line_upsert(borrower=borrower, credit_limit="100", balance="0")
     with pytest.raises(AttributeError):
         line.status = CreditLineStatus.CLOSED
+
+
+# --- Notices through the real notifications app ---------------------------------------------
+
+
+def test_every_credit_notice_is_accepted_and_lands_in_the_borrowers_messages(clock, staff_user):
+    from notifications.models import Notification
+
+    line = clean_line()
+    multi_lending(line, start=NOW - timedelta(days=10))
+    reevaluate(line)  # closure scheduled
+    for platform in ("PlatformA", "PlatformB", "PlatformC"):
+        event(
+            line,
+            "external_loan_closed",
+            NOW - timedelta(hours=2),
+            platform=platform,
+            loan_id=f"{platform}-L1",
+        )
+    reevaluate(line)  # reinstated
+    services.credit_line_decide(
+        line=line,
+        outcome="reduce_limit",
+        trigger="staff",
+        reason_codes=["policy_adjustment"],
+        new_limit=Decimal("9000"),
+    )
+    services.credit_line_decide(
+        line=line, outcome="freeze", trigger="campaign", reason_codes=["policy_adjustment"]
+    )
+    services.credit_line_decide(
+        line=line, outcome="reinstate", trigger="correction", reason_codes=["system_error"]
+    )
+    services.credit_line_decide(
+        line=line,
+        outcome="schedule_closure",
+        trigger="staff",
+        reason_codes=["regulatory_requirement"],
+    )
+    inbox = Notification.objects.filter(recipient=line.borrower, channel="inbox")
+    assert list(inbox.order_by("id").values_list("event", flat=True)) == [
+        "credit.closure_scheduled",
+        "credit.reinstated",
+        "credit.limit_reduced",
+        "credit.frozen",
+        "credit.system_error_corrected",
+        "credit.closed",
+    ]
+    scheduled = inbox.get(event="credit.closure_scheduled")
+    assert scheduled.context["closing_effective_on"] == "2026-01-04"
+    assert scheduled.context["appeal_by"] == "2026-02-03"
+    assert "2026" in scheduled.body_text
