@@ -512,3 +512,17 @@ def _wait_for_a_blocked_insert(timeout: float = 20.0) -> None:
                 return
             time.sleep(0.05)
     pytest.fail("The second batch never waited on the first one's rows.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["agent", "reviewer", "supervisor", "compliance auditor"])
+def test_every_staff_role_may_view_events_and_none_may_change_them(role):
+    from django.contrib.auth.models import Group
+
+    codenames = set(
+        Group.objects.get(name=role)
+        .permissions.filter(content_type__app_label="credit")
+        .values_list("codename", flat=True)
+    )
+    assert "view_creditevent" in codenames
+    assert not {"add_creditevent", "change_creditevent", "delete_creditevent"} & codenames
