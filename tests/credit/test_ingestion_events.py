@@ -140,6 +140,21 @@ BAD_ITEMS = {
     "blank customer_id": (lambda c: event("   "), "missing_field", "customer_id"),
     "numeric external_id": (lambda c: event(c, external_id=42), "invalid_field", "string"),
     "too long external_id": (lambda c: event(c, external_id="x" * 129), "invalid_field", "128"),
+    "NUL in external_id": (
+        lambda c: event(c, external_id="ev\x00"),
+        "invalid_field",
+        "control characters",
+    ),
+    "NUL in platform": (
+        lambda c: event(c, kind="external_loan_application", data={"platform": "Q\x00"}),
+        "bad_data",
+        "control characters",
+    ),
+    "year one": (
+        lambda c: event(c, occurred_at="0001-01-01T00:00:00+08:00"),
+        "invalid_field",
+        "before 1970",
+    ),
     "unknown field": (lambda c: {**event(c), "amount": "1"}, "unknown_field", "amount"),
     "unknown kind": (lambda c: {**event(c), "kind": "lottery_win"}, "unknown_kind", "lottery_win"),
     "unknown customer": (lambda c: event("NOBODY-1"), "unknown_customer", "NOBODY-1"),
