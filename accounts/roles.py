@@ -22,6 +22,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     SUPERVISOR: ("accounts.view_user",),
     AUDITOR: (),
 }
+# Notifications: every role reads the outbox (what a borrower was told and when);
+# supervisors may resend a failed row or cancel a pending one.
+_NOTIFICATIONS_READ = ("notifications.view_notification", "notifications.view_deliveryattempt")
+ROLE_PERMISSIONS[AGENT] += _NOTIFICATIONS_READ
+ROLE_PERMISSIONS[REVIEWER] += _NOTIFICATIONS_READ
+ROLE_PERMISSIONS[SUPERVISOR] += _NOTIFICATIONS_READ + (
+    "notifications.resend_notification",
+    "notifications.cancel_notification",
+)
 
 # Credit: agents and reviewers read lines, decisions, events and reason codes; supervisors
 # also request re-evaluations, edit reason codes and draft/activate rule versions.

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 urlpatterns: list = [
+    path("", include("notifications.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("credit.api_urls")),
 ]

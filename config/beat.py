@@ -2,7 +2,10 @@
 
 from celery.schedules import crontab
 
-BEAT_SCHEDULE: dict[str, dict] = {}
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Re-queue notification rows whose delivery task was lost or whose time has come.
+    "notifications-relay": {"task": "notifications.relay_pending", "schedule": 60.0},
+}
 
 # credit: every line re-evaluated nightly (fanned out in chunks); due closures hourly.
 BEAT_SCHEDULE["credit.reevaluate_all_lines"] = {

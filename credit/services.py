@@ -133,7 +133,7 @@ class ReevaluationSummary:
 
     @property
     def changed(self) -> int:
-        return len(self.decisions)
+        return sum(self.outcomes.values())
 
     def merge(self, other: ReevaluationSummary) -> None:
         self.evaluated += other.evaluated
@@ -148,6 +148,7 @@ def credit_lines_reevaluate(
     trigger: str,
     actor=None,
     as_of: datetime | None = None,
+    now: datetime | None = None,
     keep_decisions: bool = True,
 ) -> ReevaluationSummary:
     """Evaluate lines against the active scorecard and policy and apply what changes.
@@ -159,7 +160,7 @@ def credit_lines_reevaluate(
     """
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
-    now = timezone.now()
+    now = now or timezone.now()
     as_of = as_of or now
     rules = selectors.active_rules()
     ids = sorted({int(i) for i in line_ids})
@@ -200,7 +201,7 @@ def credit_lines_reevaluate(
         decision.scorecard = rules.scorecard
         decision.policy = rules.policy
         decision.features = features.as_dict()
-        decision.points = [a.as_dict() for a in engine.score(rules.card_rules, features).attributes]
+        decision.points = [a.as_dict() for a in verdict.attributes]
         decision.score = verdict.score
         decision.actor = actor
         decision.note = _verdict_note(verdict)
@@ -336,6 +337,7 @@ def credit_line_decide(
     note: str = "",
     new_limit: Decimal | None = None,
     buffer_days: int | None = None,
+    now: datetime | None = None,
 ) -> CreditDecision:
     """Apply an outcome chosen by a person or a campaign, with the reasons they give.
 
@@ -381,7 +383,7 @@ def credit_line_decide(
         raise ValidationError(
             {"outcome": f"A line that is {line.status} cannot take the outcome {outcome}."}
         )
-    now = timezone.now()
+    now = now or timezone.now()
     decision = _apply_plan(line, plan, now=now)
     if outcome == DecisionOutcome.SCHEDULE_CLOSURE and buffer_days == 0:
         # No notice period (regulatory, fraud): the line closes at once.
@@ -434,7 +436,9 @@ def credit_lines_close_due(*, line_ids: Sequence[int] | None = None, now=None) -
     due = list(line_ids) if line_ids is not None else selectors.line_ids_due_for_closure(now=now)
     if not due:
         return summary
-    reevaluated = credit_lines_reevaluate(line_ids=due, trigger=DecisionTrigger.PERIODIC)
+    reevaluated = credit_lines_reevaluate(
+        line_ids=due, trigger=DecisionTrigger.PERIODIC, now=now, keep_decisions=False
+    )
     summary.cleared = reevaluated.outcomes.get(DecisionOutcome.REINSTATE, 0)
 
     lines = list(
@@ -521,7 +525,7 @@ def reason_code_save(*, reason_code: ReasonCode) -> ReasonCode:
     return reason_code
 
 
-def _validate_scorecard(card: Scorecard) -> engine.ScorecardRules:
+def scorecard_check(card: Scorecard) -> engine.ScorecardRules:
     try:
         rules = engine.parse_scorecard(
             version=card.version or 0, base_points=card.base_points, attributes=card.attributes
@@ -534,7 +538,7 @@ def _validate_scorecard(card: Scorecard) -> engine.ScorecardRules:
     return rules
 
 
-def _validate_policy(policy: DecisionPolicy) -> engine.PolicyRules:
+def policy_check(policy: DecisionPolicy) -> engine.PolicyRules:
     try:
         rules = engine.parse_policy(
             version=policy.version or 0,
@@ -566,7 +570,7 @@ def scorecard_save_draft(*, scorecard: Scorecard) -> Scorecard:
         raise ValidationError("An activated version can no longer change; copy it to a new draft.")
     if not scorecard.version:
         scorecard.version = _next_version(Scorecard)
-    _validate_scorecard(scorecard)
+    scorecard_check(scorecard)
     scorecard.save()
     return scorecard
 
@@ -578,7 +582,7 @@ def policy_save_draft(*, policy: DecisionPolicy) -> DecisionPolicy:
         raise ValidationError("An activated version can no longer change; copy it to a new draft.")
     if not policy.version:
         policy.version = _next_version(DecisionPolicy)
-    _validate_policy(policy)
+    policy_check(policy)
     policy.save()
     return policy
 
@@ -626,10 +630,10 @@ def _activate(model, obj, validate, actor):
 @transaction.atomic
 def scorecard_activate(*, scorecard: Scorecard, actor) -> Scorecard:
     """Make a draft the one active scorecard; the previous one retires. Both are then frozen."""
-    return _activate(Scorecard, scorecard, _validate_scorecard, actor)
+    return _activate(Scorecard, scorecard, scorecard_check, actor)
 
 
 @transaction.atomic
 def policy_activate(*, policy: DecisionPolicy, actor) -> DecisionPolicy:
     """Make a draft the one active policy; the previous one retires. Both are then frozen."""
-    return _activate(DecisionPolicy, policy, _validate_policy, actor)
+    return _activate(DecisionPolicy, policy, policy_check, actor)

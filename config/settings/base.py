@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -246,3 +247,31 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Notifications (notifications/): outbox, channels, delivery. See docs/notifications.md.
+NOTIFICATIONS_SMS_BACKEND = env(
+    "NOTIFICATIONS_SMS_BACKEND", default="notifications.sms.FileSmsBackend"
+)
+NOTIFICATIONS_SMS_FILE_PATH = env(
+    "NOTIFICATIONS_SMS_FILE_PATH", default=str(VAR_DIR / "outbox" / "sms")
+)
+NOTIFICATIONS_SMS_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_SMS_TIMEOUT_SECONDS", default=10.0)
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+# SMS waits for the end of quiet hours in the recipient's time zone (start == end: none).
+NOTIFICATIONS_QUIET_HOURS_START = env("NOTIFICATIONS_QUIET_HOURS_START", default="21:00")
+NOTIFICATIONS_QUIET_HOURS_END = env("NOTIFICATIONS_QUIET_HOURS_END", default="08:00")
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30.0)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600.0)
+# The relay re-queues pending rows whose task was queued this long ago and never ran.
+NOTIFICATIONS_RELAY_AFTER_SECONDS = env.int("NOTIFICATIONS_RELAY_AFTER_SECONDS", default=300)
+NOTIFICATIONS_RELAY_BATCH = env.int("NOTIFICATIONS_RELAY_BATCH", default=500)
+# A row left "sending" this long means a worker died mid-send: marked failed, never resent
+# automatically (it may have gone out); staff can resend it.
+NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
+    "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=900
+)

@@ -1,7 +1,7 @@
 """Test settings: the embedded defaults, or PostgreSQL/Redis when their URLs are set."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, env
 
 ENVIRONMENT = "test"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,3 +13,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# SMS collect in memory (notifications.sms.outbox); a real worker in an integration test is
+# pointed at the file backend through the environment.
+NOTIFICATIONS_SMS_BACKEND = env(
+    "NOTIFICATIONS_SMS_BACKEND", default="notifications.sms.LocMemSmsBackend"
+)

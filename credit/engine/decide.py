@@ -63,6 +63,7 @@ class Verdict:
     segment: str | None = None
     reduce_share: Decimal | None = None
     closure_buffer_days: int = 0
+    attributes: tuple[AttributeScore, ...] = ()
 
 
 def score(card: ScorecardRules, features: Features | Mapping) -> ScoreResult:
@@ -107,8 +108,12 @@ def principal_reasons(
         seen.add(code)
         reasons.append(Reason(code, feature, max(lost_by_feature.get(feature, 0), 0), True))
 
+    knocked_out = {feature for feature, _ in knockouts}
     by_code: dict[str, list[AttributeScore]] = {}
     for attribute in result.attributes:
+        # A factor a knock-out already names is not given twice.
+        if attribute.feature in knocked_out:
+            continue
         if attribute.points_lost > 0 and attribute.reason_code not in seen:
             by_code.setdefault(attribute.reason_code, []).append(attribute)
     ranked = sorted(
@@ -140,6 +145,7 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
             knockouts=tuple(k.name for k in fired),
             reduce_share=policy.reduce_share,
             closure_buffer_days=policy.closure_buffer_days,
+            attributes=result.attributes,
         )
 
     s = result.score
@@ -168,6 +174,7 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
         segment=segment,
         reduce_share=share,
         closure_buffer_days=policy.closure_buffer_days,
+        attributes=result.attributes,
     )
 
 

@@ -1,0 +1,529 @@
+"""Staff views of credit lines, events, decisions, reason codes and rule versions.
+
+Nothing here writes a row itself: re-evaluation, activation, copying and saving go through
+`credit.services`.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import (
+    ClosureDeferral,
+    CreditDecision,
+    CreditEvent,
+    CreditLine,
+    DecisionPolicy,
+    DecisionReason,
+    ReasonCode,
+    Scorecard,
+    VersionStatus,
+)
+
+
+class ReadOnlyMixin:
+    """Rows that staff read but never edit here (they change only through services)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _pretty_json(value) -> str:
+    return format_html(
+        '<pre class="credit-json">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2)
+    )
+
+
+def _reasons_html(decision: CreditDecision) -> str:
+    reasons = decision.reasons_ranked
+    if not reasons:
+        return "—"
+    return format_html(
+        "<ol class='credit-reasons'>{}</ol>",
+        format_html_join(
+            "",
+            "<li><strong>{}</strong> {} / {} <span class='quiet'>({}{})</span></li>",
+            (
+                (
+                    r.reason_code.code,
+                    r.reason_code.title_en,
+                    r.reason_code.title_zh,
+                    _("knock-out rule") + ", " if r.knockout else "",
+                    _("%(points)s points below maximum") % {"points": r.points_lost},
+                )
+                for r in reasons
+            ),
+        ),
+    )
+
+
+class DecisionInline(ReadOnlyMixin, admin.StackedInline):
+    model = CreditDecision
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-created_at", "-id")
+    fields = (
+        ("created_at", "trigger", "outcome", "score"),
+        ("old_status", "new_status", "old_limit", "new_limit", "closing_effective_at"),
+        "reasons_display",
+        "note",
+        "features_display",
+    )
+    readonly_fields = (
+        "created_at",
+        "trigger",
+        "outcome",
+        "score",
+        "old_status",
+        "new_status",
+        "old_limit",
+        "new_limit",
+        "closing_effective_at",
+        "reasons_display",
+        "note",
+        "features_display",
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("reasons__reason_code")
+            .select_related("scorecard", "policy")
+        )
+
+    @admin.display(description=_("reasons"))
+    def reasons_display(self, obj):
+        return _reasons_html(obj)
+
+    @admin.display(description=_("features"))
+    def features_display(self, obj):
+        return _pretty_json(obj.features)
+
+
+class ClosureDeferralInline(ReadOnlyMixin, admin.TabularInline):
+    model = ClosureDeferral
+    extra = 0
+    fields = ("closing_effective_at", "hold", "detail", "first_deferred_at", "last_deferred_at")
+    readonly_fields = fields
+
+
+@admin.register(CreditLine)
+class CreditLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "customer_id",
+        "borrower_name",
+        "status",
+        "credit_limit",
+        "balance",
+        "available",
+        "closing_effective_at",
+        "updated_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("borrower",)
+    search_fields = ("borrower__customer_id", "borrower__email", "borrower__full_name")
+    ordering = ("-updated_at",)
+    readonly_fields = (
+        "borrower",
+        "status",
+        "credit_limit",
+        "balance",
+        "available",
+        "closing_effective_at",
+        "opened_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    inlines = (DecisionInline, ClosureDeferralInline)
+    actions = ("reevaluate",)
+
+    @admin.display(description=_("customer ID"), ordering="borrower__customer_id")
+    def customer_id(self, obj):
+        return obj.borrower.customer_id
+
+    @admin.display(description=_("borrower"), ordering="borrower__full_name")
+    def borrower_name(self, obj):
+        return obj.borrower.full_name
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available
+
+    def has_reevaluate_permission(self, request):
+        return request.user.has_perm("credit.reevaluate_creditline")
+
+    @admin.action(
+        description=_("Re-evaluate the selected credit lines now"), permissions=["reevaluate"]
+    )
+    def reevaluate(self, request, queryset):
+        ids = list(queryset.values_list("id", flat=True))
+        services.credit_lines_reevaluation_queue(line_ids=ids, trigger="staff", actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Re-evaluation requested for %(count)d credit line.",
+                "Re-evaluation requested for %(count)d credit lines.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(CreditEvent)
+class CreditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "kind", "customer_id", "source", "external_id", "received_at")
+    list_filter = ("kind", "source")
+    list_select_related = ("line__borrower",)
+    search_fields = ("external_id", "line__borrower__customer_id")
+    date_hierarchy = "occurred_at"
+    ordering = ("-occurred_at",)
+    fields = ("line", "kind", "source", "external_id", "occurred_at", "received_at", "data_display")
+    readonly_fields = fields
+
+    @admin.display(description=_("customer ID"), ordering="line__borrower__customer_id")
+    def customer_id(self, obj):
+        return obj.line.borrower.customer_id
+
+    @admin.display(description=_("data"))
+    def data_display(self, obj):
+        return _pretty_json(obj.data)
+
+
+class DecisionReasonInline(ReadOnlyMixin, admin.TabularInline):
+    model = DecisionReason
+    extra = 0
+    fields = ("rank", "reason_code", "attribute", "points_lost", "knockout")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reason_code")
+
+
+@admin.register(CreditDecision)
+class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "customer_id",
+        "trigger",
+        "outcome",
+        "score",
+        "old_status",
+        "new_status",
+        "old_limit",
+        "new_limit",
+    )
+    list_filter = ("outcome", "trigger", "new_status")
+    list_select_related = ("line__borrower",)
+    search_fields = ("line__borrower__customer_id",)
+    date_hierarchy = "created_at"
+    fields = (
+        "line",
+        ("created_at", "trigger", "actor"),
+        ("scorecard", "policy", "score"),
+        ("outcome", "old_status", "new_status"),
+        ("old_limit", "new_limit", "closing_effective_at"),
+        "note",
+        "points_display",
+        "features_display",
+    )
+    readonly_fields = (
+        "line",
+        "created_at",
+        "trigger",
+        "actor",
+        "scorecard",
+        "policy",
+        "score",
+        "outcome",
+        "old_status",
+        "new_status",
+        "old_limit",
+        "new_limit",
+        "closing_effective_at",
+        "note",
+        "points_display",
+        "features_display",
+    )
+    inlines = (DecisionReasonInline,)
+
+    @admin.display(description=_("customer ID"), ordering="line__borrower__customer_id")
+    def customer_id(self, obj):
+        return obj.line.borrower.customer_id
+
+    @admin.display(description=_("points per attribute"))
+    def points_display(self, obj):
+        return _pretty_json(obj.points)
+
+    @admin.display(description=_("features"))
+    def features_display(self, obj):
+        return _pretty_json(obj.features)
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(admin.ModelAdmin):
+    list_display = ("code", "category", "title_en", "title_zh", "appealable", "default_buffer_days")
+    list_filter = ("category", "appealable")
+    search_fields = ("code", "title_en", "title_zh")
+    fieldsets = (
+        (None, {"fields": ("code", "category", "appealable", "default_buffer_days")}),
+        (_("English"), {"fields": ("title_en", "explanation_en", "advice_en")}),
+        (_("Chinese"), {"fields": ("title_zh", "explanation_zh", "advice_zh")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Decisions point at codes; renaming one would rewrite what borrowers were told.
+        return ("code",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.reason_code_save(reason_code=obj)
+
+
+class VersionForm(forms.ModelForm):
+    """Runs the engine's own parser on the rules, so a draft that cannot score never saves."""
+
+    check = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            instance = self.instance
+            for name, value in cleaned.items():
+                setattr(instance, name, value)
+            type(self).check(instance)
+        return cleaned
+
+
+class ScorecardForm(VersionForm):
+    check = staticmethod(lambda obj: services.scorecard_check(obj))
+
+    class Meta:
+        model = Scorecard
+        fields = ("notes", "base_points", "attributes")
+
+
+class DecisionPolicyForm(VersionForm):
+    check = staticmethod(lambda obj: services.policy_check(obj))
+
+    class Meta:
+        model = DecisionPolicy
+        fields = (
+            "notes",
+            "keep_min_score",
+            "reduce_min_score",
+            "freeze_min_score",
+            "reduce_share",
+            "closure_buffer_days",
+            "knockouts",
+            "segments",
+        )
+
+
+class VersionAdmin(admin.ModelAdmin):
+    """Drafts are edited; activated versions are read-only. Activate, copy and compare."""
+
+    list_display = ("version", "status", "activated_at", "activated_by", "created_at", "notes")
+    list_filter = ("status",)
+    ordering = ("-version",)
+    actions = ("activate", "copy_to_draft", "compare")
+    rule_fields: tuple[str, ...] = ()
+    copy_service = None
+    save_service = None
+    activate_service = None
+
+    def get_readonly_fields(self, request, obj=None):
+        lifecycle = ("version", "status", "created_at", "activated_at", "activated_by")
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            return lifecycle + ("notes",) + self.rule_fields
+        return lifecycle
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        type(self).save_service(obj)
+
+    @admin.action(description=_("Activate the selected draft"), permissions=["change"])
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
+            return
+        try:
+            obj = type(self).activate_service(queryset.get(), request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(
+            request, _("Version %(version)s is now active.") % {"version": obj.version}
+        )
+
+    @admin.action(description=_("Copy to a new draft"), permissions=["add"])
+    def copy_to_draft(self, request, queryset):
+        for obj in queryset.order_by("version"):
+            draft = type(self).copy_service(obj)
+            self.message_user(
+                request,
+                _("Draft version %(version)s created from version %(source)s.")
+                % {"version": draft.version, "source": obj.version},
+            )
+
+    @admin.action(description=_("Compare the two selected versions"), permissions=["view"])
+    def compare(self, request, queryset):
+        versions = list(queryset.order_by("version").values_list("pk", flat=True))
+        if len(versions) != 2:
+            self.message_user(request, _("Select exactly two versions to compare."), messages.ERROR)
+            return None
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return redirect(reverse("admin:{}_{}_compare".format(*info), args=versions))
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "<int:left>/compare/<int:right>/",
+                self.admin_site.admin_view(self.compare_view),
+                name="{}_{}_compare".format(*info),
+            ),
+        ] + super().get_urls()
+
+    def compare_view(self, request, left, right):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        a = get_object_or_404(self.model, pk=left)
+        b = get_object_or_404(self.model, pk=right)
+        rows = [
+            {"key": key, "left": va, "right": vb, "changed": va != vb}
+            for key, va, vb in _side_by_side(self.flatten(a), self.flatten(b))
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Compare version %(a)s with version %(b)s")
+            % {"a": a.version, "b": b.version},
+            "left": a,
+            "right": b,
+            "rows": rows,
+            "changed_count": sum(r["changed"] for r in rows),
+        }
+        return TemplateResponse(request, "admin/credit/compare_versions.html", context)
+
+    def flatten(self, obj) -> dict[str, str]:
+        raise NotImplementedError
+
+
+def _side_by_side(a: dict[str, str], b: dict[str, str]):
+    keys = list(dict.fromkeys([*a, *b]))
+    return [(k, a.get(k, "—"), b.get(k, "—")) for k in keys]
+
+
+def _bin_text(b: dict) -> str:
+    rng = "missing" if b.get("missing") else f"[{b.get('min', '-∞')}, {b.get('max', '∞')})"
+    override = f" → {b['reason_code']}" if b.get("reason_code") else ""
+    return f"{rng}: {b.get('points')} pts{override}"
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(VersionAdmin):
+    form = ScorecardForm
+    fields = (
+        "version",
+        "status",
+        "notes",
+        "base_points",
+        "attributes",
+        "created_at",
+        "activated_at",
+        "activated_by",
+    )
+    rule_fields = ("base_points", "attributes")
+    save_service = staticmethod(lambda obj: services.scorecard_save_draft(scorecard=obj))
+    copy_service = staticmethod(lambda obj: services.scorecard_copy_to_draft(source=obj))
+    activate_service = staticmethod(
+        lambda obj, actor: services.scorecard_activate(scorecard=obj, actor=actor)
+    )
+
+    def flatten(self, obj):
+        flat = {"base points": str(obj.base_points)}
+        for attr in obj.attributes:
+            feature = attr.get("feature")
+            flat[f"{feature} · reason"] = attr.get("reason_code", "")
+            flat[f"{feature} · max points"] = str(max(b.get("points", 0) for b in attr["bins"]))
+            for b in attr.get("bins", []):
+                label = b.get("label") or _bin_text(b)
+                flat[f"{feature} · {label}"] = _bin_text(b)
+        return flat
+
+
+@admin.register(DecisionPolicy)
+class DecisionPolicyAdmin(VersionAdmin):
+    form = DecisionPolicyForm
+    fields = (
+        "version",
+        "status",
+        "notes",
+        ("keep_min_score", "reduce_min_score", "freeze_min_score"),
+        ("reduce_share", "closure_buffer_days"),
+        "knockouts",
+        "segments",
+        "created_at",
+        "activated_at",
+        "activated_by",
+    )
+    rule_fields = (
+        "keep_min_score",
+        "reduce_min_score",
+        "freeze_min_score",
+        "reduce_share",
+        "closure_buffer_days",
+        "knockouts",
+        "segments",
+    )
+    save_service = staticmethod(lambda obj: services.policy_save_draft(policy=obj))
+    copy_service = staticmethod(lambda obj: services.policy_copy_to_draft(source=obj))
+    activate_service = staticmethod(
+        lambda obj, actor: services.policy_activate(policy=obj, actor=actor)
+    )
+
+    def flatten(self, obj):
+        flat = {
+            "keep at or above": str(obj.keep_min_score),
+            "reduce at or above": str(obj.reduce_min_score),
+            "pause at or above": str(obj.freeze_min_score),
+            "reduction share": str(obj.reduce_share),
+            "notice period (days)": str(obj.closure_buffer_days),
+        }
+        for k in obj.knockouts:
+            flat[f"knock-out · {k.get('name')}"] = (
+                f"{k.get('feature')} {k.get('op')} {k.get('value')} → {k.get('outcome')}"
+                f" ({k.get('reason_code')})"
+            )
+        for s in obj.segments:
+            conditions = " and ".join(
+                f"{c.get('feature')} {c.get('op')} {c.get('value')}"
+                for c in s.get("conditions", [])
+            )
+            flat[f"segment · {s.get('name')}"] = (
+                f"if {conditions}: close → {s.get('close_becomes')}"
+                + (f" (share {s['reduce_share']})" if s.get("reduce_share") else "")
+            )
+        return flat

@@ -1,0 +1,184 @@
+"""Demo credit lines: each demo borrower is put into their situation through the services,
+from realistic events, relative to today. Running it again changes nothing."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from . import services
+from .models import CreditEvent, CreditLine, DecisionOutcome, DecisionTrigger
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SOURCE = "demo"
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+def _months_back(day: date, months: int) -> date:
+    month = day.month - 1 - months
+    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
+
+
+def _record(line: CreditLine, key: str, kind: str, occurred_at: datetime, **data) -> None:
+    # Upstream facts; in production they arrive through the ingestion API. Idempotent by id.
+    CreditEvent.objects.get_or_create(
+        source=SOURCE,
+        external_id=f"{line.borrower.customer_id}-{key}",
+        defaults={"line": line, "kind": kind, "occurred_at": occurred_at, "data": data},
+    )
+
+
+def _repayment_history(line: CreditLine, today: date, months: int, *, late=()) -> None:
+    for i in range(months, 0, -1):
+        due = _months_back(today, i).replace(day=10)
+        paid = _at(due + timedelta(days=4)) if i in late else _at(due, 9)
+        _record(
+            line,
+            f"rep-{due:%Y%m}",
+            "repayment",
+            paid,
+            due_date=due.isoformat(),
+            paid_at=paid.isoformat(),
+            amount="1200.00",
+        )
+
+
+def _line(user: User, limit: str, balance: str, opened: datetime) -> tuple[CreditLine, bool]:
+    line, created = services.credit_line_upsert(
+        borrower=user, credit_limit=Decimal(limit), balance=Decimal(balance)
+    )
+    if created:
+        # The core system's opening date for this borrower.
+        CreditLine.objects.filter(pk=line.pk).update(opened_at=opened)
+        line.refresh_from_db()
+    return line, created
+
+
+@transaction.atomic
+def seed(stdout=None) -> dict[str, CreditLine]:
+    users = {u.customer_id: u for u in User.objects.filter(customer_id__startswith="C-100")}
+    now = timezone.now()
+    today = timezone.localdate(now, SHANGHAI)
+    lines: dict[str, CreditLine] = {}
+
+    # C-1001 李伟: two years of on-time repayments, good credit report: active.
+    if user := users.get("C-1001"):
+        line, created = _line(user, "30000.00", "4200.00", _at(_months_back(today, 26)))
+        if created:
+            _repayment_history(line, today, 12)
+            _record(
+                line,
+                "income",
+                "income_verified",
+                _at(_months_back(today, 20)),
+                monthly_income="18000.00",
+            )
+            _record(line, "bureau", "bureau_score", _at(_months_back(today, 1)), score=742)
+            services.credit_lines_reevaluate(line_ids=[line.pk], trigger=DecisionTrigger.EVENT)
+        lines["C-1001"] = line
+
+    # C-1002 王芳: ten instalments on time, then loans at three platforms in one month:
+    # closure scheduled, multi-lending first, notice period running.
+    if user := users.get("C-1002"):
+        line, created = _line(user, "20000.00", "3000.00", _at(_months_back(today, 11)))
+        if created:
+            _repayment_history(line, today, 10)
+            for i, platform in enumerate(("Jiebei Partner A", "QuickCash B", "FenQi C")):
+                when = now - timedelta(days=20 - 4 * i)
+                _record(line, f"app-{i}", "external_loan_application", when, platform=platform)
+                _record(
+                    line,
+                    f"open-{i}",
+                    "external_loan_opened",
+                    when + timedelta(hours=3),
+                    platform=platform,
+                    loan_id=f"L-{i}",
+                    amount="5000.00",
+                )
+            services.credit_lines_reevaluate(
+                line_ids=[line.pk], trigger=DecisionTrigger.EVENT, now=now - timedelta(days=6)
+            )
+        lines["C-1002"] = line
+
+    # C-1003 张敏: 95 days overdue at another platform (a knock-out): closure scheduled 40
+    # days ago, notice period over, line closed. (The appeals demo adds her appeal.)
+    if user := users.get("C-1003"):
+        line, created = _line(user, "15000.00", "0.00", _at(_months_back(today, 18)))
+        if created:
+            _repayment_history(line, today - timedelta(days=40), 12)
+            _record(
+                line,
+                "overdue",
+                "external_overdue",
+                now - timedelta(days=42),
+                days_past_due=95,
+                amount="6800.00",
+                platform="QuickCash B",
+            )
+            services.credit_lines_reevaluate(
+                line_ids=[line.pk],
+                trigger=DecisionTrigger.EVENT,
+                now=now - timedelta(days=40),
+                as_of=now - timedelta(days=40),
+            )
+            services.credit_lines_close_due(line_ids=[line.pk], now=now - timedelta(days=10))
+        lines["C-1003"] = line
+
+    # C-1004 陈杰: a clean line paused by an operations campaign (product policy change).
+    if user := users.get("C-1004"):
+        line, created = _line(user, "25000.00", "8000.00", _at(_months_back(today, 14)))
+        if created:
+            _repayment_history(line, today, 12)
+            services.credit_line_decide(
+                line=line,
+                outcome=DecisionOutcome.FREEZE,
+                trigger=DecisionTrigger.CAMPAIGN,
+                reason_codes=["policy_adjustment"],
+                note="Campaign: pause lines in the 2025 Q4 consumer-loan review segment.",
+                now=now - timedelta(days=3),
+            )
+        lines["C-1004"] = line
+
+    # C-1005 Emma Liu: a faulty partner feed closed her line by mistake; the correction
+    # restored it with an apology.
+    if user := users.get("C-1005"):
+        line, created = _line(user, "40000.00", "2500.00", _at(_months_back(today, 30)))
+        if created:
+            _repayment_history(line, today, 12)
+            _record(
+                line,
+                "income",
+                "income_verified",
+                _at(_months_back(today, 24)),
+                monthly_income="26000.00",
+            )
+            services.credit_line_decide(
+                line=line,
+                outcome=DecisionOutcome.SCHEDULE_CLOSURE,
+                trigger=DecisionTrigger.PERIODIC,
+                reason_codes=["external_overdue_serious"],
+                note="Applied from the partner feed batch later found faulty.",
+                now=now - timedelta(days=9),
+            )
+            services.credit_line_decide(
+                line=line,
+                outcome=DecisionOutcome.REINSTATE,
+                trigger=DecisionTrigger.CORRECTION,
+                reason_codes=["system_error"],
+                note="System error correction: the partner feed batch was faulty.",
+                now=now - timedelta(days=7),
+            )
+        lines["C-1005"] = line
+
+    if stdout is not None:
+        for customer_id, line in lines.items():
+            line.refresh_from_db()
+            stdout.write(f"  credit line {customer_id}: {line.status}")
+    return lines

@@ -1,0 +1,120 @@
+"""Every event has every template it needs, in both languages, and they render."""
+
+from pathlib import Path
+
+import pytest
+from django.template.loader import get_template
+from django.utils import timezone
+
+from notifications.catalogue import CATALOGUE, TEMPLATE_PARTS, Channel
+from notifications.engine import links_outside, sms_size
+from notifications.rendering import LANGUAGES, render, template_name, validate_context
+
+CASES = [(event, language) for event in CATALOGUE for language in LANGUAGES]
+SITE = "https://recourse.example.com"
+
+
+@pytest.mark.parametrize(("event", "language"), CASES)
+def test_every_template_file_exists(event, language):
+    spec = CATALOGUE[event]
+    for channel in spec.channels:
+        for part in TEMPLATE_PARTS[channel]:
+            get_template(template_name(event, language, part))  # raises if missing
+
+
+@pytest.mark.parametrize(("event", "language"), CASES)
+def test_every_channel_renders_with_the_sample_context(event, language):
+    spec = CATALOGUE[event]
+    context = validate_context(spec, spec.sample_context)
+    for channel in spec.channels:
+        rendered = render(
+            spec=spec,
+            channel=channel,
+            context=context,
+            language=language,
+            time_zone="Asia/Shanghai",
+            recipient_name="王芳",
+            site_url=SITE,
+            link=spec.default_link,
+        )
+        assert rendered.text.strip()
+        assert "{{" not in rendered.text and "{%" not in rendered.text
+        if channel != Channel.SMS:
+            assert rendered.subject.strip()
+        if channel == Channel.EMAIL:
+            assert "<html" in rendered.html and SITE + spec.default_link in rendered.html
+            assert SITE in rendered.text
+        if language == "zh-hans":
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in rendered.text)
+
+
+SMS_CASES = [(e, lang) for e, lang in CASES if Channel.SMS in CATALOGUE[e].channels]
+
+
+@pytest.mark.parametrize(("event", "language"), SMS_CASES)
+def test_sms_fits_one_segment_and_links_only_to_the_site(event, language):
+    spec = CATALOGUE[event]
+    context = validate_context(spec, spec.sample_context)
+    text = render(
+        spec=spec,
+        channel=Channel.SMS,
+        context=context,
+        language=language,
+        time_zone="Asia/Shanghai",
+        recipient_name="王芳",
+        site_url=SITE,
+        link=spec.default_link,
+    ).text
+    size = sms_size(text)
+    assert size.segments == 1, f"{size.units} units in {size.encoding}: {text}"
+    assert links_outside(text, site_url=SITE) == []
+
+
+def test_no_template_folder_without_an_event():
+    root = Path(__file__).resolve().parents[2] / "notifications/templates/notifications/messages"
+    folders = {p.name for p in root.iterdir() if p.is_dir()}
+    assert folders == set(CATALOGUE)
+
+
+def test_html_escapes_what_the_caller_passed():
+    spec = CATALOGUE["appeal.message_received"]
+    context = validate_context(
+        spec, {"appeal_reference": "A-1", "excerpt": "<script>alert(1)</script>"}
+    )
+    rendered = render(
+        spec=spec,
+        channel=Channel.EMAIL,
+        context=context,
+        language="en",
+        time_zone="Asia/Shanghai",
+        recipient_name="<b>x</b>",
+        site_url=SITE,
+        link="/appeals/",
+    )
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
+    assert "<script>alert(1)</script>" in rendered.text  # plain text stays plain
+
+
+def test_dates_are_shown_in_the_recipients_time_zone():
+    spec = CATALOGUE["appeal.submitted"]
+    context = validate_context(
+        spec,
+        {
+            "appeal_reference": "A-1",
+            "first_response_due": "2026-12-01T10:00:00+00:00",
+            "resolution_due": "2026-12-13T10:00:00+00:00",
+        },
+    )
+    for zone, shown in (("Asia/Shanghai", "18:00"), ("Europe/London", "10:00")):
+        text = render(
+            spec=spec,
+            channel=Channel.INBOX,
+            context=context,
+            language="en",
+            time_zone=zone,
+            recipient_name="Emma",
+            site_url=SITE,
+            link="/appeals/",
+        ).text
+        assert f"Dec. 1, 2026, {shown}" in text
+    assert timezone.get_current_timezone_name()  # rendering left the active zone alone
