@@ -541,3 +541,17 @@ def test_every_staff_role_may_view_events_and_none_may_change_them(role):
     )
     assert "view_creditevent" in codenames
     assert not {"add_creditevent", "change_creditevent", "delete_creditevent"} & codenames
+
+
+@pytest.mark.django_db
+def test_accepted_events_run_the_real_reevaluation_after_commit(
+    api, customer, django_capture_on_commit_callbacks
+):
+    """No spy: the credit app's debounced re-evaluation runs (eagerly here) on commit."""
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post(api, [event(customer.customer_id, "ev-1")])
+    assert response.json()["counts"]["accepted"] == 1
+    assert callbacks, "a re-evaluation was queued on commit"
