@@ -470,7 +470,9 @@ def test_a_staff_session_is_not_enough(client, customer, staff_user):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test must not re-create content types under new
+# ids, or the next serialized_rollback test (credit's re-evaluation jobs) can't restore them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_identical_batches_at_once_store_each_event_once():
     """The second request's pre-check can't see the first's uncommitted rows; its INSERT
     waits on the unique index, then stores nothing and answers duplicate."""
