@@ -557,3 +557,16 @@ def test_accepted_events_run_the_real_reevaluation_after_commit(
         response = post(api, [event(customer.customer_id, "ev-1")])
     assert response.json()["counts"]["accepted"] == 1
     assert callbacks, "a re-evaluation was queued on commit"
+
+
+@pytest.mark.django_db
+def test_a_batch_of_unknown_customers_takes_a_fixed_number_of_queries(
+    api, django_assert_max_num_queries
+):
+    lonely = BorrowerFactory()
+    items = [event(f"NOBODY-{i}", f"ev-{i}") for i in range(500)]
+    items += [event(lonely.customer_id, f"ev-l{i}") for i in range(500)]
+    with django_assert_max_num_queries(10):
+        body = post(api, items).json()
+    assert body["counts"]["rejected"] == 1000
+    assert {r["code"] for r in body["results"]} == {"unknown_customer", "no_credit_line"}
