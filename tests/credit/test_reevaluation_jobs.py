@@ -177,3 +177,23 @@ def test_a_real_worker_evaluates_a_chunk(celery_worker_process, sent_notices):
     assert result.get(timeout=30) == {"evaluated": 1, "changed": 1}
     line.refresh_from_db()
     assert line.status == CreditLineStatus.CLOSING
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_batch_notices_are_sent_after_commit_and_a_lost_task_is_caught_by_the_sweep(monkeypatch):
+    from notifications.models import Notification
+
+    lines = [closing_candidate() for _ in range(3)]
+    lost = []
+    monkeypatch.setattr(tasks.send_decision_notices, "delay", lambda ids: lost.append(ids))
+    with time_machine.travel(NOW, tick=False):
+        tasks.reevaluate_lines([x.pk for x in lines], "periodic", None)
+    assert len(lost) == 1 and len(lost[0]) == 3
+    assert not Notification.objects.exists()  # the broker lost the notices task
+
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        assert tasks.send_missing_notices() == 3
+        assert tasks.send_missing_notices() == 0  # nothing sent twice
+    events = set(Notification.objects.values_list("recipient_id", "event"))
+    assert events == {(x.borrower_id, "credit.closure_scheduled") for x in lines}
+    assert BEAT_SCHEDULE["credit.send_missing_notices"]["task"] == "credit.send_missing_notices"
