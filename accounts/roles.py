@@ -17,15 +17,9 @@ PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
 
 # role -> "app_label.codename" it holds (beyond the auditor's read-everything rule).
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    AGENT: ("accounts.view_user", "credit.view_creditevent"),
-    REVIEWER: ("accounts.view_user", "credit.view_creditevent"),
-    # Supervisors see API tokens and may revoke them (change = revoke; nothing else is editable).
-    SUPERVISOR: (
-        "accounts.view_user",
-        "accounts.view_apitoken",
-        "accounts.change_apitoken",
-        "credit.view_creditevent",
-    ),
+    AGENT: ("accounts.view_user",),
+    REVIEWER: ("accounts.view_user",),
+    SUPERVISOR: ("accounts.view_user",),
     AUDITOR: (),
 }
 # Notifications: every role reads the outbox (what a borrower was told and when);
@@ -65,6 +59,10 @@ ROLE_PERMISSIONS[SUPERVISOR] += CREDIT_READ + (
     "credit.add_decisionpolicy",
     "credit.change_decisionpolicy",
 )
+
+# API tokens: supervisors see them and may revoke them (change = revoke; nothing else about a
+# token is editable). Agents and reviewers don't see them; the auditor reads them.
+ROLE_PERMISSIONS[SUPERVISOR] += ("accounts.view_apitoken", "accounts.change_apitoken")
 
 
 def permissions_for(role: str, available: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
