@@ -16,3 +16,7 @@ BEAT_SCHEDULE["credit.close_due_lines"] = {
     "task": "credit.close_due_lines",
     "schedule": crontab(minute=5),
 }
+BEAT_SCHEDULE["credit.send_missing_notices"] = {
+    "task": "credit.send_missing_notices",
+    "schedule": crontab(minute=20),
+}
