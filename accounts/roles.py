@@ -17,20 +17,18 @@ PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
 
 # role -> "app_label.codename" it holds (beyond the auditor's read-everything rule).
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    AGENT: ("accounts.view_user", "credit.view_creditevent"),
-    REVIEWER: ("accounts.view_user", "credit.view_creditevent"),
-    # Supervisors see API tokens and may revoke them (change = revoke; nothing else is editable).
-    SUPERVISOR: (
-        "accounts.view_user",
-        "accounts.view_apitoken",
-        "accounts.change_apitoken",
-        "credit.view_creditevent",
-    ),
+    AGENT: ("accounts.view_user",),
+    REVIEWER: ("accounts.view_user",),
+    SUPERVISOR: ("accounts.view_user",),
     AUDITOR: (),
 }
 # Notifications: every role reads the outbox (what a borrower was told and when);
 # supervisors may resend a failed row or cancel a pending one.
-_NOTIFICATIONS_READ = ("notifications.view_notification", "notifications.view_deliveryattempt")
+_NOTIFICATIONS_READ = (
+    "notifications.view_notification",
+    "notifications.view_deliveryattempt",
+    "notifications.view_staffmessage",  # their own inbox in the admin
+)
 ROLE_PERMISSIONS[AGENT] += _NOTIFICATIONS_READ
 ROLE_PERMISSIONS[REVIEWER] += _NOTIFICATIONS_READ
 ROLE_PERMISSIONS[SUPERVISOR] += _NOTIFICATIONS_READ + (
@@ -61,6 +59,10 @@ ROLE_PERMISSIONS[SUPERVISOR] += CREDIT_READ + (
     "credit.add_decisionpolicy",
     "credit.change_decisionpolicy",
 )
+
+# API tokens: supervisors see them and may revoke them (change = revoke; nothing else about a
+# token is editable). Agents and reviewers don't see them; the auditor reads them.
+ROLE_PERMISSIONS[SUPERVISOR] += ("accounts.view_apitoken", "accounts.change_apitoken")
 
 
 # Appeals: agents work assigned appeals (replies, internal notes, requests for information);

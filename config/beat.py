@@ -16,6 +16,10 @@ BEAT_SCHEDULE["credit.close_due_lines"] = {
     "task": "credit.close_due_lines",
     "schedule": crontab(minute=5),
 }
+BEAT_SCHEDULE["credit.send_missing_notices"] = {
+    "task": "credit.send_missing_notices",
+    "schedule": crontab(minute=20),
+}
 
 # appeals desk: missed first-response / decision due times escalated to supervisors (once each).
 BEAT_SCHEDULE["appeals.escalate_sla_breaches"] = {

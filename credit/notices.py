@@ -1,16 +1,21 @@
 """The one place the credit app tells borrowers about decisions (notifications.notify).
 
 Each adverse outcome and each reinstatement sends its event the same day, from inside the
-deciding transaction: notify() writes outbox rows there and queues delivery on commit.
+deciding transaction: notify() writes outbox rows there and queues delivery on commit. The
+context keys are the ones the notifications catalogue declares for each event.
 """
 
 from __future__ import annotations
 
-import logging
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
-from .models import CreditDecision, DecisionOutcome, DecisionTrigger
+from notifications.services import notify as _deliver
 
-logger = logging.getLogger(__name__)
+from .models import ADVERSE_OUTCOMES, CreditDecision, DecisionOutcome, DecisionTrigger
+
+# A borrower may appeal a decision within 60 days of its notice (DESIGN.md defaults).
+APPEAL_WINDOW = timedelta(days=60)
 
 EVENT_BY_OUTCOME = {
     DecisionOutcome.SCHEDULE_CLOSURE: "credit.closure_scheduled",
@@ -21,15 +26,17 @@ EVENT_BY_OUTCOME = {
 }
 SYSTEM_ERROR_CORRECTED = "credit.system_error_corrected"
 
+REINSTATED_EXPLANATION = {
+    "zh-hans": "此前调整额度的原因已不再适用，您的额度已恢复正常可用。",
+    "en": (
+        "The reasons for the earlier change no longer apply, so your credit line is active again."
+    ),
+}
+
 
 def notify(*, recipient, event: str, context: dict, obj=None):
-    """The boundary: notifications.services.notify (tests replace this function)."""
-    try:
-        from notifications.services import notify as deliver
-    except ImportError:  # pragma: no cover - until the notifications app is merged
-        logger.warning("notifications.services is not available; %s not sent", event)
-        return None
-    return deliver(recipient=recipient, event=event, context=context, obj=obj)
+    """The boundary with the notifications app (tests replace this function)."""
+    return _deliver(recipient=recipient, event=event, context=context, obj=obj)
 
 
 def event_for(decision: CreditDecision) -> str | None:
@@ -41,33 +48,66 @@ def event_for(decision: CreditDecision) -> str | None:
     return EVENT_BY_OUTCOME.get(decision.outcome)
 
 
-def decision_context(decision: CreditDecision, reasons) -> dict:
-    """What every credit notice can say: amounts as strings, dates as ISO, reasons in both
-    languages (the template picks the borrower's)."""
-    return {
-        "decision_id": decision.pk,
-        "line_id": decision.line_id,
-        "outcome": decision.outcome,
-        "old_status": decision.old_status,
-        "new_status": decision.new_status,
-        "old_limit": str(decision.old_limit),
-        "new_limit": str(decision.new_limit),
-        "closing_effective_at": (
-            decision.closing_effective_at.isoformat() if decision.closing_effective_at else None
-        ),
-        "reasons": [
-            {
-                "code": r.reason_code.code,
-                "category": r.reason_code.category,
-                "title_zh": r.reason_code.title_zh,
-                "title_en": r.reason_code.title_en,
-                "advice_zh": r.reason_code.advice_zh,
-                "advice_en": r.reason_code.advice_en,
-                "appealable": r.reason_code.appealable,
-            }
-            for r in sorted(reasons, key=lambda r: r.rank)
-        ],
-    }
+def _local_date(moment, recipient) -> date:
+    zone = ZoneInfo(getattr(recipient, "time_zone", None) or "Asia/Shanghai")
+    return moment.astimezone(zone).date()
+
+
+def _reasons(reasons) -> list[dict]:
+    return [
+        {"zh-hans": r.reason_code.title_zh, "en": r.reason_code.title_en}
+        for r in sorted(reasons, key=lambda r: r.rank)
+    ]
+
+
+def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
+    """The context the event of this decision declares: dates as ISO dates in the borrower's
+    time zone, amounts as strings, reasons as ranked {"zh-hans", "en"} titles."""
+    decided_on = _local_date(decision.created_at, recipient)
+    appeal_by = (decided_on + APPEAL_WINDOW).isoformat()
+    outcome = decision.outcome
+    if outcome == DecisionOutcome.SCHEDULE_CLOSURE:
+        return {
+            "closing_effective_on": _local_date(
+                decision.closing_effective_at, recipient
+            ).isoformat(),
+            "credit_limit": str(decision.new_limit),
+            "reasons": _reasons(reasons),
+            "appeal_by": appeal_by,
+        }
+    if outcome == DecisionOutcome.CLOSE:
+        return {
+            "closed_on": decided_on.isoformat(),
+            "reasons": _reasons(reasons),
+            "appeal_by": appeal_by,
+        }
+    if outcome == DecisionOutcome.REDUCE_LIMIT:
+        return {
+            "old_limit": str(decision.old_limit),
+            "new_limit": str(decision.new_limit),
+            "effective_on": decided_on.isoformat(),
+            "reasons": _reasons(reasons),
+            "appeal_by": appeal_by,
+        }
+    if outcome == DecisionOutcome.FREEZE:
+        return {"reasons": _reasons(reasons), "appeal_by": appeal_by}
+    if event_for(decision) == SYSTEM_ERROR_CORRECTED:
+        wrong = (
+            CreditDecision.objects.filter(
+                line_id=decision.line_id,
+                outcome__in=ADVERSE_OUTCOMES,
+                created_at__lte=decision.created_at,
+            )
+            .exclude(pk=decision.pk)
+            .order_by("-created_at", "-id")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        return {
+            "decided_on": _local_date(wrong or decision.created_at, recipient).isoformat(),
+            "credit_limit": str(decision.new_limit),
+        }
+    return {"credit_limit": str(decision.new_limit), "explanation": REINSTATED_EXPLANATION}
 
 
 def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> None:
@@ -77,6 +117,6 @@ def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> Non
     notify(
         recipient=recipient,
         event=event,
-        context=decision_context(decision, reasons),
+        context=decision_context(decision, recipient=recipient, reasons=reasons),
         obj=decision,
     )

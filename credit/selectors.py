@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from . import engine
@@ -125,16 +127,32 @@ def last_decisions(line_ids: Sequence[int]) -> dict[int, LastDecision]:
 
 
 def events_by_line(line_ids: Sequence[int], *, as_of: datetime) -> dict[int, list[tuple]]:
-    """(kind, occurred_at, data) of every event of these lines up to `as_of`, in one query."""
+    """(kind, occurred_at, data) of every event of these lines up to `as_of`, in one query.
+
+    The hot read of every evaluation: the ORM builds the query, the rows are decoded here
+    (an aware datetime and a dict), which is several times faster than per-field converters.
+    """
     grouped: dict[int, list[tuple]] = defaultdict(list)
-    rows = (
+    sql, params = (
         CreditEvent.objects.filter(line_id__in=line_ids, occurred_at__lte=as_of)
         .order_by()
         .values_list("line_id", "kind", "occurred_at", "data")
+        .query.sql_with_params()
     )
-    for line_id, kind, occurred_at, data in rows.iterator(chunk_size=5000):
-        grouped[line_id].append((kind, occurred_at, data))
+    loads = json.loads
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for line_id, kind, occurred_at, data in cursor.fetchall():
+            if isinstance(data, str | bytes):
+                data = loads(data)
+            grouped[line_id].append((kind, _aware(occurred_at), data))
     return grouped
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def line_state(line: CreditLine, last: LastDecision | None) -> engine.LineState:
@@ -224,3 +242,30 @@ def decision_with_reasons(*, decision_id: int) -> CreditDecision:
         .prefetch_related(_reasons_prefetch())
         .get(pk=decision_id)
     )
+
+
+def recent_decision_ids(*, since: datetime) -> list[int]:
+    return list(
+        CreditDecision.objects.filter(created_at__gte=since)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def decision_ids_with_notices(decision_ids: Sequence[int]) -> set[int]:
+    """Which of these decisions already have a notice in the outbox."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from notifications.models import Notification
+
+    if not decision_ids:
+        return set()
+    content_type = ContentType.objects.get_for_model(CreditDecision)
+    return {
+        int(object_id)
+        for object_id in Notification.objects.filter(
+            object_type=content_type, object_id__in=[str(i) for i in decision_ids]
+        )
+        .values_list("object_id", flat=True)
+        .distinct()
+    }

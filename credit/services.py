@@ -34,6 +34,10 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_DEBOUNCE_SECONDS = 60
+NOTICES_INLINE = "inline"
+NOTICES_DEFERRED = "deferred"
+# Notices of decisions younger than this are checked by the sweep.
+NOTICE_SWEEP_WINDOW = timedelta(days=3)
 PENDING_KEY = "credit:reevaluation-pending:{line_id}"
 
 
@@ -133,7 +137,7 @@ class ReevaluationSummary:
 
     @property
     def changed(self) -> int:
-        return len(self.decisions)
+        return sum(self.outcomes.values())
 
     def merge(self, other: ReevaluationSummary) -> None:
         self.evaluated += other.evaluated
@@ -150,6 +154,7 @@ def credit_lines_reevaluate(
     as_of: datetime | None = None,
     now: datetime | None = None,
     keep_decisions: bool = True,
+    notice_mode: str = NOTICES_INLINE,
 ) -> ReevaluationSummary:
     """Evaluate lines against the active scorecard and policy and apply what changes.
 
@@ -157,6 +162,9 @@ def credit_lines_reevaluate(
     runs the pure engine, then writes in bulk: the changed lines, one immutable decision per
     changed line with its ranked reasons, and the borrower's notice. A line whose outcome
     does not change gets no decision.
+
+    Notices are written in this transaction (`inline`), or, for big batches (`deferred`),
+    rendered by a task queued on commit; the hourly sweep sends any a lost task missed.
     """
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
@@ -200,7 +208,7 @@ def credit_lines_reevaluate(
         decision.trigger = trigger
         decision.scorecard = rules.scorecard
         decision.policy = rules.policy
-        decision.features = features.as_dict()
+        decision.features = verdict.features
         decision.points = [a.as_dict() for a in verdict.attributes]
         decision.score = verdict.score
         decision.actor = actor
@@ -210,7 +218,8 @@ def credit_lines_reevaluate(
     if not changed:
         return summary
     _write_decisions(
-        [
+        notice_mode=notice_mode,
+        rows=[
             (
                 line,
                 decision,
@@ -220,7 +229,6 @@ def credit_lines_reevaluate(
             )
             for line, decision, verdict in changed
         ],
-        now=now,
     )
     for _, decision, _ in changed:
         summary.outcomes[decision.outcome] += 1
@@ -266,16 +274,28 @@ def _apply_plan(line: CreditLine, plan: engine.Plan, *, now: datetime) -> Credit
     )
 
 
+def _update_lines(lines: Sequence[CreditLine]) -> None:
+    """Write the changed lines with one UPDATE per distinct new state (a batch has few)."""
+    groups: dict[tuple, list[int]] = {}
+    for line in lines:
+        key = (line.status, line.credit_limit, line.closing_effective_at, line.updated_at)
+        groups.setdefault(key, []).append(line.pk)
+    for (status, limit, closing_at, updated_at), ids in groups.items():
+        CreditLine.objects.filter(pk__in=ids).update(
+            status=status,
+            credit_limit=limit,
+            closing_effective_at=closing_at,
+            updated_at=updated_at,
+        )
+
+
 def _write_decisions(
     rows: list[tuple[CreditLine, CreditDecision, list[tuple[str, str, int, bool]]]],
     *,
-    now: datetime,
+    notice_mode: str = NOTICES_INLINE,
 ) -> None:
     """Bulk-write changed lines, their decisions and reasons, then notify each borrower."""
-    CreditLine.objects.bulk_update(
-        [line for line, _, _ in rows],
-        ["status", "credit_limit", "closing_effective_at", "updated_at"],
-    )
+    _update_lines([line for line, _, _ in rows])
     decisions = CreditDecision.objects.bulk_create([decision for _, decision, _ in rows])
     codes = selectors.reason_codes_by_code(code for _, _, reasons in rows for code, *_ in reasons)
     reasons_by_decision: dict[int, list[DecisionReason]] = {}
@@ -295,6 +315,10 @@ def _write_decisions(
         reasons_by_decision[id(decision)] = objs
         all_reasons.extend(objs)
     DecisionReason.objects.bulk_create(all_reasons)
+    if notice_mode == NOTICES_DEFERRED:
+        ids = [d.pk for d in decisions]
+        transaction.on_commit(lambda: _queue_notices(ids))
+        return
     uncached = [line.borrower_id for line, _, _ in rows if not CreditLine.borrower.is_cached(line)]
     borrowers = get_user_model().objects.in_bulk(uncached) if uncached else {}
     for (line, _, _), decision in zip(rows, decisions, strict=True):
@@ -393,10 +417,7 @@ def credit_line_decide(
     decision.trigger = trigger
     decision.actor = actor
     decision.note = note
-    _write_decisions(
-        [(line, decision, [(code, "", 0, False) for code in codes])],
-        now=now,
-    )
+    _write_decisions([(line, decision, [(code, "", 0, False) for code in codes])])
     return decision
 
 
@@ -494,7 +515,7 @@ def credit_lines_close_due(*, line_ids: Sequence[int] | None = None, now=None) -
                 for r in source.reasons.all()
             ]
         rows.append((line, decision, reasons))
-    _write_decisions(rows, now=now)
+    _write_decisions(rows)
     summary.closed = len(rows)
     return summary
 
@@ -512,6 +533,54 @@ def _scheduling_decisions(line_ids: Sequence[int]) -> dict[int, CreditDecision]:
     for decision in qs:
         found.setdefault(decision.line_id, decision)
     return found
+
+
+# --- Notices sent after commit (big batches) -------------------------------------------------
+
+
+def _queue_notices(decision_ids: list[int]) -> None:
+    from .tasks import send_decision_notices
+
+    try:
+        send_decision_notices.delay(decision_ids)
+    except Exception:  # broker down: the hourly sweep sends them
+        logger.warning(
+            "Could not queue %d decision notices; the sweep will send them",
+            len(decision_ids),
+            exc_info=True,
+        )
+
+
+@transaction.atomic
+def decision_notices_send(*, decision_ids: Sequence[int]) -> int:
+    """Send the notice of each of these decisions that has none yet. Safe to run twice:
+    notify() never writes a second row for the same decision, event and channel."""
+    decisions = list(
+        CreditDecision.objects.filter(pk__in=decision_ids)
+        .select_related("line__borrower")
+        .prefetch_related("reasons__reason_code")
+        .order_by("id")
+    )
+    already = selectors.decision_ids_with_notices([d.pk for d in decisions])
+    sent = 0
+    for decision in decisions:
+        if decision.pk in already or notices.event_for(decision) is None:
+            continue
+        notices.send_decision_notice(
+            decision, recipient=decision.line.borrower, reasons=list(decision.reasons.all())
+        )
+        sent += 1
+    return sent
+
+
+def decision_notices_sweep(*, now: datetime | None = None) -> int:
+    """Send notices that a lost task never sent, for recent decisions (hourly)."""
+    now = now or timezone.now()
+    ids = selectors.recent_decision_ids(since=now - NOTICE_SWEEP_WINDOW)
+    sent = 0
+    for start in range(0, len(ids), 500):
+        sent += decision_notices_send(decision_ids=ids[start : start + 500])
+    return sent
 
 
 # --- Reason codes and rule versions (admin) ------------------------------------------------

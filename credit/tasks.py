@@ -34,7 +34,11 @@ def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = N
     """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     summary = services.credit_lines_reevaluate(
-        line_ids=line_ids, trigger=trigger, actor=actor, keep_decisions=False
+        line_ids=line_ids,
+        trigger=trigger,
+        actor=actor,
+        keep_decisions=False,
+        notice_mode=services.NOTICES_DEFERRED,
     )
     return {"evaluated": summary.evaluated, "changed": summary.changed}
 
@@ -60,3 +64,20 @@ def close_due_lines() -> dict:
     """Close the lines whose notice period has ended (held and cleared lines stay)."""
     summary = services.credit_lines_close_due()
     return {"closed": summary.closed, "held": summary.held, "cleared": summary.cleared}
+
+
+@shared_task(
+    name="credit.send_decision_notices",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_decision_notices(decision_ids: list[int]) -> int:
+    """Notices of a batch's decisions, rendered here rather than in the batch transaction."""
+    return services.decision_notices_send(decision_ids=decision_ids)
+
+
+@shared_task(name="credit.send_missing_notices")
+def send_missing_notices() -> int:
+    """Hourly: any recent decision whose notice task was lost gets its notice now."""
+    return services.decision_notices_sweep()

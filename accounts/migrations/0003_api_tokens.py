@@ -16,8 +16,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_staff_groups'),
-        # The staff groups synced below also get credit event permissions.
-        ('credit', '0001_initial'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("appeals", "0001_initial"),
         ("accounts", "0003_api_tokens"),
-        ("notifications", "0002_staff_permissions"),
+        ("notifications", "0003_staff_messages"),
         ("credit", "0003_immutability_guards_and_staff_groups"),
     ]
 

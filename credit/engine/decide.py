@@ -59,6 +59,7 @@ class Verdict:
     outcome: str  # keep | reduce_limit | freeze | close
     score: int
     reasons: tuple[Reason, ...]
+    features: dict | None = None
     knockouts: tuple[str, ...] = ()
     segment: str | None = None
     reduce_share: Decimal | None = None
@@ -146,6 +147,7 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
             reduce_share=policy.reduce_share,
             closure_buffer_days=policy.closure_buffer_days,
             attributes=result.attributes,
+            features=values,
         )
 
     s = result.score
@@ -175,6 +177,7 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
         reduce_share=share,
         closure_buffer_days=policy.closure_buffer_days,
         attributes=result.attributes,
+        features=values,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -66,7 +66,11 @@ class Features:
     verification_status: str  # "verified" | "unverified" | "expired"
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Flat fields only: a comprehension is several times faster than dataclasses.asdict.
+        return {name: getattr(self, name) for name in _FEATURE_NAMES}
+
+
+_FEATURE_NAMES = tuple(Features.__dataclass_fields__)
 
 
 def _decimal(value) -> Decimal | None:

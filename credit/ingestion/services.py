@@ -138,10 +138,13 @@ def credit_events_ingest(
 
     line_ids = _line_ids_by_customer({event.customer_id for event in candidates})
     stored = _stored_keys([event.key for event in candidates])
+    without_line = _customers_without_line(
+        {e.customer_id for e in candidates if e.customer_id not in line_ids}
+    )
     to_insert: list[ValidEvent] = []
     for event in candidates:
         if event.customer_id not in line_ids:
-            code, reason = _customer_problem(event.customer_id)
+            code, reason = _customer_problem(event.customer_id, known=without_line)
             results[event.index] = ItemResult(
                 event.index,
                 Status.REJECTED,
@@ -201,8 +204,17 @@ def _line_ids_by_customer(customer_ids: set[str]) -> dict[str, int]:
     )
 
 
-def _customer_problem(customer_id: str) -> tuple[str, str]:
-    if User.objects.filter(customer_id=customer_id).exists():
+def _customers_without_line(customer_ids: set[str]) -> set[str]:
+    """Of these customer ids (none has a line), the ones that are borrowers we know."""
+    if not customer_ids:
+        return set()
+    return set(
+        User.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+    )
+
+
+def _customer_problem(customer_id: str, *, known: set[str]) -> tuple[str, str]:
+    if customer_id in known:
         return (
             Reason.NO_CREDIT_LINE,
             f"customer_id: {customer_id!r} has no credit line yet; "

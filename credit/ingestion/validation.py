@@ -7,7 +7,7 @@ decimal strings with at most two decimals, never negative; datetimes carry an of
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +17,9 @@ MAX_BATCH = 1000
 # Upstream clocks run a little ahead of ours; an event this far "in the future" is accepted.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_AMOUNT = Decimal("9999999999.99")  # fits DecimalField(max_digits=12, decimal_places=2)
+# Nothing the lender reports predates this; earlier dates are typos (and year 1 can't even be
+# converted to UTC).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 EVENT_FIELDS = ("source", "external_id", "customer_id", "kind", "occurred_at", "data")
 TEXT_LIMITS = {"source": 64, "external_id": 128, "customer_id": 64}
@@ -135,6 +138,8 @@ def _text(value: Any, name: str, limit: int) -> str:
     value = value.strip()
     if not value:
         raise Invalid(Reason.MISSING_FIELD, f"Missing required field(s): {name}.")
+    if not value.isprintable():
+        raise Invalid(Reason.INVALID_FIELD, f"{name}: must not contain control characters.")
     if len(value) > limit:
         raise Invalid(Reason.INVALID_FIELD, f"{name}: at most {limit} characters.")
     return value
@@ -155,6 +160,8 @@ def aware_datetime(value: Any, name: str) -> datetime:
             Reason.NAIVE_DATETIME,
             f"{name}: has no UTC offset; send e.g. 2026-03-01T10:00:00+08:00 or …Z.",
         )
+    if parsed.year < EARLIEST.year or parsed < EARLIEST:
+        raise Invalid(Reason.INVALID_FIELD, f"{name}: is before 1970.")
     return parsed
 
 
@@ -182,6 +189,8 @@ class _Fields:
             return None
         if not isinstance(value, str) or not value.strip():
             raise Invalid(Reason.BAD_DATA, f"{name}: must be a non-empty string.")
+        if not value.strip().isprintable():
+            raise Invalid(Reason.BAD_DATA, f"{name}: must not contain control characters.")
         if len(value) > limit:
             raise Invalid(Reason.BAD_DATA, f"{name}: at most {limit} characters.")
         return value.strip()

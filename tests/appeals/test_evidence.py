@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from appeals import services
 from appeals.models import Evidence
@@ -41,7 +42,7 @@ def test_the_default_limits_are_10_mb_and_10_files():
 def _refused(appeal, file, message):
     before = Evidence.objects.filter(appeal=appeal).count()
     status = appeal.status
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         services.evidence_add(appeal=appeal, actor=appeal.borrower, upload=file)
     assert message in " ".join(exc.value.messages)
     assert "file" in exc.value.message_dict
@@ -141,3 +142,10 @@ def test_evidence_is_not_under_a_public_url(client):
     item = services.evidence_add(appeal=appeal, actor=appeal.borrower, upload=pdf())
     for prefix in ("/static/", "/media/", "/"):
         assert client.get(prefix + item.stored_name).status_code == 404
+
+
+def test_refusals_are_worded_in_the_borrowers_language():
+    appeal = f.draft_appeal()
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
+        services.evidence_add(appeal=appeal, actor=appeal.borrower, upload=upload("a.pdf", b"x"))
+    assert "只能上传 PDF、JPEG 和 PNG 文件。" in exc.value.messages

@@ -509,16 +509,16 @@ def test_a_broken_scorecard_is_refused_with_a_message_saying_where(attributes, m
 
 
 def test_a_broken_policy_is_refused():
-    good = dict(
-        version=1,
-        keep_min_score=3,
-        reduce_min_score=2,
-        freeze_min_score=1,
-        reduce_share="0.3",
-        closure_buffer_days=30,
-        knockouts=[],
-        segments=[],
-    )
+    good = {
+        "version": 1,
+        "keep_min_score": 3,
+        "reduce_min_score": 2,
+        "freeze_min_score": 1,
+        "reduce_share": "0.3",
+        "closure_buffer_days": 30,
+        "knockouts": [],
+        "segments": [],
+    }
     engine.parse_policy(**good)
     with pytest.raises(engine.RulesError, match="ordered"):
         engine.parse_policy(**{**good, "keep_min_score": 0})

@@ -140,6 +140,21 @@ BAD_ITEMS = {
     "blank customer_id": (lambda c: event("   "), "missing_field", "customer_id"),
     "numeric external_id": (lambda c: event(c, external_id=42), "invalid_field", "string"),
     "too long external_id": (lambda c: event(c, external_id="x" * 129), "invalid_field", "128"),
+    "NUL in external_id": (
+        lambda c: event(c, external_id="ev\x00"),
+        "invalid_field",
+        "control characters",
+    ),
+    "NUL in platform": (
+        lambda c: event(c, kind="external_loan_application", data={"platform": "Q\x00"}),
+        "bad_data",
+        "control characters",
+    ),
+    "year one": (
+        lambda c: event(c, occurred_at="0001-01-01T00:00:00+08:00"),
+        "invalid_field",
+        "before 1970",
+    ),
     "unknown field": (lambda c: {**event(c), "amount": "1"}, "unknown_field", "amount"),
     "unknown kind": (lambda c: {**event(c), "kind": "lottery_win"}, "unknown_kind", "lottery_win"),
     "unknown customer": (lambda c: event("NOBODY-1"), "unknown_customer", "NOBODY-1"),
@@ -455,7 +470,9 @@ def test_a_staff_session_is_not_enough(client, customer, staff_user):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test must not re-create content types under new
+# ids, or the next serialized_rollback test (credit's re-evaluation jobs) can't restore them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_identical_batches_at_once_store_each_event_once():
     """The second request's pre-check can't see the first's uncommitted rows; its INSERT
     waits on the unique index, then stores nothing and answers duplicate."""
@@ -512,3 +529,44 @@ def _wait_for_a_blocked_insert(timeout: float = 20.0) -> None:
                 return
             time.sleep(0.05)
     pytest.fail("The second batch never waited on the first one's rows.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["agent", "reviewer", "supervisor", "compliance auditor"])
+def test_every_staff_role_may_view_events_and_none_may_change_them(role):
+    from django.contrib.auth.models import Group
+
+    codenames = set(
+        Group.objects.get(name=role)
+        .permissions.filter(content_type__app_label="credit")
+        .values_list("codename", flat=True)
+    )
+    assert "view_creditevent" in codenames
+    assert not {"add_creditevent", "change_creditevent", "delete_creditevent"} & codenames
+
+
+@pytest.mark.django_db
+def test_accepted_events_run_the_real_reevaluation_after_commit(
+    api, customer, django_capture_on_commit_callbacks
+):
+    """No spy: the credit app's debounced re-evaluation runs (eagerly here) on commit."""
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post(api, [event(customer.customer_id, "ev-1")])
+    assert response.json()["counts"]["accepted"] == 1
+    assert callbacks, "a re-evaluation was queued on commit"
+
+
+@pytest.mark.django_db
+def test_a_batch_of_unknown_customers_takes_a_fixed_number_of_queries(
+    api, django_assert_max_num_queries
+):
+    lonely = BorrowerFactory()
+    items = [event(f"NOBODY-{i}", f"ev-{i}") for i in range(500)]
+    items += [event(lonely.customer_id, f"ev-l{i}") for i in range(500)]
+    with django_assert_max_num_queries(10):
+        body = post(api, items).json()
+    assert body["counts"]["rejected"] == 1000
+    assert {r["code"] for r in body["results"]} == {"unknown_customer", "no_credit_line"}

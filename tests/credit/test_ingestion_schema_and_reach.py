@@ -49,3 +49,15 @@ def test_a_service_token_reaches_no_borrower_endpoint():
         for method in ("get", "post", "patch", "delete"):
             response = getattr(client, method)(route, {}, format="json", **bearer(raw))
             assert response.status_code in (401, 403, 405), (route, method, response.status_code)
+
+
+def test_the_notifications_api_takes_a_borrower_token_and_refuses_a_service_token(borrower):
+    from tests.accounts.factories import borrower_token
+
+    _, service_raw = service_token(scopes=list(ApiScope.values))
+    _, borrower_raw = borrower_token(borrower)
+    client = APIClient()
+    refused = client.get("/api/v1/notifications/", **bearer(service_raw))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] in ("not_authenticated", "permission_denied")
+    assert client.get("/api/v1/notifications/", **bearer(borrower_raw)).status_code == 200

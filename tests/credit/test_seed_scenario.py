@@ -36,7 +36,7 @@ def _run_story(sent):
     assert 1 <= len(reasons) <= 4
     assert sent[-1]["event"] == "credit.closure_scheduled"
     assert sent[-1]["recipient"] == line.borrower
-    assert sent[-1]["context"]["reasons"][0]["category"] == "multi_lending"
+    assert sent[-1]["context"]["reasons"][0]["en"].startswith("You have several loans open")
 
     close_external_loans(line, when=at(date(2025, 12, 12)))
     with time_machine.travel(at(date(2025, 12, 13)), tick=False):

@@ -44,7 +44,10 @@ class Command(BaseCommand):
         ) as bar:
             for chunk in chunks:
                 part = services.credit_lines_reevaluate(
-                    line_ids=chunk, trigger=DecisionTrigger.STAFF, keep_decisions=False
+                    line_ids=chunk,
+                    trigger=DecisionTrigger.STAFF,
+                    keep_decisions=False,
+                    notice_mode=services.NOTICES_DEFERRED,
                 )
                 summary.merge(part)
                 bar.update(len(chunk))

@@ -1,0 +1,223 @@
+"""The outbox in the admin: read-only, with resend (failed rows) and cancel (pending rows)
+as actions that call the services."""
+
+from django.contrib import admin, messages
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .catalogue import Channel
+from .models import DeliveryAttempt, Notification, StaffMessage, Status
+from .selectors import outbox_for_admin
+from .services import notification_cancel, notification_mark_read, notification_resend
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "started_at", "finished_at", "outcome", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "recipient",
+        "event",
+        "channel",
+        "status",
+        "attempts",
+        "send_after",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "event", "is_legal_notice", "created_at"]
+    search_fields = [
+        "recipient__email",
+        "recipient__full_name",
+        "recipient__customer_id",
+        "address",
+    ]
+    date_hierarchy = "created_at"
+    list_select_related = ["recipient"]
+    inlines = [DeliveryAttemptInline]
+    actions = ["resend", "cancel"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "recipient",
+                    "event",
+                    "category",
+                    "channel",
+                    "is_legal_notice",
+                    "address",
+                    "language",
+                ]
+            },
+        ),
+        (
+            _("Delivery"),
+            {
+                "fields": [
+                    "status",
+                    "send_after",
+                    "last_queued_at",
+                    "sending_since",
+                    "attempts",
+                    "last_error",
+                    "provider_message_id",
+                    "created_at",
+                    "sent_at",
+                    "read_at",
+                ]
+            },
+        ),
+        (_("What was said"), {"fields": ["subject", "text_content", "html_source", "link"]}),
+        (
+            _("Where it came from"),
+            {"fields": ["object_type", "object_id", "dedupe_key", "context"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return outbox_for_admin()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    @admin.display(description=_("text"))
+    def text_content(self, obj: Notification):
+        return format_html("<div>{}</div>", linebreaksbr(obj.body_text, autoescape=True))
+
+    @admin.display(description=_("HTML"))
+    def html_source(self, obj: Notification):
+        # Shown as source: the admin's CSP forbids the inline styles emails rely on.
+        if not obj.body_html:
+            return "—"
+        return format_html('<pre class="notification-text">{}</pre>', obj.body_html)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.resend_notification")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("notifications.cancel_notification")
+
+    @admin.action(description=_("Resend (failed only)"), permissions=["resend"])
+    def resend(self, request, queryset):
+        failed = list(queryset.filter(status=Status.FAILED))
+        refused = queryset.count() - len(failed)
+        done = 0
+        for row in failed:
+            notification_resend(notification=row, actor=request.user)
+            self.log_change(request, row, "Resent")
+            done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%d notification queued again.", "%d notifications queued again.", done)
+                % done,
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d notification was not failed and was left alone (a sent one is never "
+                    "sent twice).",
+                    "%d notifications were not failed and were left alone (a sent one is never "
+                    "sent twice).",
+                    refused,
+                )
+                % refused,
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Cancel (pending only)"), permissions=["cancel"])
+    def cancel(self, request, queryset):
+        pending = list(queryset.filter(status=Status.PENDING))
+        refused = queryset.count() - len(pending)
+        done = 0
+        for row in pending:
+            notification_cancel(notification=row, actor=request.user)
+            self.log_change(request, row, "Cancelled")
+            done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%d notification cancelled.", "%d notifications cancelled.", done) % done,
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d notification was not pending and was left alone.",
+                    "%d notifications were not pending and were left alone.",
+                    refused,
+                )
+                % refused,
+                messages.WARNING,
+            )
+
+
+@admin.register(StaffMessage)
+class StaffMessageAdmin(admin.ModelAdmin):
+    """Staff events (appeal assigned, deadline missed, ...) for the signed-in staff member.
+
+    Only their own inbox rows; opening one marks it read, as on the borrower site.
+    """
+
+    list_display = ["subject", "event", "created_at", "is_read"]
+    list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
+    fields = ["subject", "created_at", "text_content", "link_to_page"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return StaffMessage.objects.filter(recipient=request.user, channel=Channel.INBOX)
+
+    @admin.display(description=_("read"), boolean=True)
+    def is_read(self, obj):
+        return obj.read_at is not None
+
+    @admin.display(description=_("text"))
+    def text_content(self, obj):
+        return format_html("<div>{}</div>", linebreaksbr(obj.body_text, autoescape=True))
+
+    @admin.display(description=_("link"))
+    def link_to_page(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.link, obj.link) if obj.link else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        message = self.get_object(request, object_id)
+        if message is not None:
+            notification_mark_read(notification=message)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,110 @@
+"""Borrower API: own inbox messages, marking them read, notification settings."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .catalogue import Category, Channel
+from .models import Notification
+from .selectors import inbox_for_user, inbox_get_for_user, preference_choices
+from .services import notification_mark_read, preferences_update
+
+
+class NotificationOutput(serializers.ModelSerializer):
+    title = serializers.CharField(source="subject")
+    body = serializers.CharField(source="body_text")
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "event",
+            "category",
+            "is_legal_notice",
+            "title",
+            "body",
+            "link",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
+
+    def get_is_read(self, obj: Notification) -> bool:
+        return obj.read_at is not None
+
+
+class NotificationListApi(ListAPIView):
+    """The signed-in user's inbox messages, newest first (paginated)."""
+
+    serializer_class = NotificationOutput
+
+    def get_queryset(self):
+        return inbox_for_user(user=self.request.user)
+
+
+class NotificationReadApi(APIView):
+    """Mark one of your inbox messages read. Another person's id answers 404."""
+
+    @extend_schema(request=None, responses=NotificationOutput)
+    def post(self, request, pk: int):
+        try:
+            message = inbox_get_for_user(user=request.user, notification_id=pk)
+        except Notification.DoesNotExist:
+            raise NotFound("No such message.") from None
+        message = notification_mark_read(notification=message)
+        return Response(NotificationOutput(message).data)
+
+
+class PreferenceItem(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    enabled = serializers.BooleanField()
+
+
+class PreferencesInput(serializers.Serializer):
+    preferences = PreferenceItem(many=True, allow_empty=False)
+
+
+class PreferencesOutput(serializers.Serializer):
+    preferences = PreferenceItem(many=True)
+    legal_notice_rule = serializers.CharField()
+
+
+LEGAL_RULE = (
+    "Legal notices (closure scheduled, closed, limit reduced, appeal decided) always reach "
+    "the inbox, whatever these settings say."
+)
+
+
+def _output(user) -> dict:
+    items = [
+        {"category": category, "channel": channel, "enabled": enabled}
+        for (category, channel), enabled in preference_choices(user=user).items()
+    ]
+    return PreferencesOutput({"preferences": items, "legal_notice_rule": LEGAL_RULE}).data
+
+
+class PreferencesApi(APIView):
+    """Your notification settings per category and channel."""
+
+    @extend_schema(responses=PreferencesOutput)
+    def get(self, request):
+        return Response(_output(request.user))
+
+    @extend_schema(request=PreferencesInput, responses=PreferencesOutput)
+    def put(self, request):
+        data = PreferencesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        choices = {
+            (item["category"], item["channel"]): item["enabled"]
+            for item in data.validated_data["preferences"]
+        }
+        try:
+            preferences_update(user=request.user, choices=choices)
+        except ValueError as exc:
+            raise serializers.ValidationError({"preferences": [str(exc)]}) from None
+        return Response(_output(request.user), status=status.HTTP_200_OK)

@@ -1,0 +1,94 @@
+"""What the borrower pages read, and the demo borrowers in their situations."""
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from credit import selectors, services
+from credit.models import CreditDecision, CreditLine, CreditLineStatus
+from tests.credit.factories import at, make_line, multi_lending, repayments
+
+pytestmark = pytest.mark.django_db
+NOW = at(date(2025, 12, 5), 12)
+
+
+def test_a_borrower_gets_only_their_own_line(borrower):
+    mine = make_line(borrower=borrower)
+    make_line()
+    assert selectors.credit_line_get_for_borrower(user=borrower) == mine
+    from tests.factories import BorrowerFactory
+
+    assert selectors.credit_line_get_for_borrower(user=BorrowerFactory()) is None
+
+
+def test_decisions_come_with_ranked_reasons_in_both_languages_in_few_queries(
+    django_assert_max_num_queries, sent_notices
+):
+    line = make_line(opened_at=NOW - timedelta(days=320))
+    repayments(line, first_due=date(2025, 2, 10), count=10)
+    multi_lending(line, start=NOW - timedelta(days=10))
+    with time_machine.travel(NOW, tick=False):
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="event")
+    for _ in range(3):
+        services.credit_line_decide(
+            line=line, outcome="freeze", trigger="campaign", reason_codes=["policy_adjustment"]
+        )
+        services.credit_line_decide(
+            line=line, outcome="reinstate", trigger="correction", reason_codes=["system_error"]
+        )
+    with django_assert_max_num_queries(3):
+        decisions = list(selectors.decisions_for_line(line=line))
+        texts = [
+            (r.rank, r.reason_code.title_in("en"), r.reason_code.advice_in("zh-hans"))
+            for d in decisions
+            for r in d.reasons_ranked
+        ]
+    assert len(decisions) == 7
+    oldest = decisions[-1]
+    assert [r.rank for r in oldest.reasons_ranked] == [1, 2, 3, 4]
+    assert (
+        oldest.reasons_ranked[0].reason_code.title_in("zh-hans") == "您在其他平台有多笔未结清借款"
+    )
+    assert any(advice.startswith("您可以这样做") for _, _, advice in texts)
+
+
+def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
+    call_command("seed_demo")
+    first = (CreditLine.objects.count(), CreditDecision.objects.count())
+    call_command("seed_demo")
+    assert (CreditLine.objects.count(), CreditDecision.objects.count()) == first
+
+    lines = {
+        line.borrower.customer_id: line
+        for line in CreditLine.objects.select_related("borrower").filter(
+            borrower__customer_id__startswith="C-100"
+        )
+    }
+    assert lines["C-1001"].status == CreditLineStatus.ACTIVE
+    assert not lines["C-1001"].decisions.exists()
+
+    closing = lines["C-1002"]
+    assert closing.status == CreditLineStatus.CLOSING
+    assert closing.closing_effective_at > closing.updated_at
+    decision = selectors.latest_decision_for_line(line=closing)
+    assert decision.reasons_ranked[0].reason_code.category == "multi_lending"
+
+    assert lines["C-1003"].status == CreditLineStatus.CLOSED
+    frozen = selectors.latest_decision_for_line(line=lines["C-1004"])
+    assert lines["C-1004"].status == CreditLineStatus.FROZEN
+    assert (frozen.trigger, frozen.reasons_ranked[0].reason_code.category) == (
+        "campaign",
+        "policy_adjustment",
+    )
+    restored = selectors.latest_decision_for_line(line=lines["C-1005"])
+    assert lines["C-1005"].status == CreditLineStatus.ACTIVE
+    assert (restored.outcome, restored.trigger) == ("reinstate", "correction")
+    assert restored.reasons_ranked[0].reason_code.category == "system_error"
+
+    # A nightly re-evaluation leaves every demo situation as it is.
+    summary = services.credit_lines_reevaluate(
+        line_ids=[line.pk for line in lines.values()], trigger="periodic"
+    )
+    assert summary.changed == 0
