@@ -5,7 +5,7 @@ import importlib
 import sys
 
 # Each entry is a module of this package with run(scale, lines=None).
-BENCHMARKS = ("reevaluation",)
+BENCHMARKS = ("reevaluation", "admin_queue")
 
 
 def main(argv=None) -> int:

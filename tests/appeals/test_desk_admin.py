@@ -39,8 +39,9 @@ def act(client, appeal, action, *, seen=None, **fields):
     return client.post(reverse("admin:appeals_appeal_act", args=[appeal.pk, action]), data)
 
 
-def signed_in(client, user):
+def signed_in(client, user, language="en"):
     client.force_login(user)
+    client.cookies["recourse_language"] = language
     return client
 
 

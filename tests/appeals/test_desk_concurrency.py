@@ -25,6 +25,7 @@ def _post_at_once(appeal, users_and_data):
     def run(index, user, action, data):
         client = Client()
         client.force_login(user)
+        client.cookies["recourse_language"] = "en"
         url = reverse("admin:appeals_appeal_act", args=[appeal.pk, action])
         try:
             barrier.wait(timeout=10)

@@ -1,0 +1,450 @@
+"""Admin queue benchmark: the staff desk's appeal changelist at up to 1,000,000 appeals.
+
+Seeds N appeals in a database of its own (COPY on PostgreSQL): one line in ten has an open
+appeal (the rest closed), 50 agents share them round robin, ~5% of the open ones are past
+their decision date. Then, as agent #1, times the changelist requests server-side (the WSGI
+handler, in process, through Django's test client) for the "assigned to me" and "breached"
+queues and the default queue, with their query counts, against a baseline measured in the
+same run: the same page's rows fetched by one hand-written SQL query. Target: under 300 ms
+and a bounded number of queries, with no COUNT over the whole table.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "benchmarks.md"
+SCALES = {"quick": 20_000, "full": 1_000_000}
+AGENTS = 50
+RUNS = 7
+START, END = "<!-- bench:admin_queue:start -->", "<!-- bench:admin_queue:end -->"
+TARGET_MS = 300
+
+
+def _own_database() -> tuple[str, callable]:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parsed = urlparse(url)
+        name = f"{parsed.path.lstrip('/') or 'recourse'}_bench_admin_queue"
+        admin = urlunparse(parsed._replace(path="/postgres", scheme="postgresql"))
+
+        def run(sql: str) -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql)
+
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        run(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
+
+        def cleanup() -> None:
+            from django.db import connections
+
+            connections.close_all()
+            run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        return f"PostgreSQL ({name}, dropped after)", cleanup
+    folder = tempfile.mkdtemp(prefix="recourse-bench-")
+    path = Path(folder) / "bench.sqlite3"
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+
+    def cleanup() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        Path(folder).rmdir()
+
+    return "SQLite (temporary file)", cleanup
+
+
+def _setup_django() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["CELERY_RESULT_BACKEND"] = "cache+memory://"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", verbosity=0)
+
+
+# --- Seeding --------------------------------------------------------------------------------
+
+
+def _insert(table: str, columns: tuple[str, ...], rows) -> None:
+    """COPY on PostgreSQL, executemany elsewhere."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
+        buffer.seek(0)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            while chunk := buffer.read(1 << 20):
+                copy.write(chunk)
+        return
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            [tuple(r) for r in rows],
+        )
+
+
+def _seed(n: int, now: datetime) -> dict:
+    """n appeals over n/10 lines; returns the ids the timing needs."""
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+
+    from accounts.roles import AGENT
+
+    lines = max(n // 10, 1)
+    iso = now.isoformat()
+    with transaction.atomic():
+        # Borrowers 1..lines, agents after them.
+        users = (
+            (
+                i,
+                "!",
+                False,
+                f"bench{i}@bench.example",
+                f"Bench {i}",
+                "zh-hans",
+                "Asia/Shanghai",
+                i > lines,
+                True,
+                iso,
+                None if i > lines else f"B-{i:08d}",
+            )
+            for i in range(1, lines + AGENTS + 1)
+        )
+        _insert(
+            "accounts_user",
+            (
+                "id",
+                "password",
+                "is_superuser",
+                "email",
+                "full_name",
+                "preferred_language",
+                "time_zone",
+                "is_staff",
+                "is_active",
+                "date_joined",
+                "customer_id",
+            ),
+            users,
+        )
+        agent_ids = list(range(lines + 1, lines + AGENTS + 1))
+        group = Group.objects.get(name=AGENT)
+        group.user_set.add(*agent_ids)
+        _insert(
+            "credit_creditline",
+            ("id", "borrower_id", "credit_limit", "balance", "status", "opened_at", "updated_at"),
+            ((i, i, "20000.00", "0.00", "closed", iso, iso) for i in range(1, lines + 1)),
+        )
+        _insert(
+            "credit_creditdecision",
+            (
+                "id",
+                "line_id",
+                "created_at",
+                "trigger",
+                "features",
+                "points",
+                "outcome",
+                "old_status",
+                "new_status",
+                "old_limit",
+                "new_limit",
+                "note",
+            ),
+            (
+                (i, i, iso, "event", "{}", "[]", "close", "active", "closed", "20000.00", "0", "")
+                for i in range(1, lines + 1)
+            ),
+        )
+        _insert(
+            "credit_decisionreason",
+            ("id", "decision_id", "rank", "reason_code_id", "attribute", "points_lost", "knockout"),
+            ((i, i, 1, 1 + i % 16, "", 40, False) for i in range(1, lines + 1)),
+        )
+
+        def appeals():
+            closed_states = ("denied", "withdrawn", "approved", "denied_final")
+            open_states = ("submitted", "in_review", "in_review", "awaiting_borrower")
+            for i in range(1, n + 1):
+                line = (i - 1) % lines + 1
+                generation = (i - 1) // lines  # the last generation is the open one
+                is_open = generation == (n - 1) // lines and i > n - lines
+                created = now - timedelta(days=(n - i) % 400, minutes=i % 1440)
+                status = open_states[i % 4] if is_open else closed_states[i % 4]
+                due = created + timedelta(days=15)
+                if is_open:
+                    # ~5% past their decision date; the rest due over the next two weeks.
+                    due = (
+                        now - timedelta(hours=1 + i % 48)
+                        if i % 20 == 0
+                        else (now + timedelta(hours=1 + i % 336))
+                    )
+                assignee = agent_ids[i % AGENTS]
+                yield (
+                    i,
+                    line,
+                    line,
+                    line,
+                    status,
+                    '["repaid_on_time"]',
+                    "bench",
+                    created.isoformat(),
+                    created.isoformat(),
+                    (due - timedelta(days=13)).isoformat(),
+                    due.isoformat(),
+                    created.isoformat() if i % 3 else None,
+                    assignee,
+                    "",
+                    "",
+                )
+
+        _insert(
+            "appeals_appeal",
+            (
+                "id",
+                "borrower_id",
+                "line_id",
+                "decision_id",
+                "status",
+                "grounds",
+                "statement",
+                "created_at",
+                "submitted_at",
+                "first_response_due",
+                "resolution_due",
+                "first_responded_at",
+                "assignee_id",
+                "outcome_explanation",
+                "second_review_statement",
+            ),
+            appeals(),
+        )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in (
+                "accounts_user",
+                "credit_creditline",
+                "credit_creditdecision",
+                "credit_decisionreason",
+                "appeals_appeal",
+            ):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            cursor.execute("ANALYZE")
+        else:
+            cursor.execute("ANALYZE")
+    return {"agent_id": agent_ids[0], "lines": lines}
+
+
+# --- Timing ---------------------------------------------------------------------------------
+
+
+def _time_page(client, url: str) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: templates, session
+    times, queries, full_counts = [], 0, 0
+    for _ in range(RUNS):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = len(captured.captured_queries)
+        full_counts = sum(
+            1
+            for q in captured.captured_queries
+            if "COUNT(" in q["sql"].upper() and "LIMIT" not in q["sql"].upper()
+        )
+    return {"ms": statistics.median(times), "queries": queries, "full_counts": full_counts}
+
+
+def _time_sql(sql: str, params) -> float:
+    from django.db import connection
+
+    times = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.fetchall()
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+BASE_SQL = (
+    "SELECT a.*, b.full_name, b.customer_id, s.full_name FROM appeals_appeal a "
+    "JOIN accounts_user b ON b.id = a.borrower_id "
+    "LEFT JOIN accounts_user s ON s.id = a.assignee_id WHERE {where} "
+    "ORDER BY a.resolution_due, a.first_response_due, a.id DESC LIMIT 51"
+)
+WORKED = "('submitted', 'in_review', 'awaiting_borrower', 'second_review')"
+
+
+def _measure(ids: dict, now: datetime) -> list[dict]:
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(pk=ids["agent_id"]))
+    url = reverse("admin:appeals_appeal_changelist")
+    cases = [
+        (
+            "assigned to me",
+            f"{url}?queue=mine",
+            BASE_SQL.format(where=f"a.assignee_id = %s AND a.status IN {WORKED}"),
+            [ids["agent_id"]],
+        ),
+        (
+            "breached",
+            f"{url}?queue=breached",
+            BASE_SQL.format(
+                where="a.status IN ('submitted', 'in_review') AND ((a.first_responded_at IS NULL"
+                " AND a.first_response_due < %s) OR a.resolution_due < %s)"
+            ),
+            [now, now],
+        ),
+        (
+            "default (being worked)",
+            url,
+            BASE_SQL.format(where=f"a.status IN {WORKED}"),
+            [],
+        ),
+    ]
+    results = []
+    for label, page_url, sql, params in cases:
+        page = _time_page(client, page_url)
+        baseline = _time_sql(sql, params)
+        results.append({"queue": label, **page, "baseline_ms": baseline})
+    return results
+
+
+# --- Entry point ----------------------------------------------------------------------------
+
+
+def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
+    """`lines` (the shared --lines option) overrides the number of appeals here."""
+    n = lines or SCALES[scale]
+    label, cleanup = _own_database()
+    try:
+        _setup_django()
+        now = datetime.now(UTC).replace(microsecond=0)
+        print(f"Admin queue benchmark: {n:,} appeals on {label}")
+        started = time.perf_counter()
+        ids = _seed(n, now)
+        seed_s = time.perf_counter() - started
+        pages = _measure(ids, now)
+        result = {
+            "when": now.strftime("%Y-%m-%d %H:%M UTC"),
+            "scale": scale,
+            "appeals": n,
+            "database": label.split(" (")[0],
+            "seed_s": seed_s,
+            "pages": pages,
+            "machine": (
+                f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+            ),
+            "commit": _commit(),
+        }
+        _print(result)
+        if write:
+            _write(result)
+        return result
+    finally:
+        cleanup()
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def _print(r: dict) -> None:
+    print(f"  seeded in {r['seed_s']:.1f} s")
+    for p in r["pages"]:
+        verdict = "ok" if p["ms"] < TARGET_MS and not p["full_counts"] else "OVER TARGET"
+        print(
+            f"  {p['queue']:<24} {p['ms']:7.1f} ms, {p['queries']} queries "
+            f"({p['full_counts']} unbounded counts); baseline SQL {p['baseline_ms']:6.1f} ms; "
+            f"ratio {p['ms'] / max(p['baseline_ms'], 0.01):.1f}x  [{verdict}]"
+        )
+
+
+def _write(r: dict) -> None:
+    rows = [
+        f"| {r['when']} | `{r['commit']}` | {r['scale']} | {r['appeals']:,} | {r['database']} "
+        f"| {p['queue']} | **{p['ms']:.1f}** | {p['queries']} | {p['full_counts']} "
+        f"| {p['baseline_ms']:.1f} | {p['ms'] / max(p['baseline_ms'], 0.01):.1f} "
+        f"| {r['machine']} |"
+        for p in r["pages"]
+    ]
+    header = (
+        f"{START}\n"
+        "## Admin queue (staff desk)\n\n"
+        "`python -m bench --scale quick|full --only admin_queue [--lines N]` (N = appeals).\n"
+        "Seeds N appeals (one line in ten with an open one, 50 agents, ~5% of the open ones\n"
+        "overdue) in a database of its own, then times the appeal changelist server-side (the\n"
+        "WSGI handler in process, median of 7 after a warm-up) as agent #1, with its queries;\n"
+        "the baseline is the same page's rows by one hand-written SQL query in the same run.\n"
+        f"Target: under {TARGET_MS} ms, bounded queries, no unbounded COUNT.\n\n"
+        "| when | commit | scale | appeals | database | queue | page ms | queries "
+        "| unbounded counts | baseline SQL ms | page / baseline | machine |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        body, after = rest.split(END, 1)
+        kept = [line for line in body.splitlines() if line.startswith("| 20")]
+        text = before + header + "\n".join([*kept, *rows]) + f"\n{END}" + after
+    else:
+        text = text.rstrip() + "\n\n" + header + "\n".join(rows) + f"\n{END}\n"
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(text)
