@@ -169,25 +169,25 @@ def due_cell(due, *, done_at=None, paused=False, closed=False, now=None):
     now = now or timezone.now()
     if done_at is not None:
         return format_html(
-            '<span class="desk-due desk-done">{} · {}</span>', _("Answered"), _when(done_at)
+            '<span class="desk-due desk-done">{}<br>{}</span>', _("Answered"), _when(done_at)
         )
     if closed:
         return format_html('<span class="desk-due desk-quiet">{}</span>', _when(due))
     if paused:
         return format_html(
-            '<span class="desk-due desk-paused">{} · {}</span>',
+            '<span class="desk-due desk-paused">{}<br>{}</span>',
             _("Paused: waiting for the borrower"),
             _when(due),
         )
     if due < now:
         return format_html(
-            '<span class="desk-due desk-overdue">{} · {}</span>',
+            '<span class="desk-due desk-overdue">{}<br>{}</span>',
             _("Overdue by %(time)s") % {"time": _duration(now - due)},
             _when(due),
         )
     soon = due - now < timedelta(hours=24)
     return format_html(
-        '<span class="desk-due {}">{} · {}</span>',
+        '<span class="desk-due {}">{}<br>{}</span>',
         "desk-soon" if soon else "",
         _("Due in %(time)s") % {"time": _duration(due - now)},
         _when(due),
@@ -280,7 +280,7 @@ class AppealAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("appeal"), ordering="id")
     def reference_col(self, obj):
         return format_html(
-            "<strong>{}</strong><br><span class='desk-quiet'>{} · {}</span>",
+            "<strong class='desk-ref'>{}</strong><br><span class='desk-quiet'>{} · {}</span>",
             obj.reference,
             obj.borrower.full_name,
             obj.borrower.customer_id or "—",
