@@ -26,6 +26,9 @@ def _say(stdout, text: str) -> None:
 
 
 def seed(stdout=None) -> Appeal | None:
+    from .desk_demo import seed_desk
+
+    seed_desk(stdout)  # staff desk: holiday calendar and canned responses first
     User = get_user_model()
     borrower = User.objects.filter(customer_id="C-1003").first()
     agent = User.objects.filter(groups__name=roles.AGENT, is_staff=True).first()
