@@ -160,6 +160,14 @@ class Appeal(FSMModelMixin, models.Model):
                 condition=Q(first_responded_at__isnull=True),
                 name="appeal_first_response_open_idx",
             ),
+            # Staff desk: the default queue, most urgent first, among appeals being worked.
+            models.Index(
+                fields=["resolution_due", "first_response_due"],
+                condition=Q(
+                    status__in=["submitted", "in_review", "awaiting_borrower", "second_review"]
+                ),
+                name="appeal_queue_worked_idx",
+            ),
         ]
 
     def __str__(self) -> str:
