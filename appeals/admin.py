@@ -532,7 +532,10 @@ class AppealAdmin(admin.ModelAdmin):
             item = Evidence.objects.get(pk=evidence_id, appeal_id=object_id)
         except Evidence.DoesNotExist as exc:
             raise Http404 from exc
-        return self._preview_response(item)
+        try:
+            return self._preview_response(item)
+        except FileNotFoundError as exc:  # the row outlived its file: say "not found"
+            raise Http404 from exc
 
 
 def _error_text(exc) -> str:
@@ -601,11 +604,34 @@ class _ReadOnly(admin.ModelAdmin):
 
 
 @admin.register(AgentAvailability)
-class AgentAvailabilityAdmin(_ReadOnly):
+class AgentAvailabilityAdmin(admin.ModelAdmin):
+    """Who takes new appeals. Supervisors add or change a row (saved by the service)."""
+
     list_display = ("agent", "away", "note", "updated_at")
     list_filter = ("away",)
     list_select_related = ("agent",)
+    fields = ("agent", "away", "note")
     actions = ["mark_away", "mark_back"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agent":
+            kwargs["queryset"] = desk_selectors.people_who_can_work()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("appeals.set_agent_away")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("appeals.set_agent_away")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = services.agent_set_away(
+            agent=obj.agent, away=obj.away, actor=request.user, note=obj.note
+        )
+        obj.pk = saved.pk
 
     def has_set_away_permission(self, request):
         return request.user.has_perm("appeals.set_agent_away")

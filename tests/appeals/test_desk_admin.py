@@ -432,3 +432,22 @@ def test_start_review_records_the_comment_as_an_internal_note(client):
     assert appeal.status == S.IN_REVIEW
     note = Message.objects.get(appeal=appeal)
     assert (note.kind, note.body) == (MessageKind.INTERNAL, "先核对还款记录")
+
+
+def test_supervisors_mark_agents_away_in_the_admin_and_agents_cannot(client):
+    from appeals.models import AgentAvailability
+
+    away = f.agent()
+    url = reverse("admin:appeals_agentavailability_add")
+    data = {"agent": away.pk, "away": "on", "note": "年假"}
+    assert signed_in(client, f.agent()).post(url, data).status_code == 403
+    assert not AgentAvailability.objects.exists()
+    assert signed_in(client, f.supervisor()).post(url, data).status_code == 302
+    assert AgentAvailability.objects.get(agent=away).away is True
+    back = client.post(
+        reverse("admin:appeals_agentavailability_changelist"),
+        {"action": "mark_back", "_selected_action": [away.desk_availability.pk]},
+    )
+    assert back.status_code == 302
+    assert AgentAvailability.objects.get(agent=away).away is False
+    assert f.submitted_appeal().assignee == away

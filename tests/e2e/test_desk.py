@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from appeals import services
 from appeals.models import AppealStatus
 from tests.appeals import factories as f
+from tests.appeals.files import pdf, png
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.factories import PASSWORD
 
@@ -67,7 +68,10 @@ def test_agent_reviewer_and_supervisor_work_cases_in_the_admin(new_page):
         body_zh="请上传其他平台借款的结清证明。",
         body_en="Please upload proof that your loans at other platforms are settled.",
     )
-    first = f.submitted_appeal()  # goes to Agent Zhao, the only agent
+    first = f.draft_appeal()
+    services.evidence_add(appeal=first, actor=first.borrower, upload=pdf("结清证明.pdf"))
+    services.evidence_add(appeal=first, actor=first.borrower, upload=png("还款截图.png"))
+    first = services.appeal_submit(appeal=first, actor=first.borrower)  # → Agent Zhao
     extended = f.in_review_appeal(worker=agent)
     second = f.denied_appeal(decider=reviewer, worker=agent)
     second = services.appeal_request_second_review(
@@ -92,6 +96,9 @@ def test_agent_reviewer_and_supervisor_work_cases_in_the_admin(new_page):
     expect(page.locator(".desk-title")).to_contain_text("We need more information")
     expect(page.locator(".desk-msg-staff_public")).to_contain_text("结清证明")
     expect(page.locator(".desk-msg-internal")).to_contain_text("Checking the repayment record")
+    expect(page.locator(".desk-evidence img")).to_be_visible()
+    assert page.locator(".desk-evidence img").evaluate("img => img.naturalWidth") > 0
+    expect(page.locator(".desk-evidence iframe")).to_be_visible()
     screenshot(page, "desk-case-desktop-en")
     assert failed == []
     assert [e for e in page.console_errors if "404" not in e] == []
