@@ -12,11 +12,16 @@ from tests.credit.story import closing_line
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.e2e.test_my_credit import sign_in
 
-# serialized_rollback: the v1 scorecard, policy and reason codes come from migrations.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _rules():
+    # Not serialized_rollback: it breaks after any transactional test that did not use it.
+    f.ensure_v1_rules()
 
 
 @pytest.fixture(autouse=True)
