@@ -14,14 +14,16 @@ from tests.e2e.test_my_credit import sign_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 
 @pytest.fixture(autouse=True)
 def _rules():
-    # Not serialized_rollback: it breaks after any transactional test that did not use it.
-    f.ensure_v1_rules()
+    f.ensure_v1_rules()  # also there when an earlier transactional test flushed them
+    from appeals.apps import register_closure_hold
+
+    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
 
 
 @pytest.fixture(autouse=True)
