@@ -12,11 +12,18 @@ from tests.credit.story import closing_line
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.e2e.test_my_credit import sign_in
 
-# serialized_rollback: the v1 scorecard, policy and reason codes come from migrations.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _rules():
+    f.ensure_v1_rules()  # also there when an earlier transactional test flushed them
+    from appeals.apps import register_closure_hold
+
+    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
 
 
 @pytest.fixture(autouse=True)
