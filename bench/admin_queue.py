@@ -286,12 +286,25 @@ def _time_page(client, url: str) -> dict:
             times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
         queries = len(captured.captured_queries)
+        slowest = sorted(
+            ((float(q["time"]) * 1000, q["sql"][:160]) for q in captured.captured_queries),
+            reverse=True,
+        )[:3]
+        sql_ms = sum(float(q["time"]) * 1000 for q in captured.captured_queries)
         full_counts = sum(
             1
             for q in captured.captured_queries
             if "COUNT(" in q["sql"].upper() and "LIMIT" not in q["sql"].upper()
         )
-    return {"ms": statistics.median(times), "queries": queries, "full_counts": full_counts}
+    if os.environ.get("BENCH_VERBOSE"):
+        for ms, sql in slowest:
+            print(f"    {ms:7.1f} ms  {sql}")
+    return {
+        "ms": statistics.median(times),
+        "sql_ms": sql_ms,
+        "queries": queries,
+        "full_counts": full_counts,
+    }
 
 
 def _time_sql(sql: str, params) -> float:
@@ -411,7 +424,7 @@ def _print(r: dict) -> None:
     for p in r["pages"]:
         verdict = "ok" if p["ms"] < TARGET_MS and not p["full_counts"] else "OVER TARGET"
         print(
-            f"  {p['queue']:<24} {p['ms']:7.1f} ms, {p['queries']} queries "
+            f"  {p['queue']:<24} {p['ms']:7.1f} ms ({p['sql_ms']:.1f} in SQL), {p['queries']} queries "
             f"({p['full_counts']} unbounded counts); baseline SQL {p['baseline_ms']:6.1f} ms; "
             f"ratio {p['ms'] / max(p['baseline_ms'], 0.01):.1f}x  [{verdict}]"
         )
@@ -420,7 +433,8 @@ def _print(r: dict) -> None:
 def _write(r: dict) -> None:
     rows = [
         f"| {r['when']} | `{r['commit']}` | {r['scale']} | {r['appeals']:,} | {r['database']} "
-        f"| {p['queue']} | **{p['ms']:.1f}** | {p['queries']} | {p['full_counts']} "
+        f"| {p['queue']} | **{p['ms']:.1f}** | {p['sql_ms']:.1f} | {p['queries']} "
+        f"| {p['full_counts']} "
         f"| {p['baseline_ms']:.1f} | {p['ms'] / max(p['baseline_ms'], 0.01):.1f} "
         f"| {r['machine']} |"
         for p in r["pages"]
@@ -434,9 +448,9 @@ def _write(r: dict) -> None:
         "WSGI handler in process, median of 7 after a warm-up) as agent #1, with its queries;\n"
         "the baseline is the same page's rows by one hand-written SQL query in the same run.\n"
         f"Target: under {TARGET_MS} ms, bounded queries, no unbounded COUNT.\n\n"
-        "| when | commit | scale | appeals | database | queue | page ms | queries "
-        "| unbounded counts | baseline SQL ms | page / baseline | machine |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| when | commit | scale | appeals | database | queue | page ms | of which SQL ms "
+        "| queries | unbounded counts | baseline SQL ms | page / baseline | machine |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
     if START in text and END in text:

@@ -17,6 +17,16 @@ from tests.appeals import factories as f
 S = AppealStatus
 
 
+@pytest.fixture(autouse=True)
+def _rules():
+    # Earlier transactional tests may have flushed the v1 rules and a credit test unregisters
+    # the appeals' closure hold: put both back.
+    from appeals.apps import register_closure_hold
+
+    f.ensure_v1_rules()
+    register_closure_hold()
+
+
 def _post_at_once(appeal, users_and_data):
     """POST each (user, action, data) from its own thread (own DB connection), released
     together by a barrier; returns [(status_code, messages)] in input order."""

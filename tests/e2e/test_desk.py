@@ -19,6 +19,16 @@ pytestmark = [
 S = AppealStatus
 
 
+@pytest.fixture(autouse=True)
+def _rules():
+    # Earlier transactional tests may have flushed the v1 rules and a credit test unregisters
+    # the appeals' closure hold: put both back.
+    from appeals.apps import register_closure_hold
+
+    f.ensure_v1_rules()
+    register_closure_hold()
+
+
 def broken_resources(page) -> list[str]:
     """4xx/5xx responses other than the browser's own favicon probe (the admin has none)."""
     failed = []
