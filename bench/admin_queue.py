@@ -424,7 +424,8 @@ def _print(r: dict) -> None:
     for p in r["pages"]:
         verdict = "ok" if p["ms"] < TARGET_MS and not p["full_counts"] else "OVER TARGET"
         print(
-            f"  {p['queue']:<24} {p['ms']:7.1f} ms ({p['sql_ms']:.1f} in SQL), {p['queries']} queries "
+            f"  {p['queue']:<24} {p['ms']:7.1f} ms ({p['sql_ms']:.1f} in SQL), "
+            f"{p['queries']} queries "
             f"({p['full_counts']} unbounded counts); baseline SQL {p['baseline_ms']:6.1f} ms; "
             f"ratio {p['ms'] / max(p['baseline_ms'], 0.01):.1f}x  [{verdict}]"
         )
