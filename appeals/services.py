@@ -726,6 +726,7 @@ def appeal_request_second_review(*, appeal: Appeal, actor, statement: str = "") 
     appeal.request_second_review(at=now, statement=statement)
     appeal.save()
     _log(appeal, from_status, actor=actor, at=now, comment=statement)
+    _desk_second_review_requested(appeal)  # supervisors who may decide it are told (desk)
     return appeal
 
 
@@ -886,9 +887,7 @@ def appeal_assign_new(*, appeal: Appeal) -> Appeal:
     now = timezone.now()
     appeal.assignee = agent
     appeal.save(update_fields=["assignee"])
-    _desk_record_assignment(
-        appeal, to=agent, previous_id=None, actor=None, reason="least-loaded agent", at=now
-    )
+    _desk_record_assignment(appeal, to=agent, previous_id=None, actor=None, reason="", at=now)
     _desk_notify_assigned(appeal, agent)
     return appeal
 
@@ -1088,3 +1087,18 @@ def canned_response_save(*, response):
     response.body_en = _clean_text(response.body_en, field="body_en", required=True)
     response.save()
     return response
+
+
+def _desk_second_review_requested(appeal: Appeal) -> None:
+    """Tell every active supervisor who did not take the first decision that a second review
+    waits for them (`staff.decision_review_needed`), once per appeal and supervisor."""
+    from .desk_selectors import supervisors
+
+    for supervisor in supervisors().exclude(pk=appeal.decided_by_id):
+        _desk_notify_staff(
+            supervisor,
+            appeal,
+            "staff.decision_review_needed",
+            {"appeal_reference": appeal.reference, "review_kind": "second_review"},
+            key=f"appeal:{appeal.pk}:second_review:{supervisor.pk}",
+        )

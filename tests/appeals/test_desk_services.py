@@ -199,3 +199,12 @@ def test_breaches_are_escalated_to_supervisors_once_per_appeal_per_breach():
 def test_breach_escalation_runs_on_beat():
     entry = BEAT_SCHEDULE["appeals.escalate_sla_breaches"]
     assert entry["task"] == tasks.escalate_sla_breaches.name
+
+
+def test_supervisors_other_than_the_first_decider_are_told_of_a_second_review():
+    first, other = f.supervisor(), f.supervisor()
+    appeal = f.denied_appeal(decider=first)
+    services.appeal_request_second_review(appeal=appeal, actor=appeal.borrower, statement="请复核")
+    assert notices("staff.decision_review_needed", recipient=other).count() == 1
+    assert not notices("staff.decision_review_needed", recipient=first).exists()
+    assert not notices("staff.decision_review_needed", recipient=appeal.borrower).exists()
