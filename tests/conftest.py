@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,6 +40,57 @@ def _reachable(url: str) -> bool:
             return True
     except OSError:
         return False
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests run without serialized rollback; `_migrated_data` re-creates what
+    the migrations load instead. Mixing tests that restore a serialized copy with tests that
+    don't breaks the former: a plain flush re-creates content types under new ids, which the
+    next restore then collides with.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("serialized_rollback"):
+            kwargs = {**marker.kwargs, "serialized_rollback": False}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(request):
+    """After a transactional test's flush, put back the rows data migrations created."""
+    if not _is_transactional(request.node):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for loader in MIGRATED_DATA:
+        loader(apps)
+
+
+def _credit_v1(apps) -> None:
+    from credit.models import ReasonCode
+
+    if not ReasonCode.objects.exists():
+        migration = import_module("credit.migrations.0002_v1_reason_codes_scorecard_policy")
+        migration.load_v1(apps, None)
+
+
+def _staff_groups(apps) -> None:
+    from accounts.roles import sync_staff_groups
+
+    sync_staff_groups()
+
+
+# What the data migrations load, in order; add an app's loader here with its data migration.
+MIGRATED_DATA = [_staff_groups, _credit_v1]
 
 
 def pytest_runtest_setup(item):
