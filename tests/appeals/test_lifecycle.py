@@ -22,13 +22,12 @@ from tests.credit.story import closing_line
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
 @pytest.fixture
 def worker(settings, celery_worker_process):
-    f.ensure_v1_rules()  # the database was flushed by earlier transactional tests
     # SMS go out at once (no quiet hours) so every row can be seen delivered.
     settings.NOTIFICATIONS_QUIET_HOURS_START = "00:00"
     settings.NOTIFICATIONS_QUIET_HOURS_END = "00:00"
