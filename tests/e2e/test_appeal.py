@@ -25,12 +25,6 @@ def _closure_hold():
     register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
 
 
-@pytest.fixture(autouse=True)
-def _credit_notices(monkeypatch):
-    # Credit's own notices are recorded at their boundary (see tests/appeals/conftest.py).
-    monkeypatch.setattr("credit.notices.notify", lambda **kwargs: None)
-
-
 @pytest.fixture
 def files(tmp_path):
     pdf = tmp_path / "还款记录.pdf"
