@@ -10,7 +10,6 @@ from notifications import sms
 @pytest.fixture(autouse=True)
 def _appeals_environment(settings):
     settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.LocMemSmsBackend"
-    settings.SITE_URL = "http://testserver"
     sms.outbox.clear()
     yield
     sms.outbox.clear()
