@@ -57,6 +57,8 @@ def seed(stdout=None) -> Appeal | None:
             appeal=appeal, actor=borrower, upload=ContentFile(DEMO_PDF, name="结清证明.pdf")
         )
         services.appeal_submit(appeal=appeal, actor=borrower)
+    # Committed: the re-evaluation on submission runs now (eagerly in the embedded mode).
+    with transaction.atomic():
         appeal = services.appeal_start_review(appeal=appeal, actor=agent)
         services.appeal_staff_message(
             appeal=appeal,

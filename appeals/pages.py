@@ -19,7 +19,7 @@ EVIDENCE_HINTS = {
         "certificate for an overdue debt elsewhere."
     ),
     ReasonCategory.MULTI_LENDING: _(
-        "Settlement certificates (结清证明) for loans you have closed at other platforms."
+        "Settlement certificates for loans you have closed at other platforms."
     ),
     ReasonCategory.SCORE_CHANGE: _(
         "Your latest credit report, and proof of income such as payslips or a tax record."

@@ -68,15 +68,3 @@ def denied_appeal(*, decider=None, **kwargs):
     return services.appeal_deny(
         appeal=appeal, actor=decider or reviewer(), explanation="多头借贷记录仍然存在。"
     )
-
-
-def ensure_v1_rules() -> None:
-    """Transactional tests start from a flushed database: load the v1 reason codes, scorecard
-    and policy the credit migration ships (idempotent), and the staff groups."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    migration = import_module("credit.migrations.0002_v1_reason_codes_scorecard_policy")
-    migration.load_v1(apps, None)
-    sync_staff_groups()

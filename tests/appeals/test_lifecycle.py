@@ -22,13 +22,18 @@ from tests.credit.story import closing_line
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
 @pytest.fixture
+def credit_notices():
+    """Here the credit notices are real too: the whole story, every message delivered."""
+    return None
+
+
+@pytest.fixture
 def worker(settings, celery_worker_process):
-    f.ensure_v1_rules()  # the database was flushed by earlier transactional tests
     # SMS go out at once (no quiet hours) so every row can be seen delivered.
     settings.NOTIFICATIONS_QUIET_HOURS_START = "00:00"
     settings.NOTIFICATIONS_QUIET_HOURS_END = "00:00"
@@ -103,6 +108,8 @@ def test_approval_path(worker):
     wait_for(lambda: _all_delivered(borrower), "every notification delivered")
     events = _sent_once(borrower)
     assert events == {
+        "credit.closure_scheduled": 3,  # email + SMS + inbox
+        "credit.reinstated": 3,
         "appeal.submitted": 2,  # email + inbox
         "appeal.info_requested": 3,  # email + SMS + inbox
         "appeal.decided": 3,

@@ -354,3 +354,21 @@ def test_survey_once_after_resolution_with_a_rating_from_1_to_5():
     assert survey.rating == 4
     with pytest.raises(ValidationError, match="already answered"):
         services.survey_submit(appeal=appeal, actor=appeal.borrower, rating=5)
+
+
+def test_assignment_tells_the_assignee_unless_they_took_it_themselves():
+    from notifications.models import Notification
+
+    appeal = f.submitted_appeal()
+    lead, worker = f.supervisor(), f.agent()
+    services.appeal_assign(appeal=appeal, assignee=worker, actor=lead)
+    appeal.refresh_from_db()
+    assert appeal.assignee == worker
+    row = Notification.objects.get(recipient=worker, event="staff.appeal_assigned", channel="inbox")
+    assert row.context["appeal_reference"] == appeal.reference
+    services.appeal_assign(appeal=appeal, assignee=lead, actor=lead)
+    assert not Notification.objects.filter(recipient=lead).exists()
+    with pytest.raises(ValidationError):
+        services.appeal_assign(appeal=appeal, assignee=f.auditor(), actor=lead)
+    with pytest.raises(AppealPermissionDenied):
+        services.appeal_assign(appeal=appeal, assignee=worker, actor=f.auditor())

@@ -14,22 +14,15 @@ from tests.e2e.test_my_credit import sign_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
 @pytest.fixture(autouse=True)
-def _rules():
-    f.ensure_v1_rules()  # also there when an earlier transactional test flushed them
+def _closure_hold():
     from appeals.apps import register_closure_hold
 
     register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
-
-
-@pytest.fixture(autouse=True)
-def _credit_notices(monkeypatch):
-    # Credit's own notices are recorded at their boundary (see tests/appeals/conftest.py).
-    monkeypatch.setattr("credit.notices.notify", lambda **kwargs: None)
 
 
 @pytest.fixture
