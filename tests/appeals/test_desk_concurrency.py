@@ -18,13 +18,10 @@ S = AppealStatus
 
 
 @pytest.fixture(autouse=True)
-def _rules():
-    # Earlier transactional tests may have flushed the v1 rules and a credit test unregisters
-    # the appeals' closure hold: put both back.
+def _closure_hold():
     from appeals.apps import register_closure_hold
 
-    f.ensure_v1_rules()
-    register_closure_hold()
+    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
 
 
 def _post_at_once(appeal, users_and_data):
@@ -59,7 +56,7 @@ def _post_at_once(appeal, users_and_data):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_reviewers_decide_at_once_and_exactly_one_wins():
     appeal = f.in_review_appeal()
     seen = state_token(appeal)
@@ -88,7 +85,7 @@ def test_two_reviewers_decide_at_once_and_exactly_one_wins():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_agent_asking_for_information_while_a_reviewer_decides():
     worker = f.agent()
     appeal = f.in_review_appeal(worker=worker)

@@ -14,19 +14,16 @@ from tests.factories import PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 S = AppealStatus
 
 
 @pytest.fixture(autouse=True)
-def _rules():
-    # Earlier transactional tests may have flushed the v1 rules and a credit test unregisters
-    # the appeals' closure hold: put both back.
+def _closure_hold():
     from appeals.apps import register_closure_hold
 
-    f.ensure_v1_rules()
-    register_closure_hold()
+    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
 
 
 def broken_resources(page) -> list[str]:
