@@ -451,3 +451,25 @@ def test_supervisors_mark_agents_away_in_the_admin_and_agents_cannot(client):
     assert back.status_code == 302
     assert AgentAvailability.objects.get(agent=away).away is False
     assert f.submitted_appeal().assignee == away
+
+
+def test_the_case_page_queries_do_not_grow_with_the_thread(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    worker = f.agent()
+    appeal = f.in_review_appeal(worker=worker)
+    client = signed_in(client, worker)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(case_url(appeal)).status_code == 200
+        return len(captured.captured_queries)
+
+    services.appeal_staff_message(appeal=appeal, actor=worker, body="一", internal=True)
+    few = queries()
+    for n in range(6):
+        services.appeal_staff_message(appeal=appeal, actor=worker, body=f"{n}", internal=n % 2)
+        services.appeal_borrower_message(appeal=appeal, actor=appeal.borrower, body=f"b{n}")
+    assert queries() == few
+    assert few <= 25
