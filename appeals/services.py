@@ -33,7 +33,7 @@ from credit.models import (
 from credit.selectors import NoActiveRules
 
 from . import evidence as evidence_files
-from . import notices, sla
+from . import notices, selectors, sla
 from .models import (
     OPEN_STATES,
     Appeal,
@@ -725,6 +725,14 @@ def appeal_request_second_review(*, appeal: Appeal, actor, statement: str = "") 
     appeal.request_second_review(at=now, statement=statement)
     appeal.save()
     _log(appeal, from_status, actor=actor, at=now, comment=statement)
+    # Every supervisor who may decide it (not the first decider) is told there is one to take.
+    for supervisor in selectors.second_reviewers(exclude_id=appeal.decided_by_id):
+        notices.notify_staff(
+            supervisor,
+            appeal,
+            "staff.decision_review_needed",
+            {"appeal_reference": appeal.reference, "review_kind": "second_review"},
+        )
     return appeal
 
 
