@@ -44,7 +44,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
-    extra_email_context = {"site_url": settings.SITE_URL}
+
+    @property
+    def extra_email_context(self):
+        # Read per request, not at import time, so the setting can differ per deployment/test.
+        return {"site_url": settings.SITE_URL}
 
 
 @require_POST

@@ -71,3 +71,24 @@ def evidence_get_for_user(*, user, appeal_id, evidence_id) -> Evidence:
     if not (user.is_staff and user.has_perm("appeals.view_evidence")):
         qs = qs.filter(appeal__borrower=user)
     return qs.get()
+
+
+def second_reviewers(*, exclude_id: int | None):
+    """Active staff who may decide a second review, except the first decider."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    permission = Permission.objects.filter(
+        content_type__app_label="appeals", codename="decide_second_review"
+    ).first()
+    if permission is None:
+        return []
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
+        .exclude(pk=exclude_id)
+        .distinct()
+    )
+    return list(users)

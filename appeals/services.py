@@ -33,7 +33,7 @@ from credit.models import (
 from credit.selectors import NoActiveRules
 
 from . import evidence as evidence_files
-from . import notices, sla
+from . import notices, selectors, sla
 from .models import (
     OPEN_STATES,
     Appeal,
@@ -726,7 +726,14 @@ def appeal_request_second_review(*, appeal: Appeal, actor, statement: str = "") 
     appeal.request_second_review(at=now, statement=statement)
     appeal.save()
     _log(appeal, from_status, actor=actor, at=now, comment=statement)
-    _desk_second_review_requested(appeal)  # supervisors who may decide it are told (desk)
+    # Every supervisor who may decide it (not the first decider) is told there is one to take.
+    for supervisor in selectors.second_reviewers(exclude_id=appeal.decided_by_id):
+        notices.notify_staff(
+            supervisor,
+            appeal,
+            "staff.decision_review_needed",
+            {"appeal_reference": appeal.reference, "review_kind": "second_review"},
+        )
     return appeal
 
 
@@ -1087,18 +1094,3 @@ def canned_response_save(*, response):
     response.body_en = _clean_text(response.body_en, field="body_en", required=True)
     response.save()
     return response
-
-
-def _desk_second_review_requested(appeal: Appeal) -> None:
-    """Tell every active supervisor who did not take the first decision that a second review
-    waits for them (`staff.decision_review_needed`), once per appeal and supervisor."""
-    from .desk_selectors import supervisors
-
-    for supervisor in supervisors().exclude(pk=appeal.decided_by_id):
-        _desk_notify_staff(
-            supervisor,
-            appeal,
-            "staff.decision_review_needed",
-            {"appeal_reference": appeal.reference, "review_kind": "second_review"},
-            key=f"appeal:{appeal.pk}:second_review:{supervisor.pk}",
-        )

@@ -372,3 +372,17 @@ def test_assignment_tells_the_assignee_unless_they_took_it_themselves():
         services.appeal_assign(appeal=appeal, assignee=f.auditor(), actor=lead)
     with pytest.raises(AppealPermissionDenied):
         services.appeal_assign(appeal=appeal, assignee=worker, actor=f.auditor())
+
+
+def test_a_second_review_request_tells_the_other_supervisors():
+    from notifications.models import Notification
+
+    first, other = f.supervisor(), f.supervisor()
+    appeal = f.denied_appeal(decider=first)
+    services.appeal_request_second_review(appeal=appeal, actor=appeal.borrower)
+    told = set(
+        Notification.objects.filter(event="staff.decision_review_needed").values_list(
+            "recipient_id", flat=True
+        )
+    )
+    assert told == {other.pk}
