@@ -271,10 +271,22 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+def _extension_open_to(user, appeal: Appeal) -> bool:
+    from . import clock
+
+    taken = len(appeal.extensions.all())  # prefetched on the case page
+    if taken >= len(clock.EXTENSION_STEPS):
+        return False
+    needs_supervisor = clock.EXTENSION_STEPS[taken][1]
+    return not needs_supervisor or user.has_perm("appeals.approve_further_extension")
+
+
 def actions_for(user, appeal: Appeal) -> list[Action]:
     """The buttons this person sees on this appeal now (the services decide for real)."""
     return [
         a
         for a in ACTIONS.values()
-        if appeal.status in a.states and user.has_perm(f"appeals.{a.permission}")
+        if appeal.status in a.states
+        and user.has_perm(f"appeals.{a.permission}")
+        and (a.name != "extend" or _extension_open_to(user, appeal))
     ]

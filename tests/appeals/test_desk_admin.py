@@ -473,3 +473,15 @@ def test_the_case_page_queries_do_not_grow_with_the_thread(client):
         services.appeal_borrower_message(appeal=appeal, actor=appeal.borrower, body=f"b{n}")
     assert queries() == few
     assert few <= 25
+
+
+def test_the_extend_button_follows_the_extension_steps(client):
+    appeal = f.in_review_appeal()
+    reviewer, supervisor = f.reviewer(), f.supervisor()
+    assert "/act/extend/" in page_text(signed_in(client, reviewer).get(case_url(appeal)))
+    services.appeal_extend(appeal=appeal, actor=reviewer, reason="复杂案件")
+    # The further 30 days need a supervisor: the reviewer no longer sees the button.
+    assert "/act/extend/" not in page_text(client.get(case_url(appeal)))
+    assert "/act/extend/" in page_text(signed_in(client, supervisor).get(case_url(appeal)))
+    services.appeal_extend(appeal=appeal, actor=supervisor, reason="主管批准")
+    assert "/act/extend/" not in page_text(client.get(case_url(appeal)))
