@@ -36,8 +36,10 @@ def scheduled(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache(request):
-    if "transactional_db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+def _fresh_state(request):
+    """An empty debounce cache, and for database tests the rows the data migrations wrote
+    (an earlier transactional test's flush removes them)."""
+    if request.node.get_closest_marker("django_db"):
         request.getfixturevalue("transactional_db" if _transactional(request) else "db")
         ensure_reference_data()
     caches["default"].clear()
