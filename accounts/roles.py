@@ -24,7 +24,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 # Notifications: every role reads the outbox (what a borrower was told and when);
 # supervisors may resend a failed row or cancel a pending one.
-_NOTIFICATIONS_READ = ("notifications.view_notification", "notifications.view_deliveryattempt")
+_NOTIFICATIONS_READ = (
+    "notifications.view_notification",
+    "notifications.view_deliveryattempt",
+    "notifications.view_staffmessage",  # their own inbox in the admin
+)
 ROLE_PERMISSIONS[AGENT] += _NOTIFICATIONS_READ
 ROLE_PERMISSIONS[REVIEWER] += _NOTIFICATIONS_READ
 ROLE_PERMISSIONS[SUPERVISOR] += _NOTIFICATIONS_READ + (

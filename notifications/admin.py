@@ -2,13 +2,15 @@
 as actions that call the services."""
 
 from django.contrib import admin, messages
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import DeliveryAttempt, Notification, Status
+from .catalogue import Channel
+from .models import DeliveryAttempt, Notification, StaffMessage, Status
 from .selectors import outbox_for_admin
-from .services import notification_cancel, notification_resend
+from .services import notification_cancel, notification_mark_read, notification_resend
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -96,7 +98,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("text"))
     def text_content(self, obj: Notification):
-        return format_html('<pre class="notification-text">{}</pre>', obj.body_text)
+        return format_html("<div>{}</div>", linebreaksbr(obj.body_text, autoescape=True))
 
     @admin.display(description=_("HTML"))
     def html_source(self, obj: Notification):
@@ -176,3 +178,46 @@ class NotificationAdmin(admin.ModelAdmin):
                 % refused,
                 messages.WARNING,
             )
+
+
+@admin.register(StaffMessage)
+class StaffMessageAdmin(admin.ModelAdmin):
+    """Staff events (appeal assigned, deadline missed, ...) for the signed-in staff member.
+
+    Only their own inbox rows; opening one marks it read, as on the borrower site.
+    """
+
+    list_display = ["subject", "event", "created_at", "is_read"]
+    list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
+    fields = ["subject", "created_at", "text_content", "link_to_page"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return StaffMessage.objects.filter(recipient=request.user, channel=Channel.INBOX)
+
+    @admin.display(description=_("read"), boolean=True)
+    def is_read(self, obj):
+        return obj.read_at is not None
+
+    @admin.display(description=_("text"))
+    def text_content(self, obj):
+        return format_html("<div>{}</div>", linebreaksbr(obj.body_text, autoescape=True))
+
+    @admin.display(description=_("link"))
+    def link_to_page(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.link, obj.link) if obj.link else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        message = self.get_object(request, object_id)
+        if message is not None:
+            notification_mark_read(notification=message)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

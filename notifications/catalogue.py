@@ -79,24 +79,42 @@ class EventSpec:
 
     @property
     def sample_context(self) -> dict:
-        return {key: _sample(value) for key, (_meaning, value) in self.context.items()}
+        return {key: _sample(key, value) for key, (_meaning, value) in self.context.items()}
 
 
 _SAMPLE_REASONS = [
     {"zh-hans": "近期在多家平台申请借款", "en": "Applications at many other lenders recently"},
     {"zh-hans": "信用评分动态调整", "en": "Your credit score changed"},
 ]
-_SAMPLE_TEXT = {
-    "zh-hans": "请上传最近三个月的还款记录。",
-    "en": "Please upload your repayment record for the last three months.",
+_SAMPLE_TEXTS = {
+    "request": {
+        "zh-hans": "请上传最近三个月的还款记录。",
+        "en": "Please upload your repayment record for the last three months.",
+    },
+    "explanation": {
+        "zh-hans": "您提交的证明材料显示其他平台的借款已全部结清。",
+        "en": "Your documents show that your loans at other lenders are fully repaid.",
+    },
+    "excerpt": {
+        "zh-hans": "我们已收到您的材料，正在核实。",
+        "en": "We received your documents and are checking them.",
+    },
+    "extension_reason": {
+        "zh-hans": "我们需要向征信机构核实您的信息。",
+        "en": "We need to confirm your information with the credit bureau.",
+    },
+    "held_because": {
+        "zh-hans": "影响的额度数量超过了自动执行的上限。",
+        "en": "It affects more credit lines than may run without review.",
+    },
 }
 
 
-def _sample(value: str):
+def _sample(key: str, value: str):
     if value == "[list]":
         return _SAMPLE_REASONS
     if value == "…":
-        return _SAMPLE_TEXT
+        return _SAMPLE_TEXTS[key]
     return value
 
 

@@ -110,8 +110,22 @@ class Notification(models.Model):
         return f"{self.event} → {self.recipient_id} ({self.channel}, {self.status})"
 
     @property
+    def excerpt(self) -> str:
+        """The first paragraph: what the inbox list shows under the title."""
+        return self.body_text.strip().split("\n\n", 1)[0]
+
+    @property
     def is_unread(self) -> bool:
         return self.channel == Channel.INBOX and self.read_at is None
+
+
+class StaffMessage(Notification):
+    """A staff member's own inbox, shown in the admin where staff work."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("my message")
+        verbose_name_plural = _("my messages")
 
 
 class AttemptOutcome(models.TextChoices):

@@ -22,7 +22,7 @@ from .catalogue import Audience, Channel, channels_for_category, spec_for
 from .models import AttemptOutcome, DeliveryAttempt, Notification, Preference, Status
 from .rendering import NotificationContextError, render, validate_context
 from .selectors import categories_for_user
-from .sms import PermanentDeliveryError, TransientDeliveryError
+from .sms import PermanentDeliveryError, TransientDeliveryError, UnknownOutcomeError
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +274,8 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
             message_id = channels.send_sms(to=row.address, text=row.body_text, reference=reference)
     except PermanentDeliveryError as exc:
         return _finish(row, attempt, AttemptOutcome.PERMANENT_ERROR, error=str(exc))
+    except UnknownOutcomeError as exc:  # at most once: never retried automatically
+        return _finish(row, attempt, AttemptOutcome.UNKNOWN, error=str(exc))
     except TransientDeliveryError as exc:
         retry_after = exc.retry_after
         error = str(exc)

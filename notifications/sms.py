@@ -34,6 +34,11 @@ class PermanentDeliveryError(DeliveryError):
     """Another try cannot help (invalid number, blocked recipient, bad credentials)."""
 
 
+class UnknownOutcomeError(DeliveryError):
+    """The request reached the provider but no answer came back: it may have been sent.
+    Retrying could tell the borrower twice, so the row fails for a person to check."""
+
+
 class BaseSmsBackend:
     def send(self, *, to: str, body: str, reference: str) -> str:
         """Send one SMS; return the provider's message id. Raise a DeliveryError subclass."""
@@ -116,10 +121,14 @@ class TwilioSmsBackend(BaseSmsBackend):
                 data=data,
                 auth=(self.account_sid, self.auth_token),
                 timeout=self.timeout,
-                headers={"I-Twilio-Idempotency-Token": reference},
             )
-        except requests.Timeout as exc:
-            raise TransientDeliveryError(f"Twilio did not answer in {self.timeout}s") from exc
+        except requests.ConnectTimeout as exc:
+            raise TransientDeliveryError(f"Twilio unreachable (connect timeout): {exc}") from exc
+        except requests.ReadTimeout as exc:
+            raise UnknownOutcomeError(
+                f"Twilio did not answer in {self.timeout}s; the SMS may have been sent. "
+                "Check the Twilio console before resending."
+            ) from exc
         except requests.RequestException as exc:
             raise TransientDeliveryError(f"Twilio unreachable: {exc}") from exc
         payload = _json_or_empty(response)

@@ -63,3 +63,37 @@ def test_an_agent_reads_but_cannot_resend_or_cancel(client, rows):
     assert response.context["action_form"] is None  # no action this role may take
     client.post(url, {"action": "cancel", "_selected_action": [rows["sms"].pk]})
     assert Notification.objects.get(pk=rows["sms"].pk).status == Status.PENDING
+
+
+def test_staff_read_their_own_messages_in_the_admin(client, borrower):
+    agent = StaffFactory(role="agent")
+    other = StaffFactory(role="agent")
+    event = Event.STAFF_APPEAL_ASSIGNED
+    mine = notify(recipient=agent, event=event, context=sample_context(event), obj=borrower)
+    notify(recipient=other, event=event, context=sample_context(event), obj=borrower)
+    inbox = next(r for r in mine if r.channel == "inbox")
+    client.force_login(agent)
+    listing = client.get(reverse("admin:notifications_staffmessage_changelist"))
+    assert list(listing.context["cl"].result_list) == [inbox]
+    detail = client.get(reverse("admin:notifications_staffmessage_change", args=[inbox.pk]))
+    assert detail.status_code == 200 and "A-2026-000123" in detail.content.decode()
+    inbox.refresh_from_db()
+    assert inbox.read_at is not None
+    theirs = Notification.objects.get(recipient=other, channel="inbox")
+    response = client.get(reverse("admin:notifications_staffmessage_change", args=[theirs.pk]))
+    assert response.status_code == 302  # "doesn't exist" redirect, never their content
+
+
+def test_the_admin_escapes_stored_content(client, borrower):
+    event = Event.APPEAL_MESSAGE_RECEIVED
+    notify(
+        recipient=borrower,
+        event=event,
+        context={"appeal_reference": "A-1", "excerpt": "<img src=x onerror=alert(1)>"},
+        dedupe_key="m1",
+    )
+    row = Notification.objects.get(channel="inbox")
+    client.force_login(StaffFactory(role="supervisor"))
+    page = client.get(reverse("admin:notifications_notification_change", args=[row.pk]))
+    assert "<img src=x" not in page.content.decode()
+    assert "&lt;img src=x" in page.content.decode()

@@ -118,3 +118,12 @@ def test_dates_are_shown_in_the_recipients_time_zone():
         ).text
         assert f"Dec. 1, 2026, {shown}" in text
     assert timezone.get_current_timezone_name()  # rendering left the active zone alone
+
+
+def test_the_docs_list_every_event_and_its_context_keys():
+    docs = (Path(__file__).resolve().parents[2] / "docs/notifications.md").read_text()
+    for event, spec in CATALOGUE.items():
+        row = next((line for line in docs.splitlines() if line.startswith(f"| `{event}`")), "")
+        assert row, f"{event} is missing from docs/notifications.md"
+        for key in spec.context:
+            assert f"`{key}`" in row, f"{event}: context key {key} is not documented"
