@@ -14,7 +14,6 @@ from credit import services, tasks
 from credit.models import CreditDecision, CreditLineStatus
 from tests.credit.factories import (
     at,
-    ensure_reference_data,
     make_line,
     multi_lending,
     repayments,
@@ -36,20 +35,12 @@ def scheduled(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state(request):
-    """An empty debounce cache, and for database tests the rows the data migrations wrote
-    (an earlier transactional test's flush removes them)."""
-    if request.node.get_closest_marker("django_db"):
-        request.getfixturevalue("transactional_db" if _transactional(request) else "db")
-        ensure_reference_data()
+def _fresh_state():
+    """An empty debounce cache (the rows data migrations wrote come back through the
+    conftest's `_migrated_data`)."""
     caches["default"].clear()
     yield
     caches["default"].clear()
-
-
-def _transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    return bool(marker and marker.kwargs.get("transaction"))
 
 
 def closing_candidate():

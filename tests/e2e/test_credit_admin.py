@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from accounts import roles
 from credit import services
 from credit.models import DecisionPolicy, Scorecard
-from tests.credit.factories import ensure_reference_data, make_line, multi_lending, repayments
+from tests.credit.factories import make_line, multi_lending, repayments
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.factories import PASSWORD, StaffFactory
 
@@ -30,7 +30,6 @@ def sign_in(page, email):
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize(("viewport", "size"), [(PHONE, "phone"), (DESKTOP, "desktop")])
 def test_supervisor_reads_a_closing_line_and_compares_versions(new_page, language, viewport, size):
-    ensure_reference_data()
     now = timezone.now()
     line = make_line(opened_at=now - timedelta(days=320))
     repayments(line, first_due=(now - timedelta(days=300)).date(), count=9)
