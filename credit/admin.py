@@ -30,8 +30,14 @@ from .models import (
 )
 
 
+class CreditMedia:
+    css = {"all": ("credit/admin.css",)}
+
+
 class ReadOnlyMixin:
     """Rows that staff read but never edit here (they change only through services)."""
+
+    Media = CreditMedia
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -342,6 +348,8 @@ class DecisionPolicyForm(VersionForm):
 class VersionAdmin(admin.ModelAdmin):
     """Drafts are edited; activated versions are read-only. Activate, copy and compare."""
 
+    Media = CreditMedia
+
     list_display = ("version", "status", "activated_at", "activated_by", "created_at", "notes")
     list_filter = ("status",)
     ordering = ("-version",)
@@ -351,11 +359,25 @@ class VersionAdmin(admin.ModelAdmin):
     save_service = None
     activate_service = None
 
+    # JSON rule fields shown formatted (not as a JSON blob) once a version is read-only.
+    json_displays: dict[str, str] = {}
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or obj.status == VersionStatus.DRAFT:
+            return fields
+        return [self.json_displays.get(f, f) if isinstance(f, str) else f for f in fields]
+
     def get_readonly_fields(self, request, obj=None):
         lifecycle = ("version", "status", "created_at", "activated_at", "activated_by")
         if obj is not None and obj.status != VersionStatus.DRAFT:
-            return lifecycle + ("notes",) + self.rule_fields
+            return lifecycle + ("notes",) + self.rule_fields + tuple(self.json_displays.values())
         return lifecycle
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            return False  # activated: read-only; copy it to a new draft to change it
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -456,18 +478,42 @@ class ScorecardAdmin(VersionAdmin):
         "activated_by",
     )
     rule_fields = ("base_points", "attributes")
+    json_displays = {"attributes": "attributes_table"}
     save_service = staticmethod(lambda obj: services.scorecard_save_draft(scorecard=obj))
     copy_service = staticmethod(lambda obj: services.scorecard_copy_to_draft(source=obj))
     activate_service = staticmethod(
         lambda obj, actor: services.scorecard_activate(scorecard=obj, actor=actor)
     )
 
+    @admin.display(description=_("attributes"))
+    def attributes_table(self, obj):
+        rows = []
+        for attr in obj.attributes:
+            bins = format_html_join(
+                "",
+                "<li>{}</li>",
+                ((f"{b.get('label', '')}: {_bin_text(b)}",) for b in attr["bins"]),
+            )
+            rows.append(
+                (attr.get("label") or attr["feature"], attr["feature"], attr["reason_code"], bins)
+            )
+        return format_html(
+            "<table class='credit-rules'><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><th scope='row'>{}<br><code>{}</code></th><td><code>{}</code></td>"
+                "<td><ul>{}</ul></td></tr>",
+                rows,
+            ),
+        )
+
     def flatten(self, obj):
-        flat = {"base points": str(obj.base_points)}
+        reason_label, max_label = _("reason"), _("maximum points")
+        flat = {str(_("base points")): str(obj.base_points)}
         for attr in obj.attributes:
             feature = attr.get("feature")
-            flat[f"{feature} · reason"] = attr.get("reason_code", "")
-            flat[f"{feature} · max points"] = str(max(b.get("points", 0) for b in attr["bins"]))
+            flat[f"{feature} · {reason_label}"] = attr.get("reason_code", "")
+            flat[f"{feature} · {max_label}"] = str(max(b.get("points", 0) for b in attr["bins"]))
             for b in attr.get("bins", []):
                 label = b.get("label") or _bin_text(b)
                 flat[f"{feature} · {label}"] = _bin_text(b)
@@ -489,6 +535,7 @@ class DecisionPolicyAdmin(VersionAdmin):
         "activated_at",
         "activated_by",
     )
+    json_displays = {"knockouts": "knockouts_display", "segments": "segments_display"}
     rule_fields = (
         "keep_min_score",
         "reduce_min_score",
@@ -504,16 +551,29 @@ class DecisionPolicyAdmin(VersionAdmin):
         lambda obj, actor: services.policy_activate(policy=obj, actor=actor)
     )
 
+    @admin.display(description=_("knock-out rules"))
+    def knockouts_display(self, obj):
+        return _pretty_json(obj.knockouts)
+
+    @admin.display(description=_("segment rules"))
+    def segments_display(self, obj):
+        return _pretty_json(obj.segments)
+
     def flatten(self, obj):
+        fields = (
+            "keep_min_score",
+            "reduce_min_score",
+            "freeze_min_score",
+            "reduce_share",
+            "closure_buffer_days",
+        )
         flat = {
-            "keep at or above": str(obj.keep_min_score),
-            "reduce at or above": str(obj.reduce_min_score),
-            "pause at or above": str(obj.freeze_min_score),
-            "reduction share": str(obj.reduce_share),
-            "notice period (days)": str(obj.closure_buffer_days),
+            str(DecisionPolicy._meta.get_field(name).verbose_name): str(getattr(obj, name))
+            for name in fields
         }
+        knockout_label, segment_label = _("knock-out rule"), _("segment rule")
         for k in obj.knockouts:
-            flat[f"knock-out · {k.get('name')}"] = (
+            flat[f"{knockout_label} · {k.get('name')}"] = (
                 f"{k.get('feature')} {k.get('op')} {k.get('value')} → {k.get('outcome')}"
                 f" ({k.get('reason_code')})"
             )
@@ -522,7 +582,7 @@ class DecisionPolicyAdmin(VersionAdmin):
                 f"{c.get('feature')} {c.get('op')} {c.get('value')}"
                 for c in s.get("conditions", [])
             )
-            flat[f"segment · {s.get('name')}"] = (
+            flat[f"{segment_label} · {s.get('name')}"] = (
                 f"if {conditions}: close → {s.get('close_becomes')}"
                 + (f" (share {s['reduce_share']})" if s.get("reduce_share") else "")
             )

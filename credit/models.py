@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
@@ -72,7 +73,7 @@ class CreditLine(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.borrower.customer_id or self.borrower_id} ({self.status})"
+        return f"{self.borrower.customer_id or self.borrower_id} ({self.get_status_display()})"
 
     @property
     def available(self) -> Decimal:
@@ -203,9 +204,9 @@ class ReasonCode(models.Model):
 
 
 class VersionStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
-    RETIRED = "retired", _("Retired")
+    DRAFT = "draft", pgettext_lazy("rule version", "Draft")
+    ACTIVE = "active", pgettext_lazy("rule version", "Active")
+    RETIRED = "retired", pgettext_lazy("rule version", "Retired")
 
 
 class VersionedRules(models.Model):
@@ -287,7 +288,10 @@ class Scorecard(VersionedRules):
         ]
 
     def __str__(self) -> str:
-        return f"Scorecard v{self.version} ({self.status})"
+        return _("Scorecard v%(version)s (%(status)s)") % {
+            "version": self.version,
+            "status": self.get_status_display(),
+        }
 
 
 class DecisionPolicy(VersionedRules):
@@ -328,7 +332,10 @@ class DecisionPolicy(VersionedRules):
         ]
 
     def __str__(self) -> str:
-        return f"Decision policy v{self.version} ({self.status})"
+        return _("Decision policy v%(version)s (%(status)s)") % {
+            "version": self.version,
+            "status": self.get_status_display(),
+        }
 
 
 class DecisionTrigger(models.TextChoices):
@@ -410,7 +417,8 @@ class CreditDecision(ImmutableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.outcome} on line {self.line_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        when = timezone.localtime(self.created_at)
+        return f"{self.get_outcome_display()} · {when:%Y-%m-%d %H:%M}"
 
     @property
     def is_adverse(self) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
@@ -155,7 +156,26 @@ def _aware(value) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def line_state(line: CreditLine, last: LastDecision | None) -> engine.LineState:
+class LineRow(NamedTuple):
+    """What evaluation reads of a line (no model instance: most lines don't change)."""
+
+    id: int
+    borrower_id: int
+    credit_limit: Decimal
+    balance: Decimal
+    status: str
+    opened_at: datetime
+    updated_at: datetime
+
+
+def lines_for_evaluation(line_ids: Sequence[int], *, lock: bool = False) -> list[LineRow]:
+    qs = CreditLine.objects.filter(id__in=line_ids).order_by("id")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return [LineRow(*row) for row in qs.values_list(*LineRow._fields)]
+
+
+def line_state(line, last: LastDecision | None) -> engine.LineState:
     limit_reduced = bool(
         last
         and line.status == CreditLineStatus.ACTIVE

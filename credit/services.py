@@ -172,69 +172,103 @@ def credit_lines_reevaluate(
     as_of = as_of or now
     rules = selectors.active_rules()
     ids = sorted({int(i) for i in line_ids})
-    lines = list(
-        CreditLine.objects.select_for_update(of=("self",))
-        .filter(id__in=ids)
-        .order_by("id")
-        .only(
-            "id",
-            "borrower_id",
-            "credit_limit",
-            "balance",
-            "status",
-            "opened_at",
-            "closing_effective_at",
-        )
-    )
-    summary = ReevaluationSummary(evaluated=len(lines))
-    if not lines:
-        return summary
-    line_ids_found = [line.id for line in lines]
-    last = selectors.last_decisions(line_ids_found)
-    events = selectors.events_by_line(line_ids_found, as_of=as_of)
-    buffers = selectors.reason_buffer_days()
+    summary = ReevaluationSummary()
 
-    changed: list[tuple[CreditLine, CreditDecision, engine.Verdict]] = []
-    for line in lines:
-        facts = engine.facts_from_rows(
-            line.id, line.opened_at, line.credit_limit, line.balance, events.get(line.id, ())
+    # Most lines don't change, so read and score them without locks, then lock only the
+    # lines that change and check nothing moved in between; a line that did is evaluated
+    # again under its lock.
+    rows = selectors.lines_for_evaluation(ids)
+    summary.evaluated = len(rows)
+    plans = _plan(rows, rules, as_of=as_of)
+    if plans:
+        read = {row.id: row for row in rows}
+        locked = list(
+            CreditLine.objects.select_for_update(of=("self",))
+            .filter(id__in=list(plans))
+            .order_by("id")
         )
-        features = engine.compute_features(facts, as_of=as_of)
-        verdict = engine.decide(rules.policy_rules, rules.card_rules, features)
-        plan = engine.plan_change(selectors.line_state(line, last.get(line.id)), verdict, buffers)
-        if plan is None:
-            continue
-        decision = _apply_plan(line, plan, now=now)
-        decision.trigger = trigger
-        decision.scorecard = rules.scorecard
-        decision.policy = rules.policy
-        decision.features = verdict.features
-        decision.points = [a.as_dict() for a in verdict.attributes]
-        decision.score = verdict.score
-        decision.actor = actor
-        decision.note = _verdict_note(verdict)
-        changed.append((line, decision, verdict))
-
-    if not changed:
-        return summary
-    _write_decisions(
-        notice_mode=notice_mode,
-        rows=[
-            (
-                line,
-                decision,
+        moved = [line.id for line in locked if _moved(line, read[line.id])]
+        if moved:
+            for line_id in moved:
+                plans.pop(line_id)
+            plans.update(
+                _plan(selectors.lines_for_evaluation(moved, lock=True), rules, as_of=as_of)
+            )
+            locked = [
+                CreditLine.objects.get(pk=line.id) if line.id in moved else line for line in locked
+            ]
+        changed = []
+        for line in locked:
+            planned = plans.get(line.id)
+            if planned is None:
+                continue
+            plan, verdict = planned
+            decision = _apply_plan(line, plan, now=now)
+            decision.trigger = trigger
+            decision.scorecard = rules.scorecard
+            decision.policy = rules.policy
+            decision.features = verdict.features
+            decision.points = [a.as_dict() for a in verdict.attributes]
+            decision.score = verdict.score
+            decision.actor = actor
+            decision.note = _verdict_note(verdict)
+            reasons = (
                 []
                 if decision.outcome == DecisionOutcome.REINSTATE
-                else [(r.code, r.attribute, r.points_lost, r.knockout) for r in verdict.reasons],
+                else [(r.code, r.attribute, r.points_lost, r.knockout) for r in verdict.reasons]
             )
-            for line, decision, verdict in changed
-        ],
-    )
-    for _, decision, _ in changed:
-        summary.outcomes[decision.outcome] += 1
-    if keep_decisions:
-        summary.decisions = [decision for _, decision, _ in changed]
+            changed.append((line, decision, reasons))
+        if changed:
+            _write_decisions(rows=changed, notice_mode=notice_mode)
+        for _, decision, _ in changed:
+            summary.outcomes[decision.outcome] += 1
+        if keep_decisions:
+            summary.decisions = [decision for _, decision, _ in changed]
     return summary
+
+
+def _moved(line: CreditLine, row: selectors.LineRow) -> bool:
+    return (line.status, line.credit_limit, line.updated_at) != (
+        row.status,
+        row.credit_limit,
+        row.updated_at,
+    )
+
+
+def _plan(
+    rows: Sequence[selectors.LineRow], rules: selectors.ActiveRules, *, as_of: datetime
+) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
+    """Score every line; return the plan and verdict of each line whose outcome changes.
+
+    A line's latest decision matters only when it is not active (was it a person's pause?)
+    or the verdict is a reduction (was the limit already cut?), so only those are read.
+    """
+    if not rows:
+        return {}
+    events = selectors.events_by_line([row.id for row in rows], as_of=as_of)
+    verdicts = {}
+    for row in rows:
+        facts = engine.facts_from_rows(
+            row.id, row.opened_at, row.credit_limit, row.balance, events.get(row.id, ())
+        )
+        verdict = engine.decide(
+            rules.policy_rules, rules.card_rules, engine.compute_features(facts, as_of=as_of)
+        )
+        verdicts[row.id] = verdict
+    need_history = [
+        row.id
+        for row in rows
+        if row.status != CreditLineStatus.ACTIVE or verdicts[row.id].outcome != "keep"
+    ]
+    last = selectors.last_decisions(need_history) if need_history else {}
+    buffers = selectors.reason_buffer_days() if need_history else {}
+    plans = {}
+    for row in rows:
+        verdict = verdicts[row.id]
+        plan = engine.plan_change(selectors.line_state(row, last.get(row.id)), verdict, buffers)
+        if plan is not None:
+            plans[row.id] = (plan, verdict)
+    return plans
 
 
 def _verdict_note(verdict: engine.Verdict) -> str:

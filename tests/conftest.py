@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -69,28 +68,9 @@ def _migrated_data(request):
     if not _is_transactional(request.node):
         return
     request.getfixturevalue("transactional_db")
-    from django.apps import apps
+    from tests.credit.factories import ensure_reference_data
 
-    for loader in MIGRATED_DATA:
-        loader(apps)
-
-
-def _credit_v1(apps) -> None:
-    from credit.models import ReasonCode
-
-    if not ReasonCode.objects.exists():
-        migration = import_module("credit.migrations.0002_v1_reason_codes_scorecard_policy")
-        migration.load_v1(apps, None)
-
-
-def _staff_groups(apps) -> None:
-    from accounts.roles import sync_staff_groups
-
-    sync_staff_groups()
-
-
-# What the data migrations load, in order; add an app's loader here with its data migration.
-MIGRATED_DATA = [_staff_groups, _credit_v1]
+    ensure_reference_data()
 
 
 def pytest_runtest_setup(item):

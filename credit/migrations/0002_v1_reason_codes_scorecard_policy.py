@@ -11,12 +11,12 @@ REASON_CODES = [
         (
             "您在其他平台有多笔未结清借款",
             "我们看到您目前在其他借贷平台有多笔尚未结清的借款。同时在多个平台借款（多头借贷）会增加还款压力，这是本次调整的主要因素之一。",
-            "您可以这样做：结清或减少其他平台的借款。借款结清后，我们会在收到记录时自动重新评估您的额度；如信息有误，您也可以提出申诉并上传结清证明。",
+            "结清或减少其他平台的借款。借款结清后，我们会在收到记录时自动重新评估您的额度；如信息有误，您也可以提出申诉并上传结清证明。",
         ),
         (
             "You have several loans open at other platforms",
             "We can see several loans at other lending platforms that are not yet repaid. Borrowing at many platforms at once adds to what you have to repay each month, and it was one of the main factors in this decision.",
-            "What you can do: repay or close some of those loans. We re-evaluate your credit line automatically when we receive the update. If our information is wrong, you can appeal and upload proof that the loans are closed.",
+            "Repay or close some of those loans. We re-evaluate your credit line automatically when we receive the update. If our information is wrong, you can appeal and upload proof that the loans are closed.",
         ),
     ),
     (
@@ -24,12 +24,12 @@ REASON_CODES = [
         (
             "您近期在多个平台申请了借款",
             "最近 30 天内，您在多个其他平台提交了借款申请。短时间内多次申请借款（多头借贷）通常意味着资金需求较紧张，因此影响了您的信用评分。较早的申请影响会逐渐减小。",
-            "您可以这样做：近期尽量避免在多个平台申请借款。申请记录的影响会在 30 至 90 天内逐步降低，我们会定期重新评估。",
+            "近期尽量避免在多个平台申请借款。申请记录的影响会在 30 至 90 天内逐步降低，我们会定期重新评估。",
         ),
         (
             "You recently applied for loans at several platforms",
             "In the last 30 days you applied for loans at several other platforms. Many applications in a short time usually mean money is tight, so they lowered your credit score. Older applications count for less and less.",
-            "What you can do: avoid applying at several platforms for a while. The effect of an application fades over 30 to 90 days, and we re-evaluate regularly.",
+            "Avoid applying at several platforms for a while. The effect of an application fades over 30 to 90 days, and we re-evaluate regularly.",
         ),
     ),
     (
@@ -37,12 +37,12 @@ REASON_CODES = [
         (
             "您在其他平台的未结清借款过多",
             "您目前在其他平台未结清的借款笔数超过了我们产品允许的上限（6 笔）。这一条规则不看评分，单独生效。",
-            "您可以这样做：结清部分其他平台的借款，使未结清借款少于 6 笔；收到结清记录后我们会自动重新评估。如信息有误，请提出申诉。",
+            "结清部分其他平台的借款，使未结清借款少于 6 笔；收到结清记录后我们会自动重新评估。如信息有误，请提出申诉。",
         ),
         (
             "You have too many loans open at other platforms",
             "You have more loans open at other platforms than our product allows (6). This rule applies on its own, whatever your credit score.",
-            "What you can do: close some of those loans so that fewer than 6 remain open. We re-evaluate automatically once we receive the update. If our information is wrong, please appeal.",
+            "Close some of those loans so that fewer than 6 remain open. We re-evaluate automatically once we receive the update. If our information is wrong, please appeal.",
         ),
     ),
     (
@@ -50,12 +50,12 @@ REASON_CODES = [
         (
             "近 12 个月有还款未按时完成",
             "在过去 12 个月应还的分期中，有部分没有在到期日当天结束前还清。按时还款的比例是信用评分中最重要的因素。",
-            "您可以这样做：开启自动还款或设置还款提醒，保持按时还款。如您认为某笔还款记录有误（例如已按时还款但未入账），请提出申诉并上传还款凭证。",
+            "开启自动还款或设置还款提醒，保持按时还款。如您认为某笔还款记录有误（例如已按时还款但未入账），请提出申诉并上传还款凭证。",
         ),
         (
             "Some repayments in the last 12 months were late",
             "Some instalments that fell due in the last 12 months were not repaid by the end of their due date. The share of repayments made on time is the most important part of your credit score.",
-            "What you can do: turn on automatic repayment or reminders so each instalment is paid on time. If a repayment is recorded wrongly (you paid on time but it was not credited), please appeal and upload the receipt.",
+            "Turn on automatic repayment or reminders so each instalment is paid on time. If a repayment is recorded wrongly (you paid on time but it was not credited), please appeal and upload the receipt.",
         ),
     ),
     (
@@ -63,12 +63,12 @@ REASON_CODES = [
         (
             "您的还款记录还不够长",
             "您在我们这里的还款记录还比较少，我们暂时无法充分了解您的还款习惯。",
-            "您可以这样做：继续按时还款。随着还款记录增加，您的信用评分会逐步反映出来。",
+            "继续按时还款。随着还款记录增加，您的信用评分会逐步反映出来。",
         ),
         (
             "Your repayment record is still short",
             "You have made only a few repayments with us so far, so we cannot yet see your repayment habits in full.",
-            "What you can do: keep repaying on time. As your repayment record grows, your credit score will reflect it.",
+            "Keep repaying on time. As your repayment record grows, your credit score will reflect it.",
         ),
     ),
     (
@@ -76,12 +76,12 @@ REASON_CODES = [
         (
             "您在其他平台有逾期记录",
             "近 12 个月内，您在其他平台有借款逾期。逾期天数越长，对信用评分的影响越大。",
-            "您可以这样做：尽快还清其他平台的逾期款项，并保持按时还款。如您已还清或记录有误，请提出申诉并上传证明材料。",
+            "尽快还清其他平台的逾期款项，并保持按时还款。如您已还清或记录有误，请提出申诉并上传证明材料。",
         ),
         (
             "A loan at another platform was overdue",
             "In the last 12 months a loan at another platform was overdue. The longer it was overdue, the more it lowers your credit score.",
-            "What you can do: repay the overdue amount at that platform as soon as you can and keep repaying on time. If it is already repaid or the record is wrong, please appeal and upload supporting documents.",
+            "Repay the overdue amount at that platform as soon as you can and keep repaying on time. If it is already repaid or the record is wrong, please appeal and upload supporting documents.",
         ),
     ),
     (
@@ -89,12 +89,12 @@ REASON_CODES = [
         (
             "您在其他平台有严重逾期",
             "近 12 个月内，您在其他平台有借款逾期达到 90 天或以上。按照我们的产品规则，这种情况会单独触发额度调整，不论信用评分高低。",
-            "您可以这样做：尽快与该平台联系并还清逾期款项。如记录有误或已经结清，请在缓冲期内提出申诉并上传证明材料，申诉期间不会关闭您的额度。",
+            "尽快与该平台联系并还清逾期款项。如记录有误或已经结清，请在缓冲期内提出申诉并上传证明材料，申诉期间不会关闭您的额度。",
         ),
         (
             "A loan at another platform was seriously overdue",
             "In the last 12 months a loan at another platform was overdue by 90 days or more. Under our product rules this leads to a change of your credit line on its own, whatever your credit score.",
-            "What you can do: contact that platform and repay the overdue amount. If the record is wrong or the loan is settled, appeal within the notice period and upload supporting documents; we will not close your credit line while your appeal is open.",
+            "Contact that platform and repay the overdue amount. If the record is wrong or the loan is settled, appeal within the notice period and upload supporting documents; we will not close your credit line while your appeal is open.",
         ),
     ),
     (
@@ -102,12 +102,12 @@ REASON_CODES = [
         (
             "您的负债相对收入偏高",
             "您在我们和其他平台的未还借款合计，相对您已核实的收入偏高。",
-            "您可以这样做：逐步减少未还借款；如您的收入有所增加，可以在 App 中更新收入证明，我们会重新评估。",
+            "逐步减少未还借款；如您的收入有所增加，可以在 App 中更新收入证明，我们会重新评估。",
         ),
         (
             "Your debts are high compared with your income",
             "What you owe us and other platforms together is high compared with the income we have verified.",
-            "What you can do: pay down some of what you owe. If your income has gone up, update your proof of income in the app and we will re-evaluate.",
+            "Pay down some of what you owe. If your income has gone up, update your proof of income in the app and we will re-evaluate.",
         ),
     ),
     (
@@ -115,12 +115,12 @@ REASON_CODES = [
         (
             "我们还没有核实您的收入",
             "我们没有您已核实的收入信息，因此无法判断您的还款能力，信用评分中这一项只能按较低分数计算。",
-            "您可以这样做：在 App 中提交收入证明（如工资流水）。核实后我们会自动重新评估。",
+            "在 App 中提交收入证明（如工资流水）。核实后我们会自动重新评估。",
         ),
         (
             "We have not verified your income",
             "We have no verified income for you, so we cannot judge how much you can comfortably repay, and this part of your credit score counts low.",
-            "What you can do: submit proof of income (such as salary statements) in the app. We re-evaluate automatically once it is verified.",
+            "Submit proof of income (such as salary statements) in the app. We re-evaluate automatically once it is verified.",
         ),
     ),
     (
@@ -128,12 +128,12 @@ REASON_CODES = [
         (
             "您使用本产品的时间较短",
             "您开通信用额度的时间还不长。使用时间越长、记录越完整，信用评分越能反映您的实际情况。",
-            "您可以这样做：继续正常使用并按时还款，信用评分会随时间自然提升。",
+            "继续正常使用并按时还款，信用评分会随时间自然提升。",
         ),
         (
             "Your credit line is still new",
             "Your credit line was opened recently. The longer you use it, the better your credit score reflects how you actually repay.",
-            "What you can do: keep using it normally and repaying on time; your credit score improves with time.",
+            "Keep using it normally and repaying on time; your credit score improves with time.",
         ),
     ),
     (
@@ -141,12 +141,12 @@ REASON_CODES = [
         (
             "您的征信报告评分偏低",
             "征信机构最近提供的评分低于我们产品的要求区间。",
-            "您可以这样做：查看您的征信报告，确认信息是否准确；如有错误，可向征信机构提出异议，并向我们提出申诉。",
+            "查看您的征信报告，确认信息是否准确；如有错误，可向征信机构提出异议，并向我们提出申诉。",
         ),
         (
             "Your credit report score is low",
             "The latest score from the credit bureau is below the range our product looks for.",
-            "What you can do: check your credit report for mistakes. If something is wrong, raise it with the credit bureau and appeal to us.",
+            "Check your credit report for mistakes. If something is wrong, raise it with the credit bureau and appeal to us.",
         ),
     ),
     (
@@ -154,12 +154,12 @@ REASON_CODES = [
         (
             "我们没有您的征信报告评分",
             "我们暂时没有收到征信机构对您的评分，这一项只能按中等分数计算。",
-            "您可以这样做：无需额外操作；收到征信评分后我们会自动重新评估。",
+            "无需额外操作；收到征信评分后我们会自动重新评估。",
         ),
         (
             "We have no credit report score for you",
             "We have not yet received a score for you from the credit bureau, so this part counts as average.",
-            "What you can do: nothing is needed from you; we re-evaluate automatically when the score arrives.",
+            "Nothing is needed from you; we re-evaluate automatically when the score arrives.",
         ),
     ),
     (
@@ -167,12 +167,12 @@ REASON_CODES = [
         (
             "您的身份证件已过期",
             "根据监管要求，我们必须持有您有效的身份证件信息。您登记的证件已过期，因此额度暂停使用，直到更新完成。",
-            "您可以这样做：在 App 中上传有效的身份证件并完成核验。核验通过后，我们会立即恢复您的额度。",
+            "在 App 中上传有效的身份证件并完成核验。核验通过后，我们会立即恢复您的额度。",
         ),
         (
             "Your identity document has expired",
             "Regulations require us to hold a valid identity document for you. The one on file has expired, so your credit line is paused until it is updated.",
-            "What you can do: upload a valid identity document in the app and complete the check. We restore your credit line as soon as it is verified.",
+            "Upload a valid identity document in the app and complete the check. We restore your credit line as soon as it is verified.",
         ),
     ),
     (
@@ -180,12 +180,12 @@ REASON_CODES = [
         (
             "监管要求",
             "根据适用的法律法规或监管机构的要求，我们必须调整您的信用额度。这一调整立即生效。",
-            "您可以这样做：如需了解详情，请联系客服专员，我们会在法律允许的范围内向您说明。",
+            "如需了解详情，请联系客服专员，我们会在法律允许的范围内向您说明。",
         ),
         (
             "Regulatory requirement",
             "Applicable laws or a regulator's instruction require us to change your credit line. The change takes effect at once.",
-            "What you can do: contact an agent for details; we will explain as far as the law allows.",
+            "Contact an agent for details; we will explain as far as the law allows.",
         ),
     ),
     (
@@ -193,12 +193,12 @@ REASON_CODES = [
         (
             "产品运营策略调整",
             "我们调整了产品运营策略，部分用户的额度因此发生变化。这不是因为您的还款表现。",
-            "您可以这样做：如您认为这次调整对您不合理，可以提出申诉，我们会由专人审核。",
+            "如您认为这次调整对您不合理，可以提出申诉，我们会由专人审核。",
         ),
         (
             "Product policy change",
             "We changed our product policy, and some credit lines changed as a result. This is not about how you repaid.",
-            "What you can do: if you think the change is unfair to you, appeal and a person will review it.",
+            "If you think the change is unfair to you, appeal and a person will review it.",
         ),
     ),
     (
@@ -206,12 +206,12 @@ REASON_CODES = [
         (
             "系统误操作",
             "此前对您额度的调整是由于我们的系统错误造成的，并非您的原因。我们已经更正，并对给您带来的不便深表歉意。",
-            "您可以这样做：无需任何操作。如果您因此产生了费用或其他损失，请联系客服专员，我们会协助处理。",
+            "无需任何操作。如果您因此产生了费用或其他损失，请联系客服专员，我们会协助处理。",
         ),
         (
             "System error (our mistake)",
             "The earlier change to your credit line was caused by an error in our systems, not by anything you did. We have corrected it and we are sorry for the trouble.",
-            "What you can do: nothing is needed. If the error cost you fees or caused other loss, contact an agent and we will help.",
+            "Nothing is needed. If the error cost you fees or caused other loss, contact an agent and we will help.",
         ),
     ),
 ]

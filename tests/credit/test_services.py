@@ -599,3 +599,28 @@ def test_every_credit_notice_is_accepted_and_lands_in_the_borrowers_messages(clo
     assert scheduled.context["closing_effective_on"] == "2026-01-04"
     assert scheduled.context["appeal_by"] == "2026-02-03"
     assert "2026" in scheduled.body_text
+
+
+def test_a_line_that_changed_while_it_was_being_scored_is_evaluated_again_under_its_lock(
+    clock, sent_notices, monkeypatch
+):
+    from credit import selectors
+
+    line = clean_line()
+    multi_lending(line, start=NOW - timedelta(days=10))
+    stale = selectors.lines_for_evaluation([line.pk])  # read before another worker acted
+    reevaluate(line)  # the other worker schedules the closure
+    assert line.status == CreditLineStatus.CLOSING
+
+    real = selectors.lines_for_evaluation
+    calls = []
+
+    def first_read_is_stale(ids, *, lock=False):
+        calls.append(lock)
+        return stale if not lock else real(ids, lock=lock)
+
+    monkeypatch.setattr(selectors, "lines_for_evaluation", first_read_is_stale)
+    summary = services.credit_lines_reevaluate(line_ids=[line.pk], trigger="periodic")
+    assert calls == [False, True]
+    assert summary.changed == 0
+    assert line.decisions.count() == 1
