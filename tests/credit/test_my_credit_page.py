@@ -117,3 +117,20 @@ def test_countdown_never_goes_negative(client, sent_notices):
     with time_machine.travel(line.closing_effective_at + timedelta(hours=5), tick=False):
         body = page(client, line.borrower)
     assert "0 days left" in body
+
+
+def test_a_corrected_system_error_is_owned_as_our_mistake(client, sent_notices):
+    from credit import services
+    from credit.models import DecisionOutcome, DecisionTrigger
+
+    line = closing_line(days_ago=7)
+    services.credit_line_decide(
+        line=line,
+        outcome=DecisionOutcome.REINSTATE,
+        trigger=DecisionTrigger.CORRECTION,
+        reason_codes=[],
+        note="",
+    )
+    body = page(client, line.borrower)
+    assert "The earlier decision was our mistake" in body
+    assert "系统误操作" in page(client, line.borrower, language="zh-hans")

@@ -1,6 +1,10 @@
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
+from accounts.demo import DEMO_PASSWORD
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.factories import PASSWORD, BorrowerFactory
 
@@ -8,22 +12,26 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize(
-    ("language", "button", "greeting"),
-    [("zh-hans", "中文", "您好，张伟"), ("en", "EN", "Hello, 张伟")],
+    ("language", "button", "login", "greeting"),
+    [
+        ("zh-hans", "中文", "wang.fang@demo.recourse", "您好，王芳"),
+        ("en", "EN", "emma.liu@demo.recourse", "Hello, Emma Liu"),
+    ],
 )
-def test_borrower_signs_in_on_a_phone(new_page, language, button, greeting):
-    BorrowerFactory(email="zhang.wei@example.com", full_name="张伟")
+def test_demo_borrower_signs_in_on_a_phone(new_page, language, button, login, greeting):
+    call_command("seed_demo", stdout=StringIO())
     page = new_page(viewport=PHONE)
     page.goto("/")
     # the switcher on the sign-in page sets the language
     page.get_by_role("button", name=button, exact=True).click()
     screenshot(page, f"sign-in-phone-{language}")
-    page.locator("#id_username").fill("zhang.wei@example.com")
-    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_username").fill(login)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("form.form button[type=submit]").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(greeting)
     expect(page.locator("nav.tabbar")).to_be_visible()
-    screenshot(page, f"my-credit-phone-{language}")
+    screenshot(page, f"demo-my-credit-phone-{language}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.console_errors == []  # no CSP violations, no broken assets
 
 
