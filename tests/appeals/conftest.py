@@ -25,14 +25,6 @@ def _english_errors():
 
 
 @pytest.fixture(autouse=True)
-def _closure_hold():
-    # A credit test replaces and then unregisters "open_appeal"; put the real one back.
-    from appeals.apps import register_closure_hold
-
-    register_closure_hold()
-
-
-@pytest.fixture(autouse=True)
 def credit_notices(monkeypatch):
     """Credit's own notices recorded at its boundary (its context keys are the credit
     helper's work in progress on main); appeal notices go through the real notify()."""

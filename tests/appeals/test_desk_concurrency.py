@@ -17,13 +17,6 @@ from tests.appeals import factories as f
 S = AppealStatus
 
 
-@pytest.fixture(autouse=True)
-def _closure_hold():
-    from appeals.apps import register_closure_hold
-
-    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
-
-
 def _post_at_once(appeal, users_and_data):
     """POST each (user, action, data) from its own thread (own DB connection), released
     together by a barrier; returns [(status_code, messages)] in input order."""

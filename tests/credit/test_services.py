@@ -368,22 +368,22 @@ def test_a_registered_hold_keeps_the_line_closing_and_records_why(sent_notices):
     with time_machine.travel(NOW, tick=False):
         line, _ = closing_decision()
         other, _ = closing_decision()
-    holds.register(
-        "open_appeal", lambda ids: {i: "Appeal A-1 is open" for i in ids if i == line.pk}
-    )
+    # A hold of the test's own: replacing the appeals app's `open_appeal` would remove the
+    # real one for every later test.
+    holds.register("test_hold", lambda ids: {i: "Appeal A-1 is open" for i in ids if i == line.pk})
     try:
         for days in (31, 32):
             with time_machine.travel(NOW + timedelta(days=days), tick=False):
                 summary = services.credit_lines_close_due()
     finally:
-        holds.unregister("open_appeal")
+        holds.unregister("test_hold")
     line.refresh_from_db()
     other.refresh_from_db()
     assert line.status == CreditLineStatus.CLOSING
     assert other.status == CreditLineStatus.CLOSED
     assert summary.held == 1
     deferral = ClosureDeferral.objects.get(line=line)
-    assert deferral.hold == "open_appeal"
+    assert deferral.hold == "test_hold"
     assert deferral.detail == "Appeal A-1 is open"
     assert deferral.last_deferred_at > deferral.first_deferred_at
     # Once the hold is gone, the next run closes it.

@@ -18,13 +18,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _closure_hold():
-    from appeals.apps import register_closure_hold
-
-    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
-
-
 @pytest.fixture
 def files(tmp_path):
     pdf = tmp_path / "还款记录.pdf"

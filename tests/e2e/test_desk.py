@@ -19,13 +19,6 @@ pytestmark = [
 S = AppealStatus
 
 
-@pytest.fixture(autouse=True)
-def _closure_hold():
-    from appeals.apps import register_closure_hold
-
-    register_closure_hold()  # a credit test unregisters "open_appeal" when it finishes
-
-
 def broken_resources(page) -> list[str]:
     """4xx/5xx responses other than the browser's own favicon probe (the admin has none)."""
     failed = []
