@@ -16,12 +16,11 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench.common import own_database, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
@@ -30,62 +29,6 @@ AGENTS = 50
 RUNS = 7
 START, END = "<!-- bench:admin_queue:start -->", "<!-- bench:admin_queue:end -->"
 TARGET_MS = 300
-
-
-def _own_database() -> tuple[str, callable]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parsed = urlparse(url)
-        name = f"{parsed.path.lstrip('/') or 'recourse'}_bench_admin_queue"
-        admin = urlunparse(parsed._replace(path="/postgres", scheme="postgresql"))
-
-        def run(sql: str) -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql)
-
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        run(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
-
-        def cleanup() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        return f"PostgreSQL ({name}, dropped after)", cleanup
-    folder = tempfile.mkdtemp(prefix="recourse-bench-")
-    path = Path(folder) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-
-    def cleanup() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        Path(folder).rmdir()
-
-    return "SQLite (temporary file)", cleanup
-
-
-def _setup_django() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["CELERY_RESULT_BACKEND"] = "cache+memory://"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
 
 
 # --- Seeding --------------------------------------------------------------------------------
@@ -377,9 +320,9 @@ def _measure(ids: dict, now: datetime) -> list[dict]:
 def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
     """`lines` (the shared --lines option) overrides the number of appeals here."""
     n = lines or SCALES[scale]
-    label, cleanup = _own_database()
+    label, cleanup = own_database("bench_admin_queue")
     try:
-        _setup_django()
+        setup_django()
         now = datetime.now(UTC).replace(microsecond=0)
         print(f"Admin queue benchmark: {n:,} appeals on {label}")
         started = time.perf_counter()

@@ -16,80 +16,19 @@ import os
 import platform
 import random
 import subprocess
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench.common import own_database, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
 SCALES = {"quick": 5_000, "full": 1_000_000}
 CHUNK = 1000
 START, END = "<!-- bench:reevaluation:start -->", "<!-- bench:reevaluation:end -->"
-
-
-# --- Database of its own ------------------------------------------------------------------
-
-
-def _own_database() -> tuple[str, callable]:
-    """Point DATABASE_URL at a fresh database for this run; return (label, cleanup)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parsed = urlparse(url)
-        name = f"{parsed.path.lstrip('/') or 'recourse'}_bench_reevaluation"
-        admin = urlunparse(parsed._replace(path="/postgres", scheme="postgresql"))
-
-        def run(sql: str) -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql)
-
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        run(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
-
-        def cleanup() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        return f"PostgreSQL ({name}, dropped after)", cleanup
-    folder = tempfile.mkdtemp(prefix="recourse-bench-")
-    path = Path(folder) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-
-    def cleanup() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        Path(folder).rmdir()
-
-    return "SQLite (temporary file)", cleanup
-
-
-def _setup_django() -> None:
-    # Deliveries go to an in-memory broker: the bench times deciding, not sending mail.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["CELERY_RESULT_BACKEND"] = "cache+memory://"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 # --- Seeding ------------------------------------------------------------------------------
@@ -353,9 +292,9 @@ def _timed(fn, *args):
 
 def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
     n = lines or SCALES[scale]
-    label, cleanup = _own_database()
+    label, cleanup = own_database("bench_reevaluation")
     try:
-        _setup_django()
+        setup_django()
         from credit import selectors
 
         now = datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,76 @@
+"""What every benchmark needs: a database of its own, and Django set up against it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def own_database(name_suffix: str) -> tuple[str, Callable[[], None]]:
+    """Point DATABASE_URL at a fresh database for this run; return (label, cleanup).
+
+    PostgreSQL when DATABASE_URL names one (`<db>_<suffix>`, dropped after), otherwise a
+    SQLite file in a temporary folder.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parsed = urlparse(url)
+        name = f"{parsed.path.lstrip('/') or 'recourse'}_{name_suffix}"
+        admin = urlunparse(parsed._replace(path="/postgres", scheme="postgresql"))
+
+        def run(sql: str) -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql)
+
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        run(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
+
+        def cleanup() -> None:
+            from django.db import connections
+
+            connections.close_all()
+            run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        return f"PostgreSQL ({name}, dropped after)", cleanup
+    folder = tempfile.mkdtemp(prefix="recourse-bench-")
+    path = Path(folder) / "bench.sqlite3"
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+
+    def cleanup() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        Path(folder).rmdir()
+
+    return "SQLite (temporary file)", cleanup
+
+
+def setup_django() -> None:
+    """Django on the embedded settings, migrated. Deliveries go to an in-memory broker and
+    mail to memory: the benchmarks time deciding and reading, not sending."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["CELERY_RESULT_BACKEND"] = "cache+memory://"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", verbosity=0)
