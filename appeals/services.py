@@ -558,9 +558,19 @@ def _notify_decided(appeal: Appeal, *, outcome: str, explanation, second_review:
 def _reinstate(appeal: Appeal, *, actor, note: str, new_limit: Decimal | None) -> CreditDecision:
     line = appeal.line
     if line.status == CreditLineStatus.ACTIVE:
-        raise ValidationError(
-            _("The credit line is already active; there is nothing to restore."), code="line"
-        )
+        # The decision appealed reduced the limit: approving gives it back, in full or in part.
+        wanted = new_limit if new_limit is not None else appeal.decision.old_limit
+        if wanted <= line.credit_limit:
+            raise ValidationError(
+                {
+                    "new_limit": _(
+                        "The credit line is active with a limit of %(limit)s already; "
+                        "an approval must raise it."
+                    )
+                    % {"limit": line.credit_limit}
+                }
+            )
+        new_limit = wanted
     return credit_services.credit_line_decide(
         line=line,
         outcome=DecisionOutcome.REINSTATE,

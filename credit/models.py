@@ -105,6 +105,11 @@ class CreditLine(FSMModelMixin, models.Model):
     def reduce_limit(self, *, new_limit: Decimal) -> None:
         self.credit_limit = new_limit
 
+    @transition(field=status, source=CreditLineStatus.ACTIVE, target=CreditLineStatus.ACTIVE)
+    def restore_limit(self, *, new_limit: Decimal) -> None:
+        """An active line whose limit was reduced gets (some of) it back (an appeal upheld)."""
+        self.credit_limit = new_limit
+
     @transition(
         field=status,
         source=[CreditLineStatus.CLOSING, CreditLineStatus.FROZEN, CreditLineStatus.CLOSED],

@@ -289,6 +289,8 @@ def _apply_plan(line: CreditLine, plan: engine.Plan, *, now: datetime) -> Credit
         line.freeze()
     elif plan.outcome == DecisionOutcome.REDUCE_LIMIT:
         line.reduce_limit(new_limit=plan.new_limit)
+    elif plan.outcome == DecisionOutcome.REINSTATE and line.status == CreditLineStatus.ACTIVE:
+        line.restore_limit(new_limit=plan.new_limit)
     elif plan.outcome == DecisionOutcome.REINSTATE:
         line.reinstate(new_limit=plan.new_limit)
     elif plan.outcome == DecisionOutcome.CLOSE:
@@ -423,6 +425,14 @@ def credit_line_decide(
         new_limit is None or not (0 <= Decimal(new_limit) < line.credit_limit)
     ):
         raise ValidationError({"new_limit": "Give a new limit below the current one."})
+    if (
+        outcome == DecisionOutcome.REINSTATE
+        and line.status == CreditLineStatus.ACTIVE
+        and (new_limit is None or Decimal(new_limit) <= line.credit_limit)
+    ):
+        raise ValidationError(
+            {"new_limit": "An active line is restored only by raising its limit back."}
+        )
     if buffer_days is None:
         defaults = [known[c].default_buffer_days for c in codes]
         buffer_days = min(defaults) if defaults else 30
@@ -460,7 +470,9 @@ def _transition_allowed(line: CreditLine, outcome: str) -> bool:
         DecisionOutcome.REDUCE_LIMIT: line.reduce_limit,
         DecisionOutcome.FREEZE: line.freeze,
         DecisionOutcome.SCHEDULE_CLOSURE: line.schedule_closure,
-        DecisionOutcome.REINSTATE: line.reinstate,
+        DecisionOutcome.REINSTATE: (
+            line.restore_limit if line.status == CreditLineStatus.ACTIVE else line.reinstate
+        ),
     }[outcome]
     from django_fsm import can_proceed
 

@@ -498,7 +498,8 @@ def test_a_regulatory_closure_has_no_notice_period(clock, sent_notices):
             },
             "new_limit",
         ),
-        ({"outcome": "reinstate", "reason_codes": []}, "outcome"),  # an active line
+        # an active line is "restored" only by raising its limit (an upheld appeal)
+        ({"outcome": "reinstate", "reason_codes": []}, "new_limit"),
         (
             {"outcome": "freeze", "reason_codes": ["policy_adjustment"], "trigger": "whim"},
             "trigger",
