@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import io
 import os
-import platform
 import statistics
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bench.common import own_database, setup_django
+from bench.common import commit, machine, own_database, record_rows, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "docs" / "benchmarks.md"
 SCALES = {"quick": 20_000, "full": 1_000_000}
 AGENTS = 50
 RUNS = 7
@@ -336,10 +331,8 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
             "database": label.split(" (")[0],
             "seed_s": seed_s,
             "pages": pages,
-            "machine": (
-                f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-            ),
-            "commit": _commit(),
+            "machine": machine(),
+            "commit": commit(),
         }
         _print(result)
         if write:
@@ -347,19 +340,6 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
         return result
     finally:
         cleanup()
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        return "?"
 
 
 def _print(r: dict) -> None:
@@ -396,13 +376,4 @@ def _write(r: dict) -> None:
         "| queries | unbounded counts | baseline SQL ms | page / baseline | machine |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        body, after = rest.split(END, 1)
-        kept = [line for line in body.splitlines() if line.startswith("| 20")]
-        text = before + header + "\n".join([*kept, *rows]) + f"\n{END}" + after
-    else:
-        text = text.rstrip() + "\n\n" + header + "\n".join(rows) + f"\n{END}\n"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text)
+    record_rows(start=START, end=END, header=header, rows=rows)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -74,3 +76,39 @@ def setup_django() -> None:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)
+
+
+RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def commit() -> str:
+    """The short id of the commit measured ("?" outside a git checkout)."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def record_rows(*, start: str, end: str, header: str, rows: list[str]) -> None:
+    """Add rows to a benchmark's section of docs/benchmarks.md (between its `start` and `end`
+    markers; `header` begins with `start`), keeping the rows earlier runs wrote."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        body, after = rest.split(end, 1)
+        kept = [line for line in body.splitlines() if line.startswith("| 20")]
+        text = before + header + "\n".join([*kept, *rows]) + f"\n{end}" + after
+    else:
+        text = text.rstrip() + "\n\n" + header + "\n".join(rows) + f"\n{end}\n"
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(text)

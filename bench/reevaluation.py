@@ -12,20 +12,14 @@ and prints lines/s for each and the ratio project/baseline. Results go to docs/b
 from __future__ import annotations
 
 import json
-import os
-import platform
 import random
-import subprocess
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-from bench.common import own_database, setup_django
+from bench.common import commit, machine, own_database, record_rows, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "docs" / "benchmarks.md"
 SCALES = {"quick": 5_000, "full": 1_000_000}
 CHUNK = 1000
 START, END = "<!-- bench:reevaluation:start -->", "<!-- bench:reevaluation:end -->"
@@ -322,10 +316,8 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
             "baseline_changed": base_changed,
             "quiet_changed": quiet_changed,
             "notices": Notification.objects.count(),
-            "machine": (
-                f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-            ),
-            "commit": _commit(),
+            "machine": machine(),
+            "commit": commit(),
         }
         assert base_changed == proj_changed, "baseline and project must decide the same lines"
         _print(result)
@@ -334,19 +326,6 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
         return result
     finally:
         cleanup()
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        return "?"
 
 
 def _print(r: dict) -> None:
@@ -380,14 +359,4 @@ def _write(r: dict) -> None:
         "| quiet night lines/s | ratio | decisions | machine |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        body, after = rest.split(END, 1)
-        rows = [line for line in body.splitlines() if line.startswith("| 20")]
-        section = header + "\n".join([*rows, row]) + f"\n{END}"
-        text = before + section + after
-    else:
-        text = text.rstrip() + "\n\n" + header + row + f"\n{END}\n"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text)
+    record_rows(start=START, end=END, header=header, rows=[row])
