@@ -44,12 +44,13 @@ _parsed: dict[tuple, object] = {}
 
 
 def scorecard_rules(card: Scorecard) -> engine.ScorecardRules:
-    """The engine's form of a scorecard version (cached once activated: it cannot change)."""
+    """The engine's form of a scorecard version (cached once activated: it cannot change).
+    Raises engine.RulesError for rules the engine cannot read (drafts being edited)."""
     key = ("scorecard", card.pk, card.version)
     if card.status != VersionStatus.DRAFT and key in _parsed:
         return _parsed[key]
     rules = engine.parse_scorecard(
-        version=card.version, base_points=card.base_points, attributes=card.attributes
+        version=card.version or 0, base_points=card.base_points, attributes=card.attributes
     )
     if card.status != VersionStatus.DRAFT:
         _parsed[key] = rules
@@ -61,7 +62,7 @@ def policy_rules(policy: DecisionPolicy) -> engine.PolicyRules:
     if policy.status != VersionStatus.DRAFT and key in _parsed:
         return _parsed[key]
     rules = engine.parse_policy(
-        version=policy.version,
+        version=policy.version or 0,
         keep_min_score=policy.keep_min_score,
         reduce_min_score=policy.reduce_min_score,
         freeze_min_score=policy.freeze_min_score,

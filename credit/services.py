@@ -642,9 +642,7 @@ def reason_code_save(*, reason_code: ReasonCode) -> ReasonCode:
 
 def scorecard_check(card: Scorecard) -> engine.ScorecardRules:
     try:
-        rules = engine.parse_scorecard(
-            version=card.version or 0, base_points=card.base_points, attributes=card.attributes
-        )
+        rules = selectors.scorecard_rules(card)
     except engine.RulesError as exc:
         raise ValidationError({"attributes": str(exc)}) from exc
     missing = sorted(rules.reason_codes() - set(ReasonCode.objects.values_list("code", flat=True)))
@@ -655,16 +653,7 @@ def scorecard_check(card: Scorecard) -> engine.ScorecardRules:
 
 def policy_check(policy: DecisionPolicy) -> engine.PolicyRules:
     try:
-        rules = engine.parse_policy(
-            version=policy.version or 0,
-            keep_min_score=policy.keep_min_score,
-            reduce_min_score=policy.reduce_min_score,
-            freeze_min_score=policy.freeze_min_score,
-            reduce_share=policy.reduce_share,
-            closure_buffer_days=policy.closure_buffer_days,
-            knockouts=policy.knockouts,
-            segments=policy.segments,
-        )
+        rules = selectors.policy_rules(policy)
     except engine.RulesError as exc:
         raise ValidationError(str(exc)) from exc
     missing = sorted(rules.reason_codes() - set(ReasonCode.objects.values_list("code", flat=True)))
