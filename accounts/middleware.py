@@ -1,6 +1,6 @@
-import zoneinfo
-
 from django.utils import timezone
+
+from .localtime import user_zone
 
 
 class BorrowerTimezoneMiddleware:
@@ -12,10 +12,7 @@ class BorrowerTimezoneMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.time_zone:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+            timezone.activate(user_zone(user))
         else:
             timezone.deactivate()
         try:
