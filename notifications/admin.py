@@ -7,8 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .catalogue import Channel
 from .models import DeliveryAttempt, Notification, StaffMessage, Status
+from .registry import Channel, RegistryError, registry
 from .selectors import outbox_for_admin
 from .services import notification_cancel, notification_mark_read, notification_resend
 
@@ -27,20 +27,44 @@ class DeliveryAttemptInline(admin.TabularInline):
         return False
 
 
+class EventFilter(admin.SimpleListFilter):
+    """Filter by event, named as the declaring app labels it (the field has no choices)."""
+
+    title = _("event")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(spec.name, spec.label) for spec in registry.events()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
+class EventLabelMixin:
+    """Shows a row's event by the label its app declared."""
+
+    @admin.display(description=_("event"), ordering="event")
+    def event_name(self, obj: Notification):
+        try:
+            return registry.event(obj.event).label
+        except RegistryError:  # a row of an event no app declares any more
+            return obj.event
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "created_at",
         "recipient",
-        "event",
+        "event_name",
         "channel",
         "status",
         "attempts",
         "send_after",
         "sent_at",
     ]
-    list_filter = ["status", "channel", "event", "is_legal_notice", "created_at"]
+    list_filter = ["status", "channel", EventFilter, "is_legal_notice", "created_at"]
     search_fields = [
         "recipient__email",
         "recipient__full_name",
@@ -57,7 +81,7 @@ class NotificationAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "recipient",
-                    "event",
+                    "event_name",
                     "category",
                     "channel",
                     "is_legal_notice",
@@ -181,14 +205,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffMessage)
-class StaffMessageAdmin(admin.ModelAdmin):
-    """Staff events (appeal assigned, deadline missed, ...) for the signed-in staff member.
+class StaffMessageAdmin(EventLabelMixin, admin.ModelAdmin):
+    """Staff events (work assigned, a deadline missed, ...) for the signed-in staff member.
 
     Only their own inbox rows; opening one marks it read, as on the borrower site.
     """
 
-    list_display = ["subject", "event", "created_at", "is_read"]
-    list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
+    list_display = ["subject", "event_name", "created_at", "is_read"]
+    list_filter = [EventFilter, ("read_at", admin.EmptyFieldListFilter)]
     fields = ["subject", "created_at", "text_content", "link_to_page"]
     readonly_fields = fields
 
