@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import Context, Engine
 from django.template.loader import get_template
 from django.utils import timezone, translation
@@ -45,11 +48,20 @@ class Rendered:
 
 @lru_cache(maxsize=1)
 def _text_engine() -> Engine:
+    # The same places as the site's templates (the project's folders and every app's).
+    dirs = [d for config in settings.TEMPLATES for d in config.get("DIRS", ())]
     return Engine(
+        dirs=dirs,
         app_dirs=True,
         autoescape=False,
         libraries={"notifications_format": "notifications.templatetags.notifications_format"},
     )
+
+
+@receiver(setting_changed)
+def _forget_text_engine(*, setting, **kwargs) -> None:
+    if setting == "TEMPLATES":
+        _text_engine.cache_clear()
 
 
 def template_name(spec: EventSpec, language: str, part: str) -> str:
