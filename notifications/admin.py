@@ -146,62 +146,62 @@ class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm("notifications.cancel_notification")
 
+    def _act_on(self, request, queryset, *, status, act, log, done_message, refused_message):
+        """Run a staff act on the selected rows in `status`; leave the others alone and say
+        how many of each there were."""
+        chosen = list(queryset.filter(status=status))
+        refused = queryset.count() - len(chosen)
+        for row in chosen:
+            act(notification=row, actor=request.user)
+            self.log_change(request, row, log)
+        if chosen:
+            self.message_user(request, done_message(len(chosen)), messages.SUCCESS)
+        if refused:
+            self.message_user(request, refused_message(refused), messages.WARNING)
+
     @admin.action(description=_("Resend (failed only)"), permissions=["resend"])
     def resend(self, request, queryset):
-        failed = list(queryset.filter(status=Status.FAILED))
-        refused = queryset.count() - len(failed)
-        done = 0
-        for row in failed:
-            notification_resend(notification=row, actor=request.user)
-            self.log_change(request, row, "Resent")
-            done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%d notification queued again.", "%d notifications queued again.", done)
-                % done,
-                messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(
-                request,
+        self._act_on(
+            request,
+            queryset,
+            status=Status.FAILED,
+            act=notification_resend,
+            log="Resent",
+            done_message=lambda n: (
+                ngettext("%d notification queued again.", "%d notifications queued again.", n) % n
+            ),
+            refused_message=lambda n: (
                 ngettext(
                     "%d notification was not failed and was left alone (a sent one is never "
                     "sent twice).",
                     "%d notifications were not failed and were left alone (a sent one is never "
                     "sent twice).",
-                    refused,
+                    n,
                 )
-                % refused,
-                messages.WARNING,
-            )
+                % n
+            ),
+        )
 
     @admin.action(description=_("Cancel (pending only)"), permissions=["cancel"])
     def cancel(self, request, queryset):
-        pending = list(queryset.filter(status=Status.PENDING))
-        refused = queryset.count() - len(pending)
-        done = 0
-        for row in pending:
-            notification_cancel(notification=row, actor=request.user)
-            self.log_change(request, row, "Cancelled")
-            done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%d notification cancelled.", "%d notifications cancelled.", done) % done,
-                messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(
-                request,
+        self._act_on(
+            request,
+            queryset,
+            status=Status.PENDING,
+            act=notification_cancel,
+            log="Cancelled",
+            done_message=lambda n: (
+                ngettext("%d notification cancelled.", "%d notifications cancelled.", n) % n
+            ),
+            refused_message=lambda n: (
                 ngettext(
                     "%d notification was not pending and was left alone.",
                     "%d notifications were not pending and were left alone.",
-                    refused,
+                    n,
                 )
-                % refused,
-                messages.WARNING,
-            )
+                % n
+            ),
+        )
 
 
 @admin.register(StaffMessage)
