@@ -120,3 +120,153 @@ def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> Non
         context=decision_context(decision, recipient=recipient, reasons=reasons),
         obj=decision,
     )
+
+
+# --- Declared events ---------------------------------------------------------------------
+# What credit tells people, registered with notifications at start-up; its templates are in
+# credit/templates/credit/messages/<event>/<language>/. Also declared here, because credit
+# sends them: repayment reminders (tips: they are about the borrower's credit line and its
+# repayment dates) and batches held for review (campaigns and corrections are credit's).
+# These imports stay with the declarations (appended after the notices above).
+
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from notifications.registry import (  # noqa: E402
+    ALL_CHANNELS,
+    STAFF_CATEGORY,
+    STAFF_CHANNELS,
+    Audience,
+    CategorySpec,
+    EventSpec,
+    register,
+    register_category,
+)
+
+TEMPLATES = "credit/messages"
+CREDIT_CATEGORY = register_category(
+    CategorySpec(name="credit", label=_("Changes to your credit line"), order=10)
+)
+TIPS_CATEGORY = register_category(
+    CategorySpec(name="tips", label=_("Tips and reminders"), order=40, opt_in=True)
+)
+
+SAMPLE_REASONS = [
+    {"zh-hans": "近期在多家平台申请借款", "en": "Applications at many other lenders recently"},
+    {"zh-hans": "信用评分动态调整", "en": "Your credit score changed"},
+]
+REASONS = ("principal reasons, ranked: a list of localised texts", SAMPLE_REASONS)
+
+
+def _credit_event(name, label, *, context, **rules) -> EventSpec:
+    return register(
+        EventSpec(
+            name=name,
+            label=label,
+            category=CREDIT_CATEGORY.name,
+            channels=ALL_CHANNELS,
+            templates=TEMPLATES,
+            context=context,
+            default_link="/credit/",
+            **rules,
+        )
+    )
+
+
+_credit_event(
+    "credit.closure_scheduled",
+    _("Closure scheduled"),
+    legal=True,
+    context={
+        "closing_effective_on": ("date the closure takes effect (ISO date)", "2026-12-28"),
+        "credit_limit": ("current credit limit (decimal string, CNY)", "20000.00"),
+        "reasons": REASONS,
+        "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+    },
+)
+_credit_event(
+    "credit.closed",
+    _("Credit line closed"),
+    legal=True,
+    context={
+        "closed_on": ("date the line closed (ISO date)", "2026-12-28"),
+        "reasons": REASONS,
+        "appeal_by": ("last day to appeal (ISO date)", "2027-02-26"),
+    },
+)
+_credit_event(
+    "credit.limit_reduced",
+    _("Limit reduced"),
+    legal=True,
+    context={
+        "old_limit": ("limit before (decimal string, CNY)", "20000.00"),
+        "new_limit": ("limit after (decimal string, CNY)", "8000.00"),
+        "effective_on": ("date the new limit applies (ISO date)", "2026-11-28"),
+        "reasons": REASONS,
+        "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+    },
+)
+_credit_event(
+    "credit.frozen",
+    _("Credit line paused"),
+    context={
+        "reasons": REASONS,
+        "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+    },
+)
+_credit_event(
+    "credit.reinstated",
+    _("Credit line restored"),
+    context={
+        "credit_limit": ("restored credit limit (decimal string, CNY)", "20000.00"),
+        "explanation": (
+            "why, one sentence (localised text)",
+            {
+                "zh-hans": "您提交的证明材料显示其他平台的借款已全部结清。",
+                "en": "Your documents show that your loans at other lenders are fully repaid.",
+            },
+        ),
+    },
+    optional=("explanation",),
+)
+_credit_event(
+    "credit.system_error_corrected",
+    _("System error corrected"),
+    context={
+        "decided_on": ("date of the wrong decision (ISO date)", "2026-11-02"),
+        "credit_limit": ("restored credit limit (decimal string, CNY)", "20000.00"),
+    },
+)
+register(
+    EventSpec(
+        name="tips.risk_reminder",
+        label=_("Reminder"),
+        category=TIPS_CATEGORY.name,
+        channels=ALL_CHANNELS,
+        templates=TEMPLATES,
+        context={"due_on": ("next repayment date (ISO date)", "2026-12-05")},
+        default_link="/credit/",
+        dedupe="tips:repayment:{due_on}",
+    )
+)
+register(
+    EventSpec(
+        name="staff.batch_held",
+        label=_("Batch held for review"),
+        category=STAFF_CATEGORY.name,
+        channels=STAFF_CHANNELS,
+        audience=Audience.STAFF,
+        templates=TEMPLATES,
+        context={
+            "batch": ("name of the campaign or batch", "Campaign 2026-11 multi-lending"),
+            "affected": ("how many lines it would change (integer string)", "1250"),
+            "held_because": (
+                "why it was held",
+                {
+                    "zh-hans": "影响的额度数量超过了自动执行的上限。",
+                    "en": "It affects more credit lines than may run without review.",
+                },
+            ),
+        },
+        default_link="/admin/",
+    )
+)

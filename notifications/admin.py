@@ -7,8 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .catalogue import Channel
 from .models import DeliveryAttempt, Notification, StaffMessage, Status
+from .registry import Channel, RegistryError, registry
 from .selectors import outbox_for_admin
 from .services import notification_cancel, notification_mark_read, notification_resend
 
@@ -27,20 +27,44 @@ class DeliveryAttemptInline(admin.TabularInline):
         return False
 
 
+class EventFilter(admin.SimpleListFilter):
+    """Filter by event, named as the declaring app labels it (the field has no choices)."""
+
+    title = _("event")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(spec.name, spec.label) for spec in registry.events()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
+class EventLabelMixin:
+    """Shows a row's event by the label its app declared."""
+
+    @admin.display(description=_("event"), ordering="event")
+    def event_name(self, obj: Notification):
+        try:
+            return registry.event(obj.event).label
+        except RegistryError:  # a row of an event no app declares any more
+            return obj.event
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "created_at",
         "recipient",
-        "event",
+        "event_name",
         "channel",
         "status",
         "attempts",
         "send_after",
         "sent_at",
     ]
-    list_filter = ["status", "channel", "event", "is_legal_notice", "created_at"]
+    list_filter = ["status", "channel", EventFilter, "is_legal_notice", "created_at"]
     search_fields = [
         "recipient__email",
         "recipient__full_name",
@@ -57,7 +81,7 @@ class NotificationAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "recipient",
-                    "event",
+                    "event_name",
                     "category",
                     "channel",
                     "is_legal_notice",
@@ -122,73 +146,73 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm("notifications.cancel_notification")
 
+    def _act_on(self, request, queryset, *, status, act, log, done_message, refused_message):
+        """Run a staff act on the selected rows in `status`; leave the others alone and say
+        how many of each there were."""
+        chosen = list(queryset.filter(status=status))
+        refused = queryset.count() - len(chosen)
+        for row in chosen:
+            act(notification=row, actor=request.user)
+            self.log_change(request, row, log)
+        if chosen:
+            self.message_user(request, done_message(len(chosen)), messages.SUCCESS)
+        if refused:
+            self.message_user(request, refused_message(refused), messages.WARNING)
+
     @admin.action(description=_("Resend (failed only)"), permissions=["resend"])
     def resend(self, request, queryset):
-        failed = list(queryset.filter(status=Status.FAILED))
-        refused = queryset.count() - len(failed)
-        done = 0
-        for row in failed:
-            notification_resend(notification=row, actor=request.user)
-            self.log_change(request, row, "Resent")
-            done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%d notification queued again.", "%d notifications queued again.", done)
-                % done,
-                messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(
-                request,
+        self._act_on(
+            request,
+            queryset,
+            status=Status.FAILED,
+            act=notification_resend,
+            log="Resent",
+            done_message=lambda n: (
+                ngettext("%d notification queued again.", "%d notifications queued again.", n) % n
+            ),
+            refused_message=lambda n: (
                 ngettext(
                     "%d notification was not failed and was left alone (a sent one is never "
                     "sent twice).",
                     "%d notifications were not failed and were left alone (a sent one is never "
                     "sent twice).",
-                    refused,
+                    n,
                 )
-                % refused,
-                messages.WARNING,
-            )
+                % n
+            ),
+        )
 
     @admin.action(description=_("Cancel (pending only)"), permissions=["cancel"])
     def cancel(self, request, queryset):
-        pending = list(queryset.filter(status=Status.PENDING))
-        refused = queryset.count() - len(pending)
-        done = 0
-        for row in pending:
-            notification_cancel(notification=row, actor=request.user)
-            self.log_change(request, row, "Cancelled")
-            done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%d notification cancelled.", "%d notifications cancelled.", done) % done,
-                messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(
-                request,
+        self._act_on(
+            request,
+            queryset,
+            status=Status.PENDING,
+            act=notification_cancel,
+            log="Cancelled",
+            done_message=lambda n: (
+                ngettext("%d notification cancelled.", "%d notifications cancelled.", n) % n
+            ),
+            refused_message=lambda n: (
                 ngettext(
                     "%d notification was not pending and was left alone.",
                     "%d notifications were not pending and were left alone.",
-                    refused,
+                    n,
                 )
-                % refused,
-                messages.WARNING,
-            )
+                % n
+            ),
+        )
 
 
 @admin.register(StaffMessage)
-class StaffMessageAdmin(admin.ModelAdmin):
-    """Staff events (appeal assigned, deadline missed, ...) for the signed-in staff member.
+class StaffMessageAdmin(EventLabelMixin, admin.ModelAdmin):
+    """Staff events (work assigned, a deadline missed, ...) for the signed-in staff member.
 
     Only their own inbox rows; opening one marks it read, as on the borrower site.
     """
 
-    list_display = ["subject", "event", "created_at", "is_read"]
-    list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
+    list_display = ["subject", "event_name", "created_at", "is_read"]
+    list_filter = [EventFilter, ("read_at", admin.EmptyFieldListFilter)]
     fields = ["subject", "created_at", "text_content", "link_to_page"]
     readonly_fields = fields
 

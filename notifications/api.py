@@ -1,5 +1,6 @@
 """Borrower API: own inbox messages, marking them read, notification settings."""
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -7,9 +8,9 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .catalogue import Category, Channel
 from .models import Notification
-from .selectors import inbox_for_user, inbox_get_for_user, preference_choices
+from .registry import Channel, registry
+from .selectors import inbox_for_user, inbox_get_for_user, legal_notice_labels, preference_choices
 from .services import notification_mark_read, preferences_update
 
 
@@ -60,9 +61,14 @@ class NotificationReadApi(APIView):
 
 
 class PreferenceItem(serializers.Serializer):
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = serializers.ChoiceField(choices=())  # the registered categories, see __init__
     channel = serializers.ChoiceField(choices=Channel.choices)
     enabled = serializers.BooleanField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The apps register their categories at start-up, after this module is imported.
+        self.fields["category"].choices = [(c.name, c.label) for c in registry.categories()]
 
 
 class PreferencesInput(serializers.Serializer):
@@ -74,10 +80,11 @@ class PreferencesOutput(serializers.Serializer):
     legal_notice_rule = serializers.CharField()
 
 
-LEGAL_RULE = (
-    "Legal notices (closure scheduled, closed, limit reduced, appeal decided) always reach "
-    "the inbox, whatever these settings say."
-)
+def legal_rule() -> str:
+    """The rule in words, naming the registered legal notices (in English, like the API)."""
+    with translation.override("en"):
+        notices = ", ".join(label.lower() for label in legal_notice_labels())
+    return f"Legal notices ({notices}) always reach the inbox, whatever these settings say."
 
 
 def _output(user) -> dict:
@@ -85,7 +92,7 @@ def _output(user) -> dict:
         {"category": category, "channel": channel, "enabled": enabled}
         for (category, channel), enabled in preference_choices(user=user).items()
     ]
-    return PreferencesOutput({"preferences": items, "legal_notice_rule": LEGAL_RULE}).data
+    return PreferencesOutput({"preferences": items, "legal_notice_rule": legal_rule()}).data
 
 
 class PreferencesApi(APIView):

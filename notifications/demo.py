@@ -1,18 +1,14 @@
 """Demo notices so every demo borrower's Messages page has something in it.
 
-Sent through notify(), like any other notice; the dedupe key makes a second run a no-op.
-The credit and appeals seeds send their own notices (closure, appeal decided, ...).
+Sent through the declaring app's notices, like any other notice; the event's dedupe rule
+makes a second run a no-op. The credit and appeals seeds send their own notices.
 """
 
 from django.db import transaction
 
 from accounts.demo import BORROWERS
 from accounts.models import User
-
-from .catalogue import Event
-from .services import notify
-
-PRIVACY_UPDATE = {"document": "privacy_policy", "version": "2026-11", "effective_on": "2026-12-01"}
+from accounts.notices import notify_policy_updated
 
 
 @transaction.atomic
@@ -21,11 +17,11 @@ def seed(stdout=None) -> int:
     created = 0
     for user in User.objects.filter(email__in=[p.email for p in BORROWERS]):
         created += len(
-            notify(
+            notify_policy_updated(
                 recipient=user,
-                event=Event.POLICY_UPDATED,
-                context=PRIVACY_UPDATE,
-                dedupe_key="policy:privacy_policy:2026-11",
+                document="privacy_policy",
+                version="2026-11",
+                effective_on="2026-12-01",
             )
         )
     if stdout is not None:

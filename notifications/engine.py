@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from .catalogue import Channel, EventSpec, default_enabled
+from .registry import CategorySpec, Channel, EventSpec
 
 # --- channels -----------------------------------------------------------------------------
 
@@ -21,6 +21,7 @@ class Reachability:
 def channels_to_use(
     *,
     spec: EventSpec,
+    category: CategorySpec,
     preferences: Mapping[tuple[str, str], bool],
     reachable: Reachability,
 ) -> tuple[Channel, ...]:
@@ -28,16 +29,18 @@ def channels_to_use(
 
     The event's own channels, minus those the recipient switched off for its category, minus
     those we have no address for. A legal notice always reaches the inbox, whatever the
-    preferences say: the inbox needs no address, so at least one channel is guaranteed.
+    preferences say (unless its category lets legal notices be switched off): the inbox needs
+    no address, so at least one channel is guaranteed.
     """
+    legal_locked = spec.legal and not category.legal_can_be_switched_off
     chosen = []
     for channel in spec.channels:
         if channel == Channel.SMS and not reachable.has_phone:
             continue
         if channel == Channel.EMAIL and not reachable.has_email:
             continue
-        wanted = preferences.get((spec.category, channel), default_enabled(spec.category, channel))
-        if wanted or (spec.legal and channel == Channel.INBOX):
+        wanted = preferences.get((spec.category, channel), not category.opt_in)
+        if wanted or (legal_locked and channel == Channel.INBOX):
             chosen.append(channel)
     return tuple(chosen)
 

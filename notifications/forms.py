@@ -1,6 +1,6 @@
 from django import forms
 
-from .catalogue import Category, Channel
+from .registry import CategorySpec, Channel, registry
 
 
 def field_name(category: str, channel: str) -> str:
@@ -18,12 +18,12 @@ class PreferencesForm(forms.Form):
                 label=Channel(channel).label, required=False, initial=enabled
             )
 
-    def grouped(self) -> list[tuple[Category, list]]:
-        """[(category, [bound field, ...]), ...] in catalogue order, for the template."""
+    def grouped(self) -> list[tuple[CategorySpec, list]]:
+        """[(category, [bound field, ...]), ...] in page order, for the template."""
         groups: dict[str, list] = {}
         for category, channel in self.keys:
             groups.setdefault(category, []).append(self[field_name(category, channel)])
-        return [(Category(category), fields) for category, fields in groups.items()]
+        return [(registry.category(category), fields) for category, fields in groups.items()]
 
     def chosen(self) -> dict[tuple[str, str], bool]:
         return {key: self.cleaned_data[field_name(*key)] for key in self.keys}

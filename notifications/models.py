@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .catalogue import Category, Channel, Event
+from .registry import Channel
 
 
 class Status(models.TextChoices):
@@ -30,8 +30,10 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("recipient"),
     )
-    event = models.CharField(_("event"), max_length=64, choices=Event.choices)
-    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    # A registered event and its category (notifications.registry): the apps declare them,
+    # so the database keeps the names without a fixed list of choices.
+    event = models.CharField(_("event"), max_length=64)
+    category = models.CharField(_("category"), max_length=16)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     is_legal_notice = models.BooleanField(_("legal notice"), default=False)
     # What the event is about: content type + primary key, or an explicit key from the caller.
@@ -164,7 +166,7 @@ class Preference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    category = models.CharField(_("category"), max_length=16)  # a registered category name
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     enabled = models.BooleanField(_("enabled"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

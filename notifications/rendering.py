@@ -1,9 +1,11 @@
 """Turn an event + context into the words a recipient reads, in their language and time zone.
 
-Templates live in files: `notifications/templates/notifications/messages/<event>/<language>/`
-with `email_subject.txt`, `email.txt`, `email.html`, `sms.txt`, `inbox_title.txt`, `inbox.txt`
-(only the parts of the channels the event uses). Text parts render without HTML escaping,
-the HTML part with it.
+Templates live in files in the declaring app's templates, under the folder its EventSpec
+names: `<spec.templates>/<event>/<language>/` with `email_subject.txt`, `email.txt`,
+`email.html`, `sms.txt`, `inbox_title.txt`, `inbox.txt` (only the parts of the channels the
+event uses). Text parts render without HTML escaping,
+the HTML part with it. The e-mail layout they extend is this app's
+`notifications/messages/_email_layout.html`.
 """
 
 import json
@@ -13,15 +15,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import Context, Engine
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .catalogue import Channel, EventSpec
+from .registry import Channel, EventSpec
 
 LANGUAGES = ("zh-hans", "en")
-TEMPLATE_ROOT = "notifications/messages"
 
 # How context values are typed, by the key's name: callers pass JSON (strings), templates
 # get dates, aware datetimes and Decimals to format in the recipient's locale and zone.
@@ -44,15 +48,24 @@ class Rendered:
 
 @lru_cache(maxsize=1)
 def _text_engine() -> Engine:
+    # The same places as the site's templates (the project's folders and every app's).
+    dirs = [d for config in settings.TEMPLATES for d in config.get("DIRS", ())]
     return Engine(
+        dirs=dirs,
         app_dirs=True,
         autoescape=False,
         libraries={"notifications_format": "notifications.templatetags.notifications_format"},
     )
 
 
-def template_name(event: str, language: str, part: str) -> str:
-    return f"{TEMPLATE_ROOT}/{event}/{language}/{part}"
+@receiver(setting_changed)
+def _forget_text_engine(*, setting, **kwargs) -> None:
+    if setting == "TEMPLATES":
+        _text_engine.cache_clear()
+
+
+def template_name(spec: EventSpec, language: str, part: str) -> str:
+    return f"{spec.templates}/{spec.name}/{language}/{part}"
 
 
 def validate_context(spec: EventSpec, context: dict) -> dict:
@@ -71,7 +84,7 @@ def validate_context(spec: EventSpec, context: dict) -> dict:
     missing = [k for k in spec.context if k not in context and k not in spec.optional]
     if missing:
         raise NotificationContextError(
-            f"{spec.event.value} needs context keys {', '.join(sorted(missing))}"
+            f"{spec.name} needs context keys {', '.join(sorted(missing))}"
         )
     return {key: _typed(key, value) for key, value in context.items()}
 
@@ -131,28 +144,27 @@ def render(
         recipient_name=recipient_name,
         site_url=site_url.rstrip("/"),
         link_url=site_url.rstrip("/") + link,
-        event=spec.event.value,
+        event=spec.name,
         language=language,
         today=timezone.localdate(timezone=_zone(time_zone)),
     )
-    event = spec.event.value
     with translation.override(language), timezone.override(_zone(time_zone)):
         if channel == Channel.EMAIL:
             return Rendered(
                 subject=_one_line(
-                    _text(template_name(event, language, "email_subject.txt"), values)
+                    _text(template_name(spec, language, "email_subject.txt"), values)
                 ),
-                text=_text(template_name(event, language, "email.txt"), values).strip() + "\n",
-                html=get_template(template_name(event, language, "email.html")).render(values),
+                text=_text(template_name(spec, language, "email.txt"), values).strip() + "\n",
+                html=get_template(template_name(spec, language, "email.html")).render(values),
             )
         if channel == Channel.SMS:
             return Rendered(
-                subject="", text=_squash(_text(template_name(event, language, "sms.txt"), values))
+                subject="", text=_squash(_text(template_name(spec, language, "sms.txt"), values))
             )
         if channel == Channel.INBOX:
             return Rendered(
-                subject=_one_line(_text(template_name(event, language, "inbox_title.txt"), values)),
-                text=_text(template_name(event, language, "inbox.txt"), values).strip(),
+                subject=_one_line(_text(template_name(spec, language, "inbox_title.txt"), values)),
+                text=_text(template_name(spec, language, "inbox.txt"), values).strip(),
             )
     raise ValueError(f"Unknown channel {channel!r}")
 

@@ -2,16 +2,8 @@
 
 from django.db.models import QuerySet
 
-from .catalogue import (
-    BORROWER_CATEGORIES,
-    CATALOGUE,
-    STAFF_CATEGORIES,
-    Category,
-    Channel,
-    channels_for_category,
-    default_enabled,
-)
 from .models import Notification, Preference
+from .registry import Audience, CategorySpec, Channel, registry
 
 
 def inbox_for_user(*, user) -> QuerySet[Notification]:
@@ -33,8 +25,9 @@ def unread_count(*, user) -> int:
     ).count()
 
 
-def categories_for_user(*, user) -> tuple[Category, ...]:
-    return STAFF_CATEGORIES if user.is_staff else BORROWER_CATEGORIES
+def categories_for_user(*, user) -> tuple[CategorySpec, ...]:
+    """The registered categories that concern the user (staff or borrower), in page order."""
+    return registry.categories(audience=Audience.STAFF if user.is_staff else Audience.BORROWER)
 
 
 def preference_choices(*, user) -> dict[tuple[str, str], bool]:
@@ -42,15 +35,26 @@ def preference_choices(*, user) -> dict[tuple[str, str], bool]:
     stored = {(p.category, p.channel): p.enabled for p in Preference.objects.filter(user=user)}
     choices = {}
     for category in categories_for_user(user=user):
-        for channel in channels_for_category(category):
-            key = (category.value, channel.value)
-            choices[key] = stored.get(key, default_enabled(category, channel))
+        for channel in registry.channels_for_category(category.name):
+            key = (category.name, channel.value)
+            choices[key] = stored.get(key, not category.opt_in)
     return choices
 
 
 def legal_categories() -> set[str]:
-    """Categories holding at least one legal notice (the page says they always arrive)."""
-    return {spec.category.value for spec in CATALOGUE.values() if spec.legal}
+    """Categories holding a legal notice that always arrives (the page says so)."""
+    return {
+        spec.category
+        for spec in registry.legal_events()
+        if not registry.category(spec.category).legal_can_be_switched_off
+    }
+
+
+def legal_notice_labels() -> list[str]:
+    """The names of the notices that always reach the inbox, in page order."""
+    return [
+        str(spec.label) for spec in registry.legal_events() if spec.category in legal_categories()
+    ]
 
 
 def outbox_for_admin() -> QuerySet[Notification]:

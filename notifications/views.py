@@ -6,10 +6,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .catalogue import OPT_IN_CATEGORIES
 from .forms import PreferencesForm
 from .models import Notification
-from .selectors import inbox_for_user, inbox_get_for_user, legal_categories, preference_choices
+from .selectors import (
+    inbox_for_user,
+    inbox_get_for_user,
+    legal_categories,
+    legal_notice_labels,
+    preference_choices,
+)
 from .services import inbox_mark_all_read, notification_mark_read, preferences_update
 
 PAGE_SIZE = 20
@@ -54,6 +59,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "legal_categories": legal_categories(),
-            "opt_in_categories": {c.value for c in OPT_IN_CATEGORIES},
+            "legal_notices": legal_notice_labels(),
         },
     )

@@ -3,7 +3,6 @@
 import pytest
 from playwright.sync_api import expect
 
-from notifications.catalogue import Event
 from notifications.services import notify
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.factories import PASSWORD, BorrowerFactory
@@ -45,9 +44,9 @@ def _seed(language):
         email=f"reader-{language}@example.com", full_name="王芳", preferred_language=language
     )
     for event, key in (
-        (Event.POLICY_UPDATED, "policy"),
-        (Event.APPEAL_SUBMITTED, "appeal"),
-        (Event.CREDIT_CLOSED, "closed"),
+        ("policy.updated", "policy"),
+        ("appeal.submitted", "appeal"),
+        ("credit.closed", "closed"),
     ):
         notify(recipient=borrower, event=event, context=sample_context(event), dedupe_key=key)
     return borrower

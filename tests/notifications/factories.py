@@ -1,13 +1,13 @@
 import factory
 
-from notifications.catalogue import CATALOGUE
+from notifications.registry import registry
 from tests.factories import BorrowerFactory
 
 SITE_URL = "http://testserver"
 
 
 def sample_context(event: str) -> dict:
-    return CATALOGUE[event].sample_context
+    return registry.event(event).sample_context
 
 
 class NotifiedBorrowerFactory(BorrowerFactory):

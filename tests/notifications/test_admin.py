@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from notifications.catalogue import Event
 from notifications.models import Notification, Status
 from notifications.services import notification_deliver, notify
 from tests.factories import StaffFactory
@@ -14,7 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("daytime")]
 
 @pytest.fixture
 def rows(borrower):
-    event = Event.CREDIT_CLOSED
+    event = "credit.closed"
     notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
     return {r.channel: r for r in Notification.objects.all()}
 
@@ -68,7 +67,7 @@ def test_an_agent_reads_but_cannot_resend_or_cancel(client, rows):
 def test_staff_read_their_own_messages_in_the_admin(client, borrower):
     agent = StaffFactory(role="agent")
     other = StaffFactory(role="agent")
-    event = Event.STAFF_APPEAL_ASSIGNED
+    event = "staff.appeal_assigned"
     mine = notify(recipient=agent, event=event, context=sample_context(event), obj=borrower)
     notify(recipient=other, event=event, context=sample_context(event), obj=borrower)
     inbox = next(r for r in mine if r.channel == "inbox")
@@ -85,7 +84,7 @@ def test_staff_read_their_own_messages_in_the_admin(client, borrower):
 
 
 def test_the_admin_escapes_stored_content(client, borrower):
-    event = Event.APPEAL_MESSAGE_RECEIVED
+    event = "appeal.message_received"
     notify(
         recipient=borrower,
         event=event,

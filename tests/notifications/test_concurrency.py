@@ -7,12 +7,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from notifications.catalogue import Event
 from notifications.models import Notification
 from notifications.services import notify
 from tests.notifications.factories import sample_context
 
-EVENT = Event.CREDIT_CLOSED
+EVENT = "credit.closed"
 
 
 @pytest.mark.postgres

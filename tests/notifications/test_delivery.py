@@ -7,8 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications import sms
-from notifications.catalogue import Channel, Event
 from notifications.models import AttemptOutcome, Notification, Status
+from notifications.registry import Channel
 from notifications.services import (
     notification_cancel,
     notification_deliver,
@@ -41,7 +41,7 @@ def flaky_sms(settings):
 
 
 def _sms_row(borrower) -> Notification:
-    event = Event.CREDIT_CLOSED
+    event = "credit.closed"
     notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
     return Notification.objects.get(channel=Channel.SMS)
 
@@ -175,7 +175,7 @@ def test_a_broker_outage_at_commit_does_not_break_the_caller(
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(deliver, "apply_async", broker_down)
-    event = Event.CREDIT_CLOSED
+    event = "credit.closed"
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
     assert set(Notification.objects.values_list("status", flat=True)) == {"pending", "sent"}

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from notifications.catalogue import Category, Channel, Event
 from notifications.models import Notification, Status
+from notifications.registry import Channel
 from notifications.rendering import NotificationContextError
 from notifications.services import notify, preferences_update
 from tests.factories import StaffFactory
@@ -13,7 +13,7 @@ from tests.notifications.factories import sample_context
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("daytime")]
 
-CLOSURE = Event.CREDIT_CLOSURE_SCHEDULED
+CLOSURE = "credit.closure_scheduled"
 
 
 def _notify(recipient, event=CLOSURE, **kwargs):
@@ -56,7 +56,7 @@ def test_switched_off_channels_are_skipped(borrower):
         user=borrower,
         choices={("credit", "sms"): False, ("credit", "email"): False},
     )
-    rows = _notify(borrower, event=Event.CREDIT_FROZEN, obj=borrower)
+    rows = _notify(borrower, event="credit.frozen", obj=borrower)
     assert [r.channel for r in rows] == ["inbox"]
 
 
@@ -67,13 +67,13 @@ def test_a_legal_notice_reaches_the_inbox_even_with_every_channel_off(borrower):
     )
     assert [r.channel for r in _notify(borrower, obj=borrower)] == ["inbox"]
     # a non-legal event of the same category is silenced entirely
-    assert _notify(borrower, event=Event.CREDIT_FROZEN, obj=borrower) == []
+    assert _notify(borrower, event="credit.frozen", obj=borrower) == []
 
 
 def test_tips_are_opt_in(borrower):
-    assert _notify(borrower, event=Event.TIPS_RISK_REMINDER, dedupe_key="tip:2026-12") == []
+    assert _notify(borrower, event="tips.risk_reminder", dedupe_key="tip:2026-12") == []
     preferences_update(user=borrower, choices={("tips", "inbox"): True})
-    rows = _notify(borrower, event=Event.TIPS_RISK_REMINDER, dedupe_key="tip:2026-12")
+    rows = _notify(borrower, event="tips.risk_reminder", dedupe_key="tip:2026-12")
     assert [r.channel for r in rows] == ["inbox"]
 
 
@@ -91,7 +91,7 @@ def test_calling_twice_for_the_same_object_makes_no_second_row(borrower, sent_sm
 
 
 def test_explicit_dedupe_key_for_events_without_an_object(borrower):
-    event = Event.POLICY_UPDATED
+    event = "policy.updated"
     assert len(_notify(borrower, event=event, dedupe_key="policy:privacy:2026-11")) == 2
     assert _notify(borrower, event=event, dedupe_key="policy:privacy:2026-11") == []
     assert len(_notify(borrower, event=event, dedupe_key="policy:privacy:2027-01")) == 2
@@ -142,7 +142,7 @@ def test_a_link_off_the_site_is_refused(borrower):
 
 def test_staff_events_go_to_staff_by_email_and_inbox_only(borrower):
     agent = StaffFactory()
-    event = Event.STAFF_APPEAL_ASSIGNED
+    event = "staff.appeal_assigned"
     rows = notify(recipient=agent, event=event, context=sample_context(event), obj=borrower)
     assert sorted(r.channel for r in rows) == ["email", "inbox"]
     assert rows[0].subject.startswith("Appeal assigned to you")
@@ -156,7 +156,7 @@ def test_preferences_refuse_what_the_user_cannot_choose(borrower):
     with pytest.raises(ValueError, match="staff/email"):
         preferences_update(user=borrower, choices={("staff", "email"): False})
     with pytest.raises(ValueError, match="appeals/carrier-pigeon"):
-        preferences_update(user=borrower, choices={(Category.APPEALS, "carrier-pigeon"): True})
+        preferences_update(user=borrower, choices={("appeals", "carrier-pigeon"): True})
 
 
 def test_notify_query_count(borrower, django_assert_max_num_queries):
@@ -166,6 +166,6 @@ def test_notify_query_count(borrower, django_assert_max_num_queries):
 
 
 def test_inbox_rows_are_delivered_by_being_written(borrower):
-    rows = _notify(borrower, event=Event.APPEAL_SUBMITTED, dedupe_key="appeal:1:submitted")
+    rows = _notify(borrower, event="appeal.submitted", dedupe_key="appeal:1:submitted")
     inbox = next(r for r in rows if r.channel == Channel.INBOX)
     assert inbox.status == Status.SENT and inbox.read_at is None

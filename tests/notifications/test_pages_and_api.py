@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from notifications.catalogue import Event
 from notifications.models import Notification, Preference
 from notifications.services import notify
 from tests.factories import BorrowerFactory, StaffFactory
@@ -13,7 +12,7 @@ from tests.support import text
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("daytime")]
 
 
-def _inbox_message(user, event=Event.CREDIT_CLOSED, key="k"):
+def _inbox_message(user, event="credit.closed", key="k"):
     rows = notify(recipient=user, event=event, context=sample_context(event), dedupe_key=key)
     return next(r for r in rows if r.channel == "inbox")
 

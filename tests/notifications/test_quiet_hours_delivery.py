@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import pytest
 from django.core import mail
 
-from notifications.catalogue import Event
 from notifications.models import Notification, Status
 from notifications.services import notify, outbox_relay
 from tests.notifications.factories import sample_context
@@ -28,7 +27,7 @@ def test_legal_notice_at_night(
     borrower.time_zone = zone
     borrower.save()
     time_machine.move_to(night, tick=False)
-    event = Event.CREDIT_CLOSURE_SCHEDULED
+    event = "credit.closure_scheduled"
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
     assert len(mail.outbox) == 1 and sent_sms == []

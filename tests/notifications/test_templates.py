@@ -1,15 +1,18 @@
-"""Every event has every template it needs, in both languages, and they render."""
+"""Every registered event, whichever app declares it, has every template it needs, in both
+languages, and they render."""
 
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.template.loader import get_template
 from django.utils import timezone
 
-from notifications.catalogue import CATALOGUE, TEMPLATE_PARTS, Channel
 from notifications.engine import links_outside, sms_size
+from notifications.registry import TEMPLATE_PARTS, Channel, registry
 from notifications.rendering import LANGUAGES, render, template_name, validate_context
 
+CATALOGUE = {spec.name: spec for spec in registry.events()}
 CASES = [(event, language) for event in CATALOGUE for language in LANGUAGES]
 SITE = "https://recourse.example.com"
 
@@ -19,7 +22,7 @@ def test_every_template_file_exists(event, language):
     spec = CATALOGUE[event]
     for channel in spec.channels:
         for part in TEMPLATE_PARTS[channel]:
-            get_template(template_name(event, language, part))  # raises if missing
+            get_template(template_name(spec, language, part))  # raises if missing
 
 
 @pytest.mark.parametrize(("event", "language"), CASES)
@@ -71,9 +74,22 @@ def test_sms_fits_one_segment_and_links_only_to_the_site(event, language):
 
 
 def test_no_template_folder_without_an_event():
-    root = Path(__file__).resolve().parents[2] / "notifications/templates/notifications/messages"
-    folders = {p.name for p in root.iterdir() if p.is_dir()}
-    assert folders == set(CATALOGUE)
+    roots = {spec.templates for spec in CATALOGUE.values()}
+    for root in roots:
+        folders = {
+            p.name
+            for config in apps.get_app_configs()
+            if (Path(config.path) / "templates" / root).is_dir()
+            for p in (Path(config.path) / "templates" / root).iterdir()
+            if p.is_dir()
+        }
+        assert folders == {name for name, spec in CATALOGUE.items() if spec.templates == root}
+
+
+def test_every_app_that_sends_notices_declared_events():
+    assert {"credit", "appeals", "policy", "tips", "staff"} <= {
+        spec.category for spec in CATALOGUE.values()
+    }
 
 
 def test_html_escapes_what_the_caller_passed():

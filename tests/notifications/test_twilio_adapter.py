@@ -130,13 +130,12 @@ def test_through_delivery_429_then_success(twilio, settings, borrower, time_mach
     """The whole path: notify -> deliver -> throttled -> retried later -> sent once."""
     from datetime import timedelta
 
-    from notifications.catalogue import Event
     from notifications.models import Notification, Status
     from notifications.services import notification_deliver, notify
     from tests.notifications.factories import sample_context
 
     settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.TwilioSmsBackend"
-    event = Event.CREDIT_CLOSED
+    event = "credit.closed"
     notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
     row = Notification.objects.get(channel="sms")
     twilio.script.extend(
@@ -157,13 +156,12 @@ def test_through_delivery_429_then_success(twilio, settings, borrower, time_mach
 @pytest.mark.django_db
 @pytest.mark.usefixtures("daytime")
 def test_through_delivery_a_timeout_fails_the_row_for_a_person_to_check(twilio, settings, borrower):
-    from notifications.catalogue import Event
     from notifications.models import AttemptOutcome, Notification, Status
     from notifications.services import notification_deliver, notify
     from tests.notifications.factories import sample_context
 
     settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.TwilioSmsBackend"
-    event = Event.CREDIT_CLOSED
+    event = "credit.closed"
     notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
     row = Notification.objects.get(channel="sms")
     twilio.script.append((201, {"sid": "SMlate"}, {}, 1.0))

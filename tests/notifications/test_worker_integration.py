@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from config.celery import app, ping
-from notifications.catalogue import Event
 from notifications.models import AttemptOutcome, DeliveryAttempt, Notification, Status
 from notifications.services import notify, outbox_relay
 from notifications.tasks import deliver
@@ -59,7 +58,7 @@ def test_broker_down_at_commit_then_relay_delivers_every_row_once(
     settings.NOTIFICATIONS_QUIET_HOURS_START = settings.NOTIFICATIONS_QUIET_HOURS_END = "00:00"
     settings.NOTIFICATIONS_RELAY_AFTER_SECONDS = 0
     borrowers = [BorrowerFactory() for _ in range(4)]
-    event = Event.CREDIT_CLOSURE_SCHEDULED
+    event = "credit.closure_scheduled"
 
     _use_broker(UNREACHABLE_BROKER)
     try:
