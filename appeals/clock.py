@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from . import states
+
 FIRST_RESPONSE_BUSINESS_DAYS = 2
 RESOLUTION_DAYS = 15
 # Extension steps: the total resolution period after each step, and whether a supervisor
@@ -210,9 +212,8 @@ class ClockState:
     resolution_due: datetime | None
 
 
-# States in which the clocks run. Awaiting the borrower: paused. A second review is a new
-# decision by a supervisor, outside the first appeal's resolution clock.
-RUNNING_STATES = frozenset({"submitted", "in_review"})
+# States in which the clocks run (see appeals.states).
+RUNNING_STATES = states.RUNNING_STATES
 
 
 def breached_clocks(state: ClockState, *, now: datetime) -> list[tuple[str, datetime]]:

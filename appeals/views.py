@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from credit.models import CreditDecision
 from credit.selectors import decision_with_reasons
 
 from . import pages, selectors, services
-from .evidence import private_storage
+from .evidence import evidence_response
 from .forms import (
     AppealDraftForm,
     AppealStartForm,
@@ -26,7 +26,7 @@ from .forms import (
     SecondReviewForm,
     SurveyForm,
 )
-from .models import Appeal, AppealStatus, Evidence
+from .models import EVIDENCE_STATES, Appeal, AppealStatus, Evidence
 
 S = AppealStatus
 
@@ -133,7 +133,7 @@ def _detail_context(request, appeal, **forms):
         "public_messages": list(selectors.public_messages(appeal)),
         "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
         "hints": pages.evidence_hints(appeal.decision),
-        "can_add_evidence": appeal.status in services.EVIDENCE_STATES,
+        "can_add_evidence": appeal.status in EVIDENCE_STATES,
         "can_reply": appeal.status
         in (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER, S.SECOND_REVIEW),
         "can_second_review": appeal.status == S.DENIED
@@ -297,19 +297,6 @@ def appeal_survey(request, pk):
         except ValidationError as exc:
             _apply_errors(form, exc)
     return _rerender(request, appeal, survey_form=form)
-
-
-def evidence_response(item: Evidence) -> FileResponse:
-    """The file as a download, never rendered inline, with its real type and no sniffing."""
-    response = FileResponse(
-        private_storage().open(item.stored_name, "rb"),
-        as_attachment=True,
-        filename=item.original_name,
-        content_type=item.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appeals import services
-from appeals.desk import state_token
 from appeals.models import (
     Appeal,
     AppealAssignment,
@@ -19,6 +18,7 @@ from appeals.models import (
     Message,
     MessageKind,
 )
+from appeals.services import state_token
 from tests.appeals import factories as f
 from tests.appeals.files import pdf as pdf_upload
 from tests.appeals.files import png as png_upload
@@ -143,7 +143,7 @@ def test_the_queue_uses_a_bounded_number_of_queries_and_no_full_count(
 
 
 def test_more_than_the_cap_says_so_instead_of_counting(client, monkeypatch):
-    from appeals.admin import CappedCountPaginator
+    from appeals.desk.queue import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "CAP", 2)
     worker = f.agent()
