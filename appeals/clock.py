@@ -7,8 +7,10 @@ Rules (docs/appeals.md, "Desk"):
   at the beginning of the next business day.
 - Resolution: 15 calendar days from submission (the CBIRC measures count 日, not 工作日),
   extendable to 30, then by 30 more with a supervisor's approval.
-- Both clocks stop while the appeal waits for the borrower: on resuming, a calendar clock is
-  pushed back by the time paused, a business-day clock by the business time paused.
+- Both clocks stop while the appeal waits for the borrower: on resuming, each due time is
+  pushed back by the business time paused (`resume_business_clock`), so a weekend or a
+  holiday spent waiting adds nothing. (`resume_calendar_clock` is kept for a clock that
+  counts every hour.)
 
 Times are aware datetimes; the calendar says in which zone a day begins and ends, so the same
 instant is Friday in Shanghai and Thursday in New York, and the answer follows the calendar.
