@@ -9,7 +9,7 @@ import time_machine
 from appeals import services
 from appeals.models import AppealStatus, CalendarDayKind
 from tests.appeals import factories as f
-from tests.appeals.test_desk_clock import sh
+from tests.appeals.test_clock import sh
 
 pytestmark = pytest.mark.django_db
 
