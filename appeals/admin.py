@@ -28,23 +28,6 @@ from .selectors import people_who_can_work
 __all__ = ["AppealAdmin", "CappedCountPaginator"]
 
 
-@admin.register(Appeal)
-class AppealAdmin(CaseAdminMixin, QueueAdminMixin, admin.ModelAdmin):
-    """Staff read appeals; nothing is added, edited or deleted through forms."""
-
-    class Media:
-        css = {"all": ("appeals/desk.css",)}
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
     """Days off and make-up working days for the business-day clock (supervisors edit)."""
@@ -79,6 +62,14 @@ class _ReadOnly(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(CaseAdminMixin, QueueAdminMixin, _ReadOnly):
+    """Staff read appeals; nothing is added, edited or deleted through forms."""
+
+    class Media:
+        css = {"all": ("appeals/desk.css",)}
 
 
 @admin.register(AgentAvailability)

@@ -192,48 +192,48 @@ def appeal_edit(request, pk):
     )
 
 
+def _form_action(request, pk, form_class, form_name: str, act, success: str):
+    """Validate the form, call the service; a refusal is shown on the form, nothing changed."""
+    appeal = _own_appeal(request, pk)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            act(appeal, form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("appeals:detail", pk=appeal.pk)
+    return _rerender(request, appeal, **{form_name: form})
+
+
 @login_required
 @require_POST
 def appeal_add_evidence(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = EvidenceForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.evidence_add(
-                appeal=appeal, actor=request.user, upload=form.cleaned_data["file"]
-            )
-            messages.success(request, _("Your document was added."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, evidence_form=form)
+    def act(appeal, data):
+        services.evidence_add(appeal=appeal, actor=request.user, upload=data["file"])
+
+    return _form_action(
+        request, pk, EvidenceForm, "evidence_form", act, _("Your document was added.")
+    )
 
 
 @login_required
 @require_POST
 def appeal_reply(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = ReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        upload = form.cleaned_data.get("file")
-        try:
-            # The file first: if it is refused, nothing is sent and the reply can be retried.
-            if upload:
-                services.evidence_add(appeal=appeal, actor=request.user, upload=upload)
-            services.appeal_borrower_message(
-                appeal=appeal, actor=request.user, body=form.cleaned_data["body"]
-            )
-            messages.success(request, _("Your reply was sent."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, reply_form=form)
+    def act(appeal, data):
+        # The file first: if it is refused, nothing is sent and the reply can be retried.
+        if data.get("file"):
+            services.evidence_add(appeal=appeal, actor=request.user, upload=data["file"])
+        services.appeal_borrower_message(appeal=appeal, actor=request.user, body=data["body"])
+
+    return _form_action(request, pk, ReplyForm, "reply_form", act, _("Your reply was sent."))
 
 
-def _simple_action(request, pk, action, success: str):
+def _simple_action(request, pk, service, success: str):
     appeal = _own_appeal(request, pk)
     try:
-        action(appeal)
+        service(appeal=appeal, actor=request.user)
     except ValidationError as exc:
         return _rerender(request, appeal, error=" ".join(exc.messages))
     messages.success(request, success)
@@ -243,60 +243,43 @@ def _simple_action(request, pk, action, success: str):
 @login_required
 @require_POST
 def appeal_submit(request, pk):
-    return _simple_action(
-        request,
-        pk,
-        lambda appeal: services.appeal_submit(appeal=appeal, actor=request.user),
-        _("Your appeal was submitted. A person will review it."),
-    )
+    success = _("Your appeal was submitted. A person will review it.")
+    return _simple_action(request, pk, services.appeal_submit, success)
 
 
 @login_required
 @require_POST
 def appeal_withdraw(request, pk):
-    return _simple_action(
-        request,
-        pk,
-        lambda appeal: services.appeal_withdraw(appeal=appeal, actor=request.user),
-        _("Your appeal was withdrawn."),
-    )
+    return _simple_action(request, pk, services.appeal_withdraw, _("Your appeal was withdrawn."))
 
 
 @login_required
 @require_POST
 def appeal_second_review(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = SecondReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.appeal_request_second_review(
-                appeal=appeal, actor=request.user, statement=form.cleaned_data["statement"]
-            )
-            messages.success(request, _("A supervisor will review your appeal again."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, second_review_form=form)
+    def act(appeal, data):
+        services.appeal_request_second_review(
+            appeal=appeal, actor=request.user, statement=data["statement"]
+        )
+
+    return _form_action(
+        request,
+        pk,
+        SecondReviewForm,
+        "second_review_form",
+        act,
+        _("A supervisor will review your appeal again."),
+    )
 
 
 @login_required
 @require_POST
 def appeal_survey(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = SurveyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.survey_submit(
-                appeal=appeal,
-                actor=request.user,
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-            messages.success(request, _("Thank you for telling us."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, survey_form=form)
+    def act(appeal, data):
+        services.survey_submit(
+            appeal=appeal, actor=request.user, rating=data["rating"], comment=data["comment"]
+        )
+
+    return _form_action(request, pk, SurveyForm, "survey_form", act, _("Thank you for telling us."))
 
 
 @login_required
