@@ -1,7 +1,7 @@
 """Who gets a new appeal: the least-loaded active agent (pure; the service reads the loads).
 
-Load = appeals assigned to the agent that are still being worked (submitted, in review,
-waiting for the borrower, second review). Ties go to the agent who was given an appeal
+Load = appeals assigned to the agent that are still being worked (appeals.states
+BEING_WORKED_STATES). Ties go to the agent who was given an appeal
 least recently (never first), then to the lowest id, so a burst of appeals is dealt round
 the team evenly instead of piling on whoever sorts first.
 """
@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-# Appeals that count towards an agent's load.
-LOAD_STATES = ("submitted", "in_review", "awaiting_borrower", "second_review")
 
 
 @dataclass(frozen=True, slots=True)

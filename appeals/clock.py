@@ -7,8 +7,10 @@ Rules (docs/appeals.md, "Desk"):
   at the beginning of the next business day.
 - Resolution: 15 calendar days from submission (the CBIRC measures count 日, not 工作日),
   extendable to 30, then by 30 more with a supervisor's approval.
-- Both clocks stop while the appeal waits for the borrower: on resuming, a calendar clock is
-  pushed back by the time paused, a business-day clock by the business time paused.
+- Both clocks stop while the appeal waits for the borrower: on resuming, each due time is
+  pushed back by the business time paused (`resume_business_clock`), so a weekend or a
+  holiday spent waiting adds nothing. (`resume_calendar_clock` is kept for a clock that
+  counts every hour.)
 
 Times are aware datetimes; the calendar says in which zone a day begins and ends, so the same
 instant is Friday in Shanghai and Thursday in New York, and the answer follows the calendar.
@@ -20,6 +22,8 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+
+from . import states
 
 FIRST_RESPONSE_BUSINESS_DAYS = 2
 RESOLUTION_DAYS = 15
@@ -210,9 +214,8 @@ class ClockState:
     resolution_due: datetime | None
 
 
-# States in which the clocks run. Awaiting the borrower: paused. A second review is a new
-# decision by a supervisor, outside the first appeal's resolution clock.
-RUNNING_STATES = frozenset({"submitted", "in_review"})
+# States in which the clocks run (see appeals.states).
+RUNNING_STATES = states.RUNNING_STATES
 
 
 def breached_clocks(state: ClockState, *, now: datetime) -> list[tuple[str, datetime]]:

@@ -12,6 +12,7 @@ from accounts import roles
 from credit.models import CreditLine
 
 from . import services
+from .desk.demo import seed_desk
 from .models import Appeal
 
 DEMO_PDF = (
@@ -26,8 +27,6 @@ def _say(stdout, text: str) -> None:
 
 
 def seed(stdout=None) -> Appeal | None:
-    from .desk_demo import seed_desk
-
     seed_desk(stdout)  # staff desk: holiday calendar and canned responses first
     User = get_user_model()
     borrower = User.objects.filter(customer_id="C-1003").first()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -113,3 +114,17 @@ def _too_big() -> str:
 
 def _wrong_type() -> str:
     return _("Only PDF, JPEG and PNG files can be uploaded.")
+
+
+def evidence_response(item, *, inline: bool = False) -> FileResponse:
+    """A stored document with its real type, never sniffed nor cached: a download for the
+    borrower's page and the API, shown inline only in the desk's preview."""
+    response = FileResponse(
+        private_storage().open(item.stored_name, "rb"),
+        as_attachment=not inline,
+        filename=item.original_name,
+        content_type=item.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,51 +1,21 @@
-"""The boundary to notifications: what appeals tell borrowers and staff.
+"""The boundary to notifications: what appeals tell borrowers and staff, and the sentences a
+borrower reads (built here, in both languages, never in the services).
 
 Only public texts are ever passed here; internal notes have no path to this module.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-
-def _link(appeal) -> str:
-    return reverse("appeals:detail", args=[appeal.pk])
-
-
-def notify_borrower(appeal, event: str, context: dict, *, obj=None, dedupe_key=None) -> None:
-    from notifications.services import notify
-
-    notify(
-        recipient=appeal.borrower,
-        event=event,
-        context=context,
-        obj=obj if obj is not None else (None if dedupe_key else appeal),
-        dedupe_key=dedupe_key,
-        link=_link(appeal),
-    )
-
-
-def notify_staff(recipient, appeal, event: str, context: dict) -> None:
-    from notifications.services import notify
-
-    notify(
-        recipient=recipient,
-        event=event,
-        context=context,
-        dedupe_key=f"appeal:{appeal.pk}:{event}:{recipient.pk}",
-        link=reverse("admin:appeals_appeal_change", args=[appeal.pk]),
-    )
-
-
-# --- Declared events ---------------------------------------------------------------------
-# What appeals tell borrowers and staff, registered with notifications at start-up; the
-# templates are in appeals/templates/appeals/messages/<event>/<language>/. Callers pass the
-# appeal page (or its admin page for staff) as the link; the defaults below are fallbacks.
-# These imports stay with the declarations (appended after the notices above).
-
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from notifications.registry import (  # noqa: E402
+from accounts.localtime import format_local_date
+from credit.models import CreditLineStatus
+from notifications.registry import (
     ALL_CHANNELS,
     STAFF_CATEGORY,
     STAFF_CHANNELS,
@@ -56,10 +26,216 @@ from notifications.registry import (  # noqa: E402
     register,
     register_category,
 )
+from notifications.services import notify
+
+from .models import AppealStatus
+
+# --- sentences the borrower reads ------------------------------------------------------------
+
+
+def in_both_languages(render) -> dict[str, str]:
+    """{"zh-hans": ..., "en": ...}: notifications pick the borrower's language."""
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            texts[language] = str(render())
+    return texts
+
+
+def auto_approval_explanation() -> dict[str, str]:
+    """Why an appeal was approved without a person: the re-evaluation cleared the reasons."""
+    return in_both_languages(
+        lambda: _(
+            "When we reviewed your credit line again after your appeal, the reasons for the "
+            "decision no longer applied, so your credit line has been restored."
+        )
+    )
+
+
+def _before_after(decision) -> dict[str, str] | None:
+    if decision is None:
+        return None
+    labels = dict(CreditLineStatus.choices)
+
+    def sentence():
+        return _(
+            "Before: %(old_status)s, credit limit ¥%(old_limit)s. Now: %(new_status)s, "
+            "credit limit ¥%(new_limit)s."
+        ) % {
+            "old_status": labels[decision.old_status],
+            "old_limit": formats.number_format(decision.old_limit, 2, force_grouping=True),
+            "new_status": labels[decision.new_status],
+            "new_limit": formats.number_format(decision.new_limit, 2, force_grouping=True),
+        }
+
+    return in_both_languages(sentence)
+
+
+def denial_text(explanation: str, closes_at: datetime | None, borrower) -> dict[str, str]:
+    """The reviewer's reason, and when a closing line now closes (in the borrower's zone)."""
+
+    def render():
+        if closes_at is None:
+            return explanation
+        return (
+            explanation
+            + "\n\n"
+            + _("Your credit line closes on %(date)s.")
+            % {"date": format_local_date(closes_at, borrower)}
+        )
+
+    return in_both_languages(render)
+
+
+def _excerpt(body: str, length: int = 140) -> str:
+    body = " ".join(body.split())
+    return body if len(body) <= length else body[: length - 1] + "…"
+
+
+# --- to the borrower ---------------------------------------------------------------------------
+
+
+def _link(appeal) -> str:
+    return reverse("appeals:detail", args=[appeal.pk])
+
+
+def notify_borrower(appeal, event: str, context: dict, *, obj=None, dedupe_key=None) -> None:
+    notify(
+        recipient=appeal.borrower,
+        event=event,
+        context=context,
+        obj=obj if obj is not None else (None if dedupe_key else appeal),
+        dedupe_key=dedupe_key,
+        link=_link(appeal),
+    )
+
+
+def appeal_submitted(appeal) -> None:
+    notify_borrower(
+        appeal,
+        "appeal.submitted",
+        {
+            "appeal_reference": appeal.reference,
+            "first_response_due": appeal.first_response_due.isoformat(),
+            "resolution_due": appeal.resolution_due.isoformat(),
+        },
+    )
+
+
+def appeal_info_requested(appeal, message) -> None:
+    notify_borrower(
+        appeal,
+        "appeal.info_requested",
+        {"appeal_reference": appeal.reference, "request": message.body},
+        obj=message,
+    )
+
+
+def appeal_message_received(appeal, message) -> None:
+    notify_borrower(
+        appeal,
+        "appeal.message_received",
+        {"appeal_reference": appeal.reference, "excerpt": _excerpt(message.body)},
+        obj=message,
+    )
+
+
+def appeal_extended(appeal, extension) -> None:
+    notify_borrower(
+        appeal,
+        "appeal.extended",
+        {
+            "appeal_reference": appeal.reference,
+            "resolution_due": extension.resolution_due_after.isoformat(),
+            "extension_reason": {"zh-hans": extension.reason, "en": extension.reason},
+        },
+        obj=extension,
+    )
+
+
+def appeal_decided(appeal, *, outcome: str, explanation, second_review: bool = False) -> None:
+    """The outcome with the reviewer's words and the line before and after, then the survey."""
+    before_after = _before_after(appeal.credit_decision)
+    if not isinstance(explanation, dict):
+        explanation = {"zh-hans": explanation, "en": explanation}
+    text = explanation
+    if before_after:
+        text = {lang: f"{text[lang]}\n\n{before_after[lang]}".strip() for lang in text}
+    context = {
+        "appeal_reference": appeal.reference,
+        "outcome": outcome,
+        "explanation": text,
+    }
+    if appeal.status == AppealStatus.DENIED and appeal.second_review_until:
+        context["second_review_by"] = timezone.localdate(appeal.second_review_until).isoformat()
+    notify_borrower(
+        appeal,
+        "appeal.decided",
+        context,
+        dedupe_key=f"appeal:{appeal.pk}:decided:{'second' if second_review else 'first'}",
+    )
+    notify_borrower(appeal, "appeal.survey_requested", {"appeal_reference": appeal.reference})
+
+
+# --- to staff ----------------------------------------------------------------------------------
+
+
+def notify_staff(recipient, appeal, event: str, context: dict, *, dedupe_key=None) -> None:
+    notify(
+        recipient=recipient,
+        event=event,
+        context=context,
+        dedupe_key=dedupe_key or f"appeal:{appeal.pk}:{event}:{recipient.pk}",
+        link=reverse("admin:appeals_appeal_change", args=[appeal.pk]),
+    )
+
+
+def staff_appeal_assigned(assignee, appeal) -> None:
+    notify_staff(
+        assignee,
+        appeal,
+        "staff.appeal_assigned",
+        {
+            "appeal_reference": appeal.reference,
+            "borrower_name": appeal.borrower.full_name,
+            "first_response_due": appeal.first_response_due.isoformat(),
+        },
+    )
+
+
+def staff_second_review_needed(supervisor, appeal) -> None:
+    notify_staff(
+        supervisor,
+        appeal,
+        "staff.decision_review_needed",
+        {"appeal_reference": appeal.reference, "review_kind": "second_review"},
+    )
+
+
+def staff_sla_breached(supervisor, appeal, *, clock_name: str, due: datetime) -> None:
+    notify_staff(
+        supervisor,
+        appeal,
+        "staff.sla_breached",
+        {
+            "appeal_reference": appeal.reference,
+            "clock": clock_name,
+            "due": due.isoformat(),
+            "assignee_name": appeal.assignee.full_name if appeal.assignee else "—",
+        },
+        dedupe_key=f"appeal:{appeal.pk}:sla:{clock_name}:{due:%Y%m%dT%H%M%S}:{supervisor.pk}",
+    )
+
+
+# --- Declared events ---------------------------------------------------------------------
+# What appeals tell borrowers and staff, registered with notifications at start-up; the
+# templates are in appeals/templates/appeals/messages/<event>/<language>/. Callers pass the
+# appeal page (or its admin page for staff) as the link; the defaults below are fallbacks.
+
 
 TEMPLATES = "appeals/messages"
 APPEALS_CATEGORY = register_category(
-    CategorySpec(name="appeals", label=_("Your appeals"), order=20)
+    CategorySpec(name="appeals", label=gettext_lazy("Your appeals"), order=20)
 )
 BORROWER_CHANNELS = (Channel.EMAIL, Channel.INBOX)
 REFERENCE = ("appeal reference", "A-2026-000123")
@@ -96,7 +272,7 @@ def _staff_event(name, label, *, context) -> EventSpec:
 
 _appeal_event(
     "appeal.submitted",
-    _("Appeal submitted"),
+    gettext_lazy("Appeal submitted"),
     context={
         "appeal_reference": ("appeal reference shown to the borrower", "A-2026-000123"),
         "first_response_due": ("reply expected by (ISO datetime)", "2026-12-01T18:00:00+08:00"),
@@ -105,7 +281,7 @@ _appeal_event(
 )
 _appeal_event(
     "appeal.info_requested",
-    _("More information requested"),
+    gettext_lazy("More information requested"),
     channels=ALL_CHANNELS,
     context={
         "appeal_reference": REFERENCE,
@@ -120,7 +296,7 @@ _appeal_event(
 )
 _appeal_event(
     "appeal.message_received",
-    _("New message about an appeal"),
+    gettext_lazy("New message about an appeal"),
     context={
         "appeal_reference": REFERENCE,
         "excerpt": (
@@ -134,7 +310,7 @@ _appeal_event(
 )
 _appeal_event(
     "appeal.extended",
-    _("Appeal extended"),
+    gettext_lazy("Appeal extended"),
     context={
         "appeal_reference": REFERENCE,
         "resolution_due": ("new decision expected by (ISO datetime)", "2026-12-28T18:00:00+08:00"),
@@ -149,7 +325,7 @@ _appeal_event(
 )
 _appeal_event(
     "appeal.decided",
-    _("Appeal decided"),
+    gettext_lazy("Appeal decided"),
     channels=ALL_CHANNELS,
     legal=True,
     context={
@@ -168,12 +344,12 @@ _appeal_event(
 )
 _appeal_event(
     "appeal.survey_requested",
-    _("Satisfaction survey"),
+    gettext_lazy("Satisfaction survey"),
     context={"appeal_reference": REFERENCE},
 )
 _staff_event(
     "staff.appeal_assigned",
-    _("Appeal assigned"),
+    gettext_lazy("Appeal assigned"),
     context={
         "appeal_reference": REFERENCE,
         "borrower_name": ("borrower's name", "王芳"),
@@ -182,7 +358,7 @@ _staff_event(
 )
 _staff_event(
     "staff.sla_breached",
-    _("Appeal deadline missed"),
+    gettext_lazy("Appeal deadline missed"),
     context={
         "appeal_reference": REFERENCE,
         "clock": ("first_response | resolution", "resolution"),
@@ -192,7 +368,7 @@ _staff_event(
 )
 _staff_event(
     "staff.decision_review_needed",
-    _("Decision needs review"),
+    gettext_lazy("Decision needs review"),
     context={
         "appeal_reference": ("appeal or decision reference", "A-2026-000123"),
         "review_kind": ("second_review | escalation", "second_review"),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from credit.models import CreditDecision
 from credit.selectors import decision_with_reasons
 
 from . import pages, selectors, services
-from .evidence import private_storage
+from .evidence import evidence_response
 from .forms import (
     AppealDraftForm,
     AppealStartForm,
@@ -26,7 +26,7 @@ from .forms import (
     SecondReviewForm,
     SurveyForm,
 )
-from .models import Appeal, AppealStatus, Evidence
+from .models import EVIDENCE_STATES, Appeal, AppealStatus, Evidence
 
 S = AppealStatus
 
@@ -133,7 +133,7 @@ def _detail_context(request, appeal, **forms):
         "public_messages": list(selectors.public_messages(appeal)),
         "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
         "hints": pages.evidence_hints(appeal.decision),
-        "can_add_evidence": appeal.status in services.EVIDENCE_STATES,
+        "can_add_evidence": appeal.status in EVIDENCE_STATES,
         "can_reply": appeal.status
         in (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER, S.SECOND_REVIEW),
         "can_second_review": appeal.status == S.DENIED
@@ -192,48 +192,48 @@ def appeal_edit(request, pk):
     )
 
 
+def _form_action(request, pk, form_class, form_name: str, act, success: str):
+    """Validate the form, call the service; a refusal is shown on the form, nothing changed."""
+    appeal = _own_appeal(request, pk)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            act(appeal, form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("appeals:detail", pk=appeal.pk)
+    return _rerender(request, appeal, **{form_name: form})
+
+
 @login_required
 @require_POST
 def appeal_add_evidence(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = EvidenceForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.evidence_add(
-                appeal=appeal, actor=request.user, upload=form.cleaned_data["file"]
-            )
-            messages.success(request, _("Your document was added."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, evidence_form=form)
+    def act(appeal, data):
+        services.evidence_add(appeal=appeal, actor=request.user, upload=data["file"])
+
+    return _form_action(
+        request, pk, EvidenceForm, "evidence_form", act, _("Your document was added.")
+    )
 
 
 @login_required
 @require_POST
 def appeal_reply(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = ReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        upload = form.cleaned_data.get("file")
-        try:
-            # The file first: if it is refused, nothing is sent and the reply can be retried.
-            if upload:
-                services.evidence_add(appeal=appeal, actor=request.user, upload=upload)
-            services.appeal_borrower_message(
-                appeal=appeal, actor=request.user, body=form.cleaned_data["body"]
-            )
-            messages.success(request, _("Your reply was sent."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, reply_form=form)
+    def act(appeal, data):
+        # The file first: if it is refused, nothing is sent and the reply can be retried.
+        if data.get("file"):
+            services.evidence_add(appeal=appeal, actor=request.user, upload=data["file"])
+        services.appeal_borrower_message(appeal=appeal, actor=request.user, body=data["body"])
+
+    return _form_action(request, pk, ReplyForm, "reply_form", act, _("Your reply was sent."))
 
 
-def _simple_action(request, pk, action, success: str):
+def _simple_action(request, pk, service, success: str):
     appeal = _own_appeal(request, pk)
     try:
-        action(appeal)
+        service(appeal=appeal, actor=request.user)
     except ValidationError as exc:
         return _rerender(request, appeal, error=" ".join(exc.messages))
     messages.success(request, success)
@@ -243,73 +243,43 @@ def _simple_action(request, pk, action, success: str):
 @login_required
 @require_POST
 def appeal_submit(request, pk):
-    return _simple_action(
-        request,
-        pk,
-        lambda appeal: services.appeal_submit(appeal=appeal, actor=request.user),
-        _("Your appeal was submitted. A person will review it."),
-    )
+    success = _("Your appeal was submitted. A person will review it.")
+    return _simple_action(request, pk, services.appeal_submit, success)
 
 
 @login_required
 @require_POST
 def appeal_withdraw(request, pk):
-    return _simple_action(
-        request,
-        pk,
-        lambda appeal: services.appeal_withdraw(appeal=appeal, actor=request.user),
-        _("Your appeal was withdrawn."),
-    )
+    return _simple_action(request, pk, services.appeal_withdraw, _("Your appeal was withdrawn."))
 
 
 @login_required
 @require_POST
 def appeal_second_review(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = SecondReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.appeal_request_second_review(
-                appeal=appeal, actor=request.user, statement=form.cleaned_data["statement"]
-            )
-            messages.success(request, _("A supervisor will review your appeal again."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, second_review_form=form)
+    def act(appeal, data):
+        services.appeal_request_second_review(
+            appeal=appeal, actor=request.user, statement=data["statement"]
+        )
+
+    return _form_action(
+        request,
+        pk,
+        SecondReviewForm,
+        "second_review_form",
+        act,
+        _("A supervisor will review your appeal again."),
+    )
 
 
 @login_required
 @require_POST
 def appeal_survey(request, pk):
-    appeal = _own_appeal(request, pk)
-    form = SurveyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.survey_submit(
-                appeal=appeal,
-                actor=request.user,
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-            messages.success(request, _("Thank you for telling us."))
-            return redirect("appeals:detail", pk=appeal.pk)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-    return _rerender(request, appeal, survey_form=form)
+    def act(appeal, data):
+        services.survey_submit(
+            appeal=appeal, actor=request.user, rating=data["rating"], comment=data["comment"]
+        )
 
-
-def evidence_response(item: Evidence) -> FileResponse:
-    """The file as a download, never rendered inline, with its real type and no sniffing."""
-    response = FileResponse(
-        private_storage().open(item.stored_name, "rb"),
-        as_attachment=True,
-        filename=item.original_name,
-        content_type=item.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _form_action(request, pk, SurveyForm, "survey_form", act, _("Thank you for telling us."))
 
 
 @login_required

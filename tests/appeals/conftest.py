@@ -24,19 +24,6 @@ def _english_errors():
         yield
 
 
-@pytest.fixture(autouse=True)
-def credit_notices(monkeypatch):
-    """Credit's own notices recorded at its boundary (its context keys are the credit
-    helper's work in progress on main); appeal notices go through the real notify()."""
-    sent = []
-
-    def record(*, recipient, event, context, obj=None):
-        sent.append({"recipient": recipient, "event": event, "context": context})
-
-    monkeypatch.setattr("credit.notices.notify", record)
-    return sent
-
-
 @pytest.fixture
 def private_root():
     return settings.PRIVATE_MEDIA_ROOT

@@ -27,12 +27,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def credit_notices():
-    """Here the credit notices are real too: the whole story, every message delivered."""
-    return None
-
-
-@pytest.fixture
 def worker(settings, celery_worker_process):
     # SMS go out at once (no quiet hours) so every row can be seen delivered.
     settings.NOTIFICATIONS_QUIET_HOURS_START = "00:00"

@@ -1,4 +1,5 @@
-"""Reads for appeals. Borrower getters are scoped to the borrower: another's id is not found."""
+"""Reads for the borrower's side. Borrower getters are scoped to the borrower: another's id is
+not found."""
 
 from __future__ import annotations
 
@@ -6,18 +7,27 @@ from collections.abc import Mapping, Sequence
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import HOLDING_STATES, Appeal, AppealTransition, Evidence, Message, MessageKind
+from ..models import (
+    HOLDING_STATES,
+    OPEN_STATES,
+    Appeal,
+    AppealTransition,
+    Evidence,
+    Message,
+    MessageKind,
+    appeal_reference,
+)
 
 PUBLIC_KINDS = (MessageKind.BORROWER, MessageKind.STAFF_PUBLIC)
 
 
 def lines_with_open_appeal(line_ids: Sequence[int]) -> Mapping[int, str]:
     """The closure hold: {line_id: detail} for lines whose appeal is being worked."""
-    rows = Appeal.objects.filter(
-        line_id__in=line_ids, status__in=[s.value for s in HOLDING_STATES]
-    ).values_list("line_id", "pk", "created_at", "status")
+    rows = Appeal.objects.filter(line_id__in=line_ids, status__in=list(HOLDING_STATES)).values_list(
+        "line_id", "pk", "created_at", "status"
+    )
     return {
-        line_id: f"Appeal A-{created:%Y}-{pk:06d} is {status}"
+        line_id: f"Appeal {appeal_reference(pk=pk, created_at=created)} is {status}"
         for line_id, pk, created, status in rows
     }
 
@@ -56,10 +66,8 @@ def appeal_get_for_borrower(*, user, appeal_id) -> Appeal:
 
 
 def open_appeal_for_line(*, line_id: int) -> Appeal | None:
-    from .models import OPEN_STATES
-
     return (
-        Appeal.objects.filter(line_id=line_id, status__in=[s.value for s in OPEN_STATES])
+        Appeal.objects.filter(line_id=line_id, status__in=list(OPEN_STATES))
         .order_by("-created_at")
         .first()
     )
@@ -71,24 +79,3 @@ def evidence_get_for_user(*, user, appeal_id, evidence_id) -> Evidence:
     if not (user.is_staff and user.has_perm("appeals.view_evidence")):
         qs = qs.filter(appeal__borrower=user)
     return qs.get()
-
-
-def second_reviewers(*, exclude_id: int | None):
-    """Active staff who may decide a second review, except the first decider."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
-
-    permission = Permission.objects.filter(
-        content_type__app_label="appeals", codename="decide_second_review"
-    ).first()
-    if permission is None:
-        return []
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
-        .exclude(pk=exclude_id)
-        .distinct()
-    )
-    return list(users)

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from appeals.desk import state_token
 from appeals.models import AppealStatus, AppealTransition
+from appeals.services import state_token
 from credit.models import CreditDecision
 from tests.appeals import factories as f
 

@@ -1,17 +1,11 @@
-"""The staff desk in the admin: the queue, the case page, the role matrix over every button
-and admin action, stale pages, canned responses, evidence previews, the auditor."""
-
-from datetime import timedelta
+"""The desk's case page: what it shows, its buttons, stale pages, evidence previews, and
+the role matrix over every button."""
 
 import pytest
-import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from appeals import services
-from appeals.desk import state_token
 from appeals.models import (
-    Appeal,
     AppealAssignment,
     AppealExtension,
     AppealStatus,
@@ -19,6 +13,7 @@ from appeals.models import (
     Message,
     MessageKind,
 )
+from appeals.services import state_token
 from tests.appeals import factories as f
 from tests.appeals.files import pdf as pdf_upload
 from tests.appeals.files import png as png_upload
@@ -51,106 +46,6 @@ def page_text(response) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.wsgi_request._messages]
-
-
-# --- the queue ------------------------------------------------------------------------------
-
-
-def test_the_queue_shows_state_grounds_category_assignee_and_due_dates_in_words(client):
-    agent = f.agent(full_name="Agent Zhao")
-    appeal = f.submitted_appeal()
-    assert appeal.assignee == agent  # the only agent: assigned on submission
-    with time_machine.travel(timezone.now() + timedelta(days=3)):
-        response = signed_in(client, agent).get(reverse(CHANGELIST))
-    body = page_text(response)
-    assert response.status_code == 200
-    assert appeal.reference in body
-    assert "Submitted" in body
-    assert "I repaid on time" in body
-    assert "Borrowing at many platforms" in body or "multi" in body.lower()
-    assert "Agent Zhao" in body
-    assert "Overdue by" in body  # words, not colour alone
-    assert "desk-overdue" in body
-
-
-def test_the_queue_filters_mine_awaiting_and_breached(client):
-    me = f.agent(full_name="Agent Me")
-    mine = f.in_review_appeal(worker=me)
-    other_agent = f.agent(full_name="Agent Other")
-    theirs = f.awaiting_appeal(worker=other_agent)
-    client = signed_in(client, me)
-
-    body = page_text(client.get(reverse(CHANGELIST), {"queue": "mine"}))
-    assert mine.reference in body and theirs.reference not in body
-
-    body = page_text(client.get(reverse(CHANGELIST), {"queue": "awaiting"}))
-    assert theirs.reference in body and mine.reference not in body
-
-    body = page_text(client.get(reverse(CHANGELIST), {"queue": "breached"}))
-    assert mine.reference not in body
-    past = timezone.now() - timedelta(hours=1)
-    Appeal.objects.filter(pk__in=[mine.pk, theirs.pk]).update(resolution_due=past)
-    body = page_text(client.get(reverse(CHANGELIST), {"queue": "breached"}))
-    # The awaiting one is paused, so only the one being worked is breached.
-    assert mine.reference in body and theirs.reference not in body
-
-
-def test_the_queue_puts_the_most_urgent_first_and_hides_closed_ones_by_default(client):
-    worker = f.agent()
-    later = f.in_review_appeal(worker=worker)
-    Appeal.objects.filter(pk=later.pk).update(resolution_due=timezone.now() + timedelta(days=9))
-    sooner = f.in_review_appeal(worker=worker)
-    Appeal.objects.filter(pk=sooner.pk).update(resolution_due=timezone.now() + timedelta(days=2))
-    closed = f.denied_appeal(worker=worker)
-    body = page_text(signed_in(client, worker).get(reverse(CHANGELIST)))
-    assert body.index(sooner.reference) < body.index(later.reference)
-    assert closed.reference not in body
-    body = page_text(client.get(reverse(CHANGELIST), {"queue": "closed"}))
-    assert closed.reference in body
-
-
-def test_search_by_reference_id_customer_phone_and_email(client):
-    worker = f.agent()
-    appeal = f.in_review_appeal(worker=worker)
-    other = f.in_review_appeal(worker=worker)
-    borrower = appeal.borrower
-    client = signed_in(client, worker)
-    for term in (
-        appeal.reference,
-        str(appeal.pk),
-        borrower.customer_id,
-        str(borrower.phone),
-        str(borrower.phone).removeprefix("+86"),
-        borrower.email.upper(),
-    ):
-        body = page_text(client.get(reverse(CHANGELIST), {"q": term}))
-        assert appeal.reference in body, term
-        assert other.reference not in body, term
-
-
-def test_the_queue_uses_a_bounded_number_of_queries_and_no_full_count(
-    client, django_assert_max_num_queries
-):
-    worker = f.agent()
-    for _ in range(6):
-        f.in_review_appeal(worker=worker)
-    client = signed_in(client, worker)
-    with django_assert_max_num_queries(14) as captured:
-        response = client.get(reverse(CHANGELIST), {"queue": "mine"})
-    assert response.status_code == 200
-    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
-
-
-def test_more_than_the_cap_says_so_instead_of_counting(client, monkeypatch):
-    from appeals.admin import CappedCountPaginator
-
-    monkeypatch.setattr(CappedCountPaginator, "CAP", 2)
-    worker = f.agent()
-    for _ in range(3):
-        f.in_review_appeal(worker=worker)
-    body = page_text(signed_in(client, worker).get(reverse(CHANGELIST)))
-    assert "more than 2 appeals" in body
 
 
 # --- the case page --------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 Each action is a POST form on the case page. Buttons are shown to the roles whose
 permissions allow them in the appeal's state (for display only: the services check the role
 again and refuse). Actions that change the appeal's state carry the state the person saw
-(`seen`); the admin compares it under the row lock and refuses a stale page.
+(`seen`); the service compares it under the row lock and refuses a stale page
+(`services.appeal_act_as_seen`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,26 +16,13 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import Appeal, AppealStatus
+from .. import clock, services
+from ..models import BEING_WORKED_STATES, Appeal, AppealStatus
+from ..selectors import people_who_can_work
+from ..states import EXTENDABLE_STATES
 
 S = AppealStatus
 COMMENT_MAX = 5000
-
-
-def state_token(appeal: Appeal) -> str:
-    """A short fingerprint of what a decision depends on: the state, who holds it, its due
-    time and when it was last decided/answered. Any change by someone else changes it."""
-    parts = [
-        appeal.status,
-        appeal.assignee_id,
-        appeal.resolution_due and appeal.resolution_due.isoformat(),
-        appeal.first_responded_at and appeal.first_responded_at.isoformat(),
-        appeal.decided_at and appeal.decided_at.isoformat(),
-        appeal.awaiting_since and appeal.awaiting_since.isoformat(),
-        appeal.second_review_requested_at and appeal.second_review_requested_at.isoformat(),
-    ]
-    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
 class _DeskForm(forms.Form):
@@ -130,8 +117,6 @@ class ReassignForm(_DeskForm):
     comment = _comment(_("Reason"))
 
     def __init__(self, *args, **kwargs):
-        from .desk_selectors import people_who_can_work
-
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = people_who_can_work()
         self.fields["assignee"].label_from_instance = lambda u: f"{u.full_name} <{u.email}>"
@@ -198,7 +183,7 @@ def _reassign(*, appeal, actor, data):
     )
 
 
-WORKED = (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER, S.SECOND_REVIEW)
+WORKED = BEING_WORKED_STATES
 
 ACTIONS: dict[str, Action] = {
     a.name: a
@@ -253,7 +238,7 @@ ACTIONS: dict[str, Action] = {
             "extend",
             _("Extend the decision date"),
             "extend_appeal",
-            (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER),
+            EXTENDABLE_STATES,
             ExtendForm,
             _extend,
             _("The decision date is extended and the borrower has been told why."),
@@ -272,8 +257,6 @@ ACTIONS: dict[str, Action] = {
 
 
 def _extension_open_to(user, appeal: Appeal) -> bool:
-    from . import clock
-
     taken = len(appeal.extensions.all())  # prefetched on the case page
     if taken >= len(clock.EXTENSION_STEPS):
         return False

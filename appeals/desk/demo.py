@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from . import services
-from .models import CalendarDayKind
+from .. import services
+from ..models import CalendarDayKind
 
 H, W = CalendarDayKind.HOLIDAY, CalendarDayKind.WORKDAY
 

@@ -1,8 +1,6 @@
-"""Desk services: assignment, reassignment, agents away, extensions, the holiday calendar at
-submission, and breach escalation to supervisors."""
+"""Extensions of the decision due time and escalation of missed due times."""
 
-from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -12,17 +10,14 @@ from django.utils import timezone
 from appeals import services, tasks
 from appeals.models import (
     Appeal,
-    AppealAssignment,
     AppealExtension,
     AppealStatus,
-    CalendarDayKind,
     SlaBreach,
 )
 from appeals.services import AppealPermissionDenied
 from config.beat import BEAT_SCHEDULE
 from notifications.models import Notification
 from tests.appeals import factories as f
-from tests.appeals.test_desk_clock import sh
 
 pytestmark = pytest.mark.django_db
 S = AppealStatus
@@ -30,101 +25,6 @@ S = AppealStatus
 
 def notices(event, **filters):
     return Notification.objects.filter(event=event, channel="inbox", **filters)
-
-
-# --- assignment -----------------------------------------------------------------------------
-
-
-def test_a_new_appeal_goes_to_the_least_loaded_agent_who_is_told():
-    busy, free = f.agent(), f.agent()
-    f.in_review_appeal(worker=busy)
-    Appeal.objects.update(assignee=busy)
-    appeal = f.submitted_appeal()
-    assert appeal.assignee == free
-    log = AppealAssignment.objects.get(appeal=appeal)
-    assert (log.from_assignee, log.to_assignee, log.actor) == (None, free, None)
-    assert notices("staff.appeal_assigned", recipient=free).count() == 1
-
-
-def test_assignment_is_fair_over_100_appeals_and_5_agents():
-    agents = [f.agent() for _ in range(5)]
-    for _ in range(100):
-        f.submitted_appeal()
-    loads = Counter(Appeal.objects.values_list("assignee_id", flat=True))
-    assert loads == {a.pk: 20 for a in agents}
-    for agent in agents:
-        assert notices("staff.appeal_assigned", recipient=agent).count() == 20
-
-
-def test_an_agent_marked_away_gets_no_new_appeals_and_comes_back():
-    away, present = f.agent(), f.agent()
-    supervisor = f.supervisor()
-    services.agent_set_away(agent=away, away=True, actor=supervisor, note="年假")
-    assigned = {f.submitted_appeal().assignee_id for _ in range(3)}
-    assert assigned == {present.pk}
-    services.agent_set_away(agent=away, away=False, actor=away)
-    assert f.submitted_appeal().assignee == away  # least loaded again
-
-
-def test_only_supervisors_mark_someone_else_away():
-    one, other = f.agent(), f.agent()
-    with pytest.raises(AppealPermissionDenied):
-        services.agent_set_away(agent=other, away=True, actor=one)
-    services.agent_set_away(agent=one, away=True, actor=one)  # themselves: fine
-
-
-def test_with_every_agent_away_the_appeal_waits_unassigned():
-    services.agent_set_away(agent=f.agent(), away=True, actor=f.supervisor())
-    appeal = f.submitted_appeal()
-    assert appeal.assignee is None
-    assert not AppealAssignment.objects.exists()
-
-
-def test_reassignment_is_logged_and_refused_for_closed_appeals_and_agents():
-    first = f.agent()
-    appeal = f.in_review_appeal(worker=first)
-    second = f.agent()
-    supervisor = f.supervisor()
-    with pytest.raises(AppealPermissionDenied):
-        services.appeal_reassign(appeal=appeal, assignee=second, actor=first, reason="x")
-    with pytest.raises(ValidationError):
-        services.appeal_reassign(appeal=appeal, assignee=second, actor=supervisor, reason=" ")
-    services.appeal_reassign(appeal=appeal, assignee=second, actor=supervisor, reason="休假")
-    appeal.refresh_from_db()
-    assert appeal.assignee == second
-    log = AppealAssignment.objects.filter(appeal=appeal).latest("id")
-    assert (log.from_assignee, log.to_assignee, log.actor, log.reason) == (
-        first,
-        second,
-        supervisor,
-        "休假",
-    )
-    assert notices("staff.appeal_assigned", recipient=second).count() == 1
-    denied = f.denied_appeal()
-    with pytest.raises(ValidationError):
-        services.appeal_reassign(appeal=denied, assignee=second, actor=supervisor, reason="x")
-
-
-# --- the holiday calendar at submission -----------------------------------------------------
-
-
-def test_submission_counts_the_first_response_on_the_holiday_calendar():
-    services.calendar_day_set(day=date(2026, 10, 1), kind=CalendarDayKind.HOLIDAY, name="国庆节")
-    services.calendar_day_set(day=date(2026, 10, 2), kind=CalendarDayKind.HOLIDAY, name="国庆节")
-    f.agent()
-    appeal = f.draft_appeal()
-    with time_machine.travel(sh(2026, 9, 30, 10, 0), tick=False):
-        appeal = services.appeal_submit(appeal=appeal, actor=appeal.borrower)
-    # Wed Sep 30 → Thu/Fri off, weekend → Mon Oct 5, Tue Oct 6.
-    assert appeal.first_response_due == sh(2026, 10, 6, 10, 0)
-    assert appeal.resolution_due == sh(2026, 10, 15, 10, 0)
-
-
-def test_the_calendar_refuses_an_unknown_kind_or_no_name():
-    with pytest.raises(ValidationError):
-        services.calendar_day_set(day=date(2026, 10, 1), kind="party", name="x")
-    with pytest.raises(ValidationError):
-        services.calendar_day_set(day=date(2026, 10, 1), kind="holiday", name="")
 
 
 # --- extensions -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Reads for the staff desk: the calendar, who can take appeals, the case page, the queue."""
+"""Reads for the staff desk: the calendar, who works and decides appeals, the case page, the
+queue. Staff getters are not scoped to a person: the admin checks the role first."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.roles import AGENT, SUPERVISOR
 
-from . import assignment, clock
-from .models import (
+from .. import assignment, clock
+from ..models import (
+    BEING_WORKED_STATES,
     AgentAvailability,
     Appeal,
     AppealAssignment,
@@ -40,15 +44,34 @@ def _staff_in(role: str) -> QuerySet:
     return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=role)
 
 
-def supervisors() -> QuerySet:
-    return _staff_in(SUPERVISOR).order_by("pk")
+def supervisors(*, exclude_id: int | None = None) -> QuerySet:
+    """Active staff who may decide a second review (the supervisor role grants it): they
+    decide escalations and are told of missed due times. `exclude_id`: the first decider."""
+    permission = Permission.objects.filter(
+        content_type__app_label="appeals", codename="decide_second_review"
+    ).first()
+    if permission is None:
+        return get_user_model().objects.none()
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
+        .exclude(pk=exclude_id)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def second_reviewers(*, exclude_id: int | None) -> list:
+    """Supervisors who may decide this second review: all but the first decider."""
+    return list(supervisors(exclude_id=exclude_id))
 
 
 def assignment_candidates() -> dict[int, assignment.Candidate]:
     """Every active agent with their load, last assignment and whether they are away."""
     agent_ids = list(_staff_in(AGENT).values_list("pk", flat=True))
     loads = dict(
-        Appeal.objects.filter(assignee_id__in=agent_ids, status__in=assignment.LOAD_STATES)
+        Appeal.objects.filter(assignee_id__in=agent_ids, status__in=list(BEING_WORKED_STATES))
         .values_list("assignee_id")
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
@@ -123,8 +146,7 @@ def appeal_get_for_staff(*, appeal_id) -> Appeal:
 
 def breached_q(now: datetime) -> Q:
     """Appeals being worked whose first response or decision is overdue (the clocks run)."""
-    running = list(clock.RUNNING_STATES)
-    return Q(status__in=running) & (
+    return Q(status__in=list(clock.RUNNING_STATES)) & (
         Q(first_responded_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
     )
 
@@ -140,8 +162,6 @@ class TimelineEntry:
 
 def staff_timeline(appeal: Appeal) -> list[TimelineEntry]:
     """Transitions, (re)assignments and extensions, oldest first (from the prefetched rows)."""
-    from django.utils.translation import gettext as _
-
     labels = dict(AppealStatus.choices)
     entries = [
         TimelineEntry(

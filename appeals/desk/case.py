@@ -1,0 +1,183 @@
+"""The desk's case page: everything about one appeal, the buttons this person may use, and
+the POST behind each button (parse its form, call the service; a refusal says why).
+
+The row lock and the stale-page check live in `services.appeal_act_as_seen`: no code here
+opens a transaction.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from csp.constants import SELF
+from csp.decorators import csp_update
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from .. import services
+from ..evidence import evidence_response
+from ..models import Appeal, Evidence, MessageKind
+from ..selectors import appeal_get_for_staff, canned_responses, staff_timeline
+from .actions import ACTIONS, actions_for
+from .presenters import error_text, first_response_cell, resolution_cell, state_chip
+
+
+def _stale_message(object_id) -> str:
+    appeal = Appeal.objects.get(pk=object_id)
+    last = appeal.transitions.select_related("actor").order_by("-at", "-id").first()
+    who = last.actor.full_name if last and last.actor else _("someone else")
+    return _(
+        "Someone else already changed this appeal while you had it open: it is now "
+        "“%(state)s” (last change by %(who)s). Nothing was changed; here is the current "
+        "state."
+    ) % {"state": appeal.get_status_display(), "who": who}
+
+
+@csp_update({"frame-ancestors": [SELF]})
+@xframe_options_sameorigin
+def _preview_response(item: Evidence):
+    return evidence_response(item, inline=True)
+
+
+class CaseAdminMixin:
+    """The case page, its action endpoint and the inline evidence preview."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/act/<slug:action>/",
+                view(self.act_view),
+                name="appeals_appeal_act",
+            ),
+            path(
+                "<int:object_id>/evidence/<int:evidence_id>/preview/",
+                view(self.evidence_preview_view),
+                name="appeals_appeal_evidence_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            appeal = appeal_get_for_staff(appeal_id=int(object_id))
+        except (Appeal.DoesNotExist, ValueError) as exc:
+            raise Http404 from exc
+        return self._render_case(request, appeal)
+
+    def _render_case(self, request, appeal, *, bound=None, status=200):
+        user = request.user
+        seen = services.state_token(appeal)
+        language = appeal.borrower.preferred_language or "zh-hans"
+        canned = list(canned_responses())
+        prefill = ""
+        canned_id = request.GET.get("canned")
+        if canned_id and canned_id.isdigit():
+            chosen = next((c for c in canned if c.pk == int(canned_id)), None)
+            prefill = chosen.body_for(language) if chosen else ""
+        panels = []
+        for action in actions_for(user, appeal):
+            if bound and bound[0] == action.name:
+                form = bound[1]
+            else:
+                initial = {"seen": seen}
+                if action.name == "message" and prefill:
+                    initial["comment"] = prefill
+                form = action.form(initial=initial, prefix=action.name)
+            panels.append({"action": action, "form": form})
+        reasons = sorted(appeal.decision.reasons.all(), key=lambda r: r.rank)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": appeal.reference,
+            "subtitle": None,
+            "appeal": appeal,
+            "state": state_chip(appeal),
+            "borrower": appeal.borrower,
+            "line": appeal.line,
+            "decision": appeal.decision,
+            "reasons": reasons,
+            "features": sorted((appeal.decision.features or {}).items()),
+            "evidence": [
+                {
+                    "item": e,
+                    "is_image": e.content_type.startswith("image/"),
+                    "preview": reverse(
+                        "admin:appeals_appeal_evidence_preview", args=[appeal.pk, e.pk]
+                    ),
+                    "download": reverse("appeals:evidence", args=[appeal.pk, e.pk]),
+                }
+                for e in appeal.evidence.all()
+            ],
+            "thread": [
+                {"message": m, "internal": m.kind == MessageKind.INTERNAL}
+                for m in appeal.messages.all()
+            ],
+            "timeline": staff_timeline(appeal),
+            "panels": panels,
+            "canned": canned,
+            "borrower_language": language,
+            "first_response": first_response_cell(appeal),
+            "resolution": resolution_cell(appeal),
+            "read_only": not panels,
+            "has_view_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/appeals/appeal/case.html", context, status=status)
+
+    def act_view(self, request, object_id, action):
+        """One button: parse its form, call the service on the appeal as the page showed it.
+        A refusal (a stale page included) changes nothing and says why."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        spec = ACTIONS.get(action)
+        if spec is None or not self.has_view_permission(request):
+            raise Http404
+        case_url = reverse("admin:appeals_appeal_change", args=[object_id])
+        form = spec.form(request.POST, prefix=spec.name)
+        if not form.is_valid():
+            appeal = appeal_get_for_staff(appeal_id=object_id)
+            messages.error(request, _("Please correct the errors below."))
+            return self._render_case(request, appeal, bound=(spec.name, form), status=400)
+        try:
+            services.appeal_act_as_seen(
+                appeal_id=object_id,
+                actor=request.user,
+                act=partial(spec.call, data=form.cleaned_data),
+                seen=form.cleaned_data["seen"] if spec.guarded else None,
+            )
+        except Appeal.DoesNotExist as exc:
+            raise Http404 from exc
+        except services.StaleAppeal:
+            messages.warning(request, _stale_message(object_id))
+            return redirect(case_url)
+        except PermissionDenied as exc:
+            messages.error(request, error_text(exc) or _("Your role does not allow this."))
+            return redirect(case_url)
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+            return redirect(case_url)
+        messages.success(request, spec.done)
+        return redirect(case_url)
+
+    def evidence_preview_view(self, request, object_id, evidence_id):
+        """A supporting document shown inline in the case page: staff who may view evidence
+        only; downloads go through the borrower-facing permission-checked view."""
+        if not request.user.has_perm("appeals.view_evidence"):
+            raise PermissionDenied
+        try:
+            item = Evidence.objects.get(pk=evidence_id, appeal_id=object_id)
+        except Evidence.DoesNotExist as exc:
+            raise Http404 from exc
+        try:
+            return _preview_response(item)
+        except FileNotFoundError as exc:  # the row outlived its file: say "not found"
+            raise Http404 from exc

@@ -1,0 +1,91 @@
+"""How the desk shows an appeal: due times in words (never colour alone), the state chip,
+refusals as text. Presentation only: no rule is decided here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..models import BEING_WORKED_STATES, Appeal, AppealStatus
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _duration(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 48:
+        return ngettext("%(n)s day", "%(n)s days", hours // 24) % {"n": hours // 24}
+    if hours >= 1:
+        return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+    minutes = max(1, int(delta.total_seconds() // 60))
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+
+
+def due_cell(due, *, done_at=None, paused=False, closed=False, now=None):
+    """A due time in words: overdue is red *and* says "Overdue by …" (not colour alone)."""
+    if due is None:
+        return "—"
+    now = now or timezone.now()
+    if done_at is not None:
+        return format_html(
+            '<span class="desk-due desk-done">{}<br>{}</span>', _("Answered"), _when(done_at)
+        )
+    if closed:
+        return format_html('<span class="desk-due desk-quiet">{}</span>', _when(due))
+    if paused:
+        return format_html(
+            '<span class="desk-due desk-paused">{}<br>{}</span>',
+            _("Paused: waiting for the borrower"),
+            _when(due),
+        )
+    if due < now:
+        return format_html(
+            '<span class="desk-due desk-overdue">{}<br>{}</span>',
+            _("Overdue by %(time)s") % {"time": _duration(now - due)},
+            _when(due),
+        )
+    soon = due - now < timedelta(hours=24)
+    return format_html(
+        '<span class="desk-due {}">{}<br>{}</span>',
+        "desk-soon" if soon else "",
+        _("Due in %(time)s") % {"time": _duration(due - now)},
+        _when(due),
+    )
+
+
+def first_response_cell(appeal: Appeal):
+    return due_cell(
+        appeal.first_response_due,
+        done_at=appeal.first_responded_at,
+        paused=appeal.status == AppealStatus.AWAITING_BORROWER,
+        closed=appeal.status not in BEING_WORKED_STATES,
+    )
+
+
+def resolution_cell(appeal: Appeal):
+    return due_cell(
+        appeal.resolution_due,
+        paused=appeal.status == AppealStatus.AWAITING_BORROWER,
+        closed=appeal.status not in BEING_WORKED_STATES,
+    )
+
+
+def state_chip(appeal: Appeal):
+    return format_html(
+        '<span class="desk-state desk-state-{}">{}</span>',
+        appeal.status,
+        appeal.get_status_display(),
+    )
+
+
+def error_text(exc) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)

@@ -1,0 +1,272 @@
+"""The desk's queue: which appeals a person sees (being worked, mine, breached, ...), exact
+indexed search, a paginator that never counts the whole table, and bulk reassignment."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from credit.models import DecisionReason, ReasonCategory
+
+from .. import services
+from ..models import (
+    BEING_WORKED_STATES,
+    OPEN_STATES,
+    AppealStatus,
+    appeal_id_from_reference,
+)
+from ..selectors import breached_q, people_who_can_work
+from .presenters import error_text, first_response_cell, resolution_cell, state_chip
+
+S = AppealStatus
+PHONE_RE = re.compile(r"^\+?[\d\s-]{7,20}$")
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most CAP + 1 matching rows (a LIMITed subquery), never the whole table."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("queue")
+    parameter_name = "queue"
+    DEFAULT = "open"
+
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("Being worked")),
+            ("mine", _("Assigned to me")),
+            ("awaiting", _("Awaiting borrower")),
+            ("breached", _("Breached (overdue)")),
+            ("unassigned", _("Unassigned")),
+            ("closed", _("Closed")),
+            ("all", _("All appeals")),
+        ]
+
+    def _effective(self, request) -> str:
+        if self.value():
+            return self.value()
+        # Filtering by state by itself looks at every appeal in that state.
+        return "all" if "status__exact" in request.GET else self.DEFAULT
+
+    def choices(self, changelist):
+        current = self._effective(self.request)
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}, ["p"]),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self._effective(request)
+        worked = list(BEING_WORKED_STATES)
+        if value == "open":
+            return queryset.filter(status__in=worked)
+        if value == "mine":
+            return queryset.filter(assignee=request.user, status__in=worked)
+        if value == "awaiting":
+            return queryset.filter(status=S.AWAITING_BORROWER)
+        if value == "breached":
+            return queryset.filter(breached_q(timezone.now()))
+        if value == "unassigned":
+            return queryset.filter(assignee__isnull=True, status__in=worked)
+        if value == "closed":
+            return queryset.exclude(status__in=list(OPEN_STATES))
+        return queryset.exclude(status=S.DRAFT)
+
+
+class ReasonCategoryFilter(admin.SimpleListFilter):
+    title = gettext_lazy("reason category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return ReasonCategory.choices
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(
+            Exists(
+                DecisionReason.objects.filter(
+                    decision_id=OuterRef("decision_id"), reason_code__category=self.value()
+                )
+            )
+        )
+
+
+def search_queue(queryset, term: str):
+    """Exact, indexed lookups: an appeal reference or id, an email, a phone number (E.164,
+    or 11 mainland digits), or a customer ID."""
+    term = term.strip()
+    if not term:
+        return queryset
+    digits = re.sub(r"[\s-]", "", term)
+    if "@" in term:
+        return queryset.filter(borrower__email__iexact=term)
+    if PHONE_RE.match(term) and len(digits.lstrip("+")) >= 11:
+        phone = digits if digits.startswith("+") else f"+86{digits}"
+        return queryset.filter(borrower__phone=phone)
+    appeal_id = appeal_id_from_reference(term)
+    if appeal_id is not None:
+        return queryset.filter(pk=appeal_id)
+    return queryset.filter(borrower__customer_id=term)
+
+
+class BulkReassignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=gettext_lazy("Give to"), queryset=None)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = people_who_can_work()
+        self.fields["assignee"].label_from_instance = lambda u: f"{u.full_name} <{u.email}>"
+
+
+class QueueAdminMixin:
+    """The appeal list as a work queue: columns, filters, search, bulk reassignment."""
+
+    list_display = (
+        "reference_col",
+        "state_col",
+        "grounds_col",
+        "category_col",
+        "assignee_col",
+        "first_response_col",
+        "resolution_col",
+    )
+    list_display_links = ("reference_col",)
+    list_filter = (QueueFilter, "status", ReasonCategoryFilter)
+    search_fields = ("borrower__customer_id",)  # the box; the lookups are exact, see below
+    search_help_text = gettext_lazy(
+        "Search by appeal (A-2026-000123 or 123), customer ID, phone or email."
+    )
+    list_select_related = ("borrower", "assignee")
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
+    ordering = ("resolution_due", "first_response_due")
+    actions = ["reassign_selected"]
+
+    def has_reassign_permission(self, request):
+        return request.user.has_perm("appeals.reassign_appeal")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            qs = qs.prefetch_related("decision__reasons__reason_code")
+        return qs
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_queue(queryset, search_term), False
+
+    @admin.display(description=gettext_lazy("appeal"), ordering="id")
+    def reference_col(self, obj):
+        return format_html(
+            "<strong class='desk-ref'>{}</strong><br><span class='desk-quiet'>{} · {}</span>",
+            obj.reference,
+            obj.borrower.full_name,
+            obj.borrower.customer_id or "—",
+        )
+
+    @admin.display(description=gettext_lazy("state"), ordering="status")
+    def state_col(self, obj):
+        return state_chip(obj)
+
+    @admin.display(description=gettext_lazy("reason for appeal"))
+    def grounds_col(self, obj):
+        return ", ".join(obj.grounds_display()) or "—"
+
+    @admin.display(description=gettext_lazy("reason category"))
+    def category_col(self, obj):
+        reasons = sorted(obj.decision.reasons.all(), key=lambda r: r.rank)
+        labels = dict(ReasonCategory.choices)
+        seen = list(dict.fromkeys(r.reason_code.category for r in reasons))
+        return ", ".join(str(labels.get(c, c)) for c in seen) or "—"
+
+    @admin.display(description=gettext_lazy("assignee"), ordering="assignee__full_name")
+    def assignee_col(self, obj):
+        if obj.assignee is None:
+            return format_html('<span class="desk-unassigned">{}</span>', _("Unassigned"))
+        return obj.assignee.full_name
+
+    @admin.display(description=gettext_lazy("reply expected by"), ordering="first_response_due")
+    def first_response_col(self, obj):
+        return first_response_cell(obj)
+
+    @admin.display(description=gettext_lazy("decision expected by"), ordering="resolution_due")
+    def resolution_col(self, obj):
+        return resolution_cell(obj)
+
+    @admin.action(
+        description=gettext_lazy("Reassign the selected appeals"), permissions=["reassign"]
+    )
+    def reassign_selected(self, request, queryset):
+        if "apply" in request.POST:
+            form = BulkReassignForm(request.POST)
+            if form.is_valid():
+                done, refused = 0, []
+                for appeal in queryset.select_related("assignee"):
+                    try:
+                        services.appeal_reassign(
+                            appeal=appeal,
+                            actor=request.user,
+                            assignee=form.cleaned_data["assignee"],
+                            reason=form.cleaned_data["reason"],
+                        )
+                        done += 1
+                    except (ValidationError, PermissionDenied) as exc:
+                        refused.append(f"{appeal.reference}: {error_text(exc)}")
+                if done:
+                    self.message_user(
+                        request,
+                        ngettext("%(n)s appeal reassigned.", "%(n)s appeals reassigned.", done)
+                        % {"n": done},
+                        messages.SUCCESS,
+                    )
+                for line in refused:
+                    self.message_user(request, line, messages.WARNING)
+                return None
+        else:
+            form = BulkReassignForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Reassign appeals"),
+            "appeals": queryset.select_related("borrower", "assignee")[:200],
+            "form": form,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/appeals/appeal/reassign.html", context)

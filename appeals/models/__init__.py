@@ -1,0 +1,57 @@
+"""Appeals' data, one module per concern; every model is re-exported here (app_label appeals)."""
+
+from ..states import (
+    BEING_WORKED_STATES,
+    EVIDENCE_STATES,
+    FAVOURABLE_STATES,
+    OPEN_STATES,
+    RESOLVED_STATES,
+)
+from .appeal import (
+    Appeal,
+    AppealGround,
+    AppealStatus,
+    appeal_id_from_reference,
+    appeal_reference,
+)
+from .desk import (
+    AgentAvailability,
+    AppealAssignment,
+    AppealExtension,
+    CalendarDay,
+    CalendarDayKind,
+    CannedResponse,
+    SlaBreach,
+    SlaClockName,
+)
+from .thread import AppealTransition, Evidence, Message, MessageKind, Survey
+
+# The closure hold: a submitted appeal being worked holds its line's closure.
+HOLDING_STATES = BEING_WORKED_STATES
+
+__all__ = [
+    "BEING_WORKED_STATES",
+    "EVIDENCE_STATES",
+    "FAVOURABLE_STATES",
+    "HOLDING_STATES",
+    "OPEN_STATES",
+    "RESOLVED_STATES",
+    "AgentAvailability",
+    "Appeal",
+    "AppealAssignment",
+    "AppealExtension",
+    "AppealGround",
+    "AppealStatus",
+    "AppealTransition",
+    "CalendarDay",
+    "CalendarDayKind",
+    "CannedResponse",
+    "Evidence",
+    "Message",
+    "MessageKind",
+    "SlaBreach",
+    "SlaClockName",
+    "Survey",
+    "appeal_id_from_reference",
+    "appeal_reference",
+]

@@ -1,0 +1,60 @@
+"""Every write to appeals, one module per family of acts; callers read `services.<name>`.
+
+Each transition goes through `_transition.appeal_transition` (lock the row, check who may,
+ask the state machine, transition, save, log an `AppealTransition`, then tell people; the
+notification rows are written in the same transaction, their delivery queued on commit).
+Internal notes are never passed to a notification.
+"""
+
+from ._transition import AppealPermissionDenied
+from .assignment import (
+    agent_set_away,
+    appeal_assign,
+    appeal_assign_new,
+    appeal_reassign,
+    appeal_start_review,
+)
+from .clocks import appeal_extend, appeals_escalate_breaches, desk_due_dates
+from .decisions import appeal_approve, appeal_deny, appeal_partially_approve
+from .desk_acts import StaleAppeal, appeal_act_as_seen, state_token
+from .drafting import appeal_create, appeal_update_draft, decision_appealable_until
+from .evidence import evidence_add
+from .reference_data import calendar_day_set, canned_response_save, canned_response_upsert
+from .second_review import appeal_decide_second_review, appeal_request_second_review
+from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
+from .survey import survey_submit
+from .thread import appeal_borrower_message, appeal_request_info, appeal_staff_message
+
+__all__ = [
+    "AppealPermissionDenied",
+    "StaleAppeal",
+    "appeal_act_as_seen",
+    "state_token",
+    "agent_set_away",
+    "appeal_approve",
+    "appeal_assign",
+    "appeal_assign_new",
+    "appeal_auto_review",
+    "appeal_borrower_message",
+    "appeal_create",
+    "appeal_decide_second_review",
+    "appeal_deny",
+    "appeal_extend",
+    "appeal_partially_approve",
+    "appeal_reassign",
+    "appeal_request_info",
+    "appeal_request_second_review",
+    "appeal_staff_message",
+    "appeal_start_review",
+    "appeal_submit",
+    "appeal_update_draft",
+    "appeal_withdraw",
+    "appeals_escalate_breaches",
+    "calendar_day_set",
+    "canned_response_save",
+    "canned_response_upsert",
+    "decision_appealable_until",
+    "desk_due_dates",
+    "evidence_add",
+    "survey_submit",
+]
