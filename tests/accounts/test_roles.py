@@ -3,7 +3,11 @@
 The table below is the one `accounts/roles.py` kept before the grants moved into each app's
 `roles.py`; the groups synced from the apps' declarations must still match it.
 """
+
+from types import SimpleNamespace
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 
@@ -159,6 +163,39 @@ def test_each_working_role_holds_exactly_the_table(role):
     roles.sync_staff_groups()
 
     assert _group_permissions(role) == TABLE_BEFORE_THE_MOVE[role]
+
+
+@pytest.mark.parametrize("role", [roles.AGENT, roles.REVIEWER, roles.SUPERVISOR])
+def test_the_groups_the_migrations_made_hold_exactly_the_table(role):
+    # No sync here: these are the groups `migrate` left in the test database.
+    assert _group_permissions(role) == TABLE_BEFORE_THE_MOVE[role]
+
+
+def test_each_app_declares_its_own_grants_and_accounts_names_no_other_app():
+    declared = {module.__name__ for _, module in roles.project_app_modules("roles")}
+    assert declared == {"accounts.roles", "notifications.roles", "credit.roles", "appeals.roles"}
+    for role, names in roles.GRANTS.items():
+        assert all(name.startswith("accounts.") for name in names), role
+
+
+def _declaring(monkeypatch, label: str, grants: dict) -> None:
+    config = apps.get_app_config(label)
+    module = SimpleNamespace(__name__=f"{label}.roles", GRANTS=grants)
+    monkeypatch.setattr(roles, "project_app_modules", lambda name: [(config, module)])
+
+
+def test_an_app_cannot_grant_another_apps_permission(monkeypatch):
+    _declaring(monkeypatch, "credit", {roles.AGENT: ("appeals.decide_appeal",)})
+
+    with pytest.raises(ImproperlyConfigured, match="appeals.decide_appeal"):
+        roles.sync_staff_groups()
+
+
+def test_an_app_cannot_grant_to_a_role_that_does_not_exist(monkeypatch):
+    _declaring(monkeypatch, "credit", {"janitor": ("credit.view_creditline",)})
+
+    with pytest.raises(ImproperlyConfigured, match="janitor"):
+        roles.sync_staff_groups()
 
 
 def test_the_auditor_reads_every_model_of_the_project_apps_and_nothing_more():
