@@ -1,14 +1,13 @@
 """Borrower API tokens: exchange a username and password for a bearer token."""
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_schema import ERROR_RESPONSE
+from config.api import error_responses
 
 from .authentication import BearerTokenAuthentication
 from .models import ApiToken, ApiTokenKind
@@ -39,13 +38,7 @@ class BorrowerTokenView(APIView):
             "(5 failures → 15 minutes, answered with 429)."
         ),
         request=TokenRequestSerializer,
-        responses={
-            201: TokenSerializer,
-            400: ERROR_RESPONSE,
-            401: ERROR_RESPONSE,
-            403: ERROR_RESPONSE,
-            429: ERROR_RESPONSE,
-        },
+        responses={201: TokenSerializer, **error_responses(400, 401, 403, 429)},
         auth=[],
     )
     def post(self, request):
@@ -59,10 +52,7 @@ class BorrowerTokenView(APIView):
             raise exceptions.AuthenticationFailed(
                 "That email or mobile number and password don't match our records."
             )
-        try:
-            token, raw = borrower_token_issue(user=user)
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from exc
+        token, raw = borrower_token_issue(user=user)
         body = {
             "token": raw,
             "token_type": "Bearer",
@@ -75,7 +65,7 @@ class BorrowerTokenView(APIView):
         operation_id="auth_token_revoke",
         summary="Revoke the borrower token used for this request",
         request=None,
-        responses={204: None, 401: ERROR_RESPONSE, 403: ERROR_RESPONSE},
+        responses={204: None, **error_responses(401, 403)},
     )
     def delete(self, request):
         token = request.auth

@@ -1,10 +1,21 @@
-"""Staff roles are Django groups. This module is the one place that says what each may do.
+"""Staff roles are Django groups; each app declares in its own `roles.py` what they may do.
 
-Later apps add their permissions here and ship a migration that calls
-`sync_staff_groups`, so the groups in every database match this table.
+This module names the roles and keeps the groups in step with the apps' declarations. An
+app's `roles` module has `GRANTS`: {role: ("app_label.codename", ...)} for the permissions
+of its own models; a name may end in `*` ("credit.view_*": every view permission of the
+app). `sync_staff_groups` (called by each app's data migrations and by tests) finds every
+project app's `roles` module, the way the admin finds `admin.py`, and gives each group
+exactly the permissions declared for its role, out of those that exist at that point.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.core.exceptions import ImproperlyConfigured
+
+from config.discovery import project_app_modules
 
 AGENT = "agent"
 REVIEWER = "reviewer"
@@ -12,122 +23,54 @@ SUPERVISOR = "supervisor"
 AUDITOR = "compliance auditor"
 STAFF_ROLES = (AGENT, REVIEWER, SUPERVISOR, AUDITOR)
 
-# The apps whose every model the auditor may read.
-PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
-
-# role -> "app_label.codename" it holds (beyond the auditor's read-everything rule).
-ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+# Accounts' own grants. Every role looks people up; supervisors see API tokens and may revoke
+# them (change = revoke; nothing else about a token is editable). The compliance auditor reads
+# everything and changes nothing, in this app as in every other.
+GRANTS: Mapping[str, tuple[str, ...]] = {
     AGENT: ("accounts.view_user",),
     REVIEWER: ("accounts.view_user",),
-    SUPERVISOR: ("accounts.view_user",),
-    AUDITOR: (),
+    SUPERVISOR: ("accounts.view_user", "accounts.view_apitoken", "accounts.change_apitoken"),
+    AUDITOR: ("accounts.view_*",),
 }
-# Notifications: every role reads the outbox (what a borrower was told and when);
-# supervisors may resend a failed row or cancel a pending one.
-_NOTIFICATIONS_READ = (
-    "notifications.view_notification",
-    "notifications.view_deliveryattempt",
-    "notifications.view_staffmessage",  # their own inbox in the admin
-)
-ROLE_PERMISSIONS[AGENT] += _NOTIFICATIONS_READ
-ROLE_PERMISSIONS[REVIEWER] += _NOTIFICATIONS_READ
-ROLE_PERMISSIONS[SUPERVISOR] += _NOTIFICATIONS_READ + (
-    "notifications.resend_notification",
-    "notifications.cancel_notification",
-)
-
-# Credit: agents and reviewers read lines, decisions, events and reason codes; supervisors
-# also request re-evaluations, edit reason codes and draft/activate rule versions.
-CREDIT_READ = (
-    "credit.view_creditline",
-    "credit.view_creditdecision",
-    "credit.view_decisionreason",
-    "credit.view_creditevent",
-    "credit.view_reasoncode",
-    "credit.view_closuredeferral",
-)
-ROLE_PERMISSIONS[AGENT] += CREDIT_READ
-ROLE_PERMISSIONS[REVIEWER] += CREDIT_READ
-ROLE_PERMISSIONS[SUPERVISOR] += CREDIT_READ + (
-    "credit.reevaluate_creditline",
-    "credit.add_reasoncode",
-    "credit.change_reasoncode",
-    "credit.view_scorecard",
-    "credit.add_scorecard",
-    "credit.change_scorecard",
-    "credit.view_decisionpolicy",
-    "credit.add_decisionpolicy",
-    "credit.change_decisionpolicy",
-)
-
-# API tokens: supervisors see them and may revoke them (change = revoke; nothing else about a
-# token is editable). Agents and reviewers don't see them; the auditor reads them.
-ROLE_PERMISSIONS[SUPERVISOR] += ("accounts.view_apitoken", "accounts.change_apitoken")
 
 
-# Appeals: agents work assigned appeals (replies, internal notes, requests for information);
-# reviewers also decide; supervisors also decide second reviews.
-APPEALS_READ = (
-    "appeals.view_appeal",
-    "appeals.view_appealtransition",
-    "appeals.view_evidence",
-    "appeals.view_message",
-    "appeals.view_survey",
-)
-APPEALS_WORK = ("appeals.work_appeal", "appeals.request_info")
-ROLE_PERMISSIONS[AGENT] += APPEALS_READ + APPEALS_WORK
-ROLE_PERMISSIONS[REVIEWER] += APPEALS_READ + APPEALS_WORK + ("appeals.decide_appeal",)
-ROLE_PERMISSIONS[SUPERVISOR] += (
-    APPEALS_READ + APPEALS_WORK + ("appeals.decide_appeal", "appeals.decide_second_review")
-)
-
-# Appeals desk: everyone reads the calendar, canned responses and logs; reviewers extend a
-# complex case to 30 days; supervisors reassign, approve the further +30 days, mark agents
-# away, and edit the holiday calendar and canned responses.
-DESK_READ = (
-    "appeals.view_calendarday",
-    "appeals.view_cannedresponse",
-    "appeals.view_agentavailability",
-    "appeals.view_appealassignment",
-    "appeals.view_appealextension",
-    "appeals.view_slabreach",
-)
-ROLE_PERMISSIONS[AGENT] += DESK_READ
-ROLE_PERMISSIONS[REVIEWER] += DESK_READ + ("appeals.extend_appeal",)
-ROLE_PERMISSIONS[SUPERVISOR] += DESK_READ + (
-    "appeals.extend_appeal",
-    "appeals.approve_further_extension",
-    "appeals.reassign_appeal",
-    "appeals.set_agent_away",
-    "appeals.add_calendarday",
-    "appeals.change_calendarday",
-    "appeals.delete_calendarday",
-    "appeals.add_cannedresponse",
-    "appeals.change_cannedresponse",
-    "appeals.delete_cannedresponse",
-)
+def declared_grants() -> dict[str, tuple[str, ...]]:
+    """Role -> every permission name the project apps grant it, in INSTALLED_APPS order."""
+    grants: dict[str, list[str]] = {role: [] for role in STAFF_ROLES}
+    for app_config, module in project_app_modules("roles"):
+        for role, names in getattr(module, "GRANTS", {}).items():
+            if role not in grants:
+                raise ImproperlyConfigured(f"{module.__name__} grants to an unknown role {role!r}.")
+            foreign = [n for n in names if n.split(".", 1)[0] != app_config.label]
+            if foreign:
+                raise ImproperlyConfigured(
+                    f"{module.__name__} may grant only {app_config.label}'s own permissions, "
+                    f"not {', '.join(foreign)}."
+                )
+            grants[role].extend(names)
+    return {role: tuple(names) for role, names in grants.items()}
 
 
-def permissions_for(role: str, available: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+def permissions_for(
+    role: str, available: Iterable[tuple[str, str]], grants: Mapping[str, Iterable[str]]
+) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs a role holds, out of those that exist."""
-    available = set(available)
-    wanted = {tuple(p.split(".", 1)) for p in ROLE_PERMISSIONS[role]}
-    if role == AUDITOR:
-        wanted |= {
-            (app, codename)
-            for app, codename in available
-            if app in PROJECT_APPS and codename.startswith("view_")
-        }
-    return wanted & available
+    patterns = tuple(grants[role])
+    return {
+        (app, codename)
+        for app, codename in available
+        if any(fnmatchcase(f"{app}.{codename}", pattern) for pattern in patterns)
+    }
 
 
 def sync_staff_groups(apps=None) -> None:
-    """Create the staff groups and give each exactly the permissions of its role."""
-    if apps is None:
-        from django.apps import apps as global_apps
+    """Create the staff groups and give each exactly the permissions its role is granted.
 
+    `apps` is a migration's historical registry, or None for the running project. The grants
+    are always read from the code of the installed apps.
+    """
+    if apps is None:
         apps = global_apps
-    from django.contrib.auth.management import create_permissions
 
     # In a migration, permissions of models created in the same run don't exist yet.
     for app_config in apps.get_app_configs():
@@ -142,6 +85,7 @@ def sync_staff_groups(apps=None) -> None:
         (p.content_type.app_label, p.codename): p
         for p in Permission.objects.select_related("content_type")
     }
+    grants = declared_grants()
     for role in STAFF_ROLES:
         group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set([by_key[key] for key in permissions_for(role, by_key)])
+        group.permissions.set([by_key[key] for key in permissions_for(role, by_key, grants)])

@@ -6,7 +6,6 @@ answers 404. Internal notes have no serializer here: the thread lists public mes
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled
@@ -20,13 +19,6 @@ from credit.models import CreditDecision
 from . import selectors, services
 from .models import Appeal, AppealGround, Evidence
 from .views import creation_limited, evidence_response
-
-
-def _raise(exc: DjangoValidationError):
-    if hasattr(exc, "error_dict"):
-        raise APIValidationError(exc.message_dict) from exc
-    raise APIValidationError({"non_field_errors": exc.messages}) from exc
-
 
 # --- output ---------------------------------------------------------------------------------
 
@@ -172,15 +164,12 @@ class AppealListCreateView(_AppealView):
         )
         if decision is None:
             raise APIValidationError({"decision_id": ["No such decision on your credit line."]})
-        try:
-            appeal = services.appeal_create(
-                borrower=request.user,
-                decision=decision,
-                grounds=data.validated_data["grounds"],
-                statement=data.validated_data["statement"],
-            )
-        except DjangoValidationError as exc:
-            _raise(exc)
+        appeal = services.appeal_create(
+            borrower=request.user,
+            decision=decision,
+            grounds=data.validated_data["grounds"],
+            statement=data.validated_data["statement"],
+        )
         return self.detail(appeal, status.HTTP_201_CREATED)
 
 
@@ -195,10 +184,7 @@ class AppealDetailView(_AppealView):
         appeal = self.get_appeal()
         data = AppealUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.appeal_update_draft(appeal=appeal, actor=request.user, **data.validated_data)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        services.appeal_update_draft(appeal=appeal, actor=request.user, **data.validated_data)
         return self.detail(appeal)
 
 
@@ -215,12 +201,9 @@ class AppealEvidenceView(_AppealView):
         appeal = self.get_appeal()
         data = EvidenceInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            item = services.evidence_add(
-                appeal=appeal, actor=request.user, upload=data.validated_data["file"]
-            )
-        except DjangoValidationError as exc:
-            _raise(exc)
+        item = services.evidence_add(
+            appeal=appeal, actor=request.user, upload=data.validated_data["file"]
+        )
         return Response(EvidenceOutput(item).data, status=status.HTTP_201_CREATED)
 
 
@@ -249,10 +232,7 @@ class _ActionView(_AppealView):
             parsed = self.input_serializer(data=request.data)
             parsed.is_valid(raise_exception=True)
             data = parsed.validated_data
-        try:
-            self.act(appeal, data)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        self.act(appeal, data)
         return self.detail(appeal)
 
 
@@ -305,10 +285,7 @@ class AppealMessagesView(_AppealView):
         appeal = self.get_appeal()
         data = MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            message = services.appeal_borrower_message(
-                appeal=appeal, actor=request.user, body=data.validated_data["body"]
-            )
-        except DjangoValidationError as exc:
-            _raise(exc)
+        message = services.appeal_borrower_message(
+            appeal=appeal, actor=request.user, body=data.validated_data["body"]
+        )
         return Response(MessageOutput(message).data, status=status.HTTP_201_CREATED)

@@ -11,9 +11,19 @@ def register_closure_hold() -> None:
     holds.register("open_appeal", lines_with_open_appeal)
 
 
+def register_my_credit_panel() -> None:
+    """My credit shows the open appeal, or the way to appeal (see credit.panels)."""
+    from credit import panels
+
+    from .panels import my_credit_appeal_panel
+
+    panels.register("appeal", my_credit_appeal_panel)
+
+
 class AppealsConfig(AppConfig):
     name = "appeals"
     verbose_name = _("Appeals")
 
     def ready(self) -> None:
         register_closure_hold()
+        register_my_credit_panel()

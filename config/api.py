@@ -1,11 +1,55 @@
-"""One JSON shape for every API error.
+"""One JSON shape for every API error, and the one handler that produces it.
 
 {"error": {"code": "validation_error", "message": "...", "fields": {"name": ["..."]}}}
+
+Services raise Django's `ValidationError` (with field names where a field is at fault),
+`PermissionDenied` or `Http404`; API views let them through and this handler answers with
+the shape above, so no view catches and re-raises them. Views document their error answers
+with `error_responses(...)` (or `ERROR_RESPONSE`) from here.
 """
 
-from rest_framework import exceptions, status
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+ERROR_RESPONSE = OpenApiResponse(
+    response=inline_serializer(
+        name="Error",
+        fields={
+            "error": inline_serializer(
+                name="ErrorBody",
+                fields={
+                    "code": serializers.CharField(),
+                    "message": serializers.CharField(),
+                    "fields": serializers.DictField(required=False),
+                },
+            )
+        },
+    ),
+    description="The one error shape: {error: {code, message, fields?}}.",
+)
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The error answers of an endpoint, for `extend_schema(responses={..., **these})`."""
+    return dict.fromkeys(statuses, ERROR_RESPONSE)
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    """Django's own exceptions as the API exceptions with the same meaning."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(exc.message_dict)
+        return exceptions.ValidationError({"non_field_errors": exc.messages})
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(*exc.args)
+    return exc
 
 
 def _code_for(exc: Exception, response_status: int) -> str:
@@ -22,6 +66,7 @@ def _code_for(exc: Exception, response_status: int) -> str:
 
 
 def exception_handler(exc, context):
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

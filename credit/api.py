@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts.authentication import BearerTokenAuthentication
 from accounts.models import ApiScope
 from accounts.permissions import HasScope
-from config.api_schema import ERROR_RESPONSE
+from config.api import error_responses
 from credit.ingestion.services import borrowers_upsert, credit_events_ingest
 from credit.serializers import (
     BorrowerInSerializer,
@@ -20,7 +20,7 @@ from credit.serializers import (
     report_body,
 )
 
-ERRORS = {400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 403: ERROR_RESPONSE, 415: ERROR_RESPONSE}
+ERRORS = error_responses(400, 401, 403, 415)
 
 
 class IngestionView(APIView):

@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 
 from accounts import roles
 from accounts.models import User
+from config.discovery import project_app_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +39,10 @@ def test_seed_demo_refuses_production(settings):
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_seed_demo_finds_each_apps_demo_in_dependency_order():
+    # INSTALLED_APPS order: an app seeds after the apps it builds on.
+    found = [module.__name__ for _, module in project_app_modules("demo")]
+
+    assert found == ["accounts.demo", "notifications.demo", "credit.demo", "appeals.demo"]

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from appeals import services
 from appeals.models import Appeal, AppealStatus
+from credit import panels
 from tests.appeals import factories as f
 from tests.appeals.files import pdf, upload
 from tests.credit.story import closing_line
@@ -188,3 +189,7 @@ def test_english_pages_use_the_glossary(client):
     body = plain(client.get(reverse("appeals:detail", args=[appeal.pk])))
     assert "We need more information" in body
     assert re.search(r"Supporting documents", body)
+
+
+def test_appeals_fills_the_my_credit_panel_at_start_up():
+    assert "appeal" in panels.registered()

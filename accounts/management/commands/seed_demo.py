@@ -1,12 +1,8 @@
-from importlib import import_module
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import demo
-
-# Each app that has a demo module seeds its part, in dependency order.
-DEMO_MODULES = ("accounts.demo", "notifications.demo", "credit.demo", "appeals.demo")
+from config.discovery import project_app_modules
 
 
 class Command(BaseCommand):
@@ -15,13 +11,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.ENVIRONMENT == "production":
             raise CommandError("seed_demo refuses to run in production.")
-        for name in DEMO_MODULES:
-            try:
-                module = import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-                continue
+        # Each project app with a `demo` module seeds its part, in INSTALLED_APPS order, which
+        # puts an app after the ones it builds on (accounts, notifications, credit, appeals).
+        for _app, module in project_app_modules("demo"):
             module.seed(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {demo.DEMO_PASSWORD})"))

@@ -1,0 +1,34 @@
+"""What each staff role may do with credit lines (see accounts.roles for how grants are synced).
+
+Agents and reviewers read lines, decisions, events and reason codes; supervisors also request
+re-evaluations, edit reason codes and draft/activate rule versions. The auditor reads all.
+"""
+
+from accounts.roles import AGENT, AUDITOR, REVIEWER, SUPERVISOR
+
+CREDIT_READ = (
+    "credit.view_creditline",
+    "credit.view_creditdecision",
+    "credit.view_decisionreason",
+    "credit.view_creditevent",
+    "credit.view_reasoncode",
+    "credit.view_closuredeferral",
+)
+
+GRANTS = {
+    AGENT: CREDIT_READ,
+    REVIEWER: CREDIT_READ,
+    SUPERVISOR: CREDIT_READ
+    + (
+        "credit.reevaluate_creditline",
+        "credit.add_reasoncode",
+        "credit.change_reasoncode",
+        "credit.view_scorecard",
+        "credit.add_scorecard",
+        "credit.change_scorecard",
+        "credit.view_decisionpolicy",
+        "credit.add_decisionpolicy",
+        "credit.change_decisionpolicy",
+    ),
+    AUDITOR: ("credit.view_*",),
+}

@@ -1,0 +1,212 @@
+"""The staff groups hold exactly the permissions they held before each app declared its own.
+
+The table below is the one `accounts/roles.py` kept before the grants moved into each app's
+`roles.py`; the groups synced from the apps' declarations must still match it.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
+
+from accounts import roles
+
+pytestmark = pytest.mark.django_db
+
+# role -> every "app_label.codename" its group held before the move.
+TABLE_BEFORE_THE_MOVE = {
+    roles.AGENT: {
+        "accounts.view_user",
+        "appeals.request_info",
+        "appeals.view_agentavailability",
+        "appeals.view_appeal",
+        "appeals.view_appealassignment",
+        "appeals.view_appealextension",
+        "appeals.view_appealtransition",
+        "appeals.view_calendarday",
+        "appeals.view_cannedresponse",
+        "appeals.view_evidence",
+        "appeals.view_message",
+        "appeals.view_slabreach",
+        "appeals.view_survey",
+        "appeals.work_appeal",
+        "credit.view_closuredeferral",
+        "credit.view_creditdecision",
+        "credit.view_creditevent",
+        "credit.view_creditline",
+        "credit.view_decisionreason",
+        "credit.view_reasoncode",
+        "notifications.view_deliveryattempt",
+        "notifications.view_notification",
+        "notifications.view_staffmessage",
+    },
+    roles.REVIEWER: {
+        "accounts.view_user",
+        "appeals.decide_appeal",
+        "appeals.extend_appeal",
+        "appeals.request_info",
+        "appeals.view_agentavailability",
+        "appeals.view_appeal",
+        "appeals.view_appealassignment",
+        "appeals.view_appealextension",
+        "appeals.view_appealtransition",
+        "appeals.view_calendarday",
+        "appeals.view_cannedresponse",
+        "appeals.view_evidence",
+        "appeals.view_message",
+        "appeals.view_slabreach",
+        "appeals.view_survey",
+        "appeals.work_appeal",
+        "credit.view_closuredeferral",
+        "credit.view_creditdecision",
+        "credit.view_creditevent",
+        "credit.view_creditline",
+        "credit.view_decisionreason",
+        "credit.view_reasoncode",
+        "notifications.view_deliveryattempt",
+        "notifications.view_notification",
+        "notifications.view_staffmessage",
+    },
+    roles.SUPERVISOR: {
+        "accounts.change_apitoken",
+        "accounts.view_apitoken",
+        "accounts.view_user",
+        "appeals.add_calendarday",
+        "appeals.add_cannedresponse",
+        "appeals.approve_further_extension",
+        "appeals.change_calendarday",
+        "appeals.change_cannedresponse",
+        "appeals.decide_appeal",
+        "appeals.decide_second_review",
+        "appeals.delete_calendarday",
+        "appeals.delete_cannedresponse",
+        "appeals.extend_appeal",
+        "appeals.reassign_appeal",
+        "appeals.request_info",
+        "appeals.set_agent_away",
+        "appeals.view_agentavailability",
+        "appeals.view_appeal",
+        "appeals.view_appealassignment",
+        "appeals.view_appealextension",
+        "appeals.view_appealtransition",
+        "appeals.view_calendarday",
+        "appeals.view_cannedresponse",
+        "appeals.view_evidence",
+        "appeals.view_message",
+        "appeals.view_slabreach",
+        "appeals.view_survey",
+        "appeals.work_appeal",
+        "credit.add_decisionpolicy",
+        "credit.add_reasoncode",
+        "credit.add_scorecard",
+        "credit.change_decisionpolicy",
+        "credit.change_reasoncode",
+        "credit.change_scorecard",
+        "credit.reevaluate_creditline",
+        "credit.view_closuredeferral",
+        "credit.view_creditdecision",
+        "credit.view_creditevent",
+        "credit.view_creditline",
+        "credit.view_decisionpolicy",
+        "credit.view_decisionreason",
+        "credit.view_reasoncode",
+        "credit.view_scorecard",
+        "notifications.cancel_notification",
+        "notifications.resend_notification",
+        "notifications.view_deliveryattempt",
+        "notifications.view_notification",
+        "notifications.view_staffmessage",
+    },
+    roles.AUDITOR: {
+        "accounts.view_apitoken",
+        "accounts.view_user",
+        "appeals.view_agentavailability",
+        "appeals.view_appeal",
+        "appeals.view_appealassignment",
+        "appeals.view_appealextension",
+        "appeals.view_appealtransition",
+        "appeals.view_calendarday",
+        "appeals.view_cannedresponse",
+        "appeals.view_evidence",
+        "appeals.view_message",
+        "appeals.view_slabreach",
+        "appeals.view_survey",
+        "credit.view_closuredeferral",
+        "credit.view_creditdecision",
+        "credit.view_creditevent",
+        "credit.view_creditline",
+        "credit.view_decisionpolicy",
+        "credit.view_decisionreason",
+        "credit.view_reasoncode",
+        "credit.view_scorecard",
+        "notifications.view_deliveryattempt",
+        "notifications.view_notification",
+        "notifications.view_preference",
+        "notifications.view_staffmessage",
+    },
+}
+PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
+
+
+def _group_permissions(role: str) -> set[str]:
+    group = Group.objects.get(name=role)
+    return {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in group.permissions.select_related("content_type")
+    }
+
+
+@pytest.mark.parametrize("role", [roles.AGENT, roles.REVIEWER, roles.SUPERVISOR])
+def test_each_working_role_holds_exactly_the_table(role):
+    roles.sync_staff_groups()
+
+    assert _group_permissions(role) == TABLE_BEFORE_THE_MOVE[role]
+
+
+@pytest.mark.parametrize("role", [roles.AGENT, roles.REVIEWER, roles.SUPERVISOR])
+def test_the_groups_the_migrations_made_hold_exactly_the_table(role):
+    # No sync here: these are the groups `migrate` left in the test database.
+    assert _group_permissions(role) == TABLE_BEFORE_THE_MOVE[role]
+
+
+def test_each_app_declares_its_own_grants_and_accounts_names_no_other_app():
+    declared = {module.__name__ for _, module in roles.project_app_modules("roles")}
+    assert declared == {"accounts.roles", "notifications.roles", "credit.roles", "appeals.roles"}
+    for role, names in roles.GRANTS.items():
+        assert all(name.startswith("accounts.") for name in names), role
+
+
+def _declaring(monkeypatch, label: str, grants: dict) -> None:
+    config = apps.get_app_config(label)
+    module = SimpleNamespace(__name__=f"{label}.roles", GRANTS=grants)
+    monkeypatch.setattr(roles, "project_app_modules", lambda name: [(config, module)])
+
+
+def test_an_app_cannot_grant_another_apps_permission(monkeypatch):
+    _declaring(monkeypatch, "credit", {roles.AGENT: ("appeals.decide_appeal",)})
+
+    with pytest.raises(ImproperlyConfigured, match="appeals.decide_appeal"):
+        roles.sync_staff_groups()
+
+
+def test_an_app_cannot_grant_to_a_role_that_does_not_exist(monkeypatch):
+    _declaring(monkeypatch, "credit", {"janitor": ("credit.view_creditline",)})
+
+    with pytest.raises(ImproperlyConfigured, match="janitor"):
+        roles.sync_staff_groups()
+
+
+def test_the_auditor_reads_every_model_of_the_project_apps_and_nothing_more():
+    roles.sync_staff_groups()
+
+    every_view = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in=PROJECT_APPS, codename__startswith="view_"
+        )
+    }
+    held = _group_permissions(roles.AUDITOR)
+    assert held == every_view
+    assert held >= TABLE_BEFORE_THE_MOVE[roles.AUDITOR]
