@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from . import engine
+from .explaining import DecisionFacts, explaining_index
 from .models import (
     CreditDecision,
     CreditEvent,
@@ -251,6 +252,19 @@ def decisions_for_line(*, line: CreditLine) -> QuerySet[CreditDecision]:
         .prefetch_related(_reasons_prefetch())
         .order_by("-created_at", "-id")
     )
+
+
+def decision_explaining_line(*, line: CreditLine) -> CreditDecision | None:
+    """The decision behind the line's present state (`credit.explaining`), with its reasons;
+    None when the line needs no explanation. Pass the line as just read (or locked)."""
+    decisions = list(decisions_for_line(line=line))
+    index = explaining_index(
+        line_status=line.status,
+        decisions=[
+            DecisionFacts(outcome=d.outcome, has_reasons=bool(d.reasons.all())) for d in decisions
+        ],
+    )
+    return None if index is None else decisions[index]
 
 
 def latest_decision_for_line(*, line: CreditLine) -> CreditDecision | None:
