@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from accounts.localtime import local_date
+
 from . import holds
 from .appealability import appeal_until
 from .charts import ScoreChart, score_chart
@@ -191,7 +193,7 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         # Calendar days in the borrower's own time zone: "closes on the 21st" is 23 days away
         # on the 28th whatever the hour.
         days_left = max(
-            (timezone.localdate(line.closing_effective_at) - timezone.localdate(now)).days, 0
+            (local_date(line.closing_effective_at, user) - local_date(now, user)).days, 0
         )
         line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
 
