@@ -16,6 +16,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from . import engine
 from .explaining import DecisionFacts, explaining_index
 from .models import (
+    DEFAULT_CLOSURE_BUFFER_DAYS,
     CreditDecision,
     CreditEvent,
     CreditLine,
@@ -83,6 +84,17 @@ def active_rules() -> ActiveRules:
     if card is None or policy is None:
         raise NoActiveRules("Activate a scorecard and a decision policy before evaluating lines.")
     return ActiveRules(card, policy, scorecard_rules(card), policy_rules(policy))
+
+
+def policy_closure_buffer_days() -> int:
+    """The active policy's notice period before a closure (the policy's default when no
+    version is active yet, e.g. a staff decision on a fresh install)."""
+    days = (
+        DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE)
+        .values_list("closure_buffer_days", flat=True)
+        .first()
+    )
+    return DEFAULT_CLOSURE_BUFFER_DAYS if days is None else days
 
 
 def reason_buffer_days() -> dict[str, int]:

@@ -16,6 +16,7 @@ from .decisions import (
 from .events import CreditEvent, CreditEventKind
 from .lines import ClosureDeferral, CreditLine, CreditLineStatus
 from .rules import (
+    DEFAULT_CLOSURE_BUFFER_DAYS,
     DecisionPolicy,
     ReasonCategory,
     ReasonCode,
@@ -25,6 +26,7 @@ from .rules import (
 )
 
 __all__ = [
+    "DEFAULT_CLOSURE_BUFFER_DAYS",
     "ADVERSE_OUTCOMES",
     "ClosureDeferral",
     "CreditDecision",

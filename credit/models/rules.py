@@ -15,6 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# Days between the notice of a closure and the closure (DESIGN.md defaults: 30; 60 for
+# UK/EU-style deployments). A new policy version and a new reason code start from it.
+DEFAULT_CLOSURE_BUFFER_DAYS = 30
+
 
 class ReasonCategory(models.TextChoices):
     SCORE_CHANGE = "score_change", _("Your credit score changed")
@@ -38,7 +42,7 @@ class ReasonCode(models.Model):
     advice_en = models.TextField(_("what you can do (English)"))
     appealable = models.BooleanField(_("appealable"), default=True)
     default_buffer_days = models.PositiveSmallIntegerField(
-        _("default notice period (days)"), default=30
+        _("default notice period (days)"), default=DEFAULT_CLOSURE_BUFFER_DAYS
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -173,7 +177,9 @@ class DecisionPolicy(VersionedRules):
         decimal_places=3,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.99"))],
     )
-    closure_buffer_days = models.PositiveSmallIntegerField(_("notice period (days)"), default=30)
+    closure_buffer_days = models.PositiveSmallIntegerField(
+        _("notice period (days)"), default=DEFAULT_CLOSURE_BUFFER_DAYS
+    )
     knockouts = models.JSONField(_("knock-out rules"), default=list, blank=True)
     segments = models.JSONField(_("segment rules"), default=list, blank=True)
 

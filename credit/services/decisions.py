@@ -46,8 +46,9 @@ def credit_line_decide(
     """Apply an outcome chosen by a person or a campaign, with the reasons they give.
 
     Rules: at least one reason for an adverse outcome, at most four, each a known code; a
-    reduction needs a new, lower limit; a closure's notice period defaults to the smallest
-    default of its reasons (0 for regulatory and system-error codes); the transition must be
+    reduction needs a new, lower limit; a closure's notice period defaults to the active
+    policy's, shortened to the smallest default of its reasons (0 for regulatory and
+    system-error codes; `engine.closure_buffer_days`); the transition must be
     allowed from the line's status. The decision is recorded and the borrower told.
     """
     if outcome not in MANUAL_OUTCOMES:
@@ -77,9 +78,12 @@ def credit_line_decide(
         raise ValidationError(
             {"new_limit": "An active line is restored only by raising its limit back."}
         )
-    if buffer_days is None:
-        defaults = [known[c].default_buffer_days for c in codes]
-        buffer_days = min(defaults) if defaults else 30
+    if buffer_days is None and outcome == DecisionOutcome.SCHEDULE_CLOSURE:
+        buffer_days = engine.closure_buffer_days(
+            selectors.policy_closure_buffer_days(),
+            codes,
+            {code: known[code].default_buffer_days for code in codes},
+        )
     plan = engine.Plan(
         outcome=outcome,
         new_status={
@@ -89,7 +93,7 @@ def credit_line_decide(
             DecisionOutcome.REINSTATE: CreditLineStatus.ACTIVE,
         }[outcome],
         new_limit=Decimal(new_limit) if new_limit is not None else line.credit_limit,
-        buffer_days=buffer_days,
+        buffer_days=buffer_days or 0,
     )
     if not _transition_allowed(line, outcome):
         raise ValidationError(
