@@ -14,6 +14,7 @@ from .appealability import appeal_deadline
 from .models import (
     ADVERSE_OUTCOMES,
     CreditDecision,
+    CreditLineStatus,
     DecisionOutcome,
     DecisionTrigger,
 )
@@ -40,8 +41,23 @@ def notify(*, recipient, event: str, context: dict, obj=None):
     return _deliver(recipient=recipient, event=event, context=context, obj=obj)
 
 
+def told_by_the_caller(decision: CreditDecision) -> bool:
+    """A decision taken on an appeal that restores the line or only moves a closure's date is
+    told by the appeal's own outcome message (approved, partially approved, denied with the
+    new closure date), so the borrower gets one message per channel for one act. An adverse
+    change a re-evaluation finds while an appeal is handled is still told here."""
+    if decision.trigger != DecisionTrigger.APPEAL:
+        return False
+    return decision.outcome == DecisionOutcome.REINSTATE or (
+        decision.outcome == DecisionOutcome.SCHEDULE_CLOSURE
+        and decision.old_status == CreditLineStatus.CLOSING
+    )
+
+
 def event_for(decision: CreditDecision) -> str | None:
     """The event that tells the borrower of this decision; None when credit sends none."""
+    if told_by_the_caller(decision):
+        return None
     if (
         decision.outcome == DecisionOutcome.REINSTATE
         and decision.trigger == DecisionTrigger.CORRECTION
