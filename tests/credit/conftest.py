@@ -1,8 +1,20 @@
 from collections.abc import Sequence
+from datetime import date
 
 import pytest
+import time_machine
 
 from notifications.models import Notification
+from tests.credit.factories import at
+
+NOW = at(date(2025, 12, 5), 12)
+
+
+@pytest.fixture
+def clock():
+    """Time stands still at NOW."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 class SentNotices(Sequence):
