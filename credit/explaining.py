@@ -28,13 +28,13 @@ def explaining_index(*, line_status: str, decisions: Sequence[DecisionFacts]) ->
     - An active line is explained only by a limit reduction that is its latest decision; an
       active line that was restored, reinstated (e.g. on an approved appeal) or never
       touched needs no explanation.
-    - Otherwise, newest first: a reinstatement ends the search (what came before it no longer
-      explains the line); the first adverse decision with reasons explains it. A closure
+    - Otherwise, newest first, up to the latest reinstatement (what came before it no longer
+      explains the line): the first adverse decision with reasons explains it. A closure
       postponed after an appeal's denial is such a decision: it carries the reasons of the
       closure it moves and the date that now applies. Taken on an appeal, it is contested
       through that appeal's second review, not a new appeal (see `appealability`).
-    - When no adverse decision gives reasons, the latest decision explains the line if it is
-      adverse (e.g. a closure whose scheduling decision is gone).
+    - When none gives reasons, the latest decision explains the line if it is adverse (a
+      line in an adverse state always shows the decision that put it there).
     """
     if not decisions:
         return None
@@ -43,7 +43,7 @@ def explaining_index(*, line_status: str, decisions: Sequence[DecisionFacts]) ->
         return None
     for index, facts in enumerate(decisions):
         if facts.outcome == DecisionOutcome.REINSTATE:
-            return None
+            break
         if facts.outcome in ADVERSE_OUTCOMES and facts.has_reasons:
             return index
     return 0 if latest.outcome in ADVERSE_OUTCOMES else None

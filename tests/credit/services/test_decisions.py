@@ -1,5 +1,6 @@
 """Decisions by people and campaigns, and decisions being immutable."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,10 @@ from credit.models import (
     CreditDecision,
     CreditLineStatus,
     DecisionOutcome,
+    DecisionPolicy,
     DecisionReason,
 )
+from tests.credit.conftest import NOW
 from tests.credit.services.support import clean_line, closing_decision
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +132,29 @@ def test_bad_manual_decisions_are_refused_and_change_nothing(clock, sent_notices
 
 
 # --- Lines from the core system ---------------------------------------------------------------
+
+
+def test_a_closure_by_staff_takes_the_policys_notice_period_shortened_by_its_reasons(
+    clock, sent_notices, staff_user
+):
+    policy = services.policy_copy_to_draft(source=DecisionPolicy.objects.get(version=1))
+    policy.closure_buffer_days = 20
+    services.policy_save_draft(policy=policy)
+    services.policy_activate(policy=policy, actor=staff_user)
+    line = clean_line()
+
+    decision = services.credit_line_decide(
+        line=line,
+        outcome="schedule_closure",
+        trigger="staff",
+        reason_codes=["multi_lending_open_loans"],
+    )
+    assert decision.closing_effective_at == NOW + timedelta(days=20)  # the policy's, not 30
+
+    regulatory = services.credit_line_decide(
+        line=clean_line(),
+        outcome="schedule_closure",
+        trigger="staff",
+        reason_codes=["regulatory_requirement"],
+    )
+    assert regulatory.outcome == "close"  # the reason's default (0) shortens it to nothing
