@@ -45,37 +45,26 @@ class ActiveRules:
 _parsed: dict[tuple, object] = {}
 
 
-def scorecard_rules(card: Scorecard) -> engine.ScorecardRules:
-    """The engine's form of a scorecard version (cached once activated: it cannot change).
+def _engine_rules(kind: str, version, parse):
+    """The engine's form of a rules version, cached once activated (it can no longer change).
     Raises engine.RulesError for rules the engine cannot read (drafts being edited)."""
-    key = ("scorecard", card.pk, card.version)
-    if card.status != VersionStatus.DRAFT and key in _parsed:
+    key = (kind, version.pk, version.version)
+    if version.status != VersionStatus.DRAFT and key in _parsed:
         return _parsed[key]
-    rules = engine.parse_scorecard(
-        version=card.version or 0, base_points=card.base_points, attributes=card.attributes
-    )
-    if card.status != VersionStatus.DRAFT:
+    rules = parse(version=version.version or 0, **version.rule_values())
+    if version.status != VersionStatus.DRAFT:
         _parsed[key] = rules
     return rules
+
+
+def scorecard_rules(card: Scorecard) -> engine.ScorecardRules:
+    """The engine's form of a scorecard version (see `_engine_rules`)."""
+    return _engine_rules("scorecard", card, engine.parse_scorecard)
 
 
 def policy_rules(policy: DecisionPolicy) -> engine.PolicyRules:
-    key = ("policy", policy.pk, policy.version)
-    if policy.status != VersionStatus.DRAFT and key in _parsed:
-        return _parsed[key]
-    rules = engine.parse_policy(
-        version=policy.version or 0,
-        keep_min_score=policy.keep_min_score,
-        reduce_min_score=policy.reduce_min_score,
-        freeze_min_score=policy.freeze_min_score,
-        reduce_share=policy.reduce_share,
-        closure_buffer_days=policy.closure_buffer_days,
-        knockouts=policy.knockouts,
-        segments=policy.segments,
-    )
-    if policy.status != VersionStatus.DRAFT:
-        _parsed[key] = rules
-    return rules
+    """The engine's form of a decision policy version (see `_engine_rules`)."""
+    return _engine_rules("policy", policy, engine.parse_policy)
 
 
 def active_rules() -> ActiveRules:

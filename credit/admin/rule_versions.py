@@ -38,7 +38,7 @@ class ScorecardForm(VersionForm):
 
     class Meta:
         model = Scorecard
-        fields = ("notes", "base_points", "attributes")
+        fields = ("notes", *Scorecard.RULE_FIELDS)
 
 
 class DecisionPolicyForm(VersionForm):
@@ -46,16 +46,7 @@ class DecisionPolicyForm(VersionForm):
 
     class Meta:
         model = DecisionPolicy
-        fields = (
-            "notes",
-            "keep_min_score",
-            "reduce_min_score",
-            "freeze_min_score",
-            "reduce_share",
-            "closure_buffer_days",
-            "knockouts",
-            "segments",
-        )
+        fields = ("notes", *DecisionPolicy.RULE_FIELDS)
 
 
 class VersionAdmin(admin.ModelAdmin):
@@ -190,7 +181,7 @@ class ScorecardAdmin(VersionAdmin):
         "activated_at",
         "activated_by",
     )
-    rule_fields = ("base_points", "attributes")
+    rule_fields = Scorecard.RULE_FIELDS
     json_displays = {"attributes": "attributes_table"}
     save_service = staticmethod(lambda obj: services.scorecard_save_draft(scorecard=obj))
     copy_service = staticmethod(lambda obj: services.scorecard_copy_to_draft(source=obj))
@@ -249,15 +240,7 @@ class DecisionPolicyAdmin(VersionAdmin):
         "activated_by",
     )
     json_displays = {"knockouts": "knockouts_display", "segments": "segments_display"}
-    rule_fields = (
-        "keep_min_score",
-        "reduce_min_score",
-        "freeze_min_score",
-        "reduce_share",
-        "closure_buffer_days",
-        "knockouts",
-        "segments",
-    )
+    rule_fields = DecisionPolicy.RULE_FIELDS
     save_service = staticmethod(lambda obj: services.policy_save_draft(policy=obj))
     copy_service = staticmethod(lambda obj: services.policy_copy_to_draft(source=obj))
     activate_service = staticmethod(

@@ -78,6 +78,9 @@ class VersionStatus(models.TextChoices):
 class VersionedRules(models.Model):
     """A numbered version of rules: editable as a draft, frozen from activation on."""
 
+    # The fields that hold the rules (what the engine reads, a copy carries, the admin edits).
+    RULE_FIELDS: tuple[str, ...] = ()
+
     version = models.PositiveIntegerField(_("version"), unique=True)
     status = models.CharField(
         _("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
@@ -114,6 +117,10 @@ class VersionedRules(models.Model):
             raise ValidationError(_("An activated version can no longer be deleted."))
         return super().delete(*args, **kwargs)
 
+    def rule_values(self) -> dict:
+        """The rules of this version by field name (RULE_FIELDS)."""
+        return {name: getattr(self, name) for name in self.RULE_FIELDS}
+
     def _refuse_changes_once_activated(self) -> None:
         stored = type(self).objects.filter(pk=self.pk).first()
         if stored is None or stored.status == VersionStatus.DRAFT:
@@ -138,6 +145,8 @@ class Scorecard(VersionedRules):
     `attributes` is a list of {"feature", "label", "reason_code", "bins": [{"label", "min",
     "max", "missing", "points", "reason_code"?}]}; see `credit.engine.scorecard`.
     """
+
+    RULE_FIELDS = ("base_points", "attributes")
 
     base_points = models.IntegerField(_("base points"), default=0)
     attributes = models.JSONField(_("attributes"), default=list)
@@ -167,6 +176,16 @@ class DecisionPolicy(VersionedRules):
     >= freeze_min_score pauses the line; below, closure is scheduled `closure_buffer_days`
     ahead. `knockouts` and `segments` are JSON lists; see `credit.engine.policy`.
     """
+
+    RULE_FIELDS = (
+        "keep_min_score",
+        "reduce_min_score",
+        "freeze_min_score",
+        "reduce_share",
+        "closure_buffer_days",
+        "knockouts",
+        "segments",
+    )
 
     keep_min_score = models.IntegerField(_("keep at or above"))
     reduce_min_score = models.IntegerField(_("reduce the limit at or above"))

@@ -19,26 +19,32 @@ def reason_code_save(*, reason_code: ReasonCode) -> ReasonCode:
     return reason_code
 
 
-def scorecard_check(card: Scorecard) -> engine.ScorecardRules:
+def _check(read_rules, version, *, codes_field: str, parse_error_field: str | None):
+    """Rules the engine can read, naming only reason codes that exist. A parse error is put
+    on `parse_error_field`, or on the whole form when it may concern any rule field."""
     try:
-        rules = selectors.scorecard_rules(card)
+        rules = read_rules(version)
     except engine.RulesError as exc:
-        raise ValidationError({"attributes": str(exc)}) from exc
+        message = str(exc)
+        raise ValidationError(
+            {parse_error_field: message} if parse_error_field else message
+        ) from exc
     missing = sorted(rules.reason_codes() - set(ReasonCode.objects.values_list("code", flat=True)))
     if missing:
-        raise ValidationError({"attributes": f"Unknown reason code(s): {', '.join(missing)}."})
+        raise ValidationError({codes_field: f"Unknown reason code(s): {', '.join(missing)}."})
     return rules
+
+
+def scorecard_check(card: Scorecard) -> engine.ScorecardRules:
+    """A scorecard the engine can read, whose reason codes all exist."""
+    return _check(
+        selectors.scorecard_rules, card, codes_field="attributes", parse_error_field="attributes"
+    )
 
 
 def policy_check(policy: DecisionPolicy) -> engine.PolicyRules:
-    try:
-        rules = selectors.policy_rules(policy)
-    except engine.RulesError as exc:
-        raise ValidationError(str(exc)) from exc
-    missing = sorted(rules.reason_codes() - set(ReasonCode.objects.values_list("code", flat=True)))
-    if missing:
-        raise ValidationError({"knockouts": f"Unknown reason code(s): {', '.join(missing)}."})
-    return rules
+    """A policy the engine can read, whose knock-out reason codes all exist."""
+    return _check(selectors.policy_rules, policy, codes_field="knockouts", parse_error_field=None)
 
 
 def _next_version(model) -> int:
@@ -70,30 +76,24 @@ def policy_save_draft(*, policy: DecisionPolicy) -> DecisionPolicy:
     return policy
 
 
+def _copy_to_draft(model, source):
+    return model.objects.create(
+        version=_next_version(model),
+        notes=f"Copied from v{source.version}.",
+        **source.rule_values(),
+    )
+
+
 @transaction.atomic
 def scorecard_copy_to_draft(*, source: Scorecard) -> Scorecard:
     """A new draft version with the same rules, to edit."""
-    return Scorecard.objects.create(
-        version=_next_version(Scorecard),
-        base_points=source.base_points,
-        attributes=source.attributes,
-        notes=f"Copied from v{source.version}.",
-    )
+    return _copy_to_draft(Scorecard, source)
 
 
 @transaction.atomic
 def policy_copy_to_draft(*, source: DecisionPolicy) -> DecisionPolicy:
-    return DecisionPolicy.objects.create(
-        version=_next_version(DecisionPolicy),
-        keep_min_score=source.keep_min_score,
-        reduce_min_score=source.reduce_min_score,
-        freeze_min_score=source.freeze_min_score,
-        reduce_share=source.reduce_share,
-        closure_buffer_days=source.closure_buffer_days,
-        knockouts=source.knockouts,
-        segments=source.segments,
-        notes=f"Copied from v{source.version}.",
-    )
+    """A new draft version with the same rules, to edit."""
+    return _copy_to_draft(DecisionPolicy, source)
 
 
 def _activate(model, obj, validate, actor):
