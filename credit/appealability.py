@@ -1,6 +1,7 @@
 """Which decisions a borrower can appeal, and until when. The one rule for every caller.
 
-"My credit" shows the appeal button with it; `appeals.services` refuses an appeal with it.
+"My credit" shows the appeal button with it; the appeal service refuses an appeal with it; the
+decision notices print its deadline.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from .models import ADVERSE_OUTCOMES, CreditDecision, DecisionTrigger
+
+
+def appeal_deadline(decided_at: datetime) -> datetime:
+    """The end of the window to appeal a decision taken (and told) at `decided_at`:
+    APPEAL_WINDOW_DAYS later. The service enforces it and the notices print it."""
+    return decided_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
 
 
 def appeal_until(
@@ -33,5 +40,5 @@ def appeal_until(
     flags = list(appealable_reasons)
     if flags and not any(flags):
         return None
-    until = decision.created_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+    until = appeal_deadline(decision.created_at)
     return until if until > now else None

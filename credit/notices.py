@@ -7,15 +7,17 @@ context keys are the ones the notifications catalogue declares for each event.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
-
+from accounts.localtime import local_date
 from notifications.services import notify as _deliver
 
-from .models import ADVERSE_OUTCOMES, CreditDecision, DecisionOutcome, DecisionTrigger
-
-# A borrower may appeal a decision within 60 days of its notice (DESIGN.md defaults).
-APPEAL_WINDOW = timedelta(days=60)
+from .appealability import appeal_deadline
+from .models import (
+    ADVERSE_OUTCOMES,
+    CreditDecision,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionTrigger,
+)
 
 EVENT_BY_OUTCOME = {
     DecisionOutcome.SCHEDULE_CLOSURE: "credit.closure_scheduled",
@@ -39,18 +41,29 @@ def notify(*, recipient, event: str, context: dict, obj=None):
     return _deliver(recipient=recipient, event=event, context=context, obj=obj)
 
 
+def told_by_the_caller(decision: CreditDecision) -> bool:
+    """A decision taken on an appeal that restores the line or only moves a closure's date is
+    told by the appeal's own outcome message (approved, partially approved, denied with the
+    new closure date), so the borrower gets one message per channel for one act. An adverse
+    change a re-evaluation finds while an appeal is handled is still told here."""
+    if decision.trigger != DecisionTrigger.APPEAL:
+        return False
+    return decision.outcome == DecisionOutcome.REINSTATE or (
+        decision.outcome == DecisionOutcome.SCHEDULE_CLOSURE
+        and decision.old_status == CreditLineStatus.CLOSING
+    )
+
+
 def event_for(decision: CreditDecision) -> str | None:
+    """The event that tells the borrower of this decision; None when credit sends none."""
+    if told_by_the_caller(decision):
+        return None
     if (
         decision.outcome == DecisionOutcome.REINSTATE
         and decision.trigger == DecisionTrigger.CORRECTION
     ):
         return SYSTEM_ERROR_CORRECTED
     return EVENT_BY_OUTCOME.get(decision.outcome)
-
-
-def _local_date(moment, recipient) -> date:
-    zone = ZoneInfo(getattr(recipient, "time_zone", None) or "Asia/Shanghai")
-    return moment.astimezone(zone).date()
 
 
 def _reasons(reasons) -> list[dict]:
@@ -63,12 +76,12 @@ def _reasons(reasons) -> list[dict]:
 def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
     """The context the event of this decision declares: dates as ISO dates in the borrower's
     time zone, amounts as strings, reasons as ranked {"zh-hans", "en"} titles."""
-    decided_on = _local_date(decision.created_at, recipient)
-    appeal_by = (decided_on + APPEAL_WINDOW).isoformat()
+    decided_on = local_date(decision.created_at, recipient)
+    appeal_by = local_date(appeal_deadline(decision.created_at), recipient).isoformat()
     outcome = decision.outcome
     if outcome == DecisionOutcome.SCHEDULE_CLOSURE:
         return {
-            "closing_effective_on": _local_date(
+            "closing_effective_on": local_date(
                 decision.closing_effective_at, recipient
             ).isoformat(),
             "credit_limit": str(decision.new_limit),
@@ -104,7 +117,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             .first()
         )
         return {
-            "decided_on": _local_date(wrong or decision.created_at, recipient).isoformat(),
+            "decided_on": local_date(wrong or decision.created_at, recipient).isoformat(),
             "credit_limit": str(decision.new_limit),
         }
     return {"credit_limit": str(decision.new_limit), "explanation": REINSTATED_EXPLANATION}

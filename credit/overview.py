@@ -11,9 +11,12 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from accounts.localtime import local_date
+
 from . import holds
 from .appealability import appeal_until
 from .charts import ScoreChart, score_chart
+from .explaining import DecisionFacts, explaining_index
 from .models import (
     ADVERSE_OUTCOMES,
     CreditDecision,
@@ -128,20 +131,11 @@ def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, 
 
 
 def _explaining(line: CreditLine, views: list[DecisionView]) -> DecisionView | None:
-    """The latest adverse decision with reasons, if the line is still in an adverse state."""
-    if not views:
-        return None
-    latest = views[0]
-    if line.status == CreditLineStatus.ACTIVE and latest.decision.outcome != (
-        DecisionOutcome.REDUCE_LIMIT
-    ):
-        return None
-    for view in views:
-        if view.decision.outcome == DecisionOutcome.REINSTATE:
-            return None
-        if view.is_adverse and view.reasons:
-            return view
-    return views[0] if views[0].is_adverse else None
+    index = explaining_index(
+        line_status=line.status,
+        decisions=[DecisionFacts(v.decision.outcome, has_reasons=bool(v.reasons)) for v in views],
+    )
+    return None if index is None else views[index]
 
 
 def _repayments(views: list[DecisionView], explaining: DecisionView | None) -> RepaymentRecord:
@@ -199,7 +193,7 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         # Calendar days in the borrower's own time zone: "closes on the 21st" is 23 days away
         # on the 28th whatever the hour.
         days_left = max(
-            (timezone.localdate(line.closing_effective_at) - timezone.localdate(now)).days, 0
+            (local_date(line.closing_effective_at, user) - local_date(now, user)).days, 0
         )
         line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
 

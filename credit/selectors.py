@@ -14,7 +14,9 @@ from django.db import connection
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from . import engine
+from .explaining import DecisionFacts, explaining_index
 from .models import (
+    DEFAULT_CLOSURE_BUFFER_DAYS,
     CreditDecision,
     CreditEvent,
     CreditLine,
@@ -43,37 +45,26 @@ class ActiveRules:
 _parsed: dict[tuple, object] = {}
 
 
-def scorecard_rules(card: Scorecard) -> engine.ScorecardRules:
-    """The engine's form of a scorecard version (cached once activated: it cannot change).
+def _engine_rules(kind: str, version, parse):
+    """The engine's form of a rules version, cached once activated (it can no longer change).
     Raises engine.RulesError for rules the engine cannot read (drafts being edited)."""
-    key = ("scorecard", card.pk, card.version)
-    if card.status != VersionStatus.DRAFT and key in _parsed:
+    key = (kind, version.pk, version.version)
+    if version.status != VersionStatus.DRAFT and key in _parsed:
         return _parsed[key]
-    rules = engine.parse_scorecard(
-        version=card.version or 0, base_points=card.base_points, attributes=card.attributes
-    )
-    if card.status != VersionStatus.DRAFT:
+    rules = parse(version=version.version or 0, **version.rule_values())
+    if version.status != VersionStatus.DRAFT:
         _parsed[key] = rules
     return rules
+
+
+def scorecard_rules(card: Scorecard) -> engine.ScorecardRules:
+    """The engine's form of a scorecard version (see `_engine_rules`)."""
+    return _engine_rules("scorecard", card, engine.parse_scorecard)
 
 
 def policy_rules(policy: DecisionPolicy) -> engine.PolicyRules:
-    key = ("policy", policy.pk, policy.version)
-    if policy.status != VersionStatus.DRAFT and key in _parsed:
-        return _parsed[key]
-    rules = engine.parse_policy(
-        version=policy.version or 0,
-        keep_min_score=policy.keep_min_score,
-        reduce_min_score=policy.reduce_min_score,
-        freeze_min_score=policy.freeze_min_score,
-        reduce_share=policy.reduce_share,
-        closure_buffer_days=policy.closure_buffer_days,
-        knockouts=policy.knockouts,
-        segments=policy.segments,
-    )
-    if policy.status != VersionStatus.DRAFT:
-        _parsed[key] = rules
-    return rules
+    """The engine's form of a decision policy version (see `_engine_rules`)."""
+    return _engine_rules("policy", policy, engine.parse_policy)
 
 
 def active_rules() -> ActiveRules:
@@ -82,6 +73,17 @@ def active_rules() -> ActiveRules:
     if card is None or policy is None:
         raise NoActiveRules("Activate a scorecard and a decision policy before evaluating lines.")
     return ActiveRules(card, policy, scorecard_rules(card), policy_rules(policy))
+
+
+def policy_closure_buffer_days() -> int:
+    """The active policy's notice period before a closure (the policy's default when no
+    version is active yet, e.g. a staff decision on a fresh install)."""
+    days = (
+        DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE)
+        .values_list("closure_buffer_days", flat=True)
+        .first()
+    )
+    return DEFAULT_CLOSURE_BUFFER_DAYS if days is None else days
 
 
 def reason_buffer_days() -> dict[str, int]:
@@ -251,6 +253,19 @@ def decisions_for_line(*, line: CreditLine) -> QuerySet[CreditDecision]:
         .prefetch_related(_reasons_prefetch())
         .order_by("-created_at", "-id")
     )
+
+
+def decision_explaining_line(*, line: CreditLine) -> CreditDecision | None:
+    """The decision behind the line's present state (`credit.explaining`), with its reasons;
+    None when the line needs no explanation. Pass the line as just read (or locked)."""
+    decisions = list(decisions_for_line(line=line))
+    index = explaining_index(
+        line_status=line.status,
+        decisions=[
+            DecisionFacts(outcome=d.outcome, has_reasons=bool(d.reasons.all())) for d in decisions
+        ],
+    )
+    return None if index is None else decisions[index]
 
 
 def latest_decision_for_line(*, line: CreditLine) -> CreditDecision | None:

@@ -1,11 +1,10 @@
 """Thin Celery tasks: ids in, one service call, safe to run twice."""
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
-from . import selectors, services
+from . import fanout, selectors, services
 
 
 @shared_task(
@@ -46,9 +45,8 @@ def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = N
 @shared_task(name="credit.reevaluate_all_lines")
 def reevaluate_all_lines() -> int:
     """Nightly: fan every line out to the workers in chunks of ids. Returns the chunk count."""
-    size = int(getattr(settings, "CREDIT_REEVALUATION_CHUNK_SIZE", 1000))
     chunks = 0
-    for chunk in selectors.all_line_ids(chunk_size=size):
+    for chunk in selectors.all_line_ids(chunk_size=fanout.chunk_size()):
         reevaluate_lines.delay(chunk, "periodic", None)
         chunks += 1
     return chunks

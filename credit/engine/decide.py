@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -209,14 +209,24 @@ def reduced_limit(limit: Decimal, share: Decimal) -> Decimal:
     return max((kept / LIMIT_STEP).to_integral_value(rounding=ROUND_FLOOR) * LIMIT_STEP, Decimal(0))
 
 
-def closure_buffer(verdict: Verdict, reason_buffers: Mapping[str, int]) -> int:
-    """The policy's notice period, shortened to the smallest default of the reasons given
-    (fraud and regulatory codes carry 0: the closure takes effect at once)."""
-    days = verdict.closure_buffer_days
-    for reason in verdict.reasons:
-        if reason.code in reason_buffers:
-            days = min(days, reason_buffers[reason.code])
+def closure_buffer_days(
+    policy_days: int, reason_codes: Iterable[str], reason_buffers: Mapping[str, int]
+) -> int:
+    """The one rule for a closure's notice period: the policy's, shortened to the smallest
+    default of the reasons given (fraud and regulatory codes carry 0: the closure takes
+    effect at once)."""
+    days = policy_days
+    for code in reason_codes:
+        if code in reason_buffers:
+            days = min(days, reason_buffers[code])
     return days
+
+
+def closure_buffer(verdict: Verdict, reason_buffers: Mapping[str, int]) -> int:
+    """The notice period of a closure the engine schedules (see `closure_buffer_days`)."""
+    return closure_buffer_days(
+        verdict.closure_buffer_days, (reason.code for reason in verdict.reasons), reason_buffers
+    )
 
 
 def plan_change(

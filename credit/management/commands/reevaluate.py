@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from credit import selectors, services
+from credit.fanout import chunk_size, chunked
 from credit.models import CreditLine, DecisionTrigger
 
 
@@ -17,11 +18,14 @@ class Command(BaseCommand):
         which.add_argument(
             "--customer", nargs="+", metavar="ID", help="the lines of these customer IDs"
         )
-        parser.add_argument("--chunk-size", type=int, default=1000)
+        parser.add_argument(
+            "--chunk-size", type=int, help="line ids per chunk (CREDIT_REEVALUATION_CHUNK_SIZE)"
+        )
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     def handle(self, *args, **options):
-        if options["chunk_size"] < 1:
+        size = options["chunk_size"] if options["chunk_size"] is not None else chunk_size()
+        if size < 1:
             raise CommandError("--chunk-size must be at least 1.")
         try:
             selectors.active_rules()
@@ -29,14 +33,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if options["all"]:
             total = CreditLine.objects.count()
-            chunks = selectors.all_line_ids(chunk_size=options["chunk_size"])
+            chunks = selectors.all_line_ids(chunk_size=size)
         else:
             ids, unknown = selectors.line_ids_for_customers(options["customer"])
             if unknown:
                 raise CommandError(f"No credit line for customer ID(s): {', '.join(unknown)}")
             total = len(ids)
-            size = options["chunk_size"]
-            chunks = (ids[i : i + size] for i in range(0, len(ids), size))
+            chunks = chunked(ids, size=size)
 
         summary = services.ReevaluationSummary()
         with tqdm(

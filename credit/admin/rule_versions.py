@@ -1,10 +1,4 @@
-"""Staff views of credit lines, events, decisions, reason codes and rule versions.
-
-Nothing here writes a row itself: re-evaluation, activation, copying and saving go through
-`credit.services`.
-"""
-
-import json
+"""Scorecard and decision policy versions: drafts, activation, copying and comparison."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,295 +8,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from . import services
-from .models import (
-    ClosureDeferral,
-    CreditDecision,
-    CreditEvent,
-    CreditLine,
+from .. import services
+from ..models import (
     DecisionPolicy,
-    DecisionReason,
-    ReasonCode,
     Scorecard,
     VersionStatus,
 )
-
-
-class CreditMedia:
-    css = {"all": ("credit/admin.css",)}
-
-
-class ReadOnlyMixin:
-    """Rows that staff read but never edit here (they change only through services)."""
-
-    Media = CreditMedia
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _pretty_json(value) -> str:
-    return format_html(
-        '<pre class="credit-json">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2)
-    )
-
-
-def _reasons_html(decision: CreditDecision) -> str:
-    reasons = decision.reasons_ranked
-    if not reasons:
-        return "—"
-    return format_html(
-        "<ol class='credit-reasons'>{}</ol>",
-        format_html_join(
-            "",
-            "<li><strong>{}</strong> {} / {} <span class='quiet'>({}{})</span></li>",
-            (
-                (
-                    r.reason_code.code,
-                    r.reason_code.title_en,
-                    r.reason_code.title_zh,
-                    _("knock-out rule") + ", " if r.knockout else "",
-                    _("%(points)s points below maximum") % {"points": r.points_lost},
-                )
-                for r in reasons
-            ),
-        ),
-    )
-
-
-class DecisionInline(ReadOnlyMixin, admin.StackedInline):
-    model = CreditDecision
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ("-created_at", "-id")
-    fields = (
-        ("created_at", "trigger", "outcome", "score"),
-        ("old_status", "new_status", "old_limit", "new_limit", "closing_effective_at"),
-        "reasons_display",
-        "note",
-        "features_display",
-    )
-    readonly_fields = (
-        "created_at",
-        "trigger",
-        "outcome",
-        "score",
-        "old_status",
-        "new_status",
-        "old_limit",
-        "new_limit",
-        "closing_effective_at",
-        "reasons_display",
-        "note",
-        "features_display",
-    )
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related("reasons__reason_code")
-            .select_related("scorecard", "policy")
-        )
-
-    @admin.display(description=_("reasons"))
-    def reasons_display(self, obj):
-        return _reasons_html(obj)
-
-    @admin.display(description=_("features"))
-    def features_display(self, obj):
-        return _pretty_json(obj.features)
-
-
-class ClosureDeferralInline(ReadOnlyMixin, admin.TabularInline):
-    model = ClosureDeferral
-    extra = 0
-    fields = ("closing_effective_at", "hold", "detail", "first_deferred_at", "last_deferred_at")
-    readonly_fields = fields
-
-
-@admin.register(CreditLine)
-class CreditLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = (
-        "customer_id",
-        "borrower_name",
-        "status",
-        "credit_limit",
-        "balance",
-        "available",
-        "closing_effective_at",
-        "updated_at",
-    )
-    list_filter = ("status",)
-    list_select_related = ("borrower",)
-    search_fields = ("borrower__customer_id", "borrower__email", "borrower__full_name")
-    ordering = ("-updated_at",)
-    readonly_fields = (
-        "borrower",
-        "status",
-        "credit_limit",
-        "balance",
-        "available",
-        "closing_effective_at",
-        "opened_at",
-        "updated_at",
-    )
-    fields = readonly_fields
-    inlines = (DecisionInline, ClosureDeferralInline)
-    actions = ("reevaluate",)
-
-    @admin.display(description=_("customer ID"), ordering="borrower__customer_id")
-    def customer_id(self, obj):
-        return obj.borrower.customer_id
-
-    @admin.display(description=_("borrower"), ordering="borrower__full_name")
-    def borrower_name(self, obj):
-        return obj.borrower.full_name
-
-    @admin.display(description=_("available"))
-    def available(self, obj):
-        return obj.available
-
-    def has_reevaluate_permission(self, request):
-        return request.user.has_perm("credit.reevaluate_creditline")
-
-    @admin.action(
-        description=_("Re-evaluate the selected credit lines now"), permissions=["reevaluate"]
-    )
-    def reevaluate(self, request, queryset):
-        ids = list(queryset.values_list("id", flat=True))
-        services.credit_lines_reevaluation_queue(line_ids=ids, trigger="staff", actor=request.user)
-        self.message_user(
-            request,
-            ngettext(
-                "Re-evaluation requested for %(count)d credit line.",
-                "Re-evaluation requested for %(count)d credit lines.",
-                len(ids),
-            )
-            % {"count": len(ids)},
-            messages.SUCCESS,
-        )
-
-
-@admin.register(CreditEvent)
-class CreditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("occurred_at", "kind", "customer_id", "source", "external_id", "received_at")
-    list_filter = ("kind", "source")
-    list_select_related = ("line__borrower",)
-    search_fields = ("external_id", "line__borrower__customer_id")
-    date_hierarchy = "occurred_at"
-    ordering = ("-occurred_at",)
-    fields = ("line", "kind", "source", "external_id", "occurred_at", "received_at", "data_display")
-    readonly_fields = fields
-
-    @admin.display(description=_("customer ID"), ordering="line__borrower__customer_id")
-    def customer_id(self, obj):
-        return obj.line.borrower.customer_id
-
-    @admin.display(description=_("data"))
-    def data_display(self, obj):
-        return _pretty_json(obj.data)
-
-
-class DecisionReasonInline(ReadOnlyMixin, admin.TabularInline):
-    model = DecisionReason
-    extra = 0
-    fields = ("rank", "reason_code", "attribute", "points_lost", "knockout")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reason_code")
-
-
-@admin.register(CreditDecision)
-class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = (
-        "created_at",
-        "customer_id",
-        "trigger",
-        "outcome",
-        "score",
-        "old_status",
-        "new_status",
-        "old_limit",
-        "new_limit",
-    )
-    list_filter = ("outcome", "trigger", "new_status")
-    list_select_related = ("line__borrower",)
-    search_fields = ("line__borrower__customer_id",)
-    date_hierarchy = "created_at"
-    fields = (
-        "line",
-        ("created_at", "trigger", "actor"),
-        ("scorecard", "policy", "score"),
-        ("outcome", "old_status", "new_status"),
-        ("old_limit", "new_limit", "closing_effective_at"),
-        "note",
-        "points_display",
-        "features_display",
-    )
-    readonly_fields = (
-        "line",
-        "created_at",
-        "trigger",
-        "actor",
-        "scorecard",
-        "policy",
-        "score",
-        "outcome",
-        "old_status",
-        "new_status",
-        "old_limit",
-        "new_limit",
-        "closing_effective_at",
-        "note",
-        "points_display",
-        "features_display",
-    )
-    inlines = (DecisionReasonInline,)
-
-    @admin.display(description=_("customer ID"), ordering="line__borrower__customer_id")
-    def customer_id(self, obj):
-        return obj.line.borrower.customer_id
-
-    @admin.display(description=_("points per attribute"))
-    def points_display(self, obj):
-        return _pretty_json(obj.points)
-
-    @admin.display(description=_("features"))
-    def features_display(self, obj):
-        return _pretty_json(obj.features)
-
-
-@admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
-    list_display = ("code", "category", "title_en", "title_zh", "appealable", "default_buffer_days")
-    list_filter = ("category", "appealable")
-    search_fields = ("code", "title_en", "title_zh")
-    fieldsets = (
-        (None, {"fields": ("code", "category", "appealable", "default_buffer_days")}),
-        (_("English"), {"fields": ("title_en", "explanation_en", "advice_en")}),
-        (_("Chinese"), {"fields": ("title_zh", "explanation_zh", "advice_zh")}),
-    )
-
-    def get_readonly_fields(self, request, obj=None):
-        # Decisions point at codes; renaming one would rewrite what borrowers were told.
-        return ("code",) if obj else ()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        services.reason_code_save(reason_code=obj)
+from .common import CreditMedia, pretty_json
 
 
 class VersionForm(forms.ModelForm):
@@ -325,7 +38,7 @@ class ScorecardForm(VersionForm):
 
     class Meta:
         model = Scorecard
-        fields = ("notes", "base_points", "attributes")
+        fields = ("notes", *Scorecard.RULE_FIELDS)
 
 
 class DecisionPolicyForm(VersionForm):
@@ -333,16 +46,7 @@ class DecisionPolicyForm(VersionForm):
 
     class Meta:
         model = DecisionPolicy
-        fields = (
-            "notes",
-            "keep_min_score",
-            "reduce_min_score",
-            "freeze_min_score",
-            "reduce_share",
-            "closure_buffer_days",
-            "knockouts",
-            "segments",
-        )
+        fields = ("notes", *DecisionPolicy.RULE_FIELDS)
 
 
 class VersionAdmin(admin.ModelAdmin):
@@ -477,7 +181,7 @@ class ScorecardAdmin(VersionAdmin):
         "activated_at",
         "activated_by",
     )
-    rule_fields = ("base_points", "attributes")
+    rule_fields = Scorecard.RULE_FIELDS
     json_displays = {"attributes": "attributes_table"}
     save_service = staticmethod(lambda obj: services.scorecard_save_draft(scorecard=obj))
     copy_service = staticmethod(lambda obj: services.scorecard_copy_to_draft(source=obj))
@@ -536,15 +240,7 @@ class DecisionPolicyAdmin(VersionAdmin):
         "activated_by",
     )
     json_displays = {"knockouts": "knockouts_display", "segments": "segments_display"}
-    rule_fields = (
-        "keep_min_score",
-        "reduce_min_score",
-        "freeze_min_score",
-        "reduce_share",
-        "closure_buffer_days",
-        "knockouts",
-        "segments",
-    )
+    rule_fields = DecisionPolicy.RULE_FIELDS
     save_service = staticmethod(lambda obj: services.policy_save_draft(policy=obj))
     copy_service = staticmethod(lambda obj: services.policy_copy_to_draft(source=obj))
     activate_service = staticmethod(
@@ -553,11 +249,11 @@ class DecisionPolicyAdmin(VersionAdmin):
 
     @admin.display(description=_("knock-out rules"))
     def knockouts_display(self, obj):
-        return _pretty_json(obj.knockouts)
+        return pretty_json(obj.knockouts)
 
     @admin.display(description=_("segment rules"))
     def segments_display(self, obj):
-        return _pretty_json(obj.segments)
+        return pretty_json(obj.segments)
 
     def flatten(self, obj):
         fields = (

@@ -1,0 +1,9 @@
+"""Staff views of credit lines, events, decisions, reason codes and rule versions.
+
+This package only registers screens; nothing here writes a row itself: re-evaluation,
+activation, copying and saving go through `credit.services`. Importing it registers them.
+"""
+
+from . import events, lines, reason_codes, rule_versions
+
+__all__ = ["events", "lines", "reason_codes", "rule_versions"]

@@ -1,0 +1,199 @@
+"""Credit lines and the decisions taken on them (read-only; staff may queue a re-evaluation)."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import services
+from ..models import (
+    ClosureDeferral,
+    CreditDecision,
+    CreditLine,
+    DecisionReason,
+)
+from .common import ReadOnlyMixin, pretty_json, reasons_html
+
+
+class DecisionInline(ReadOnlyMixin, admin.StackedInline):
+    model = CreditDecision
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-created_at", "-id")
+    fields = (
+        ("created_at", "trigger", "outcome", "score"),
+        ("old_status", "new_status", "old_limit", "new_limit", "closing_effective_at"),
+        "reasons_display",
+        "note",
+        "features_display",
+    )
+    readonly_fields = (
+        "created_at",
+        "trigger",
+        "outcome",
+        "score",
+        "old_status",
+        "new_status",
+        "old_limit",
+        "new_limit",
+        "closing_effective_at",
+        "reasons_display",
+        "note",
+        "features_display",
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("reasons__reason_code")
+            .select_related("scorecard", "policy")
+        )
+
+    @admin.display(description=_("reasons"))
+    def reasons_display(self, obj):
+        return reasons_html(obj)
+
+    @admin.display(description=_("features"))
+    def features_display(self, obj):
+        return pretty_json(obj.features)
+
+
+class ClosureDeferralInline(ReadOnlyMixin, admin.TabularInline):
+    model = ClosureDeferral
+    extra = 0
+    fields = ("closing_effective_at", "hold", "detail", "first_deferred_at", "last_deferred_at")
+    readonly_fields = fields
+
+
+@admin.register(CreditLine)
+class CreditLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "customer_id",
+        "borrower_name",
+        "status",
+        "credit_limit",
+        "balance",
+        "available",
+        "closing_effective_at",
+        "updated_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("borrower",)
+    search_fields = ("borrower__customer_id", "borrower__email", "borrower__full_name")
+    ordering = ("-updated_at",)
+    readonly_fields = (
+        "borrower",
+        "status",
+        "credit_limit",
+        "balance",
+        "available",
+        "closing_effective_at",
+        "opened_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    inlines = (DecisionInline, ClosureDeferralInline)
+    actions = ("reevaluate",)
+
+    @admin.display(description=_("customer ID"), ordering="borrower__customer_id")
+    def customer_id(self, obj):
+        return obj.borrower.customer_id
+
+    @admin.display(description=_("borrower"), ordering="borrower__full_name")
+    def borrower_name(self, obj):
+        return obj.borrower.full_name
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available
+
+    def has_reevaluate_permission(self, request):
+        return request.user.has_perm("credit.reevaluate_creditline")
+
+    @admin.action(
+        description=_("Re-evaluate the selected credit lines now"), permissions=["reevaluate"]
+    )
+    def reevaluate(self, request, queryset):
+        ids = list(queryset.values_list("id", flat=True))
+        services.credit_lines_reevaluation_queue(line_ids=ids, trigger="staff", actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Re-evaluation requested for %(count)d credit line.",
+                "Re-evaluation requested for %(count)d credit lines.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
+
+
+class DecisionReasonInline(ReadOnlyMixin, admin.TabularInline):
+    model = DecisionReason
+    extra = 0
+    fields = ("rank", "reason_code", "attribute", "points_lost", "knockout")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reason_code")
+
+
+@admin.register(CreditDecision)
+class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "customer_id",
+        "trigger",
+        "outcome",
+        "score",
+        "old_status",
+        "new_status",
+        "old_limit",
+        "new_limit",
+    )
+    list_filter = ("outcome", "trigger", "new_status")
+    list_select_related = ("line__borrower",)
+    search_fields = ("line__borrower__customer_id",)
+    date_hierarchy = "created_at"
+    fields = (
+        "line",
+        ("created_at", "trigger", "actor"),
+        ("scorecard", "policy", "score"),
+        ("outcome", "old_status", "new_status"),
+        ("old_limit", "new_limit", "closing_effective_at"),
+        "note",
+        "points_display",
+        "features_display",
+    )
+    readonly_fields = (
+        "line",
+        "created_at",
+        "trigger",
+        "actor",
+        "scorecard",
+        "policy",
+        "score",
+        "outcome",
+        "old_status",
+        "new_status",
+        "old_limit",
+        "new_limit",
+        "closing_effective_at",
+        "note",
+        "points_display",
+        "features_display",
+    )
+    inlines = (DecisionReasonInline,)
+
+    @admin.display(description=_("customer ID"), ordering="line__borrower__customer_id")
+    def customer_id(self, obj):
+        return obj.line.borrower.customer_id
+
+    @admin.display(description=_("points per attribute"))
+    def points_display(self, obj):
+        return pretty_json(obj.points)
+
+    @admin.display(description=_("features"))
+    def features_display(self, obj):
+        return pretty_json(obj.features)

@@ -1,0 +1,47 @@
+"""Credit lines, the events upstream systems send about them, and the decisions taken on them.
+
+The scorecard and decision policy are versioned rows whose rules are JSON documents read by
+the pure engine in `credit.engine`; a version can be edited while it is a draft and never
+again once activated. Decisions and their ranked reasons are append-only.
+"""
+
+from .decisions import (
+    ADVERSE_OUTCOMES,
+    CreditDecision,
+    DecisionOutcome,
+    DecisionReason,
+    DecisionTrigger,
+    ImmutableModel,
+)
+from .events import CreditEvent, CreditEventKind
+from .lines import ClosureDeferral, CreditLine, CreditLineStatus
+from .rules import (
+    DEFAULT_CLOSURE_BUFFER_DAYS,
+    DecisionPolicy,
+    ReasonCategory,
+    ReasonCode,
+    Scorecard,
+    VersionedRules,
+    VersionStatus,
+)
+
+__all__ = [
+    "DEFAULT_CLOSURE_BUFFER_DAYS",
+    "ADVERSE_OUTCOMES",
+    "ClosureDeferral",
+    "CreditDecision",
+    "CreditEvent",
+    "CreditEventKind",
+    "CreditLine",
+    "CreditLineStatus",
+    "DecisionOutcome",
+    "DecisionPolicy",
+    "DecisionReason",
+    "DecisionTrigger",
+    "ImmutableModel",
+    "ReasonCategory",
+    "ReasonCode",
+    "Scorecard",
+    "VersionStatus",
+    "VersionedRules",
+]

@@ -1,0 +1,117 @@
+"""How a decision is written, whoever takes it: the line's FSM transition, one bulk UPDATE per
+new state, the immutable decision with its ranked reasons, and the borrower's notice (in the
+same transaction, or queued on commit for big batches). Internals of the services package."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from .. import engine, notices, selectors
+from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionReason
+
+logger = logging.getLogger(__name__)
+
+NOTICES_INLINE = "inline"
+NOTICES_DEFERRED = "deferred"
+
+
+def _apply_plan(line: CreditLine, plan: engine.Plan, *, now: datetime) -> CreditDecision:
+    """Run the FSM transition the plan names on the (locked) line; return the unsaved decision."""
+    old_status, old_limit = line.status, line.credit_limit
+    if plan.outcome == DecisionOutcome.SCHEDULE_CLOSURE:
+        line.schedule_closure(effective_at=now + timedelta(days=plan.buffer_days))
+    elif plan.outcome == DecisionOutcome.FREEZE:
+        line.freeze()
+    elif plan.outcome == DecisionOutcome.REDUCE_LIMIT:
+        line.reduce_limit(new_limit=plan.new_limit)
+    elif plan.outcome == DecisionOutcome.REINSTATE and line.status == CreditLineStatus.ACTIVE:
+        line.restore_limit(new_limit=plan.new_limit)
+    elif plan.outcome == DecisionOutcome.REINSTATE:
+        line.reinstate(new_limit=plan.new_limit)
+    elif plan.outcome == DecisionOutcome.CLOSE:
+        line.close()
+    else:  # pragma: no cover - the engine plans only the outcomes above
+        raise ValueError(plan.outcome)
+    line.updated_at = now
+    return CreditDecision(
+        line=line,
+        created_at=now,
+        outcome=plan.outcome,
+        old_status=old_status,
+        new_status=line.status,
+        old_limit=old_limit,
+        new_limit=line.credit_limit,
+        closing_effective_at=line.closing_effective_at,
+    )
+
+
+def _update_lines(lines: Sequence[CreditLine]) -> None:
+    """Write the changed lines with one UPDATE per distinct new state (a batch has few)."""
+    groups: dict[tuple, list[int]] = {}
+    for line in lines:
+        key = (line.status, line.credit_limit, line.closing_effective_at, line.updated_at)
+        groups.setdefault(key, []).append(line.pk)
+    for (status, limit, closing_at, updated_at), ids in groups.items():
+        CreditLine.objects.filter(pk__in=ids).update(
+            status=status,
+            credit_limit=limit,
+            closing_effective_at=closing_at,
+            updated_at=updated_at,
+        )
+
+
+def _write_decisions(
+    rows: list[tuple[CreditLine, CreditDecision, list[tuple[str, str, int, bool]]]],
+    *,
+    notice_mode: str = NOTICES_INLINE,
+) -> None:
+    """Bulk-write changed lines, their decisions and reasons, then notify each borrower."""
+    _update_lines([line for line, _, _ in rows])
+    decisions = CreditDecision.objects.bulk_create([decision for _, decision, _ in rows])
+    codes = selectors.reason_codes_by_code(code for _, _, reasons in rows for code, *_ in reasons)
+    reasons_by_decision: dict[int, list[DecisionReason]] = {}
+    all_reasons = []
+    for (_, _, reasons), decision in zip(rows, decisions, strict=True):
+        objs = [
+            DecisionReason(
+                decision=decision,
+                rank=rank,
+                reason_code=codes[code],
+                attribute=attribute,
+                points_lost=points_lost,
+                knockout=knockout,
+            )
+            for rank, (code, attribute, points_lost, knockout) in enumerate(reasons, start=1)
+        ]
+        reasons_by_decision[id(decision)] = objs
+        all_reasons.extend(objs)
+    DecisionReason.objects.bulk_create(all_reasons)
+    if notice_mode == NOTICES_DEFERRED:
+        ids = [d.pk for d in decisions]
+        transaction.on_commit(lambda: _queue_notices(ids))
+        return
+    uncached = [line.borrower_id for line, _, _ in rows if not CreditLine.borrower.is_cached(line)]
+    borrowers = get_user_model().objects.in_bulk(uncached) if uncached else {}
+    for (line, _, _), decision in zip(rows, decisions, strict=True):
+        recipient = borrowers.get(line.borrower_id) or line.borrower
+        notices.send_decision_notice(
+            decision, recipient=recipient, reasons=reasons_by_decision[id(decision)]
+        )
+
+
+def _queue_notices(decision_ids: list[int]) -> None:
+    from ..tasks import send_decision_notices  # tasks import the services: a real cycle
+
+    try:
+        send_decision_notices.delay(decision_ids)
+    except Exception:  # broker down: the hourly sweep sends them
+        logger.warning(
+            "Could not queue %d decision notices; the sweep will send them",
+            len(decision_ids),
+            exc_info=True,
+        )

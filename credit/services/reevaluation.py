@@ -1,0 +1,232 @@
+"""Re-evaluating lines against the active scorecard and policy: requests (debounced per line),
+chunked fan-out to the workers, and the bulk evaluation that plans and applies what changes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .. import engine, selectors
+from ..fanout import chunked
+from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
+from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
+
+DEFAULT_DEBOUNCE_SECONDS = 60
+PENDING_KEY = "credit:reevaluation-pending:{line_id}"
+
+
+def _debounce_seconds() -> int:
+    return int(getattr(settings, "CREDIT_REEVALUATION_DEBOUNCE_SECONDS", DEFAULT_DEBOUNCE_SECONDS))
+
+
+def reevaluation_request(*, line_ids: Iterable[int], trigger: str) -> None:
+    """Queue a re-evaluation of each line once the caller's transaction commits.
+
+    Debounced per line: the first request claims a key in the shared cache (Redis in
+    production, so every web process and worker sees it) and schedules one evaluation a
+    debounce period later; requests while the key exists ride along. The task releases the
+    key before it reads the events, so nothing that arrives after the read is missed.
+    """
+    ids = sorted({int(i) for i in line_ids})
+    if trigger not in DecisionTrigger.values:
+        raise ValueError(f"Unknown trigger {trigger!r}")
+    if ids:
+        transaction.on_commit(lambda: _schedule_debounced(ids, trigger))
+
+
+def _schedule_debounced(line_ids: Sequence[int], trigger: str) -> None:
+    from ..tasks import reevaluate_line  # tasks import the services: a real cycle
+
+    delay = _debounce_seconds()
+    for line_id in line_ids:
+        if cache.add(PENDING_KEY.format(line_id=line_id), trigger, timeout=delay + 300):
+            reevaluate_line.apply_async(args=[line_id, trigger], countdown=delay)
+
+
+def reevaluation_release(*, line_id: int) -> None:
+    """Let the next request for this line schedule a new evaluation (called by the task)."""
+    cache.delete(PENDING_KEY.format(line_id=line_id))
+
+
+def credit_lines_reevaluation_queue(*, line_ids: Iterable[int], trigger: str, actor=None) -> int:
+    """Queue an immediate (not debounced) re-evaluation of these lines in chunks, on commit.
+
+    Used by staff from the admin and by the nightly run. Returns the number of chunks.
+    """
+    from ..tasks import reevaluate_lines  # tasks import the services: a real cycle
+
+    ids = sorted({int(i) for i in line_ids})
+    chunks = list(chunked(ids))
+    actor_id = getattr(actor, "pk", None)
+    for chunk in chunks:
+        transaction.on_commit(lambda chunk=chunk: reevaluate_lines.delay(chunk, trigger, actor_id))
+    return len(chunks)
+
+
+@dataclass
+class ReevaluationSummary:
+    evaluated: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    decisions: list[CreditDecision] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(self.outcomes.values())
+
+    def merge(self, other: ReevaluationSummary) -> None:
+        self.evaluated += other.evaluated
+        self.outcomes.update(other.outcomes)
+        self.decisions.extend(other.decisions)
+
+
+@transaction.atomic
+def credit_lines_reevaluate(
+    *,
+    line_ids: Iterable[int],
+    trigger: str,
+    actor=None,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+    keep_decisions: bool = True,
+    notice_mode: str = NOTICES_INLINE,
+) -> ReevaluationSummary:
+    """Evaluate lines against the active scorecard and policy and apply what changes.
+
+    Reads the lines (locked), their latest decisions and all their events in three queries,
+    runs the pure engine, then writes in bulk: the changed lines, one immutable decision per
+    changed line with its ranked reasons, and the borrower's notice. A line whose outcome
+    does not change gets no decision.
+
+    Notices are written in this transaction (`inline`), or, for big batches (`deferred`),
+    rendered by a task queued on commit; the hourly sweep sends any a lost task missed.
+    """
+    if trigger not in DecisionTrigger.values:
+        raise ValueError(f"Unknown trigger {trigger!r}")
+    now = now or timezone.now()
+    as_of = as_of or now
+    rules = selectors.active_rules()
+    ids = sorted({int(i) for i in line_ids})
+    summary = ReevaluationSummary()
+
+    # Most lines don't change, so read and score them without locks, then lock only the
+    # lines that change and check nothing moved in between; a line that did is evaluated
+    # again under its lock.
+    rows = selectors.lines_for_evaluation(ids)
+    summary.evaluated = len(rows)
+    plans = _plan(rows, rules, as_of=as_of)
+    if plans:
+        read = {row.id: row for row in rows}
+        locked = list(
+            CreditLine.objects.select_for_update(of=("self",))
+            .filter(id__in=list(plans))
+            .order_by("id")
+        )
+        moved = [line.id for line in locked if _moved(line, read[line.id])]
+        if moved:
+            for line_id in moved:
+                plans.pop(line_id)
+            plans.update(
+                _plan(selectors.lines_for_evaluation(moved, lock=True), rules, as_of=as_of)
+            )
+            locked = [
+                CreditLine.objects.get(pk=line.id) if line.id in moved else line for line in locked
+            ]
+        changed = []
+        for line in locked:
+            planned = plans.get(line.id)
+            if planned is None:
+                continue
+            plan, verdict = planned
+            decision = _apply_plan(line, plan, now=now)
+            decision.trigger = trigger
+            decision.scorecard = rules.scorecard
+            decision.policy = rules.policy
+            decision.features = verdict.features
+            decision.points = [a.as_dict() for a in verdict.attributes]
+            decision.score = verdict.score
+            decision.actor = actor
+            decision.note = _verdict_note(verdict)
+            reasons = (
+                []
+                if decision.outcome == DecisionOutcome.REINSTATE
+                else [(r.code, r.attribute, r.points_lost, r.knockout) for r in verdict.reasons]
+            )
+            changed.append((line, decision, reasons))
+        if changed:
+            _write_decisions(rows=changed, notice_mode=notice_mode)
+        for _, decision, _ in changed:
+            summary.outcomes[decision.outcome] += 1
+        if keep_decisions:
+            summary.decisions = [decision for _, decision, _ in changed]
+    return summary
+
+
+def _moved(line: CreditLine, row: selectors.LineRow) -> bool:
+    return (line.status, line.credit_limit, line.updated_at) != (
+        row.status,
+        row.credit_limit,
+        row.updated_at,
+    )
+
+
+def _plan(
+    rows: Sequence[selectors.LineRow], rules: selectors.ActiveRules, *, as_of: datetime
+) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
+    """Score every line; return the plan and verdict of each line whose outcome changes.
+
+    A line's latest decision matters only when it is not active (was it a person's pause?)
+    or the verdict is a reduction (was the limit already cut?), so only those are read.
+    """
+    if not rows:
+        return {}
+    events = selectors.events_by_line([row.id for row in rows], as_of=as_of)
+    verdicts = {}
+    for row in rows:
+        facts = engine.facts_from_rows(
+            row.id, row.opened_at, row.credit_limit, row.balance, events.get(row.id, ())
+        )
+        verdict = engine.decide(
+            rules.policy_rules, rules.card_rules, engine.compute_features(facts, as_of=as_of)
+        )
+        verdicts[row.id] = verdict
+    need_history = [
+        row.id
+        for row in rows
+        if row.status != CreditLineStatus.ACTIVE or verdicts[row.id].outcome != "keep"
+    ]
+    last = selectors.last_decisions(need_history) if need_history else {}
+    buffers = selectors.reason_buffer_days() if need_history else {}
+    plans = {}
+    for row in rows:
+        verdict = verdicts[row.id]
+        plan = engine.plan_change(selectors.line_state(row, last.get(row.id)), verdict, buffers)
+        if plan is not None:
+            plans[row.id] = (plan, verdict)
+    return plans
+
+
+def _verdict_note(verdict: engine.Verdict) -> str:
+    parts = []
+    if verdict.knockouts:
+        parts.append("knock-out: " + ", ".join(verdict.knockouts))
+    if verdict.segment:
+        parts.append(f"segment: {verdict.segment}")
+    return "; ".join(parts)
+
+
+@transaction.atomic
+def credit_line_reevaluate(*, line: CreditLine, trigger: str, actor=None) -> CreditDecision | None:
+    """Evaluate one line now, in the caller's transaction (appeals, operations).
+
+    Returns the decision when the line changed, None when the outcome stands.
+    """
+    summary = credit_lines_reevaluate(line_ids=[line.pk], trigger=trigger, actor=actor)
+    line.refresh_from_db()
+    return summary.decisions[0] if summary.decisions else None

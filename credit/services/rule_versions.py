@@ -1,0 +1,122 @@
+"""Reason codes and the versioned scorecard and decision policy: drafts, checks, activation.
+An activated version never changes again; a new draft is a copy."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import engine, selectors
+from ..models import DecisionPolicy, ReasonCode, Scorecard, VersionStatus
+
+
+@transaction.atomic
+def reason_code_save(*, reason_code: ReasonCode) -> ReasonCode:
+    """Save an edited reason code; both languages' title, explanation and advice are required."""
+    reason_code.full_clean()
+    reason_code.save()
+    return reason_code
+
+
+def _check(read_rules, version, *, codes_field: str, parse_error_field: str | None):
+    """Rules the engine can read, naming only reason codes that exist. A parse error is put
+    on `parse_error_field`, or on the whole form when it may concern any rule field."""
+    try:
+        rules = read_rules(version)
+    except engine.RulesError as exc:
+        message = str(exc)
+        raise ValidationError(
+            {parse_error_field: message} if parse_error_field else message
+        ) from exc
+    missing = sorted(rules.reason_codes() - set(ReasonCode.objects.values_list("code", flat=True)))
+    if missing:
+        raise ValidationError({codes_field: f"Unknown reason code(s): {', '.join(missing)}."})
+    return rules
+
+
+def scorecard_check(card: Scorecard) -> engine.ScorecardRules:
+    """A scorecard the engine can read, whose reason codes all exist."""
+    return _check(
+        selectors.scorecard_rules, card, codes_field="attributes", parse_error_field="attributes"
+    )
+
+
+def policy_check(policy: DecisionPolicy) -> engine.PolicyRules:
+    """A policy the engine can read, whose knock-out reason codes all exist."""
+    return _check(selectors.policy_rules, policy, codes_field="knockouts", parse_error_field=None)
+
+
+def _next_version(model) -> int:
+    latest = model.objects.order_by("-version").values_list("version", flat=True).first()
+    return (latest or 0) + 1
+
+
+@transaction.atomic
+def scorecard_save_draft(*, scorecard: Scorecard) -> Scorecard:
+    """Save a draft scorecard version. Activated versions can no longer change."""
+    if scorecard.pk and scorecard.status != VersionStatus.DRAFT:
+        raise ValidationError("An activated version can no longer change; copy it to a new draft.")
+    if not scorecard.version:
+        scorecard.version = _next_version(Scorecard)
+    scorecard_check(scorecard)
+    scorecard.save()
+    return scorecard
+
+
+@transaction.atomic
+def policy_save_draft(*, policy: DecisionPolicy) -> DecisionPolicy:
+    """Save a draft policy version. Activated versions can no longer change."""
+    if policy.pk and policy.status != VersionStatus.DRAFT:
+        raise ValidationError("An activated version can no longer change; copy it to a new draft.")
+    if not policy.version:
+        policy.version = _next_version(DecisionPolicy)
+    policy_check(policy)
+    policy.save()
+    return policy
+
+
+def _copy_to_draft(model, source):
+    return model.objects.create(
+        version=_next_version(model),
+        notes=f"Copied from v{source.version}.",
+        **source.rule_values(),
+    )
+
+
+@transaction.atomic
+def scorecard_copy_to_draft(*, source: Scorecard) -> Scorecard:
+    """A new draft version with the same rules, to edit."""
+    return _copy_to_draft(Scorecard, source)
+
+
+@transaction.atomic
+def policy_copy_to_draft(*, source: DecisionPolicy) -> DecisionPolicy:
+    """A new draft version with the same rules, to edit."""
+    return _copy_to_draft(DecisionPolicy, source)
+
+
+def _activate(model, obj, validate, actor):
+    obj = model.objects.select_for_update().get(pk=obj.pk)
+    if obj.status != VersionStatus.DRAFT:
+        raise ValidationError(f"Version {obj.version} is {obj.status}; only a draft is activated.")
+    validate(obj)
+    now = timezone.now()
+    model.objects.filter(status=VersionStatus.ACTIVE).update(status=VersionStatus.RETIRED)
+    obj.status = VersionStatus.ACTIVE
+    obj.activated_at = now
+    obj.activated_by = actor
+    obj.save(update_fields=["status", "activated_at", "activated_by"])
+    return obj
+
+
+@transaction.atomic
+def scorecard_activate(*, scorecard: Scorecard, actor) -> Scorecard:
+    """Make a draft the one active scorecard; the previous one retires. Both are then frozen."""
+    return _activate(Scorecard, scorecard, scorecard_check, actor)
+
+
+@transaction.atomic
+def policy_activate(*, policy: DecisionPolicy, actor) -> DecisionPolicy:
+    """Make a draft the one active policy; the previous one retires. Both are then frozen."""
+    return _activate(DecisionPolicy, policy, policy_check, actor)
