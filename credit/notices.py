@@ -7,8 +7,20 @@ context keys are the ones the notifications catalogue declares for each event.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.localtime import local_date
-from notifications.services import notify as _deliver
+from notifications.registry import (
+    ALL_CHANNELS,
+    STAFF_CATEGORY,
+    STAFF_CHANNELS,
+    Audience,
+    CategorySpec,
+    EventSpec,
+    register,
+    register_category,
+)
+from notifications.services import notify
 
 from .appealability import appeal_deadline
 from .models import (
@@ -34,11 +46,6 @@ REINSTATED_EXPLANATION = {
         "The reasons for the earlier change no longer apply, so your credit line is active again."
     ),
 }
-
-
-def notify(*, recipient, event: str, context: dict, obj=None):
-    """The boundary with the notifications app (tests replace this function)."""
-    return _deliver(recipient=recipient, event=event, context=context, obj=obj)
 
 
 def told_by_the_caller(decision: CreditDecision) -> bool:
@@ -140,20 +147,7 @@ def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> Non
 # credit/templates/credit/messages/<event>/<language>/. Also declared here, because credit
 # sends them: repayment reminders (tips: they are about the borrower's credit line and its
 # repayment dates) and batches held for review (campaigns and corrections are credit's).
-# These imports stay with the declarations (appended after the notices above).
 
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from notifications.registry import (  # noqa: E402
-    ALL_CHANNELS,
-    STAFF_CATEGORY,
-    STAFF_CHANNELS,
-    Audience,
-    CategorySpec,
-    EventSpec,
-    register,
-    register_category,
-)
 
 TEMPLATES = "credit/messages"
 CREDIT_CATEGORY = register_category(

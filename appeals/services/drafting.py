@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credit import selectors as credit_selectors
 from credit.appealability import appeal_until
-from credit.models import CreditDecision, CreditLine, DecisionOutcome, DecisionTrigger
+from credit.models import CreditDecision, CreditLine
 
 from ..models import OPEN_STATES, Appeal, AppealStatus
 from ._input import clean_grounds, clean_text
@@ -20,16 +21,13 @@ from ._transition import AppealPermissionDenied, lock_appeal, log_transition, re
 S = AppealStatus
 
 
-def decision_appealable_until(decision: CreditDecision, *, now: datetime) -> datetime | None:
-    """The credit app's one rule, plus: only the decision that explains the line right now."""
-    latest = (
-        CreditDecision.objects.filter(line_id=decision.line_id)
-        .exclude(trigger=DecisionTrigger.APPEAL, outcome=DecisionOutcome.SCHEDULE_CLOSURE)
-        .order_by("-created_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if latest != decision.pk:
+def decision_appealable_until(
+    decision: CreditDecision, *, now: datetime, line: CreditLine | None = None
+) -> datetime | None:
+    """Credit's appeal window, for the decision that explains the line right now (credit's
+    one definition, shared with My credit and the API); any other decision: None."""
+    explaining = credit_selectors.decision_explaining_line(line=line or decision.line)
+    if explaining is None or explaining.pk != decision.pk:
         return None
     return appeal_until(decision, now=now)
 
@@ -46,14 +44,14 @@ def appeal_create(
     """Start a draft appeal against one of the borrower's own decisions.
 
     Rules: the decision is on the borrower's own line; it is appealable now (adverse, an
-    appealable reason, within APPEAL_WINDOW_DAYS of its notice, and still the line's latest
-    decision); the line has no other open appeal (also a database constraint).
+    appealable reason, within APPEAL_WINDOW_DAYS of its notice, and still the decision that
+    explains the line); the line has no other open appeal (also a database constraint).
     """
     line = CreditLine.objects.select_for_update().get(pk=decision.line_id)
     if line.borrower_id != borrower.pk:
         raise AppealPermissionDenied(_("You can only appeal decisions about your own credit line."))
     now = timezone.now()
-    if decision_appealable_until(decision, now=now) is None:
+    if decision_appealable_until(decision, now=now, line=line) is None:
         raise ValidationError(
             {"decision": _("This decision can no longer be appealed.")}, code="not_appealable"
         )
