@@ -126,14 +126,17 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 
-# Login throttling (django-axes): five wrong passwords for one account from one address
-# lock that pair out for fifteen minutes.
+# Login throttling (django-axes): five wrong passwords for one account, from any address and
+# under any spelling of its name, lock it for fifteen minutes. Attempts per client address are
+# rate-limited separately (SIGN_IN_RATE_PER_ADDRESS).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# Counted per account: "LI.WEI@…", "+8613800001001" and "138 0000 1001" are one person.
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_VERBOSE = False
 # The API gets the JSON error shape instead of the lockout page.
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
