@@ -19,6 +19,7 @@ from credit.models import (
     DecisionTrigger,
 )
 from credit.selectors import NoActiveRules
+from jobs.services import job_enqueue
 
 from .. import notices
 from ..models import Appeal, AppealStatus
@@ -61,16 +62,9 @@ def appeal_submit(*, appeal: Appeal, actor) -> Appeal:
         )
         step.then(lambda: notices.appeal_submitted(appeal))
     appeal = appeal_assign_new(appeal=appeal)
-    appeal_id = appeal.pk
-    transaction.on_commit(lambda: _queue_auto_review(appeal_id))
+    # Written with the submission: a broker outage delays the review, never loses it.
+    job_enqueue(task="appeals.auto_review", args=[appeal.pk])
     return appeal
-
-
-def _queue_auto_review(appeal_id: int) -> None:
-    # A real cycle: the task module calls these services, so it is imported when used.
-    from ..tasks import auto_review
-
-    auto_review.delay(appeal_id)
 
 
 def _decision_still_stands(decision: CreditDecision, line: CreditLine) -> bool:

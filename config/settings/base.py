@@ -38,6 +38,7 @@ APPEAL_EVIDENCE_MAX_BYTES = env.int("APPEAL_EVIDENCE_MAX_BYTES", default=10 * 10
 APPEAL_EVIDENCE_MAX_FILES = env.int("APPEAL_EVIDENCE_MAX_FILES", default=10)
 # Appeals a borrower may start (django-ratelimit syntax, counted in the shared cache).
 APPEAL_CREATE_RATE = env("APPEAL_CREATE_RATE", default="5/h")
+CREDIT_REEVALUATION_DEBOUNCE_SECONDS = env.int("CREDIT_REEVALUATION_DEBOUNCE_SECONDS", default=60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "anymail",
+    "jobs",
     "accounts",
     "notifications",
     "credit",
