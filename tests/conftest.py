@@ -83,6 +83,14 @@ def pytest_runtest_setup(item):
         require(shutil.which("chromium") is not None, "Chromium")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_counts():
+    """Rate limits count in the cache; every test starts from zero (all share 127.0.0.1)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def borrower(db):
     return BorrowerFactory()
