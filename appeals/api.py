@@ -11,9 +11,10 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.parsers import BoundedJSONParser
 from credit.models import CreditDecision
 
 from . import selectors, services
@@ -274,7 +275,7 @@ class AppealSurveyView(_ActionView):
 
 class AppealMessagesView(_AppealView):
     serializer_class = MessageOutput
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(responses=MessageOutput(many=True))
     def get(self, request, pk):
