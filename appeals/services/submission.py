@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from credit import services as credit_services
 from credit.appealability import appeal_until
@@ -41,7 +42,9 @@ def appeal_submit(*, appeal: Appeal, actor) -> Appeal:
     re-evaluation of the line on commit (`appeals.auto_review`), which approves the appeal
     automatically if the decision no longer stands. A denial is never automatic.
     """
-    with appeal_transition(appeal, "submit", _("submitted"), actor=actor, borrower=True) as step:
+    # In its own context: "submitted" alone is also the column "submitted" (提交时间).
+    doing = pgettext("appeal act refused", "submitted")
+    with appeal_transition(appeal, "submit", doing, actor=actor, borrower=True) as step:
         appeal = step.appeal
         errors = {}
         if not appeal.grounds:
