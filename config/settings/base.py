@@ -256,7 +256,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request must not hang when the broker is down: publishing gives up quickly and
 # the outbox relay re-queues whatever was not sent.
+# A task runs at most 10 minutes (the longest, a chunk of the nightly re-evaluation, takes
+# seconds); the broker hands an unacknowledged task to another worker 15 minutes after a
+# worker took it, so a killed worker strands its task for 15 minutes, not Redis' default hour.
+# No countdown or retry delay may exceed the visibility timeout (it would run twice).
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "max_retries": 2,
     "interval_start": 0,
     "interval_step": 0.2,
