@@ -108,6 +108,22 @@ def redis_url() -> str:
     return url
 
 
+# One solo worker process, no gossip: what the integration and fault tests start.
+WORKER_COMMAND = [
+    sys.executable,
+    "-m",
+    "celery",
+    "-A",
+    "config",
+    "worker",
+    "--pool=solo",
+    "--concurrency=1",
+    "--without-gossip",
+    "--without-mingle",
+    "--loglevel=INFO",
+]
+
+
 @pytest.fixture
 def celery_worker_process(redis_url, transactional_db):
     """A real `celery worker` process on Redis, seeing the test database."""
@@ -127,19 +143,7 @@ def celery_worker_process(redis_url, transactional_db):
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "celery-worker.log", "ab")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
+        WORKER_COMMAND,
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -8,13 +8,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 from django.db import connection
 
-from tests.conftest import ARTIFACTS, ROOT, require
+from tests.conftest import ARTIFACTS, ROOT, WORKER_COMMAND, require
 
 WAIT = 20  # seconds any start or stop may take
 
@@ -133,20 +132,7 @@ def worker(broker_url: str, cache_url: str, **extra_env: str):
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "fault-worker.log", "ab") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
+            WORKER_COMMAND,
             cwd=ROOT,
             env=env,
             stdout=log,
