@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BENCH_SCALE ?= quick
 
-.PHONY: run test install lint messages bench worker beat clean
+.PHONY: run test install lint messages bench worker beat clean fuzz faults access
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -36,6 +36,16 @@ lint: install
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Parts of `make test` on their own (docs/security.md).
+fuzz: install
+	$(VENV)/bin/pytest tests/api/test_schema_fuzz.py $(PYTEST_ARGS)
+
+faults: install
+	$(VENV)/bin/pytest tests/faults $(PYTEST_ARGS)
+
+access: install
+	$(VENV)/bin/pytest tests/test_access_matrix.py $(PYTEST_ARGS)
 
 # Regenerate the translation catalogues after adding strings (needs GNU gettext).
 messages: install

@@ -13,6 +13,7 @@ from .authentication import BearerTokenAuthentication
 from .models import ApiToken, ApiTokenKind
 from .serializers import TokenRequestSerializer, TokenSerializer
 from .services import api_token_revoke, borrower_token_issue
+from .throttles import sign_in_throttled
 
 
 class LockedOut(exceptions.APIException):
@@ -42,6 +43,10 @@ class BorrowerTokenView(APIView):
         auth=[],
     )
     def post(self, request):
+        if sign_in_throttled(request._request):
+            raise exceptions.Throttled(
+                detail="Too many sign-in attempts from this address. Wait a few minutes."
+            )
         given = TokenRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         # Through Django's authenticate with the request, so django-axes counts and locks.

@@ -13,11 +13,7 @@ class EmailOrPhoneBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if not username or password is None:
             return None
-        query = Q(email__iexact=username.strip())
-        phone = _as_e164(username)
-        if phone:
-            query |= Q(phone=phone)
-        user = User.objects.filter(query).first()
+        user = user_find_by_sign_in_name(username)
         if user is None:
             # Run the hasher anyway so timing does not reveal which accounts exist.
             User().set_password(password)
@@ -25,6 +21,25 @@ class EmailOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def user_find_by_sign_in_name(name: str) -> User | None:
+    """The account a typed sign-in name reaches: its email in any case, or its mobile number
+    however written. The one resolution the sign-in and its lockout share."""
+    query = Q(email__iexact=name.strip())
+    phone = _as_e164(name)
+    if phone:
+        query |= Q(phone=phone)
+    return User.objects.filter(query).order_by("pk").first()
+
+
+def sign_in_identity(name: str) -> str:
+    """What failed sign-ins are counted against: the account the name reaches (so every
+    spelling of it shares one count), else the name in its one canonical spelling."""
+    user = user_find_by_sign_in_name(name) if name else None
+    if user is not None:
+        return f"account:{user.pk}"
+    return _as_e164(name) or name.strip().lower()
 
 
 def _as_e164(value: str) -> str | None:

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from .backends import sign_in_identity
+
 API_PREFIX = "/api/"
 LOCKED_OUT_MESSAGE = (
     "Too many wrong passwords for this account. Sign-in is paused for 15 minutes; "
@@ -23,3 +25,12 @@ def lockout_response(
             {"error": {"code": "locked_out", "message": LOCKED_OUT_MESSAGE}}, status=status
         )
     return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=status)
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """AXES_USERNAME_CALLABLE: count failures per account, whichever spelling found it."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    name = (credentials or {}).get(field)
+    if name is None and request is not None:
+        name = request.POST.get(field, "")
+    return sign_in_identity(str(name or ""))[:255]

@@ -1,3 +1,9 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils import timezone
 
 from .localtime import user_zone
@@ -19,3 +25,31 @@ class BorrowerTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+LAST_SEEN_KEY = "accounts.last_seen"
+
+
+class StaffIdleTimeoutMiddleware:
+    """Sign staff out after STAFF_IDLE_TIMEOUT_MINUTES without a request.
+
+    A desk left open on a shared screen must not stay signed in for the session's two weeks.
+    The last request's time is kept in the session, rewritten at most once a minute.
+    Borrowers keep the ordinary session age.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            idle = settings.STAFF_IDLE_TIMEOUT_MINUTES * 60
+            if last_seen is not None and now - last_seen > idle:
+                logout(request)
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            if last_seen is None or now - last_seen >= 60:
+                request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)

@@ -61,6 +61,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
 
+    def save(self, *args, **kwargs):
+        # Every way a password is set (reset link, admin, set-password email, shell) and every
+        # deactivation ends up here: the one place that can end the account's API tokens.
+        # Its other sessions end by themselves (their hash no longer matches the password).
+        ends_access = self.pk is not None and (self._password is not None or not self.is_active)
+        super().save(*args, **kwargs)
+        if ends_access:
+            ApiToken.objects.filter(
+                user=self, kind=ApiTokenKind.BORROWER, revoked_at__isnull=True
+            ).update(revoked_at=timezone.now())
+
     def get_full_name(self) -> str:
         return self.full_name
 

@@ -12,6 +12,8 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from jobs.services import job_enqueue
+
 from . import tokens
 from .models import ApiScope, ApiToken, ApiTokenKind, Language, User
 
@@ -148,8 +150,7 @@ def borrower_upsert(
         user = User(customer_id=customer_id, **wanted)
         user.set_unusable_password()
         user.save()
-        user_id = user.pk
-        transaction.on_commit(lambda: _queue_set_password_email(user_id))
+        job_enqueue(task="accounts.send_set_password_email", args=[user.pk])
         logger.info("borrower.created", extra={"user_id": user.pk, "customer_id": customer_id})
         return user, True
     changed = [name for name, value in wanted.items() if getattr(user, name) != value]
@@ -158,12 +159,6 @@ def borrower_upsert(
     if changed:
         user.save(update_fields=changed)
     return user, False
-
-
-def _queue_set_password_email(user_id: int) -> None:
-    from .tasks import send_set_password_email
-
-    send_set_password_email.delay(user_id)
 
 
 def set_password_email_send(*, user_id: int) -> bool:

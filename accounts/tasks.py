@@ -9,7 +9,7 @@ from .services import set_password_email_send
     name="accounts.send_set_password_email",
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,
-    retry_backoff_max=3600,
+    retry_backoff_max=600,  # below the broker's visibility timeout: never delivered twice
     max_retries=8,
 )
 def send_set_password_email(user_id: int) -> bool:

@@ -9,6 +9,9 @@ from django.views.decorators.http import require_POST
 from .forms import PasswordResetRequestForm, SignInForm
 from .models import Language
 from .services import user_set_language
+from .throttles import reset_address_throttled, reset_email_throttled, sign_in_throttled
+
+THROTTLED_TEMPLATE = "registration/throttled.html"
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -27,6 +30,11 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        if sign_in_throttled(request):
+            return render(request, THROTTLED_TEMPLATE, status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
@@ -44,6 +52,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        if reset_address_throttled(self.request):
+            return render(self.request, THROTTLED_TEMPLATE, status=429)
+        if reset_email_throttled(self.request, form.cleaned_data["email"]):
+            # The same answer as a sent email: the page never tells who has an account.
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
     @property
     def extra_email_context(self):

@@ -11,9 +11,11 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api import error_responses
+from config.parsers import BoundedJSONParser
 from credit.models import CreditDecision
 
 from . import selectors, services
@@ -149,7 +151,7 @@ class AppealListCreateView(_AppealView):
         page = self.paginate_queryset(selectors.appeals_for_borrower(user=request.user))
         return self.get_paginated_response(AppealSummaryOutput(page, many=True).data)
 
-    @extend_schema(request=AppealCreateInput, responses={201: AppealOutput})
+    @extend_schema(request=AppealCreateInput, responses={201: AppealOutput, **error_responses(429)})
     def post(self, request):
         data = AppealCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -208,7 +210,13 @@ class AppealEvidenceView(_AppealView):
 
 
 class AppealEvidenceFileView(_AppealView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): bytes,
+            (200, "image/jpeg"): bytes,
+            (200, "image/png"): bytes,
+        }
+    )
     def get(self, request, pk, evidence_pk):
         try:
             item = selectors.evidence_get_for_user(
@@ -274,7 +282,7 @@ class AppealSurveyView(_ActionView):
 
 class AppealMessagesView(_AppealView):
     serializer_class = MessageOutput
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(responses=MessageOutput(many=True))
     def get(self, request, pk):

@@ -19,6 +19,10 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+# Extensions a name may keep for each type; any other is replaced by the type's own.
+NAME_EXTENSIONS = {"application/pdf": {"pdf"}, "image/jpeg": {"jpg", "jpeg"}, "image/png": {"png"}}
+# No photo of a document needs more; a header claiming more is refused before decoding.
+MAX_IMAGE_PIXELS = 50_000_000
 ACCEPT_ATTRIBUTE = ",".join(ALLOWED_TYPES)
 _PATH_TRICKS = re.compile(r"[/\\\x00-\x1f\x7f]|^\.|\.\.|^~")
 
@@ -43,8 +47,10 @@ def max_megabytes() -> int:
 
 
 def clean_name(name: str) -> str:
-    """The original name, for display only; refused when it tries to name a path."""
-    name = unicodedata.normalize("NFC", name or "").strip()
+    """The original name, for display only; refused when it tries to name a path. Invisible
+    format characters (bidirectional overrides such as U+202E, zero-width spaces) and C1
+    controls are removed, so the name reads as what it is."""
+    name = _visible(unicodedata.normalize("NFC", name or "")).strip()
     if not name:
         raise ValidationError(_("The file has no name."), code="name")
     if _PATH_TRICKS.search(name) or len(name) > 200:
@@ -80,22 +86,41 @@ def check_upload(upload) -> CheckedFile:
     else:
         try:
             with Image.open(io.BytesIO(content)) as image:
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ValidationError(_too_many_pixels(), code="pixels")
                 image.verify()
                 if Image.MIME.get(image.format) != mime:
                     raise ValidationError(_wrong_type(), code="type")
+        except Image.DecompressionBombError as exc:
+            raise ValidationError(_too_many_pixels(), code="pixels") from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise ValidationError(
                 _("The image could not be opened. It may be damaged; please try another file."),
                 code="type",
             ) from exc
     return CheckedFile(
-        original_name=name,
+        original_name=name_for_type(name, mime),
         content_type=mime,
         extension=ALLOWED_TYPES[mime],
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
     )
+
+
+def _visible(name: str) -> str:
+    return "".join(c for c in name if unicodedata.category(c) != "Cf" and not "\x80" <= c <= "\x9f")
+
+
+def name_for_type(name: str, mime: str) -> str:
+    """The name with an extension that matches the sniffed type: `evidence.html` holding a
+    PDF is shown and served as `evidence.pdf`, so no browser or desktop treats it as HTML."""
+    stem, dot, extension = name.rpartition(".")
+    if dot and extension.lower() in NAME_EXTENSIONS[mime]:
+        return name
+    base = stem if dot and stem else name
+    return f"{base[:195]}.{ALLOWED_TYPES[mime]}"
 
 
 def store(checked: CheckedFile, *, appeal_id: int) -> str:
@@ -112,6 +137,13 @@ def _too_big() -> str:
     return _("The file is larger than %(mb)s MB.") % {"mb": max_megabytes()}
 
 
+def _too_many_pixels() -> str:
+    return _(
+        "The image is too large in pixels (at most %(mp)s million). Please send a smaller photo "
+        "or a PDF."
+    ) % {"mp": MAX_IMAGE_PIXELS // 1_000_000}
+
+
 def _wrong_type() -> str:
     return _("Only PDF, JPEG and PNG files can be uploaded.")
 
@@ -122,7 +154,8 @@ def evidence_response(item, *, inline: bool = False) -> FileResponse:
     response = FileResponse(
         private_storage().open(item.stored_name, "rb"),
         as_attachment=not inline,
-        filename=item.original_name,
+        # Rows stored before names were cleaned are served cleaned too.
+        filename=name_for_type(_visible(item.original_name), item.content_type),
         content_type=item.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
+from config.ratelimits import limited
 from credit.models import CreditDecision
 from credit.selectors import decision_with_reasons
 
@@ -48,14 +48,7 @@ def _own_appeal(request, pk) -> Appeal:
 
 def creation_limited(request) -> bool:
     """Starting appeals is rate-limited per borrower (APPEAL_CREATE_RATE, shared cache)."""
-    return is_ratelimited(
-        request,
-        group="appeals.create",
-        key="user",
-        rate=settings.APPEAL_CREATE_RATE,
-        method=["POST"],
-        increment=True,
-    )
+    return limited(request, group="appeals.create", key="user", rate=settings.APPEAL_CREATE_RATE)
 
 
 @login_required

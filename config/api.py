@@ -49,6 +49,9 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, Http404):
         return exceptions.NotFound(*exc.args)
+    if isinstance(exc, OverflowError):
+        # An id past what the database stores (SQLite refuses to bind it): no such object.
+        return exceptions.NotFound()
     return exc
 
 
@@ -80,3 +83,19 @@ def exception_handler(exc, context):
     else:
         body["message"] = str(data)
     return Response({"error": body}, status=response.status_code, headers=response.headers)
+
+
+API_PREFIX = "/api/"
+
+
+def page_not_found(request, exception=None):
+    """handler404: a path under /api/ that matches no route (a negative or oversized id, a
+    typo) gets the JSON error shape like every other API answer; pages keep the 404 page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found as default_page_not_found
+
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": "No such path in the API."}}, status=404
+        )
+    return default_page_not_found(request, exception)

@@ -5,6 +5,8 @@ from celery.schedules import crontab
 BEAT_SCHEDULE: dict[str, dict] = {
     # Re-queue notification rows whose delivery task was lost or whose time has come.
     "notifications-relay": {"task": "notifications.relay_pending", "schedule": 60.0},
+    # Publish after-commit work (jobs.QueuedJob) the broker missed while it was down.
+    "jobs-relay": {"task": "jobs.relay", "schedule": 60.0},
 }
 
 # credit: every line re-evaluated nightly (fanned out in chunks); due closures hourly.

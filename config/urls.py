@@ -10,6 +10,8 @@ admin.site.site_title = "Recourse staff"
 admin.site.index_title = "Appeals desk"
 admin.site.login = borrower_aware_admin_login(admin.site.login)
 
+handler404 = "config.api.page_not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -1,7 +1,6 @@
 """The ingestion API: upstream systems push borrowers and credit events with a service token."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,6 +8,7 @@ from accounts.authentication import BearerTokenAuthentication
 from accounts.models import ApiScope
 from accounts.permissions import HasScope
 from config.api import error_responses
+from config.parsers import BoundedJSONParser
 from credit.ingestion.services import borrowers_upsert, credit_events_ingest
 from credit.serializers import (
     BorrowerInSerializer,
@@ -27,7 +27,7 @@ class IngestionView(APIView):
     """Service tokens only: no session, no borrower token, JSON only."""
 
     authentication_classes = [BearerTokenAuthentication]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
 
 class BorrowersUpsertView(IngestionView):

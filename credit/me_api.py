@@ -99,7 +99,10 @@ class MyCreditLineView(GenericAPIView):
 class MyDecisionsView(GenericAPIView):
     serializer_class = DecisionOutput
 
-    @extend_schema(summary="Every decision on the signed-in borrower's line, newest first")
+    @extend_schema(
+        summary="Every decision on the signed-in borrower's line, newest first",
+        responses=DecisionOutput(many=True),  # a page of them, as the paginator answers
+    )
     def get(self, request):
         overview = _overview_or_404(request)
         page = self.paginate_queryset(list(overview.decisions))

@@ -8,8 +8,26 @@ from rest_framework import serializers
 
 from accounts.models import TIME_ZONE_CHOICES, Language
 from credit.ingestion.services import BorrowerItem
-from credit.ingestion.validation import MAX_BATCH, Reason, Rejection
+from credit.ingestion.validation import AMOUNT_RE, MAX_BATCH, Reason, Rejection
 from credit.models import CreditEventKind
+
+
+class AmountField(serializers.DecimalField):
+    """A money amount as the core system writes it: ASCII digits, a point, no sign on zero
+    ("-0.00" and "１５０００" are mistakes, though Decimal reads them)."""
+
+    default_error_messages = {
+        "plain": 'Write the amount with the digits 0-9 and an optional point, e.g. "1234.56".'
+    }
+
+    def to_internal_value(self, data):
+        text = str(data).strip() if isinstance(data, str | int) else data
+        if isinstance(text, str) and not AMOUNT_RE.match(text):
+            self.fail("plain")
+        value = super().to_internal_value(data)
+        if value.is_signed():
+            self.fail("min_value", min_value=0)
+        return value
 
 
 def batch_of(value: Any, *, allow_single: bool) -> list:
@@ -47,10 +65,8 @@ class BorrowerInSerializer(serializers.Serializer):
     time_zone = serializers.ChoiceField(
         choices=[tz for tz, _ in TIME_ZONE_CHOICES], default="Asia/Shanghai"
     )
-    credit_limit = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True
-    )
-    balance = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default="0.00")
+    credit_limit = AmountField(max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True)
+    balance = AmountField(max_digits=12, decimal_places=2, min_value=0, default="0.00")
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))

@@ -23,6 +23,12 @@ def reevaluate_line(line_id: int, trigger: str) -> dict:
     return {"evaluated": summary.evaluated, "changed": summary.changed}
 
 
+@shared_task(name="credit.request_reevaluation")
+def request_reevaluation(line_ids: list[int], trigger: str) -> None:
+    """A re-evaluation request queued with the act that asked for it (debounced per line)."""
+    services.reevaluation_schedule(line_ids=line_ids, trigger=trigger)
+
+
 @shared_task(
     name="credit.reevaluate_lines",
     autoretry_for=(OperationalError,),

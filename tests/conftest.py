@@ -83,6 +83,14 @@ def pytest_runtest_setup(item):
         require(shutil.which("chromium") is not None, "Chromium")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_counts():
+    """Rate limits count in the cache; every test starts from zero (all share 127.0.0.1)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def borrower(db):
     return BorrowerFactory()
@@ -98,6 +106,22 @@ def redis_url() -> str:
     url = _redis_url()
     require(bool(url) and _reachable(url), "Redis (CELERY_BROKER_URL)")
     return url
+
+
+# One solo worker process, no gossip: what the integration and fault tests start.
+WORKER_COMMAND = [
+    sys.executable,
+    "-m",
+    "celery",
+    "-A",
+    "config",
+    "worker",
+    "--pool=solo",
+    "--concurrency=1",
+    "--without-gossip",
+    "--without-mingle",
+    "--loglevel=INFO",
+]
 
 
 @pytest.fixture
@@ -119,19 +143,7 @@ def celery_worker_process(redis_url, transactional_db):
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "celery-worker.log", "ab")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
+        WORKER_COMMAND,
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from csp.constants import SELF
-from csp.decorators import csp_update
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed
@@ -39,7 +39,7 @@ def _stale_message(object_id) -> str:
     ) % {"state": appeal.get_status_display(), "who": who}
 
 
-@csp_update({"frame-ancestors": [SELF]})
+@csp_replace({"frame-ancestors": [SELF]})
 @xframe_options_sameorigin
 def _preview_response(item: Evidence):
     return evidence_response(item, inline=True)

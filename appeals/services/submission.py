@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from credit import services as credit_services
 from credit.appealability import appeal_until
@@ -19,6 +20,7 @@ from credit.models import (
     DecisionTrigger,
 )
 from credit.selectors import NoActiveRules
+from jobs.services import job_enqueue
 
 from .. import notices
 from ..models import Appeal, AppealStatus
@@ -40,7 +42,9 @@ def appeal_submit(*, appeal: Appeal, actor) -> Appeal:
     re-evaluation of the line on commit (`appeals.auto_review`), which approves the appeal
     automatically if the decision no longer stands. A denial is never automatic.
     """
-    with appeal_transition(appeal, "submit", _("submitted"), actor=actor, borrower=True) as step:
+    # In its own context: "submitted" alone is also the column "submitted" (提交时间).
+    doing = pgettext("appeal act refused", "submitted")
+    with appeal_transition(appeal, "submit", doing, actor=actor, borrower=True) as step:
         appeal = step.appeal
         errors = {}
         if not appeal.grounds:
@@ -61,16 +65,9 @@ def appeal_submit(*, appeal: Appeal, actor) -> Appeal:
         )
         step.then(lambda: notices.appeal_submitted(appeal))
     appeal = appeal_assign_new(appeal=appeal)
-    appeal_id = appeal.pk
-    transaction.on_commit(lambda: _queue_auto_review(appeal_id))
+    # Written with the submission: a broker outage delays the review, never loses it.
+    job_enqueue(task="appeals.auto_review", args=[appeal.pk])
     return appeal
-
-
-def _queue_auto_review(appeal_id: int) -> None:
-    # A real cycle: the task module calls these services, so it is imported when used.
-    from ..tasks import auto_review
-
-    auto_review.delay(appeal_id)
 
 
 def _decision_still_stands(decision: CreditDecision, line: CreditLine) -> bool:

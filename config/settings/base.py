@@ -38,6 +38,16 @@ APPEAL_EVIDENCE_MAX_BYTES = env.int("APPEAL_EVIDENCE_MAX_BYTES", default=10 * 10
 APPEAL_EVIDENCE_MAX_FILES = env.int("APPEAL_EVIDENCE_MAX_FILES", default=10)
 # Appeals a borrower may start (django-ratelimit syntax, counted in the shared cache).
 APPEAL_CREATE_RATE = env("APPEAL_CREATE_RATE", default="5/h")
+# Throttles per client address (django-ratelimit syntax; they fail open without the cache).
+SIGN_IN_RATE_PER_ADDRESS = env("SIGN_IN_RATE_PER_ADDRESS", default="30/10m")
+PASSWORD_RESET_RATE_PER_ADDRESS = env("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env("PASSWORD_RESET_RATE_PER_EMAIL", default="3/h")
+# Behind a reverse proxy: the header it sets (e.g. HTTP_X_FORWARDED_FOR), how many proxies
+# stand in front, and their addresses; empty = REMOTE_ADDR is the client.
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=[])
+CREDIT_REEVALUATION_DEBOUNCE_SECONDS = env.int("CREDIT_REEVALUATION_DEBOUNCE_SECONDS", default=60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +65,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "anymail",
+    "jobs",
     "accounts",
     "notifications",
     "credit",
@@ -69,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.StaffIdleTimeoutMiddleware",
     "accounts.middleware.BorrowerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -126,15 +138,23 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 
-# Login throttling (django-axes): five wrong passwords for one account from one address
-# lock that pair out for fifteen minutes.
+# Login throttling (django-axes): five wrong passwords for one account, from any address and
+# under any spelling of its name, lock it for fifteen minutes. Attempts per client address are
+# rate-limited separately (SIGN_IN_RATE_PER_ADDRESS).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# Counted per account: "LI.WEI@…", "+8613800001001" and "138 0000 1001" are one person.
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.ratelimits.client_address"
+# axes.W006 asks for the address among the lock's keys. A lock per address after five
+# failures would shut out everyone behind one carrier NAT; addresses get their own, larger
+# throttle instead (SIGN_IN_RATE_PER_ADDRESS, accounts.throttles).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # The API gets the JSON error shape instead of the lockout page.
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
@@ -168,6 +188,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {}
 
 SESSION_COOKIE_HTTPONLY = True
+# Staff are signed out after this long without a request (accounts.middleware).
+STAFF_IDLE_TIMEOUT_MINUTES = env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -191,16 +213,23 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # Bearer first: DRF answers an anonymous call with the first authenticator's challenge,
+    # so it is 401 with `WWW-Authenticate: Bearer`, not a bare 403 (session has no challenge).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recourse API",
@@ -229,7 +258,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request must not hang when the broker is down: publishing gives up quickly and
 # the outbox relay re-queues whatever was not sent.
+# A task runs at most 10 minutes (the longest, a chunk of the nightly re-evaluation, takes
+# seconds); the broker hands an unacknowledged task to another worker 15 minutes after a
+# worker took it, so a killed worker strands its task for 15 minutes, not Redis' default hour.
+# No countdown or retry delay may exceed the visibility timeout (it would run twice).
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "max_retries": 2,
     "interval_start": 0,
     "interval_step": 0.2,

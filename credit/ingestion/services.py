@@ -244,6 +244,10 @@ def _insert_ignoring_conflicts(
     """
     if not events:
         return set()
+    # Rows go in in key order: two requests holding the same events in different orders then
+    # take the unique index's locks in one order, and wait for each other instead of
+    # deadlocking.
+    events = sorted(events, key=lambda event: event.key)
     meta = CreditEvent._meta
     names = ("line", "source", "external_id", "kind", "occurred_at", "received_at", "data")
     fields = [meta.get_field(name) for name in names]

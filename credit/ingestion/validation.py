@@ -23,8 +23,9 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 EVENT_FIELDS = ("source", "external_id", "customer_id", "kind", "occurred_at", "data")
 TEXT_LIMITS = {"source": 64, "external_id": 128, "customer_id": 64}
-AMOUNT_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only: \d would also take "１２３" or "١٢٣", which Decimal reads as numbers.
+AMOUNT_RE = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class Reason:
@@ -215,7 +216,7 @@ class _Fields:
             amount = Decimal(value.strip())
         except InvalidOperation:  # pragma: no cover - the pattern already excludes it
             raise Invalid(Reason.BAD_DATA, f"{name}: is not a decimal number.") from None
-        if amount < 0:
+        if amount.is_signed():  # "-0.00" too: a sign on an amount is always a mistake
             raise Invalid(Reason.BAD_DATA, f"{name}: must not be negative.")
         if positive and amount == 0:
             raise Invalid(Reason.BAD_DATA, f"{name}: must be more than 0.")

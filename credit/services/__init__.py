@@ -22,6 +22,7 @@ from .reevaluation import (
     credit_lines_reevaluation_queue,
     reevaluation_release,
     reevaluation_request,
+    reevaluation_schedule,
 )
 from .rule_versions import (
     policy_activate,
@@ -59,6 +60,7 @@ __all__ = [
     "policy_save_draft",
     "reason_code_save",
     "reevaluation_release",
+    "reevaluation_schedule",
     "reevaluation_request",
     "scorecard_activate",
     "scorecard_check",

@@ -3,6 +3,7 @@ chunked fan-out to the workers, and the bulk evaluation that plans and applies w
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,11 +14,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from jobs.services import job_enqueue
+
 from .. import engine, selectors
 from ..fanout import chunked
 from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 
+logger = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE_SECONDS = 60
 PENDING_KEY = "credit:reevaluation-pending:{line_id}"
 
@@ -29,30 +33,44 @@ def _debounce_seconds() -> int:
 def reevaluation_request(*, line_ids: Iterable[int], trigger: str) -> None:
     """Queue a re-evaluation of each line once the caller's transaction commits.
 
-    Debounced per line: the first request claims a key in the shared cache (Redis in
-    production, so every web process and worker sees it) and schedules one evaluation a
-    debounce period later; requests while the key exists ride along. The task releases the
-    key before it reads the events, so nothing that arrives after the read is missed.
+    The request is a row written with the caller's act (`jobs`), so a broker outage delays it
+    and loses nothing. Debounced per line when it runs (`reevaluation_schedule`).
     """
     ids = sorted({int(i) for i in line_ids})
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
     if ids:
-        transaction.on_commit(lambda: _schedule_debounced(ids, trigger))
+        job_enqueue(task="credit.request_reevaluation", args=[ids, trigger])
 
 
-def _schedule_debounced(line_ids: Sequence[int], trigger: str) -> None:
+def reevaluation_schedule(*, line_ids: Sequence[int], trigger: str) -> None:
+    """Schedule one evaluation per line a debounce period from now, unless one is pending.
+
+    The first request claims a key in the shared cache (Redis in production, so every web
+    process and worker sees it); requests while the key exists ride along. The task releases
+    the key before it reads the events, so nothing that arrives after the read is missed.
+    Without the cache (an outage) every request schedules its own evaluation: more work,
+    nothing missed.
+    """
     from ..tasks import reevaluate_line  # tasks import the services: a real cycle
 
     delay = _debounce_seconds()
     for line_id in line_ids:
-        if cache.add(PENDING_KEY.format(line_id=line_id), trigger, timeout=delay + 300):
+        try:
+            claimed = cache.add(PENDING_KEY.format(line_id=line_id), trigger, timeout=delay + 300)
+        except Exception:  # the cache is down: schedule without the debounce
+            logger.warning("Debounce cache unavailable for line %s", line_id, exc_info=True)
+            claimed = True
+        if claimed:
             reevaluate_line.apply_async(args=[line_id, trigger], countdown=delay)
 
 
 def reevaluation_release(*, line_id: int) -> None:
     """Let the next request for this line schedule a new evaluation (called by the task)."""
-    cache.delete(PENDING_KEY.format(line_id=line_id))
+    try:
+        cache.delete(PENDING_KEY.format(line_id=line_id))
+    except Exception:  # the key expires by itself
+        logger.warning("Debounce cache unavailable for line %s", line_id, exc_info=True)
 
 
 def credit_lines_reevaluation_queue(*, line_ids: Iterable[int], trigger: str, actor=None) -> int:
@@ -60,13 +78,11 @@ def credit_lines_reevaluation_queue(*, line_ids: Iterable[int], trigger: str, ac
 
     Used by staff from the admin and by the nightly run. Returns the number of chunks.
     """
-    from ..tasks import reevaluate_lines  # tasks import the services: a real cycle
-
     ids = sorted({int(i) for i in line_ids})
     chunks = list(chunked(ids))
     actor_id = getattr(actor, "pk", None)
     for chunk in chunks:
-        transaction.on_commit(lambda chunk=chunk: reevaluate_lines.delay(chunk, trigger, actor_id))
+        job_enqueue(task="credit.reevaluate_lines", args=[chunk, trigger, actor_id])
     return len(chunks)
 
 

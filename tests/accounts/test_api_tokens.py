@@ -173,8 +173,9 @@ def test_default_authentication_keeps_the_session_and_adds_bearer():
     from rest_framework.settings import api_settings
 
     classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
-    assert classes[0] is SessionAuthentication
-    assert BearerTokenAuthentication in classes
+    # Bearer first (issue 15, finding 10): an anonymous call is 401 with a Bearer challenge.
+    assert classes[0] is BearerTokenAuthentication
+    assert SessionAuthentication in classes
 
 
 def _revoked(borrower):
@@ -230,7 +231,10 @@ def test_malformed_authorization_is_401(header):
 
 def test_other_authorization_schemes_are_left_to_other_authenticators():
     response = call(BorrowerOnlyView, HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
-    assert response.status_code == 403  # anonymous, as without the header
+    # anonymous, as without the header: 401 with the Bearer challenge (issue 15, finding 10)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert "Malformed" not in response.data["error"]["message"]
 
 
 def test_revoking_twice_keeps_the_first_revocation(staff_user):

@@ -127,6 +127,10 @@ BAD_BORROWERS = {
     "negative limit": ({"credit_limit": "-1.00"}, "credit_limit"),
     "negative balance": ({"balance": "-0.01"}, "balance"),
     "three decimals": ({"credit_limit": "100.005"}, "credit_limit"),
+    # finding 11 of issue 15: a signed zero and digits of other scripts were accepted
+    "negative zero limit": ({"credit_limit": "-0.00"}, "credit_limit"),
+    "full-width digits": ({"credit_limit": "１５０００"}, "credit_limit"),
+    "arabic-indic digits": ({"balance": "١٢٣"}, "balance"),
     "not a number": ({"credit_limit": "lots"}, "credit_limit"),
     "bad email": ({"email": "not-an-email"}, "email"),
     "missing name": ({"full_name": ""}, "full_name"),

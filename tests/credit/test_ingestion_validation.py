@@ -69,3 +69,32 @@ def test_control_characters_are_rejected():
         result = validate_event(item, index=0, now=NOW)
         assert isinstance(result, Rejection)
         assert "control characters" in result.reason
+
+
+def test_negative_zero_and_non_ascii_digits_are_rejected():
+    """Finding 11 of issue 15: "-0.00" and digits of other scripts were accepted as amounts."""
+    for amount, words in (
+        ("-0.00", "negative"),
+        ("-0", "negative"),
+        ("١٢٣٤.٥٠", "decimal string"),  # Arabic-Indic digits
+        ("１２３４.５０", "decimal string"),  # full-width digits
+        ("12३4", "decimal string"),  # a Devanagari digit among ASCII ones
+    ):
+        item = event(
+            "C-1",
+            kind="external_overdue",
+            data={**DATA_BY_KIND["external_overdue"], "amount": amount},
+        )
+        result = validate_event(item, index=0, now=NOW)
+        assert isinstance(result, Rejection), amount
+        assert words in result.reason, (amount, result.reason)
+    for day in ("２０２６-03-10", "2026-0٣-10"):
+        item = event("C-1", data={**DATA_BY_KIND["repayment"], "due_date": day})
+        assert isinstance(validate_event(item, index=0, now=NOW), Rejection), day
+
+
+def test_plain_amounts_still_pass():
+    item = event(
+        "C-1", kind="external_overdue", data={**DATA_BY_KIND["external_overdue"], "amount": "0.5"}
+    )
+    assert isinstance(validate_event(item, index=0, now=NOW), ValidEvent)

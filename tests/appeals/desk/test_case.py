@@ -84,6 +84,11 @@ def test_evidence_preview_is_inline_for_staff_who_may_view_it_only(client, borro
     assert response["Content-Disposition"].startswith("inline")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+    # finding 11 of issue 15: "frame-ancestors 'none' 'self'" is malformed; 'self' alone
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["frame-ancestors"] == "'self'"
     client.logout()
     # The borrower is not staff: the admin sends them to its login page.
     response = signed_in(client, appeal.borrower).get(url)

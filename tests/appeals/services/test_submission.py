@@ -39,3 +39,17 @@ def test_the_automatic_review_locks_the_appeal_once(reasons_cleared):
     assert len(reads) == 1, reads
     if connection.vendor == "postgresql":
         assert "FOR UPDATE" in reads[0]
+
+
+def test_a_refused_submission_reads_right_in_chinese():
+    """Finding 11 of issue 15: the act "submitted" shared its Chinese with the column
+    "submitted" (提交时间), so the refusal read "无法提交时间"."""
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    appeal = f.submitted_appeal()
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        services.appeal_submit(appeal=appeal, actor=appeal.borrower)
+    message = " ".join(refused.value.messages)
+    assert "无法提交。" in message
+    assert "提交时间" not in message

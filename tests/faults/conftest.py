@@ -1,0 +1,157 @@
+"""Fault tests: a private Redis on 127.0.0.1 that a test may stop and start, and a real Celery
+worker on it. Nothing here touches the shared Redis; every wait is bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from django.db import connection
+
+from tests.conftest import ARTIFACTS, ROOT, WORKER_COMMAND, require
+
+WAIT = 20  # seconds any start or stop may take
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class PrivateRedis:
+    """A redis-server of this test alone, on a free port of 127.0.0.1, without persistence."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + WAIT
+        while not _answers(self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                pytest.fail("The private Redis did not start.")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=WAIT)
+        self.process = None
+        assert not _answers(self.port)
+
+
+@pytest.fixture
+def private_redis():
+    require(shutil.which("redis-server") is not None, "redis-server")
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@contextlib.contextmanager
+def celery_on(broker_url: str):
+    """Point this process's Celery app at `broker_url`, not eager; restore afterwards."""
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = broker_url
+    app.conf.result_backend = broker_url
+    _drop_connections(app)
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = saved
+        _drop_connections(app)
+
+
+def _drop_connections(app) -> None:
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextlib.contextmanager
+def worker(broker_url: str, cache_url: str, **extra_env: str):
+    """A real `celery worker` on `broker_url`, seeing the test database; stopped on exit."""
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": broker_url,
+        "CACHE_URL": cache_url,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        **extra_env,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "fault-worker.log", "ab") as log:
+        proc = subprocess.Popen(
+            WORKER_COMMAND,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=WAIT)
+
+
+def wait_until(check, *, seconds: float = 60, what: str = "the condition") -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {seconds} s waiting for {what}.")
+        time.sleep(0.25)

@@ -1,0 +1,117 @@
+"""Finding 3 and the Redis fault test: with Redis (broker and cache) stopped, borrowers submit
+and start appeals and upstream posts events; every act is answered as saved, and every
+follow-up runs once after Redis is back (the relay hands the queued work to a real worker)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from appeals.models import Appeal, AppealStatus
+from credit.models import CreditDecision
+from jobs.models import QueuedJob
+from jobs.services import jobs_relay
+from tests.accounts.factories import bearer, service_token
+from tests.appeals import factories as f
+from tests.credit.ingestion_factories import event
+from tests.credit.story import active_line, closing_line
+from tests.faults.conftest import celery_on, wait_until, worker
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def cache_on_private_redis(private_redis, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": private_redis.url(1),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    yield caches["default"]
+
+
+def _serious_overdue(customer_id: str, external_id: str) -> dict:
+    return event(
+        customer_id,
+        external_id,
+        "external_overdue",
+        data={"days_past_due": 95, "amount": "5000", "platform": "QuickLoan"},
+    )
+
+
+def test_acts_are_saved_and_their_follow_ups_run_once_redis_is_back(
+    private_redis, cache_on_private_redis, settings, client
+):
+    settings.CREDIT_REEVALUATION_DEBOUNCE_SECONDS = 0
+    submitted = f.draft_appeal(line=closing_line())  # submitted while Redis is down
+    starter_line = closing_line()  # a borrower who starts an appeal while Redis is down
+    upstream_line = active_line()
+    upstream_line.borrower.customer_id = "C-OUTAGE"
+    upstream_line.borrower.save()
+    _, raw = service_token()
+    decisions_before = CreditDecision.objects.filter(line=upstream_line).count()
+
+    with celery_on(private_redis.url(0)):
+        private_redis.stop()
+
+        client.force_login(submitted.borrower)
+        answer = client.post(reverse("appeals:submit", args=[submitted.pk]))
+        assert answer.status_code == 302
+        submitted.refresh_from_db()
+        assert submitted.status == AppealStatus.SUBMITTED
+
+        posted = APIClient().post(
+            "/api/v1/credit-events/",
+            [_serious_overdue("C-OUTAGE", "outage-1")],
+            format="json",
+            **bearer(raw),
+        )
+        assert posted.status_code == 200
+        assert posted.json()["counts"]["accepted"] == 1
+
+        client.force_login(starter_line.borrower)
+        started = client.post(
+            reverse("appeals:start"),
+            {
+                "decision": f.latest_decision(starter_line).pk,
+                "grounds": ["repaid_on_time"],
+                "statement": "我一直按时还款。",
+            },
+        )
+        assert started.status_code == 302
+        assert Appeal.objects.filter(line=starter_line).exists()
+
+        waiting = QueuedJob.objects.filter(published_at__isnull=True)
+        assert sorted(waiting.values_list("task", flat=True)) == [
+            "appeals.auto_review",
+            "credit.request_reevaluation",
+        ]
+        assert all(job.attempts == 1 and job.last_error for job in waiting)
+
+        private_redis.start()
+        assert jobs_relay(now=timezone.now() + timedelta(minutes=5)) == 2
+        assert not QueuedJob.objects.filter(published_at__isnull=True).exists()
+        assert jobs_relay(now=timezone.now() + timedelta(minutes=5)) == 0  # nothing twice
+
+        with worker(
+            private_redis.url(0),
+            private_redis.url(1),
+            CREDIT_REEVALUATION_DEBOUNCE_SECONDS="0",
+        ):
+            wait_until(
+                lambda: Appeal.objects.get(pk=submitted.pk).auto_reviewed_at is not None,
+                what="the appeal's automatic review",
+            )
+            wait_until(
+                lambda: (
+                    CreditDecision.objects.filter(line=upstream_line).count() > decisions_before
+                ),
+                what="the re-evaluation after the posted event",
+            )
+    event_decisions = CreditDecision.objects.filter(line=upstream_line, trigger="event")
+    assert event_decisions.count() == decisions_before + 1  # once, not twice
