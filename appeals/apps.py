@@ -8,7 +8,7 @@ def register_closure_hold() -> None:
 
     from .selectors import lines_with_open_appeal
 
-    holds.register("open_appeal", lines_with_open_appeal)
+    holds.register("open_appeal", lines_with_open_appeal, label=_("appeal in review"))
 
 
 def register_my_credit_panel() -> None:

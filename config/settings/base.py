@@ -31,6 +31,9 @@ APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=60)
 APPEAL_SECOND_REVIEW_WINDOW_DAYS = env.int("APPEAL_SECOND_REVIEW_WINDOW_DAYS", default=14)
 # After a denial a closing line closes no earlier than this many days after the borrower is told.
 APPEAL_DENIAL_CLOSURE_NOTICE_DAYS = env.int("APPEAL_DENIAL_CLOSURE_NOTICE_DAYS", default=7)
+# Whether the lender reports our credit-line decisions to the credit bureau (what the borrower
+# is told about their credit report when a decision was our error).
+CREDIT_DECISIONS_REPORTED_TO_BUREAU = env.bool("CREDIT_DECISIONS_REPORTED_TO_BUREAU", default=False)
 # Days the borrower is given to answer a request for more information.
 APPEAL_INFO_RESPONSE_DAYS = env.int("APPEAL_INFO_RESPONSE_DAYS", default=7)
 # Evidence files: per-file size cap and number of files per appeal.
