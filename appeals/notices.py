@@ -177,6 +177,26 @@ def appeal_decided(appeal, *, outcome: str, explanation, second_review: bool = F
     notify_borrower(appeal, "appeal.survey_requested", {"appeal_reference": appeal.reference})
 
 
+def appeal_resolved_moot(appeal) -> None:
+    """The appeal ended without a decision because the line was restored: told once."""
+    explanation = in_both_languages(
+        lambda: _(
+            "While we were reviewing your appeal, your credit line was restored: the reasons "
+            "for the decision no longer apply. There is nothing left to decide, so your appeal "
+            "is closed."
+        )
+    )
+    before_after = _before_after(appeal.credit_decision)
+    if before_after:
+        explanation = {lang: f"{explanation[lang]}\n\n{before_after[lang]}" for lang in explanation}
+    notify_borrower(
+        appeal,
+        "appeal.decided",
+        {"appeal_reference": appeal.reference, "outcome": "resolved", "explanation": explanation},
+        dedupe_key=f"appeal:{appeal.pk}:decided:first",
+    )
+
+
 # --- to staff ----------------------------------------------------------------------------------
 
 
@@ -330,7 +350,7 @@ _appeal_event(
     legal=True,
     context={
         "appeal_reference": REFERENCE,
-        "outcome": ("approved | partially_approved | denied", "approved"),
+        "outcome": ("approved | partially_approved | denied | resolved", "approved"),
         "explanation": (
             "the decision in plain words (localised text)",
             {

@@ -30,6 +30,7 @@ class AppealStatus(models.TextChoices):
     SECOND_REVIEW = states.SECOND_REVIEW, _("Second review")
     DENIED_FINAL = states.DENIED_FINAL, _("Not approved after second review")
     WITHDRAWN = states.WITHDRAWN, _("Withdrawn")
+    RESOLVED = states.RESOLVED, _("Resolved: your credit line was restored")
 
 
 S = AppealStatus
@@ -284,6 +285,14 @@ class Appeal(FSMModelMixin, models.Model):
         self.second_decided_by = actor
         self.outcome_explanation = explanation
         self.closed_at = at
+
+    @transition(field=status, source=list(BEING_WORKED_STATES), target=S.RESOLVED)
+    def resolve_moot(self, *, at, credit_decision) -> None:
+        """Nothing is left to decide: the line was restored while the appeal was worked."""
+        self.closed_at = at
+        self.credit_decision = credit_decision
+        self.awaiting_since = None
+        self.borrower_reply_due = None
 
     @transition(field=status, source=list(OPEN_STATES), target=S.WITHDRAWN)
     def withdraw(self, *, at) -> None:

@@ -20,6 +20,7 @@ from .desk_acts import StaleAppeal, appeal_act_as_seen, state_token
 from .drafting import appeal_create, appeal_update_draft, decision_appealable_until
 from .evidence import evidence_add
 from .reference_data import calendar_day_set, canned_response_save, canned_response_upsert
+from .resolution import appeals_resolve_moot
 from .second_review import appeal_decide_second_review, appeal_request_second_review
 from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
 from .survey import survey_submit
@@ -50,6 +51,7 @@ __all__ = [
     "appeal_update_draft",
     "appeal_withdraw",
     "appeals_escalate_breaches",
+    "appeals_resolve_moot",
     "calendar_day_set",
     "canned_response_save",
     "canned_response_upsert",
