@@ -145,6 +145,10 @@ def _detail_context(request, appeal, **forms):
         "second_review_form": forms.get("second_review_form") or SecondReviewForm(),
         "survey_form": forms.get("survey_form") or SurveyForm(),
         "error": forms.get("error"),
+        # A draft must be submitted while its decision can still be appealed.
+        "submit_by": services.decision_appealable_until(appeal.decision, now=timezone.now())
+        if appeal.status == S.DRAFT
+        else None,
     }
     return context
 
