@@ -74,6 +74,26 @@ def _appealable_decision(request, decision_id) -> tuple[CreditDecision | None, o
     return decision, services.decision_appealable_until(decision, now=timezone.now())
 
 
+def _file_error(upload, exc: ValidationError) -> str:
+    """An upload refusal that names the file, so the borrower knows which one."""
+    return _("%(name)s was not added: %(reason)s") % {
+        "name": upload.name,
+        "reason": " ".join(exc.messages),
+    }
+
+
+def _submit_new(request, appeal):
+    """Submit the appeal just created from the one-screen form (it was reviewed on that
+    screen). If it cannot be submitted, it stays a draft and the borrower is told why."""
+    try:
+        services.appeal_submit(appeal=appeal, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("appeals:detail", pk=appeal.pk)
+    messages.success(request, _("Your appeal was submitted. A person will review it."))
+    return redirect("appeals:detail", pk=appeal.pk)
+
+
 @login_required
 def appeal_start(request):
     decision, until = _appealable_decision(
@@ -103,11 +123,15 @@ def appeal_start(request):
                     statement=form.cleaned_data["statement"],
                 )
                 upload = form.cleaned_data.get("file")
+                file_refused = False
                 if upload:
                     try:
                         services.evidence_add(appeal=appeal, actor=request.user, upload=upload)
                     except ValidationError as exc:
-                        messages.error(request, " ".join(exc.messages))
+                        file_refused = True
+                        messages.error(request, _file_error(upload, exc))
+                if request.POST.get("action") == "submit" and not file_refused:
+                    return _submit_new(request, appeal)
                 messages.success(
                     request, _("Your draft is saved. Check it, add documents, then submit it.")
                 )
