@@ -106,6 +106,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded run waits for a writer's lock (seconds) instead of failing at once with
+    # "database is locked" when two requests (e.g. a double tap) write together.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "timeout", env.int("SQLITE_BUSY_TIMEOUT", default=20)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
