@@ -131,6 +131,22 @@ def appeal_info_requested(appeal, message) -> None:
     )
 
 
+def appeal_reply_deadline(appeal, *, stage: str, reply_due=None) -> None:
+    """Before the reply deadline: a reminder; at it: we go on with what we have."""
+    reply_due = reply_due or appeal.borrower_reply_due
+    notify_borrower(
+        appeal,
+        "appeal.reply_deadline",
+        {
+            "appeal_reference": appeal.reference,
+            "stage": stage,
+            "reply_due": reply_due.isoformat(),
+            "resolution_due": appeal.resolution_due.isoformat(),
+        },
+        dedupe_key=f"appeal:{appeal.pk}:reply:{reply_due.isoformat()}:{stage}",
+    )
+
+
 def appeal_message_received(appeal, message) -> None:
     notify_borrower(
         appeal,
@@ -312,6 +328,17 @@ _appeal_event(
                 "en": "Please upload your repayment record for the last three months.",
             },
         ),
+    },
+)
+_appeal_event(
+    "appeal.reply_deadline",
+    gettext_lazy("Reply deadline for an appeal"),
+    channels=ALL_CHANNELS,
+    context={
+        "appeal_reference": REFERENCE,
+        "stage": ("reminder (before the deadline) | expired (at it)", "reminder"),
+        "reply_due": ("the borrower's reply deadline (ISO datetime)", "2026-12-07T18:00:00+08:00"),
+        "resolution_due": ("decision expected by (ISO datetime)", "2026-12-20T18:00:00+08:00"),
     },
 )
 _appeal_event(

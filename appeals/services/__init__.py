@@ -25,6 +25,7 @@ from .second_review import appeal_decide_second_review, appeal_request_second_re
 from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
 from .survey import survey_submit
 from .thread import appeal_borrower_message, appeal_request_info, appeal_staff_message
+from .waiting import appeal_reply_deadline_passed, appeals_remind_and_expire_replies
 
 __all__ = [
     "AppealPermissionDenied",
@@ -52,6 +53,8 @@ __all__ = [
     "appeal_withdraw",
     "appeals_escalate_breaches",
     "appeals_resolve_moot",
+    "appeals_remind_and_expire_replies",
+    "appeal_reply_deadline_passed",
     "calendar_day_set",
     "canned_response_save",
     "canned_response_upsert",

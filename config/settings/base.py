@@ -36,6 +36,8 @@ APPEAL_DENIAL_CLOSURE_NOTICE_DAYS = env.int("APPEAL_DENIAL_CLOSURE_NOTICE_DAYS",
 CREDIT_DECISIONS_REPORTED_TO_BUREAU = env.bool("CREDIT_DECISIONS_REPORTED_TO_BUREAU", default=False)
 # Days the borrower is given to answer a request for more information.
 APPEAL_INFO_RESPONSE_DAYS = env.int("APPEAL_INFO_RESPONSE_DAYS", default=7)
+# A reminder this many days before the borrower's reply deadline.
+APPEAL_REPLY_REMINDER_DAYS = env.int("APPEAL_REPLY_REMINDER_DAYS", default=2)
 # Evidence files: per-file size cap and number of files per appeal.
 APPEAL_EVIDENCE_MAX_BYTES = env.int("APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 APPEAL_EVIDENCE_MAX_FILES = env.int("APPEAL_EVIDENCE_MAX_FILES", default=10)
