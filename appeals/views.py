@@ -26,6 +26,7 @@ from .forms import (
     SecondReviewForm,
     SurveyForm,
 )
+from .idempotency import answered_once
 from .models import EVIDENCE_STATES, Appeal, AppealStatus, Evidence
 
 S = AppealStatus
@@ -95,6 +96,7 @@ def _submit_new(request, appeal):
 
 
 @login_required
+@answered_once
 def appeal_start(request):
     decision, until = _appealable_decision(
         request, request.POST.get("decision") or request.GET.get("decision")
@@ -194,6 +196,7 @@ def _rerender(request, appeal, status=400, **forms):
 
 
 @login_required
+@answered_once
 def appeal_edit(request, pk):
     appeal = _own_appeal(request, pk)
     if appeal.status != S.DRAFT:
@@ -237,6 +240,7 @@ def _form_action(request, pk, form_class, form_name: str, act, success: str):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_add_evidence(request, pk):
     def act(appeal, data):
         services.evidence_add(appeal=appeal, actor=request.user, upload=data["file"])
@@ -248,6 +252,7 @@ def appeal_add_evidence(request, pk):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_reply(request, pk):
     def act(appeal, data):
         # The file first: if it is refused, nothing is sent and the reply can be retried.
@@ -270,6 +275,7 @@ def _simple_action(request, pk, service, success: str):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_submit(request, pk):
     success = _("Your appeal was submitted. A person will review it.")
     return _simple_action(request, pk, services.appeal_submit, success)
@@ -277,12 +283,14 @@ def appeal_submit(request, pk):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_withdraw(request, pk):
     return _simple_action(request, pk, services.appeal_withdraw, _("Your appeal was withdrawn."))
 
 
 @login_required
 @require_POST
+@answered_once
 def appeal_second_review(request, pk):
     def act(appeal, data):
         services.appeal_request_second_review(
@@ -301,6 +309,7 @@ def appeal_second_review(request, pk):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_survey(request, pk):
     def act(appeal, data):
         services.survey_submit(

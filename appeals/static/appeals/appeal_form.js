@@ -5,6 +5,16 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
+    // Every form on the page: the first tap sends it, the buttons then disable.
+    document.querySelectorAll("form[method=post]").forEach(function (each) {
+      each.addEventListener("submit", function (event) {
+        if (each.getAttribute("data-sending")) { event.preventDefault(); return; }
+        each.setAttribute("data-sending", "1");
+        window.setTimeout(function () {
+          each.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        }, 0);
+      });
+    });
     var form = document.querySelector("[data-appeal-form]");
     if (!form) { return; }
     var review = form.querySelector("[data-appeal-review]");
@@ -44,16 +54,5 @@
         open.focus();
       });
     }
-    form.addEventListener("submit", function (event) {
-      if (form.getAttribute("data-sending")) { event.preventDefault(); return; }
-      form.setAttribute("data-sending", "1");
-      var pressed = event.submitter;
-      form.querySelectorAll("button").forEach(function (button) {
-        if (button === pressed) { button.setAttribute("aria-disabled", "true"); }
-      });
-      window.setTimeout(function () {
-        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
-      }, 0);
-    });
   });
 })();
