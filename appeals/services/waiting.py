@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .. import notices
 from ..models import Appeal, AppealStatus
-from ._transition import appeal_transition, lock_appeal
-from .clocks import resumed_due_dates
+from ._transition import lock_appeal
+from .thread import appeal_resume_review
 
 
 def appeals_remind_and_expire_replies(*, now: datetime | None = None) -> tuple[int, int]:
@@ -43,14 +42,10 @@ def appeal_reply_deadline_passed(*, appeal_id: int, now: datetime) -> Appeal:
     if appeal.status != AppealStatus.AWAITING_BORROWER or appeal.borrower_reply_due > now:
         return appeal  # the borrower replied meanwhile, or a second run
     reply_due = appeal.borrower_reply_due
-    with appeal_transition(
-        appeal, "resume_review", _("taken into review"), actor=None, locked=True, now=now
-    ) as step:
-        due = resumed_due_dates(appeal, resumed_at=now)
-        appeal.first_response_due = due.first_response_due
-        step.apply(resolution_due=due.resolution_due)
-        step.comment = "no reply by the deadline: the review goes on with what we have"
-        step.then(
-            lambda: notices.appeal_reply_deadline(appeal, stage="expired", reply_due=reply_due)
-        )
-    return step.appeal
+    return appeal_resume_review(
+        appeal,
+        actor=None,
+        now=now,
+        comment="no reply by the deadline: the review goes on with what we have",
+        then=lambda: notices.appeal_reply_deadline(appeal, stage="expired", reply_due=reply_due),
+    )
