@@ -171,6 +171,9 @@ def _detail_context(request, appeal, **forms):
         "second_review_form": forms.get("second_review_form") or SecondReviewForm(),
         "survey_form": forms.get("survey_form") or SurveyForm(),
         "error": forms.get("error"),
+        # Who decides a second review: a reviewer when the first decider is the only supervisor.
+        "second_review_by_reviewer": appeal.status == S.SECOND_REVIEW
+        and selectors.second_review_by_reviewer(exclude_id=appeal.decided_by_id),
         # A draft must be submitted while its decision can still be appealed.
         "submit_by": services.decision_appealable_until(appeal.decision, now=timezone.now())
         if appeal.status == S.DRAFT

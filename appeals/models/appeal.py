@@ -129,6 +129,9 @@ class Appeal(FSMModelMixin, models.Model):
         _("second review requested"), null=True, blank=True
     )
     second_review_statement = models.TextField(_("second review statement"), blank=True)
+    second_review_due = models.DateTimeField(
+        _("second review decision expected by"), null=True, blank=True
+    )
     second_decided_at = models.DateTimeField(_("second review decided"), null=True, blank=True)
     second_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -266,8 +269,9 @@ class Appeal(FSMModelMixin, models.Model):
         self.closed_at = at
 
     @transition(field=status, source=S.DENIED, target=S.SECOND_REVIEW)
-    def request_second_review(self, *, at, statement) -> None:
+    def request_second_review(self, *, at, statement, due) -> None:
         self.second_review_requested_at = at
+        self.second_review_due = due
         self.second_review_statement = statement
         self.closed_at = None
 

@@ -36,6 +36,8 @@ APPEAL_DENIAL_CLOSURE_NOTICE_DAYS = env.int("APPEAL_DENIAL_CLOSURE_NOTICE_DAYS",
 CREDIT_DECISIONS_REPORTED_TO_BUREAU = env.bool("CREDIT_DECISIONS_REPORTED_TO_BUREAU", default=False)
 # Days the borrower is given to answer a request for more information.
 APPEAL_INFO_RESPONSE_DAYS = env.int("APPEAL_INFO_RESPONSE_DAYS", default=7)
+# A second review is decided within this many days of the borrower's request.
+APPEAL_SECOND_REVIEW_DECISION_DAYS = env.int("APPEAL_SECOND_REVIEW_DECISION_DAYS", default=15)
 # A reminder this many days before the borrower's reply deadline.
 APPEAL_REPLY_REMINDER_DAYS = env.int("APPEAL_REPLY_REMINDER_DAYS", default=2)
 # Evidence files: per-file size cap and number of files per appeal.
