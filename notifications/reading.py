@@ -18,8 +18,9 @@ logger = logging.getLogger(__name__)
 
 
 def in_language(messages: Iterable[Notification], *, language: str, user) -> list[Notification]:
-    """Set `shown_subject`, `shown_text` and `shown_excerpt` on each inbox message, in `language`. A message
-    whose event or context can no longer be rendered keeps the text it was sent with."""
+    """Set `shown_subject`, `shown_text` and `shown_excerpt` on each inbox message, in
+    `language`. A message whose event or context can no longer be rendered keeps the text it
+    was sent with."""
     shown = []
     for message in messages:
         message.shown_subject, message.shown_text = message.subject, message.body_text

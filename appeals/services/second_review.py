@@ -74,8 +74,9 @@ def appeal_decide_second_review(
     *, appeal: Appeal, actor, approve: bool, explanation: str
 ) -> Appeal:
     """second_review → approved | denied_final, by a supervisor who did not take the first
-    decision (a reviewer when the first decider is the only supervisor). Approval restores the line in full; a final denial moves a closing line's
-    closure as after the first denial."""
+    decision (a reviewer when the first decider is the only supervisor). Approval restores
+    the line in full; a final denial moves a closing line's closure as after the first
+    denial."""
     name = "approve_on_second_review" if approve else "deny_on_second_review"
     with appeal_transition(
         appeal,
