@@ -67,3 +67,25 @@ def test_three_page_loads_from_sign_in_to_a_submitted_appeal(
     screenshot(page, f"appeal-one-screen-confirmation-{width}-{language}")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert page.console_errors == []
+
+
+def test_the_file_picker_speaks_chinese_and_refuses_a_too_big_file_before_uploading(
+    new_page, tmp_path, settings
+):
+    settings.APPEAL_EVIDENCE_MAX_BYTES = 1024
+    big = tmp_path / "银行流水.pdf"
+    big.write_bytes(PDF + b"0" * 2048)
+    line = closing_line(days_ago=7)
+    page = new_page(viewport=PHONE, language="zh-hans")
+    sign_in(page, line.borrower)
+    page.get_by_role("link", name="对此决定申诉").click()
+    picker = page.locator(".file-pick")
+    expect(picker).to_contain_text("选择文件")
+    expect(picker).to_contain_text("未选择文件")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if r.method == "POST" else None)
+    page.locator("input[type=file]").set_input_files(str(big))
+    expect(page.get_by_role("alert")).to_contain_text("银行流水.pdf")
+    assert page.locator("input[type=file]").evaluate("el => el.files.length") == 0
+    assert requests == []  # refused in the browser: nothing was sent
+    screenshot(page, "appeal-file-too-big-phone-zh-hans")

@@ -15,6 +15,25 @@
         }, 0);
       });
     });
+    // A chosen file's name, next to our own "Choose a file" button.
+    document.querySelectorAll("[data-file-name]").forEach(function (label) {
+      var input = label.parentNode.querySelector("input[type=file]");
+      if (!input) { return; }
+      var limit = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
+      input.addEventListener("change", function () {
+        var file = input.files.length ? input.files[0] : null;
+        label.classList.remove("file-pick__name--error");
+        if (file && limit && file.size > limit) {
+          // Refused before uploading; the message names the file, where the borrower looks.
+          label.textContent = label.getAttribute("data-too-big").replace("{name}", file.name);
+          label.classList.add("file-pick__name--error");
+          label.setAttribute("role", "alert");
+          input.value = "";
+          return;
+        }
+        label.textContent = file ? file.name : label.getAttribute("data-none");
+      });
+    });
     var form = document.querySelector("[data-appeal-form]");
     if (!form) { return; }
     var review = form.querySelector("[data-appeal-review]");
