@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BENCH_SCALE ?= quick
 
-.PHONY: run test install lint messages bench worker beat clean fuzz faults access
+.PHONY: run test install browser-tools lint messages bench worker beat clean fuzz faults access
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -24,6 +24,14 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed
 
+# axe-core, which the browser tests inject into every borrower page, from the committed lock.
+# Without npm the accessibility tests skip locally (and fail under CI=true).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
+	else echo "npm not found: the axe-core accessibility checks will not run"; fi
+
+browser-tools: node_modules/.installed
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -34,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-test: lint
+test: lint browser-tools
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Parts of `make test` on their own (docs/security.md).
@@ -62,4 +70,4 @@ beat: install
 	$(VENV)/bin/celery -A config beat -l info
 
 clean:
-	rm -rf $(VENV) $(TOOLS) staticfiles var db.sqlite3
+	rm -rf $(VENV) $(TOOLS) staticfiles var db.sqlite3 node_modules

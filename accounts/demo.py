@@ -42,6 +42,21 @@ BORROWERS = (
         "+8613800001005",
         language="en",
     ),
+    DemoPerson(
+        "liu.yang@demo.recourse",
+        "刘洋",
+        "closing, closure on hold by an appeal in review",
+        "C-1006",
+        "+8613800001006",
+    ),
+    DemoPerson(
+        "zhao.lei@demo.recourse",
+        "赵磊",
+        "limit reduced (long clean history)",
+        "C-1007",
+        "+8613800001007",
+        language="en",
+    ),
 )
 STAFF = (
     DemoPerson("agent@demo.recourse", "Agent Zhao", "staff", role=roles.AGENT, language="en"),

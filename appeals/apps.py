@@ -8,7 +8,7 @@ def register_closure_hold() -> None:
 
     from .selectors import lines_with_open_appeal
 
-    holds.register("open_appeal", lines_with_open_appeal)
+    holds.register("open_appeal", lines_with_open_appeal, label=_("appeal in review"))
 
 
 def register_my_credit_panel() -> None:
@@ -20,6 +20,16 @@ def register_my_credit_panel() -> None:
     panels.register("appeal", my_credit_appeal_panel)
 
 
+def register_restoration_listener() -> None:
+    """An appeal being worked on a line that is restored ends as resolved (see
+    credit.restorations)."""
+    from credit import restorations
+
+    from .services import appeals_resolve_moot
+
+    restorations.register("moot_appeal", appeals_resolve_moot)
+
+
 class AppealsConfig(AppConfig):
     name = "appeals"
     verbose_name = _("Appeals")
@@ -27,3 +37,4 @@ class AppealsConfig(AppConfig):
     def ready(self) -> None:
         register_closure_hold()
         register_my_credit_panel()
+        register_restoration_listener()

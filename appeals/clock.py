@@ -204,6 +204,7 @@ def next_extension(*, steps_taken: int, resolution_due: datetime) -> Extension:
 
 FIRST_RESPONSE = "first_response"
 RESOLUTION = "resolution"
+SECOND_REVIEW = "second_review"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,7 @@ class ClockState:
     first_response_due: datetime | None
     first_responded_at: datetime | None
     resolution_due: datetime | None
+    second_review_due: datetime | None = None
 
 
 # States in which the clocks run (see appeals.states).
@@ -219,7 +221,11 @@ RUNNING_STATES = states.RUNNING_STATES
 
 
 def breached_clocks(state: ClockState, *, now: datetime) -> list[tuple[str, datetime]]:
-    """The clocks that ran out: [(clock, due)], first response before resolution."""
+    """The clocks that ran out: [(clock, due)], first response before resolution; a second
+    review has its own clock."""
+    if state.status == states.SECOND_REVIEW:
+        due = state.second_review_due
+        return [(SECOND_REVIEW, due)] if due is not None and due < now else []
     if state.status not in RUNNING_STATES:
         return []
     found = []

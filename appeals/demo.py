@@ -1,5 +1,6 @@
-"""Demo appeal: C-1003 张敏's closed line, appeal under review with a supporting document and a
-thread (her statement, a public reply from the agent, an internal note). Built through the
+"""Demo appeals: C-1003 张敏's closed line and C-1006 刘洋's closing line (closure on hold), each
+under review with a supporting document and a thread (the statement, a public reply from the
+agent, an internal note). Built through the
 services; idempotent. Tolerates a line that is not closed yet (uses its latest decision) and
 skips when there is nothing appealable."""
 
@@ -26,53 +27,67 @@ def _say(stdout, text: str) -> None:
         stdout.write(text)
 
 
+DEMO_APPEALS = (
+    # C-1003 张敏: her line is closed; the appeal asks to reopen it.
+    (
+        "C-1003",
+        ["information_wrong", "repaid_on_time"],
+        "报告中的逾期记录不是我的：那笔借款已在 8 月全部还清，平台也给我开了结清证明。"
+        "我在本平台的每一期都按时还款，请重新审核。",
+        "结清证明.pdf",
+        "您好，我们已收到您的申诉和结清证明，正在向征信机构核实该逾期记录，"
+        "预计 3 个工作日内给您答复。",
+        "已向 QuickCash B 发函核实结清日期；征信异议编号待回传后再交审核员决定。",
+    ),
+    # C-1006 刘洋: her line is closing; the appeal holds the closure while it is reviewed.
+    (
+        "C-1006",
+        ["closed_other_loans", "repaid_on_time"],
+        "其他平台的三笔借款是为了周转装修款，其中两笔已经提前结清，剩下一笔下月结清。"
+        "我在本平台一直按时还款，请不要关闭我的额度。",
+        "结清凭证.pdf",
+        "您好，我们已收到您的申诉，正在核实其他平台的结清情况，会尽快给您答复。",
+        "请核对 Jiebei Partner A、QuickCash B 的结清凭证日期。",
+    ),
+)
+
+
 def seed(stdout=None) -> Appeal | None:
+    """Seed every demo appeal; return the first (C-1003's), or None when none could be made."""
     seed_desk(stdout)  # staff desk: holiday calendar and canned responses first
     User = get_user_model()
-    borrower = User.objects.filter(customer_id="C-1003").first()
     agent = User.objects.filter(groups__name=roles.AGENT, is_staff=True).first()
-    line = CreditLine.objects.filter(borrower=borrower).first() if borrower else None
-    if borrower is None or agent is None or line is None:
-        _say(stdout, "appeals demo: C-1003 or the demo agent is missing; skipped.")
-        return None
-    existing = Appeal.objects.filter(line=line).first()
-    if existing is not None:
-        return existing
-    decision = line.decisions.order_by("-created_at", "-id").first()
-    if decision is None or services.decision_appealable_until(decision, now=timezone.now()) is None:
-        _say(stdout, "appeals demo: C-1003's line has no appealable decision yet; skipped.")
-        return None
-    with transaction.atomic():
-        appeal = services.appeal_create(
-            borrower=borrower,
-            decision=decision,
-            grounds=["information_wrong", "repaid_on_time"],
-            statement=(
-                "报告中的逾期记录不是我的：那笔借款已在 8 月全部还清，平台也给我开了结清证明。"
-                "我在本平台的每一期都按时还款，请重新审核。"
-            ),
-        )
-        services.evidence_add(
-            appeal=appeal, actor=borrower, upload=ContentFile(DEMO_PDF, name="结清证明.pdf")
-        )
-        services.appeal_submit(appeal=appeal, actor=borrower)
-    # Committed: the re-evaluation on submission runs now (eagerly in the embedded mode).
-    with transaction.atomic():
-        appeal = services.appeal_start_review(appeal=appeal, actor=agent)
-        services.appeal_staff_message(
-            appeal=appeal,
-            actor=agent,
-            body=(
-                "您好，我们已收到您的申诉和结清证明，正在向征信机构核实该逾期记录，"
-                "预计 3 个工作日内给您答复。"
-            ),
-            internal=False,
-        )
-        services.appeal_staff_message(
-            appeal=appeal,
-            actor=agent,
-            body="已向 QuickCash B 发函核实结清日期；征信异议编号待回传后再交审核员决定。",
-            internal=True,
-        )
-    _say(stdout, f"appeals demo: {appeal.reference} for C-1003, under review.")
-    return appeal
+    made = []
+    for customer_id, grounds, statement, file_name, reply, note in DEMO_APPEALS:
+        borrower = User.objects.filter(customer_id=customer_id).first()
+        line = CreditLine.objects.filter(borrower=borrower).first() if borrower else None
+        if borrower is None or agent is None or line is None:
+            _say(stdout, f"appeals demo: {customer_id} or the demo agent is missing; skipped.")
+            continue
+        existing = Appeal.objects.filter(line=line).first()
+        if existing is not None:
+            made.append(existing)
+            continue
+        decision = line.decisions.order_by("-created_at", "-id").first()
+        if (
+            decision is None
+            or services.decision_appealable_until(decision, now=timezone.now()) is None
+        ):
+            _say(stdout, f"appeals demo: {customer_id}'s line has no appealable decision; skipped.")
+            continue
+        with transaction.atomic():
+            appeal = services.appeal_create(
+                borrower=borrower, decision=decision, grounds=grounds, statement=statement
+            )
+            services.evidence_add(
+                appeal=appeal, actor=borrower, upload=ContentFile(DEMO_PDF, name=file_name)
+            )
+            services.appeal_submit(appeal=appeal, actor=borrower)
+        # Committed: the re-evaluation on submission runs now (eagerly in the embedded mode).
+        with transaction.atomic():
+            appeal = services.appeal_start_review(appeal=appeal, actor=agent)
+            services.appeal_staff_message(appeal=appeal, actor=agent, body=reply, internal=False)
+            services.appeal_staff_message(appeal=appeal, actor=agent, body=note, internal=True)
+        _say(stdout, f"appeals demo: {appeal.reference} for {customer_id}, under review.")
+        made.append(appeal)
+    return made[0] if made else None

@@ -19,6 +19,13 @@ class EvidenceInput(forms.ClearableFileInput):
     def __init__(self, attrs=None):
         super().__init__(attrs={"accept": ACCEPT_ATTRIBUTE, **(attrs or {})})
 
+    def get_context(self, name, value, attrs):
+        # The size cap, so the browser can refuse a too-big file before uploading it (the
+        # server checks again, always). Read at render time, not import time.
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-max-bytes"] = settings.APPEAL_EVIDENCE_MAX_BYTES
+        return context
+
 
 class _FileField(forms.FileField):
     def __init__(self, **kwargs):

@@ -131,6 +131,22 @@ def appeal_info_requested(appeal, message) -> None:
     )
 
 
+def appeal_reply_deadline(appeal, *, stage: str, reply_due=None) -> None:
+    """Before the reply deadline: a reminder; at it: we go on with what we have."""
+    reply_due = reply_due or appeal.borrower_reply_due
+    notify_borrower(
+        appeal,
+        "appeal.reply_deadline",
+        {
+            "appeal_reference": appeal.reference,
+            "stage": stage,
+            "reply_due": reply_due.isoformat(),
+            "resolution_due": appeal.resolution_due.isoformat(),
+        },
+        dedupe_key=f"appeal:{appeal.pk}:reply:{reply_due.isoformat()}:{stage}",
+    )
+
+
 def appeal_message_received(appeal, message) -> None:
     notify_borrower(
         appeal,
@@ -175,6 +191,26 @@ def appeal_decided(appeal, *, outcome: str, explanation, second_review: bool = F
         dedupe_key=f"appeal:{appeal.pk}:decided:{'second' if second_review else 'first'}",
     )
     notify_borrower(appeal, "appeal.survey_requested", {"appeal_reference": appeal.reference})
+
+
+def appeal_resolved_moot(appeal) -> None:
+    """The appeal ended without a decision because the line was restored: told once."""
+    explanation = in_both_languages(
+        lambda: _(
+            "While we were reviewing your appeal, your credit line was restored: the reasons "
+            "for the decision no longer apply. There is nothing left to decide, so your appeal "
+            "is closed."
+        )
+    )
+    before_after = _before_after(appeal.credit_decision)
+    if before_after:
+        explanation = {lang: f"{explanation[lang]}\n\n{before_after[lang]}" for lang in explanation}
+    notify_borrower(
+        appeal,
+        "appeal.decided",
+        {"appeal_reference": appeal.reference, "outcome": "resolved", "explanation": explanation},
+        dedupe_key=f"appeal:{appeal.pk}:decided:first",
+    )
 
 
 # --- to staff ----------------------------------------------------------------------------------
@@ -295,6 +331,17 @@ _appeal_event(
     },
 )
 _appeal_event(
+    "appeal.reply_deadline",
+    gettext_lazy("Reply deadline for an appeal"),
+    channels=ALL_CHANNELS,
+    context={
+        "appeal_reference": REFERENCE,
+        "stage": ("reminder (before the deadline) | expired (at it)", "reminder"),
+        "reply_due": ("the borrower's reply deadline (ISO datetime)", "2026-12-07T18:00:00+08:00"),
+        "resolution_due": ("decision expected by (ISO datetime)", "2026-12-20T18:00:00+08:00"),
+    },
+)
+_appeal_event(
     "appeal.message_received",
     gettext_lazy("New message about an appeal"),
     context={
@@ -330,7 +377,7 @@ _appeal_event(
     legal=True,
     context={
         "appeal_reference": REFERENCE,
-        "outcome": ("approved | partially_approved | denied", "approved"),
+        "outcome": ("approved | partially_approved | denied | resolved", "approved"),
         "explanation": (
             "the decision in plain words (localised text)",
             {

@@ -65,6 +65,7 @@ def stepper(appeal) -> list[Step]:
         S.DENIED: _("Not approved"),
         S.DENIED_FINAL: _("Not approved"),
         S.WITHDRAWN: _("Withdrawn"),
+        S.RESOLVED: _("Resolved: your credit line was restored"),
     }.get(status, _("Decision"))
     order = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW]
     steps = [
@@ -102,7 +103,7 @@ def stepper(appeal) -> list[Step]:
         steps = [s if s.state != "todo" else Step(s.label, "stopped") for s in steps]
         steps.append(Step(decided_label, "stopped"))
         return steps
-    final = status in (S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.DENIED_FINAL)
+    final = status in (S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.DENIED_FINAL, S.RESOLVED)
     steps.append(Step(decided_label, "done" if final else "todo"))
     return steps
 

@@ -15,6 +15,9 @@ DENIED = "denied"
 SECOND_REVIEW = "second_review"
 DENIED_FINAL = "denied_final"
 WITHDRAWN = "withdrawn"
+# Made moot: the line was restored by something other than the appeal (e.g. the borrower
+# closed her other loans and the re-evaluation restored it) while the appeal was being worked.
+RESOLVED = "resolved"
 
 # Being worked: submitted and not yet decided (or back for a second review). Such an appeal
 # holds the closure of its line, counts towards its assignee's load and is in the desk's
@@ -25,7 +28,7 @@ BEING_WORKED_STATES = (SUBMITTED, IN_REVIEW, AWAITING_BORROWER, SECOND_REVIEW)
 OPEN_STATES = (DRAFT, *BEING_WORKED_STATES)
 EVIDENCE_STATES = OPEN_STATES
 # A person has decided (or the re-evaluation restored the line): the survey may be answered.
-RESOLVED_STATES = (APPROVED, PARTIALLY_APPROVED, AUTO_APPROVED, DENIED, DENIED_FINAL)
+RESOLVED_STATES = (APPROVED, PARTIALLY_APPROVED, AUTO_APPROVED, DENIED, DENIED_FINAL, RESOLVED)
 FAVOURABLE_STATES = (APPROVED, PARTIALLY_APPROVED, AUTO_APPROVED)
 # The first decision's clocks run: awaiting the borrower pauses them, and a second review is
 # a new decision by a supervisor, outside the first appeal's resolution clock.

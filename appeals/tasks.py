@@ -18,6 +18,17 @@ def auto_review(appeal_id: int) -> str | None:
     return appeal.status if appeal else None
 
 
+@shared_task(
+    name="appeals.remind_and_expire_replies",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def remind_and_expire_replies() -> tuple[int, int]:
+    """Remind borrowers of a reply deadline; take appeals past it back into review."""
+    return services.appeals_remind_and_expire_replies()
+
+
 # --- staff desk ---
 
 

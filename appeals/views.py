@@ -26,6 +26,7 @@ from .forms import (
     SecondReviewForm,
     SurveyForm,
 )
+from .idempotency import answered_once
 from .models import EVIDENCE_STATES, Appeal, AppealStatus, Evidence
 
 S = AppealStatus
@@ -67,7 +68,28 @@ def _appealable_decision(request, decision_id) -> tuple[CreditDecision | None, o
     return decision, services.decision_appealable_until(decision, now=timezone.now())
 
 
+def _file_error(upload, exc: ValidationError) -> str:
+    """An upload refusal that names the file, so the borrower knows which one."""
+    return _("%(name)s was not added: %(reason)s") % {
+        "name": upload.name,
+        "reason": " ".join(exc.messages),
+    }
+
+
+def _submit_new(request, appeal):
+    """Submit the appeal just created from the one-screen form (it was reviewed on that
+    screen). If it cannot be submitted, it stays a draft and the borrower is told why."""
+    try:
+        services.appeal_submit(appeal=appeal, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("appeals:detail", pk=appeal.pk)
+    messages.success(request, _("Your appeal was submitted. A person will review it."))
+    return redirect("appeals:detail", pk=appeal.pk)
+
+
 @login_required
+@answered_once
 def appeal_start(request):
     decision, until = _appealable_decision(
         request, request.POST.get("decision") or request.GET.get("decision")
@@ -96,11 +118,15 @@ def appeal_start(request):
                     statement=form.cleaned_data["statement"],
                 )
                 upload = form.cleaned_data.get("file")
+                file_refused = False
                 if upload:
                     try:
                         services.evidence_add(appeal=appeal, actor=request.user, upload=upload)
                     except ValidationError as exc:
-                        messages.error(request, " ".join(exc.messages))
+                        file_refused = True
+                        messages.error(request, _file_error(upload, exc))
+                if request.POST.get("action") == "submit" and not file_refused:
+                    return _submit_new(request, appeal)
                 messages.success(
                     request, _("Your draft is saved. Check it, add documents, then submit it.")
                 )
@@ -138,6 +164,13 @@ def _detail_context(request, appeal, **forms):
         "second_review_form": forms.get("second_review_form") or SecondReviewForm(),
         "survey_form": forms.get("survey_form") or SurveyForm(),
         "error": forms.get("error"),
+        # Who decides a second review: a reviewer when the first decider is the only supervisor.
+        "second_review_by_reviewer": appeal.status == S.SECOND_REVIEW
+        and selectors.second_review_by_reviewer(exclude_id=appeal.decided_by_id),
+        # A draft must be submitted while its decision can still be appealed.
+        "submit_by": services.decision_appealable_until(appeal.decision, now=timezone.now())
+        if appeal.status == S.DRAFT
+        else None,
     }
     return context
 
@@ -159,6 +192,7 @@ def _rerender(request, appeal, status=400, **forms):
 
 
 @login_required
+@answered_once
 def appeal_edit(request, pk):
     appeal = _own_appeal(request, pk)
     if appeal.status != S.DRAFT:
@@ -202,6 +236,7 @@ def _form_action(request, pk, form_class, form_name: str, act, success: str):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_add_evidence(request, pk):
     def act(appeal, data):
         services.evidence_add(appeal=appeal, actor=request.user, upload=data["file"])
@@ -213,6 +248,7 @@ def appeal_add_evidence(request, pk):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_reply(request, pk):
     def act(appeal, data):
         # The file first: if it is refused, nothing is sent and the reply can be retried.
@@ -235,6 +271,7 @@ def _simple_action(request, pk, service, success: str):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_submit(request, pk):
     success = _("Your appeal was submitted. A person will review it.")
     return _simple_action(request, pk, services.appeal_submit, success)
@@ -242,12 +279,14 @@ def appeal_submit(request, pk):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_withdraw(request, pk):
     return _simple_action(request, pk, services.appeal_withdraw, _("Your appeal was withdrawn."))
 
 
 @login_required
 @require_POST
+@answered_once
 def appeal_second_review(request, pk):
     def act(appeal, data):
         services.appeal_request_second_review(
@@ -266,6 +305,7 @@ def appeal_second_review(request, pk):
 
 @login_required
 @require_POST
+@answered_once
 def appeal_survey(request, pk):
     def act(appeal, data):
         services.survey_submit(

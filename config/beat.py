@@ -23,6 +23,12 @@ BEAT_SCHEDULE["credit.send_missing_notices"] = {
     "schedule": crontab(minute=20),
 }
 
+# appeals: reply deadlines (a reminder before, the review goes on at the deadline).
+BEAT_SCHEDULE["appeals.remind_and_expire_replies"] = {
+    "task": "appeals.remind_and_expire_replies",
+    "schedule": crontab(minute=15),
+}
+
 # appeals desk: missed first-response / decision due times escalated to supervisors (once each).
 BEAT_SCHEDULE["appeals.escalate_sla_breaches"] = {
     "task": "appeals.escalate_sla_breaches",

@@ -61,6 +61,39 @@ def _line(user: User, limit: str, balance: str, opened: datetime) -> tuple[Credi
     return line, created
 
 
+def _multi_lending_line(
+    user: User,
+    now: datetime,
+    today: date,
+    *,
+    months: int,
+    decided_days_ago: int,
+    repaid: int = 10,
+    limit: str = "20000.00",
+) -> CreditLine:
+    """On-time instalments, then loans at three platforms within two weeks, then a review."""
+    line, created = _line(user, limit, "3000.00", _at(_months_back(today, months)))
+    if created:
+        _repayment_history(line, today, repaid)
+        decided = now - timedelta(days=decided_days_ago)
+        for i, platform in enumerate(("Jiebei Partner A", "QuickCash B", "FenQi C")):
+            when = decided - timedelta(days=14 - 4 * i)
+            _record(line, f"app-{i}", "external_loan_application", when, platform=platform)
+            _record(
+                line,
+                f"open-{i}",
+                "external_loan_opened",
+                when + timedelta(hours=3),
+                platform=platform,
+                loan_id=f"L-{i}",
+                amount="5000.00",
+            )
+        services.credit_lines_reevaluate(
+            line_ids=[line.pk], trigger=DecisionTrigger.EVENT, now=decided
+        )
+    return line
+
+
 @transaction.atomic
 def seed(stdout=None) -> dict[str, CreditLine]:
     users = {u.customer_id: u for u in User.objects.filter(customer_id__startswith="C-100")}
@@ -87,25 +120,19 @@ def seed(stdout=None) -> dict[str, CreditLine]:
     # C-1002 王芳: ten instalments on time, then loans at three platforms in one month:
     # closure scheduled, multi-lending first, notice period running.
     if user := users.get("C-1002"):
-        line, created = _line(user, "20000.00", "3000.00", _at(_months_back(today, 11)))
-        if created:
-            _repayment_history(line, today, 10)
-            for i, platform in enumerate(("Jiebei Partner A", "QuickCash B", "FenQi C")):
-                when = now - timedelta(days=20 - 4 * i)
-                _record(line, f"app-{i}", "external_loan_application", when, platform=platform)
-                _record(
-                    line,
-                    f"open-{i}",
-                    "external_loan_opened",
-                    when + timedelta(hours=3),
-                    platform=platform,
-                    loan_id=f"L-{i}",
-                    amount="5000.00",
-                )
-            services.credit_lines_reevaluate(
-                line_ids=[line.pk], trigger=DecisionTrigger.EVENT, now=now - timedelta(days=6)
-            )
-        lines["C-1002"] = line
+        lines["C-1002"] = _multi_lending_line(user, now, today, months=11, decided_days_ago=6)
+
+    # C-1006 刘洋: the same story, decided 12 days ago; the appeals demo files her appeal, so
+    # the closure is on hold while it is reviewed.
+    if user := users.get("C-1006"):
+        lines["C-1006"] = _multi_lending_line(user, now, today, months=13, decided_days_ago=12)
+
+    # C-1007 Zhao Lei: 30 months with the lender, every instalment on time, then the same
+    # multi-lending: the policy's long-clean-history segment reduces his limit instead.
+    if user := users.get("C-1007"):
+        lines["C-1007"] = _multi_lending_line(
+            user, now, today, months=30, decided_days_ago=4, repaid=12, limit="36000.00"
+        )
 
     # C-1003 张敏: 95 days overdue at another platform (a knock-out): closure scheduled 40
     # days ago, notice period over, line closed. (The appeals demo adds her appeal.)

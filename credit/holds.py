@@ -3,33 +3,40 @@
 The appeals app registers a hold for lines with an open appeal:
 
     from credit import holds
-    holds.register("open_appeal", lines_with_open_appeal)
+    holds.register("open_appeal", lines_with_open_appeal, label=_("appeal in review"))
 
-A check takes a list of line ids and returns {line_id: detail} for the lines it holds. It is
-called in bulk by the job that closes lines whose notice period has ended.
+The label (a lazily translated phrase) is what the borrower's status says holds the closure
+("closure on hold · appeal in review"). A check takes a list of line ids and returns
+{line_id: detail} for the lines it holds. It is called in bulk by the job that closes lines
+whose notice period has ended.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 HoldCheck = Callable[[Sequence[int]], Mapping[int, str]]
 
 _registry: dict[str, HoldCheck] = {}
+_labels: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
     name: str
     detail: str
+    label: Any = ""  # a lazily translated phrase for the borrower, rendered in their language
 
 
-def register(name: str, check: HoldCheck) -> None:
+def register(name: str, check: HoldCheck, *, label: Any = "") -> None:
     """Add (or replace) the hold called `name`."""
     _registry[name] = check
+    _labels[name] = label
 
 
 def unregister(name: str) -> None:
     _registry.pop(name, None)
+    _labels.pop(name, None)
 
 
 def registered() -> tuple[str, ...]:
@@ -43,5 +50,5 @@ def holds_for(line_ids: Sequence[int]) -> dict[int, list[Hold]]:
         return held
     for name, check in list(_registry.items()):
         for line_id, detail in check(line_ids).items():
-            held.setdefault(line_id, []).append(Hold(name, str(detail)))
+            held.setdefault(line_id, []).append(Hold(name, str(detail), _labels.get(name, "")))
     return held

@@ -68,7 +68,7 @@ class CreditLineOutput(serializers.Serializer):
         max_digits=12, decimal_places=2, source="line.credit_limit"
     )
     balance = money(source="line.balance")
-    available = money(source="line.available")
+    available = money(source="available_now")  # nothing on a closed or paused line
     closing_effective_at = serializers.DateTimeField(
         source="line.closing_effective_at", allow_null=True
     )

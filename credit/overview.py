@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.localtime import local_date
@@ -26,10 +28,28 @@ from .models import (
     CreditLineStatus,
     DecisionOutcome,
     DecisionPolicy,
+    DecisionTrigger,
     VersionStatus,
 )
 from .selectors import decisions_for_line
 
+# Who made a decision, in the words a borrower reads: the scorecard ("our automated risk
+# system"), a product policy change, a person, or the correction of our own error.
+DECIDED_BY_SYSTEM = "system"
+DECIDED_BY_POLICY = "policy"
+DECIDED_BY_PERSON = "person"
+DECIDED_BY_APPEAL = "appeal"
+DECIDED_BY_CORRECTION = "correction"
+_DECIDERS = {
+    DecisionTrigger.EVENT: DECIDED_BY_SYSTEM,
+    DecisionTrigger.PERIODIC: DECIDED_BY_SYSTEM,
+    DecisionTrigger.CAMPAIGN: DECIDED_BY_POLICY,
+    DecisionTrigger.STAFF: DECIDED_BY_PERSON,
+    DecisionTrigger.APPEAL: DECIDED_BY_APPEAL,
+    DecisionTrigger.CORRECTION: DECIDED_BY_CORRECTION,
+}
+# Statuses in which the borrower can still draw on the line.
+BORROWING_STATUSES = (CreditLineStatus.ACTIVE, CreditLineStatus.CLOSING)
 TIMELINE_LENGTH = 15
 SCORE_POINTS = 12
 # Events worth a line on the borrower's timeline; each repayment is summarised instead.
@@ -62,10 +82,25 @@ class DecisionView:
     decision: CreditDecision
     reasons: tuple[ReasonView, ...]
     appeal_until: datetime | None  # None: this decision cannot be appealed (any more)
+    corrected: bool = False  # reversed later as our error (a system error correction)
 
     @property
     def appealable(self) -> bool:
         return self.appeal_until is not None
+
+    @property
+    def decided_by(self) -> str:
+        return _DECIDERS.get(self.decision.trigger, DECIDED_BY_SYSTEM)
+
+    @property
+    def knockout(self) -> ReasonView | None:
+        """The rule that decided on its own, whatever the score (always ranked first)."""
+        return next((r for r in self.reasons if r.knockout), None)
+
+    @property
+    def score_decided(self) -> bool:
+        """True when the scorecard's score led to this decision (no rule or person overrode it)."""
+        return self.decided_by == DECIDED_BY_SYSTEM and self.knockout is None
 
     @property
     def is_adverse(self) -> bool:
@@ -101,6 +136,44 @@ class CreditOverview:
     holds: tuple[holds.Hold, ...] = field(default_factory=tuple)
 
     @property
+    def on_hold(self) -> bool:
+        """A closing line whose closure something (an open appeal) holds."""
+        return self.line.status == CreditLineStatus.CLOSING and bool(self.holds)
+
+    @property
+    def hold_labels(self) -> tuple:
+        return tuple(h.label for h in self.holds if h.label)
+
+    @property
+    def can_borrow(self) -> bool:
+        return self.line.status in BORROWING_STATUSES
+
+    @property
+    def available_now(self) -> Decimal:
+        """What the borrower can borrow today: nothing on a closed or paused line."""
+        return self.line.available if self.can_borrow else Decimal("0.00")
+
+    @property
+    def corrected(self) -> tuple[DecisionView, ...]:
+        return tuple(v for v in self.decisions if v.corrected)
+
+    @property
+    def credit_report_affected(self) -> bool:
+        """Whether our decisions reach the borrower's credit report (a deployment's setting)."""
+        return bool(getattr(settings, "CREDIT_DECISIONS_REPORTED_TO_BUREAU", False))
+
+    @property
+    def chart_caption(self) -> str:
+        """What the score chart's caption may say: `threshold` only when the score decided the
+        line's state; otherwise what did (`knockout`, or who decided)."""
+        explaining = self.explaining
+        if explaining is None or explaining.score_decided:
+            return "threshold"
+        if explaining.decided_by == DECIDED_BY_SYSTEM:
+            return "knockout"
+        return explaining.decided_by
+
+    @property
     def limit_reduced(self) -> bool:
         d = self.explaining and self.explaining.decision
         return bool(d and d.outcome == DecisionOutcome.REDUCE_LIMIT and d.new_limit < d.old_limit)
@@ -128,6 +201,23 @@ def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, 
         )
         for r in decision.reasons.all()  # prefetched in rank order
     )
+
+
+def _corrected_positions(decisions: list[CreditDecision]) -> set[int]:
+    """Positions (newest first) of the adverse decisions a later correction reversed: those
+    since the last decision that was not adverse, before each correction."""
+    corrected: set[int] = set()
+    pending: list[int] = []
+    for index in range(len(decisions) - 1, -1, -1):  # oldest first
+        decision = decisions[index]
+        if decision.trigger == DecisionTrigger.CORRECTION:
+            corrected.update(pending)
+            pending = []
+        elif decision.outcome in ADVERSE_OUTCOMES:
+            pending.append(index)
+        else:
+            pending = []
+    return corrected
 
 
 def _explaining(line: CreditLine, views: list[DecisionView]) -> DecisionView | None:
@@ -166,10 +256,12 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     now = timezone.now()
 
     views = []
-    for decision in decisions_for_line(line=line):
+    decisions = list(decisions_for_line(line=line))
+    corrected = _corrected_positions(decisions)
+    for index, decision in enumerate(decisions):
         reasons = _reason_views(decision, language)
         until = appeal_until(decision, now=now, appealable_reasons=[r.appealable for r in reasons])
-        views.append(DecisionView(decision, reasons, until))
+        views.append(DecisionView(decision, reasons, until, corrected=index in corrected))
     explaining = _explaining(line, views)
 
     key_events = list(

@@ -190,6 +190,8 @@ def line_state(line, last: LastDecision | None) -> engine.LineState:
         status=line.status,
         credit_limit=line.credit_limit,
         limit_reduced=limit_reduced,
+        # Only a cut the scorecard made is undone by the scorecard (a person's is not).
+        limit_before_reduction=last.old_limit if limit_reduced and last.scored else None,
         manual_hold=manual_hold,
     )
 

@@ -3,11 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import PreferencesForm
 from .models import Notification
+from .reading import in_language
 from .selectors import (
     inbox_for_user,
     inbox_get_for_user,
@@ -23,6 +25,7 @@ PAGE_SIZE = 20
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(inbox_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = in_language(page.object_list, language=get_language(), user=request.user)
     return render(request, "notifications/inbox.html", {"page": page})
 
 
@@ -34,6 +37,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Notification.DoesNotExist:
         raise Http404 from None
     notification_mark_read(notification=message)
+    message = in_language([message], language=get_language(), user=request.user)[0]
     return render(request, "notifications/message_detail.html", {"message": message})
 
 

@@ -30,6 +30,7 @@ class AppealStatus(models.TextChoices):
     SECOND_REVIEW = states.SECOND_REVIEW, _("Second review")
     DENIED_FINAL = states.DENIED_FINAL, _("Not approved after second review")
     WITHDRAWN = states.WITHDRAWN, _("Withdrawn")
+    RESOLVED = states.RESOLVED, _("Resolved: your credit line was restored")
 
 
 S = AppealStatus
@@ -128,6 +129,9 @@ class Appeal(FSMModelMixin, models.Model):
         _("second review requested"), null=True, blank=True
     )
     second_review_statement = models.TextField(_("second review statement"), blank=True)
+    second_review_due = models.DateTimeField(
+        _("second review decision expected by"), null=True, blank=True
+    )
     second_decided_at = models.DateTimeField(_("second review decided"), null=True, blank=True)
     second_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -265,8 +269,9 @@ class Appeal(FSMModelMixin, models.Model):
         self.closed_at = at
 
     @transition(field=status, source=S.DENIED, target=S.SECOND_REVIEW)
-    def request_second_review(self, *, at, statement) -> None:
+    def request_second_review(self, *, at, statement, due) -> None:
         self.second_review_requested_at = at
+        self.second_review_due = due
         self.second_review_statement = statement
         self.closed_at = None
 
@@ -284,6 +289,14 @@ class Appeal(FSMModelMixin, models.Model):
         self.second_decided_by = actor
         self.outcome_explanation = explanation
         self.closed_at = at
+
+    @transition(field=status, source=list(BEING_WORKED_STATES), target=S.RESOLVED)
+    def resolve_moot(self, *, at, credit_decision) -> None:
+        """Nothing is left to decide: the line was restored while the appeal was worked."""
+        self.closed_at = at
+        self.credit_decision = credit_decision
+        self.awaiting_since = None
+        self.borrower_reply_due = None
 
     @transition(field=status, source=list(OPEN_STATES), target=S.WITHDRAWN)
     def withdraw(self, *, at) -> None:

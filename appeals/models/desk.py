@@ -155,6 +155,7 @@ class AppealExtension(models.Model):
 class SlaClockName(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     RESOLUTION = "resolution", _("Resolution")
+    SECOND_REVIEW = "second_review", _("Second review")
 
 
 class SlaBreach(models.Model):

@@ -56,6 +56,7 @@ def appeal_get_for_borrower(*, user, appeal_id) -> Appeal:
         .prefetch_related(
             "decision__reasons__reason_code",
             "evidence",
+            "extensions",
             Prefetch(
                 "transitions",
                 queryset=AppealTransition.objects.select_related("actor").order_by("at", "id"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import AGENT, SUPERVISOR
 
-from .. import assignment, clock
+from .. import assignment, clock, states
 from ..models import (
     BEING_WORKED_STATES,
     AgentAvailability,
@@ -47,8 +47,13 @@ def _staff_in(role: str) -> QuerySet:
 def supervisors(*, exclude_id: int | None = None) -> QuerySet:
     """Active staff who may decide a second review (the supervisor role grants it): they
     decide escalations and are told of missed due times. `exclude_id`: the first decider."""
+    return _holders("decide_second_review").exclude(pk=exclude_id)
+
+
+def _holders(codename: str) -> QuerySet:
+    """Active staff whose role (or own grant) gives them `appeals.<codename>`."""
     permission = Permission.objects.filter(
-        content_type__app_label="appeals", codename="decide_second_review"
+        content_type__app_label="appeals", codename=codename
     ).first()
     if permission is None:
         return get_user_model().objects.none()
@@ -56,15 +61,25 @@ def supervisors(*, exclude_id: int | None = None) -> QuerySet:
         get_user_model()
         .objects.filter(is_active=True, is_staff=True)
         .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
-        .exclude(pk=exclude_id)
         .distinct()
         .order_by("pk")
     )
 
 
 def second_reviewers(*, exclude_id: int | None) -> list:
-    """Supervisors who may decide this second review: all but the first decider."""
+    """Who may decide this second review: every supervisor but the first decider; when the
+    first decider is the only supervisor, every reviewer (who decides appeals) but them, so
+    a second review can always be decided by a different person."""
+    if second_review_by_reviewer(exclude_id=exclude_id):
+        return list(_holders("decide_appeal").exclude(pk=exclude_id))
     return list(supervisors(exclude_id=exclude_id))
+
+
+def second_review_by_reviewer(*, exclude_id: int | None) -> bool:
+    """True when the first decider is the only supervisor: a reviewer then decides it."""
+    if exclude_id is None or not supervisors().filter(pk=exclude_id).exists():
+        return False
+    return not supervisors(exclude_id=exclude_id).exists()
 
 
 def assignment_candidates() -> dict[int, assignment.Candidate]:
@@ -146,9 +161,13 @@ def appeal_get_for_staff(*, appeal_id) -> Appeal:
 
 def breached_q(now: datetime) -> Q:
     """Appeals being worked whose first response or decision is overdue (the clocks run)."""
-    return Q(status__in=list(clock.RUNNING_STATES)) & (
-        Q(first_responded_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
-    )
+    return (
+        Q(status__in=list(clock.RUNNING_STATES))
+        & (
+            Q(first_responded_at__isnull=True, first_response_due__lt=now)
+            | Q(resolution_due__lt=now)
+        )
+    ) | Q(status=states.SECOND_REVIEW, second_review_due__lt=now)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ from .desk_acts import StaleAppeal, appeal_act_as_seen, state_token
 from .drafting import appeal_create, appeal_update_draft, decision_appealable_until
 from .evidence import evidence_add
 from .reference_data import calendar_day_set, canned_response_save, canned_response_upsert
+from .resolution import appeals_resolve_moot
 from .second_review import appeal_decide_second_review, appeal_request_second_review
 from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
 from .survey import survey_submit
 from .thread import appeal_borrower_message, appeal_request_info, appeal_staff_message
+from .waiting import appeal_reply_deadline_passed, appeals_remind_and_expire_replies
 
 __all__ = [
     "AppealPermissionDenied",
@@ -50,6 +52,9 @@ __all__ = [
     "appeal_update_draft",
     "appeal_withdraw",
     "appeals_escalate_breaches",
+    "appeals_resolve_moot",
+    "appeals_remind_and_expire_replies",
+    "appeal_reply_deadline_passed",
     "calendar_day_set",
     "canned_response_save",
     "canned_response_upsert",

@@ -102,6 +102,7 @@ def appeals_escalate_breaches(*, now: datetime | None = None) -> int:
             first_response_due=appeal.first_response_due,
             first_responded_at=appeal.first_responded_at,
             resolution_due=appeal.resolution_due,
+            second_review_due=appeal.second_review_due,
         )
         for clock_name, due in clock.breached_clocks(state, now=now):
             _row, created = SlaBreach.objects.get_or_create(

@@ -3,15 +3,18 @@ supervisor who did not take the first decision."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .. import notices
 from ..models import Appeal
-from ..selectors import second_reviewers
+from ..selectors import second_review_by_reviewer, second_reviewers
 from ._input import clean_text
-from ._transition import AppealPermissionDenied, appeal_transition
+from ._transition import AppealPermissionDenied, appeal_transition, require_staff
 from .decisions import postpone_closure_after_denial, reinstate_line
 from .drafting import line_has_open_appeal
 
@@ -34,7 +37,11 @@ def appeal_request_second_review(*, appeal: Appeal, actor, statement: str = "") 
             raise ValidationError(
                 _("You already have an open appeal for this credit line."), code="open_appeal"
             )
-        step.apply(at=now, statement=statement)
+        step.apply(
+            at=now,
+            statement=statement,
+            due=now + timedelta(days=settings.APPEAL_SECOND_REVIEW_DECISION_DAYS),
+        )
         step.comment = statement
 
         def tell_supervisors():
@@ -45,12 +52,19 @@ def appeal_request_second_review(*, appeal: Appeal, actor, statement: str = "") 
     return appeal
 
 
-def _not_the_first_decider(actor):
+def _may_decide_second_review(actor):
+    """A supervisor who did not take the first decision; or, when the first decider is the
+    only supervisor, a reviewer who did not take it (a second review can always be decided)."""
+
     def check(appeal: Appeal) -> None:
         if appeal.decided_by_id == actor.pk:
             raise AppealPermissionDenied(
                 _("A second review must be decided by someone other than the first reviewer.")
             )
+        if second_review_by_reviewer(exclude_id=appeal.decided_by_id):
+            require_staff(actor, "decide_appeal")
+        else:
+            require_staff(actor, "decide_second_review")
 
     return check
 
@@ -60,16 +74,16 @@ def appeal_decide_second_review(
     *, appeal: Appeal, actor, approve: bool, explanation: str
 ) -> Appeal:
     """second_review → approved | denied_final, by a supervisor who did not take the first
-    decision. Approval restores the line in full; a final denial moves a closing line's
-    closure as after the first denial."""
+    decision (a reviewer when the first decider is the only supervisor). Approval restores
+    the line in full; a final denial moves a closing line's closure as after the first
+    denial."""
     name = "approve_on_second_review" if approve else "deny_on_second_review"
     with appeal_transition(
         appeal,
         name,
         _("decided on second review"),
         actor=actor,
-        permission="decide_second_review",
-        check=_not_the_first_decider(actor),
+        check=_may_decide_second_review(actor),
     ) as step:
         explanation = clean_text(explanation, field="explanation", required=True)
         appeal, now = step.appeal, step.now

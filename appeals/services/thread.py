@@ -93,11 +93,20 @@ def appeal_borrower_message(*, appeal: Appeal, actor, body: str) -> Message:
         appeal=appeal, author=actor, kind=MessageKind.BORROWER, body=body, created_at=now
     )
     if appeal.status == S.AWAITING_BORROWER:
-        with appeal_transition(
-            appeal, "resume_review", _("taken into review"), actor=actor, locked=True, now=now
-        ) as step:
-            due = resumed_due_dates(appeal, resumed_at=now)
-            appeal.first_response_due = due.first_response_due
-            step.apply(resolution_due=due.resolution_due)
-            step.comment = "the borrower replied"
+        appeal_resume_review(appeal, actor=actor, now=now, comment="the borrower replied")
     return message
+
+
+def appeal_resume_review(appeal: Appeal, *, actor, now, comment: str, then=None) -> Appeal:
+    """awaiting_borrower → in_review on the locked appeal; the clocks restart, the business
+    time spent waiting added to each due time. `then` tells someone after the log row."""
+    with appeal_transition(
+        appeal, "resume_review", _("taken into review"), actor=actor, locked=True, now=now
+    ) as step:
+        due = resumed_due_dates(appeal, resumed_at=now)
+        appeal.first_response_due = due.first_response_due
+        step.apply(resolution_due=due.resolution_due)
+        step.comment = comment
+        if then is not None:
+            step.then(then)
+    return step.appeal

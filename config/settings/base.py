@@ -31,8 +31,15 @@ APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=60)
 APPEAL_SECOND_REVIEW_WINDOW_DAYS = env.int("APPEAL_SECOND_REVIEW_WINDOW_DAYS", default=14)
 # After a denial a closing line closes no earlier than this many days after the borrower is told.
 APPEAL_DENIAL_CLOSURE_NOTICE_DAYS = env.int("APPEAL_DENIAL_CLOSURE_NOTICE_DAYS", default=7)
+# Whether the lender reports our credit-line decisions to the credit bureau (what the borrower
+# is told about their credit report when a decision was our error).
+CREDIT_DECISIONS_REPORTED_TO_BUREAU = env.bool("CREDIT_DECISIONS_REPORTED_TO_BUREAU", default=False)
 # Days the borrower is given to answer a request for more information.
 APPEAL_INFO_RESPONSE_DAYS = env.int("APPEAL_INFO_RESPONSE_DAYS", default=7)
+# A second review is decided within this many days of the borrower's request.
+APPEAL_SECOND_REVIEW_DECISION_DAYS = env.int("APPEAL_SECOND_REVIEW_DECISION_DAYS", default=15)
+# A reminder this many days before the borrower's reply deadline.
+APPEAL_REPLY_REMINDER_DAYS = env.int("APPEAL_REPLY_REMINDER_DAYS", default=2)
 # Evidence files: per-file size cap and number of files per appeal.
 APPEAL_EVIDENCE_MAX_BYTES = env.int("APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 APPEAL_EVIDENCE_MAX_FILES = env.int("APPEAL_EVIDENCE_MAX_FILES", default=10)
@@ -115,6 +122,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded run waits for a writer's lock (seconds) instead of failing at once with
+    # "database is locked" when two requests (e.g. a double tap) write together.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "timeout", env.int("SQLITE_BUSY_TIMEOUT", default=20)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -190,6 +190,8 @@ class LineState:
     credit_limit: Decimal
     # The line's limit was cut by its latest decision and not restored since.
     limit_reduced: bool = False
+    # The limit before that cut, when the scorecard made it (so the scorecard may undo it).
+    limit_before_reduction: Decimal | None = None
     # The latest adverse state came from staff or a campaign, not from the scorecard: a
     # re-evaluation may make it stricter but never lifts it (its reasons are not scores).
     manual_hold: bool = False
@@ -262,5 +264,8 @@ def plan_change(
         return Plan("reinstate", "active", new_limit)
     # keep
     if status == "active":
-        return None  # a reduced limit is not raised back by the scorecard
+        if state.limit_reduced and state.limit_before_reduction:
+            # The reasons for the scorecard's cut have cleared: the limit goes back up.
+            return Plan("reinstate", "active", state.limit_before_reduction)
+        return None
     return Plan("reinstate", "active", limit)

@@ -11,8 +11,15 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .. import engine, notices, selectors
-from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionReason
+from .. import engine, notices, restorations, selectors
+from ..models import (
+    CreditDecision,
+    CreditLine,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionReason,
+    DecisionTrigger,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +98,10 @@ def _write_decisions(
         reasons_by_decision[id(decision)] = objs
         all_reasons.extend(objs)
     DecisionReason.objects.bulk_create(all_reasons)
+    told_elsewhere = _tell_restorations(decisions)
+    if told_elsewhere:
+        rows = [row for row in rows if row[0].pk not in told_elsewhere]
+        decisions = [d for d in decisions if d.line_id not in told_elsewhere]
     if notice_mode == NOTICES_DEFERRED:
         ids = [d.pk for d in decisions]
         transaction.on_commit(lambda: _queue_notices(ids))
@@ -102,6 +113,17 @@ def _write_decisions(
         notices.send_decision_notice(
             decision, recipient=recipient, reasons=reasons_by_decision[id(decision)]
         )
+
+
+def _tell_restorations(decisions: Sequence[CreditDecision]) -> set[int]:
+    """Lines restored by these decisions (not on an appeal: that is the appeal's outcome) are
+    announced to `credit.restorations`; returns the lines whose notice a listener sends."""
+    restored = {
+        d.line_id: d
+        for d in decisions
+        if d.outcome == DecisionOutcome.REINSTATE and d.trigger != DecisionTrigger.APPEAL
+    }
+    return restorations.lines_restored(restored)
 
 
 def _queue_notices(decision_ids: list[int]) -> None:

@@ -197,8 +197,8 @@ def _plan(
 ) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
     """Score every line; return the plan and verdict of each line whose outcome changes.
 
-    A line's latest decision matters only when it is not active (was it a person's pause?)
-    or the verdict is a reduction (was the limit already cut?), so only those are read.
+    Each line's latest decision is read (one query): was it a person's pause, was the limit
+    already cut, and by the scorecard (which a "keep" then undoes)?
     """
     if not rows:
         return {}
@@ -212,13 +212,13 @@ def _plan(
             rules.policy_rules, rules.card_rules, engine.compute_features(facts, as_of=as_of)
         )
         verdicts[row.id] = verdict
-    need_history = [
-        row.id
-        for row in rows
-        if row.status != CreditLineStatus.ACTIVE or verdicts[row.id].outcome != "keep"
-    ]
-    last = selectors.last_decisions(need_history) if need_history else {}
-    buffers = selectors.reason_buffer_days() if need_history else {}
+    # Every line's last decision: an active line kept by the verdict may carry a cut the
+    # scorecard made, which a "keep" now undoes (one query per chunk).
+    last = selectors.last_decisions([row.id for row in rows])
+    adverse = any(
+        row.status != CreditLineStatus.ACTIVE or verdicts[row.id].outcome != "keep" for row in rows
+    )
+    buffers = selectors.reason_buffer_days() if adverse else {}
     plans = {}
     for row in rows:
         verdict = verdicts[row.id]

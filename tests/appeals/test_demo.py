@@ -2,6 +2,7 @@ import pytest
 
 from appeals import demo as appeals_demo
 from appeals.models import Appeal, AppealStatus
+from credit import holds
 from credit.models import CreditLineStatus
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,15 @@ def test_c1003_has_an_appeal_in_review_with_evidence_and_a_thread_idempotently()
     assert set(appeal.messages.values_list("kind", flat=True)) == {"staff_public", "internal"}
     again = appeals_demo.seed()
     assert again.pk == appeal.pk
-    assert Appeal.objects.count() == 1
+    assert Appeal.objects.count() == 2  # C-1003's and C-1006's, nothing more
+
+
+def test_c1006s_appeal_holds_her_closing_line():
+    _seed_all()
+    appeal = Appeal.objects.get(borrower__customer_id="C-1006")
+    assert appeal.status == AppealStatus.IN_REVIEW
+    assert appeal.line.status == CreditLineStatus.CLOSING
+    assert holds.holds_for([appeal.line_id])[appeal.line_id][0].name == "open_appeal"
 
 
 def test_without_the_demo_people_it_skips():

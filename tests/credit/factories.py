@@ -105,4 +105,6 @@ def ensure_reference_data() -> None:
 
     migration = importlib.import_module("credit.migrations.0002_v1_reason_codes_scorecard_policy")
     migration.load_v1(apps, None)
+    later = importlib.import_module("credit.migrations.0004_advice_true_in_every_state")
+    later.forwards(apps, None)
     sync_staff_groups()

@@ -90,6 +90,10 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     assert lines["C-1005"].status == CreditLineStatus.ACTIVE
     assert (restored.outcome, restored.trigger) == ("reinstate", "correction")
     assert restored.reasons_ranked[0].reason_code.category == "system_error"
+    reduced = selectors.latest_decision_for_line(line=lines["C-1007"])
+    assert lines["C-1007"].status == CreditLineStatus.ACTIVE
+    assert (reduced.outcome, reduced.new_limit < reduced.old_limit) == ("reduce_limit", True)
+    assert lines["C-1006"].status == CreditLineStatus.CLOSING
 
     # A nightly re-evaluation leaves every demo situation as it is.
     summary = services.credit_lines_reevaluate(

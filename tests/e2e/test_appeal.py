@@ -43,7 +43,7 @@ def test_file_answer_and_see_the_outcome_on_a_phone_in_chinese(new_page, files, 
     file_input = page.locator("input[type=file]")
     assert file_input.get_attribute("accept") == "application/pdf,image/jpeg,image/png"
     # Nothing chosen: clear errors, nothing created.
-    page.get_by_role("button", name="保存并核对").click()
+    page.get_by_role("button", name="保存草稿").click()
     expect(page.locator(".errorlist").first).to_contain_text("请至少选择一项申诉理由")
     screenshot(page, "appeal-start-errors-phone-zh-hans")
     _fits(page, PHONE)
@@ -55,7 +55,7 @@ def test_file_answer_and_see_the_outcome_on_a_phone_in_chinese(new_page, files, 
     page.get_by_label("请说明情况").fill("我已经结清了其他平台的借款，一直按时还款。")
     file_input.set_input_files(str(pdf))
     screenshot(page, "appeal-start-phone-zh-hans")
-    page.get_by_role("button", name="保存并核对").click()
+    page.get_by_role("button", name="保存草稿").click()
 
     expect(page.get_by_role("heading", name="请核对您的申诉，然后提交")).to_be_visible()
     expect(page.locator(".files")).to_contain_text("还款记录.pdf")
@@ -116,7 +116,7 @@ def test_denied_appeal_page_and_my_credit_hold(new_page, language, viewport):
 
     page = new_page(viewport=viewport, language=language)
     sign_in(page, held.borrower)
-    expect(page.locator(".countdown .alert--ok")).to_be_visible()  # the closure is on hold
+    expect(page.locator(".countdown--held")).to_be_visible()  # the closure is on hold
     screenshot(page, f"my-credit-appeal-open-{width}-{language}")
     _fits(page, viewport)
     page.goto(f"/appeals/{held.pk}/")
