@@ -84,6 +84,7 @@ class CaseAdminMixin:
             chosen = next((c for c in canned if c.pk == int(canned_id)), None)
             prefill = chosen.body_for(language) if chosen else ""
         panels = []
+        compose = request.GET.get("compose")
         for action in actions_for(user, appeal):
             if bound and bound[0] == action.name:
                 form = bound[1]
@@ -91,8 +92,19 @@ class CaseAdminMixin:
                 initial = {"seen": seen}
                 if action.name == "message" and prefill:
                     initial["comment"] = prefill
+                if action.name == "message" and compose in ("public", "internal"):
+                    initial["kind"] = compose  # the composer keeps its mode after posting
                 form = action.form(initial=initial, prefix=action.name)
             panels.append({"action": action, "form": form})
+        unsent = None
+        if bound and not any(p["action"].name == bound[0] for p in panels):
+            # The button is gone (the state moved on, or the role never had it): the reason
+            # and the typed text are shown so nothing is lost.
+            unsent = {
+                "label": ACTIONS[bound[0]].label,
+                "errors": bound[1].non_field_errors(),
+                "text": bound[1].data.get(f"{bound[0]}-comment", ""),
+            }
         reasons = sorted(appeal.decision.reasons.all(), key=lambda r: r.rank)
         context = {
             **self.admin_site.each_context(request),
@@ -123,6 +135,7 @@ class CaseAdminMixin:
             ],
             "timeline": staff_timeline(appeal),
             "panels": panels,
+            "unsent": unsent,
             "canned": canned,
             "borrower_language": language,
             "first_response": first_response_cell(appeal),
@@ -135,7 +148,8 @@ class CaseAdminMixin:
 
     def act_view(self, request, object_id, action):
         """One button: parse its form, call the service on the appeal as the page showed it.
-        A refusal (a stale page included) changes nothing and says why."""
+        A refusal (a stale page included) changes nothing and says why on the same form,
+        with what the person typed kept."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         spec = ACTIONS.get(action)
@@ -145,7 +159,6 @@ class CaseAdminMixin:
         form = spec.form(request.POST, prefix=spec.name)
         if not form.is_valid():
             appeal = appeal_get_for_staff(appeal_id=object_id)
-            messages.error(request, _("Please correct the errors below."))
             return self._render_case(request, appeal, bound=(spec.name, form), status=400)
         try:
             services.appeal_act_as_seen(
@@ -157,16 +170,27 @@ class CaseAdminMixin:
         except Appeal.DoesNotExist as exc:
             raise Http404 from exc
         except services.StaleAppeal:
-            messages.warning(request, _stale_message(object_id))
-            return redirect(case_url)
+            return self._refused(request, spec, object_id, _stale_message(object_id), 409)
         except PermissionDenied as exc:
-            messages.error(request, error_text(exc) or _("Your role does not allow this."))
-            return redirect(case_url)
+            reason = error_text(exc) or _("Your role does not allow this.")
+            return self._refused(request, spec, object_id, reason, 403)
         except ValidationError as exc:
-            messages.error(request, error_text(exc))
-            return redirect(case_url)
+            return self._refused(request, spec, object_id, error_text(exc), 400)
         messages.success(request, spec.done)
+        if spec.name == "message":
+            return redirect(f"{case_url}?compose={form.cleaned_data['kind']}")
         return redirect(case_url)
+
+    def _refused(self, request, spec, object_id, reason: str, status: int):
+        """The case as it is now, the refusal on the form that was sent, the text kept (the
+        page token refreshed, so sending again acts on what is now shown)."""
+        appeal = appeal_get_for_staff(appeal_id=object_id)
+        data = request.POST.copy()
+        data[f"{spec.name}-seen"] = services.state_token(appeal)
+        form = spec.form(data, prefix=spec.name)
+        form.is_valid()
+        form.add_error(None, reason)
+        return self._render_case(request, appeal, bound=(spec.name, form), status=status)
 
     def evidence_preview_view(self, request, object_id, evidence_id):
         """A supporting document shown inline in the case page: staff who may view evidence

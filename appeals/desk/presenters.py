@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -82,6 +82,21 @@ def state_chip(appeal: Appeal):
         '<span class="desk-state desk-state-{}">{}</span>',
         appeal.status,
         appeal.get_status_display(),
+    )
+
+
+def queue_state_cell(appeal: Appeal):
+    """The state chip, and what asks for attention: the borrower replied (not yet answered),
+    the agent handed it over for a decision. Words, not colour alone."""
+    markers = []
+    if appeal.status in BEING_WORKED_STATES and appeal.borrower_replied_at:
+        markers.append(("desk-flag-replied", _("Borrower replied")))
+    if appeal.status == AppealStatus.IN_REVIEW and appeal.ready_for_decision_at:
+        markers.append(("desk-flag-ready", _("Ready for decision")))
+    return format_html(
+        "{}{}",
+        state_chip(appeal),
+        format_html_join("", '<br><span class="desk-flag {}">{}</span>', markers),
     )
 
 

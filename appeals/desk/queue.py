@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -27,7 +27,7 @@ from ..models import (
     appeal_id_from_reference,
 )
 from ..selectors import breached_q, people_who_can_work
-from .presenters import error_text, first_response_cell, resolution_cell, state_chip
+from .presenters import error_text, first_response_cell, queue_state_cell, resolution_cell
 
 S = AppealStatus
 PHONE_RE = re.compile(r"^\+?[\d\s-]{7,20}$")
@@ -60,6 +60,8 @@ class QueueFilter(admin.SimpleListFilter):
         return [
             ("open", _("Being worked")),
             ("mine", _("Assigned to me")),
+            ("replied", _("Borrower replied")),
+            ("ready", _("Ready for decision")),
             ("awaiting", _("Awaiting borrower")),
             ("breached", _("Breached (overdue)")),
             ("unassigned", _("Unassigned")),
@@ -89,6 +91,10 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset.filter(status__in=worked)
         if value == "mine":
             return queryset.filter(assignee=request.user, status__in=worked)
+        if value == "replied":
+            return queryset.filter(status__in=worked, borrower_replied_at__isnull=False)
+        if value == "ready":
+            return queryset.filter(status=S.IN_REVIEW, ready_for_decision_at__isnull=False)
         if value == "awaiting":
             return queryset.filter(status=S.AWAITING_BORROWER)
         if value == "breached":
@@ -98,6 +104,25 @@ class QueueFilter(admin.SimpleListFilter):
         if value == "closed":
             return queryset.exclude(status__in=list(OPEN_STATES))
         return queryset.exclude(status=S.DRAFT)
+
+
+class StateFilter(admin.SimpleListFilter):
+    """The appeal's state with the desk's own words: one label per state (the borrower sees
+    "Approved" for both an approval and an automatic one; staff must tell them apart)."""
+
+    title = gettext_lazy("state")
+    parameter_name = "status__exact"
+    STAFF_LABELS = {S.AUTO_APPROVED: gettext_lazy("Approved automatically")}
+
+    def lookups(self, request, model_admin):
+        return [
+            (value, self.STAFF_LABELS.get(value, label))
+            for value, label in S.choices
+            if value != S.DRAFT
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 class ReasonCategoryFilter(admin.SimpleListFilter):
@@ -162,7 +187,7 @@ class QueueAdminMixin:
         "resolution_col",
     )
     list_display_links = ("reference_col",)
-    list_filter = (QueueFilter, "status", ReasonCategoryFilter)
+    list_filter = (QueueFilter, StateFilter, ReasonCategoryFilter)
     search_fields = ("borrower__customer_id",)  # the box; the lookups are exact, see below
     search_help_text = gettext_lazy(
         "Search by appeal (A-2026-000123 or 123), customer ID, phone or email."
@@ -172,7 +197,7 @@ class QueueAdminMixin:
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
-    ordering = ("resolution_due", "first_response_due")
+    ordering = ("resolution_due", "first_response_due")  # a column sort; see get_ordering
     actions = ["reassign_selected"]
 
     def has_reassign_permission(self, request):
@@ -189,6 +214,25 @@ class QueueAdminMixin:
             qs = qs.prefetch_related("decision__reasons__reason_code")
         return qs
 
+    def get_ordering(self, request):
+        """Most urgent first: a breached clock (first response or decision), then a
+        borrower's unanswered reply, then the nearest decision due, then first response due."""
+        worked = list(BEING_WORKED_STATES)
+        return [
+            Case(
+                When(breached_q(timezone.now()), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ).asc(),
+            Case(
+                When(Q(status__in=worked, borrower_replied_at__isnull=False), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ).asc(),
+            F("resolution_due").asc(nulls_last=True),
+            F("first_response_due").asc(nulls_last=True),
+        ]
+
     def get_search_results(self, request, queryset, search_term):
         return search_queue(queryset, search_term), False
 
@@ -203,7 +247,7 @@ class QueueAdminMixin:
 
     @admin.display(description=gettext_lazy("state"), ordering="status")
     def state_col(self, obj):
-        return state_chip(obj)
+        return queue_state_cell(obj)
 
     @admin.display(description=gettext_lazy("reason for appeal"))
     def grounds_col(self, obj):

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.roles import AGENT, SUPERVISOR
+from accounts.roles import AGENT, REVIEWER, SUPERVISOR
 
 from .. import assignment, clock
 from ..models import (
@@ -47,8 +47,18 @@ def _staff_in(role: str) -> QuerySet:
 def supervisors(*, exclude_id: int | None = None) -> QuerySet:
     """Active staff who may decide a second review (the supervisor role grants it): they
     decide escalations and are told of missed due times. `exclude_id`: the first decider."""
+    return _staff_holding("decide_second_review", exclude_id=exclude_id)
+
+
+def reviewers() -> QuerySet:
+    """Active staff who may decide an appeal (reviewers and supervisors): the hand-off's
+    choices."""
+    return _staff_holding("decide_appeal", exclude_id=None)
+
+
+def _staff_holding(codename: str, *, exclude_id: int | None) -> QuerySet:
     permission = Permission.objects.filter(
-        content_type__app_label="appeals", codename="decide_second_review"
+        content_type__app_label="appeals", codename=codename
     ).first()
     if permission is None:
         return get_user_model().objects.none()
@@ -99,10 +109,13 @@ def assignment_candidates() -> dict[int, assignment.Candidate]:
 
 
 def people_who_can_work() -> QuerySet:
-    """Reassignment targets: active staff holding a role that works appeals."""
+    """Reassignment targets: active staff holding a role that works appeals (reviewers
+    included: a case handed over for a decision is given to one)."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name__in=[AGENT, SUPERVISOR])
+        .objects.filter(
+            is_active=True, is_staff=True, groups__name__in=[AGENT, REVIEWER, SUPERVISOR]
+        )
         .distinct()
         .order_by("full_name", "pk")
     )

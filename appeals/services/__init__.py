@@ -11,6 +11,7 @@ from .assignment import (
     agent_set_away,
     appeal_assign,
     appeal_assign_new,
+    appeal_mark_ready_for_decision,
     appeal_reassign,
     appeal_start_review,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "appeal_decide_second_review",
     "appeal_deny",
     "appeal_extend",
+    "appeal_mark_ready_for_decision",
     "appeal_partially_approve",
     "appeal_reassign",
     "appeal_request_info",

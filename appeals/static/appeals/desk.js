@@ -3,6 +3,19 @@
 // the page with the text filled in.
 (function () {
   "use strict";
+  // The composer's mode (reply to the borrower / internal note) colours the form and names
+  // the button, so a note is never sent as a reply by mistake.
+  document.addEventListener("DOMContentLoaded", function () {
+    var composer = document.querySelector("form[data-desk-composer]");
+    if (!composer) { return; }
+    var button = composer.querySelector(".desk-send");
+    composer.addEventListener("change", function (event) {
+      if (event.target.name !== "message-kind") { return; }
+      var mode = event.target.value === "internal" ? "internal" : "public";
+      composer.setAttribute("data-mode", mode);
+      if (button) { button.textContent = button.getAttribute("data-label-" + mode); }
+    });
+  });
   document.addEventListener("DOMContentLoaded", function () {
     var picker = document.querySelector("[data-desk-canned]");
     var form = document.querySelector("form[data-desk-language]");
