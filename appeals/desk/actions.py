@@ -233,6 +233,16 @@ ACTIONS: dict[str, Action] = {
             _("The appeal is under review."),
         ),
         Action(
+            "message",
+            _("Reply or internal note"),
+            "work_appeal",
+            (*WORKED, S.APPROVED, S.PARTIALLY_APPROVED, S.AUTO_APPROVED, S.DENIED, S.DENIED_FINAL),
+            StaffMessageForm,
+            _message,
+            _("Message saved."),
+            guarded=False,
+        ),
+        Action(
             "request_info",
             _("Ask the borrower for information"),
             "request_info",
@@ -249,16 +259,6 @@ ACTIONS: dict[str, Action] = {
             ReadyForDecisionForm,
             _ready,
             _("Handed over: the appeal is in the reviewers' “ready for decision” queue."),
-        ),
-        Action(
-            "message",
-            _("Reply or internal note"),
-            "work_appeal",
-            (*WORKED, S.APPROVED, S.PARTIALLY_APPROVED, S.AUTO_APPROVED, S.DENIED, S.DENIED_FINAL),
-            StaffMessageForm,
-            _message,
-            _("Message saved."),
-            guarded=False,
         ),
         Action(
             "decide",
@@ -316,6 +316,11 @@ def actions_for(user, appeal: Appeal) -> list[Action]:
         if appeal.status in a.states
         and user.has_perm(f"appeals.{a.permission}")
         and (a.name != "extend" or _extension_open_to(user, appeal))
-        # The hand-off is for those who cannot decide themselves.
-        and (a.name != "ready" or not user.has_perm("appeals.decide_appeal"))
+        # The hand-off is for those who cannot decide themselves, once.
+        and (
+            a.name != "ready"
+            or not (user.has_perm("appeals.decide_appeal") or appeal.ready_for_decision_at)
+        )
+        # A second review is decided by someone other than the first decider.
+        and (a.name != "second_review" or user.pk != appeal.decided_by_id)
     ]

@@ -180,8 +180,7 @@ class QueueAdminMixin:
     list_display = (
         "reference_col",
         "state_col",
-        "grounds_col",
-        "category_col",
+        "reasons_col",
         "assignee_col",
         "first_response_col",
         "resolution_col",
@@ -250,15 +249,17 @@ class QueueAdminMixin:
         return queue_state_cell(obj)
 
     @admin.display(description=gettext_lazy("reason for appeal"))
-    def grounds_col(self, obj):
-        return ", ".join(obj.grounds_display()) or "—"
-
-    @admin.display(description=gettext_lazy("reason category"))
-    def category_col(self, obj):
+    def reasons_col(self, obj):
+        """The borrower's grounds, and under them the decision's reason categories (one
+        column, so the queue fits 1280 px)."""
         reasons = sorted(obj.decision.reasons.all(), key=lambda r: r.rank)
         labels = dict(ReasonCategory.choices)
         seen = list(dict.fromkeys(r.reason_code.category for r in reasons))
-        return ", ".join(str(labels.get(c, c)) for c in seen) or "—"
+        return format_html(
+            "{}<br><span class='desk-quiet'>{}</span>",
+            ", ".join(obj.grounds_display()) or "—",
+            ", ".join(str(labels.get(c, c)) for c in seen) or "—",
+        )
 
     @admin.display(description=gettext_lazy("assignee"), ordering="assignee__full_name")
     def assignee_col(self, obj):

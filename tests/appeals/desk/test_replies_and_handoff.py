@@ -187,3 +187,24 @@ def test_the_composer_keeps_its_mode_and_names_what_it_sends(client):
     assert "Save internal note" in page
     note = Message.objects.get(appeal=appeal, body="内部：先核对")
     assert note.kind == MessageKind.INTERNAL
+
+
+def test_the_first_decider_never_sees_the_second_review_button(client):
+    first, other = f.supervisor(), f.supervisor()
+    appeal = f.denied_appeal(decider=first)
+    appeal = services.appeal_request_second_review(
+        appeal=appeal, actor=appeal.borrower, statement="请复核"
+    )
+    assert "/act/second_review/" not in page_text(signed_in(client, first).get(case_url(appeal)))
+    client.logout()
+    assert "/act/second_review/" in page_text(signed_in(client, other).get(case_url(appeal)))
+    assert "/act/second_review/" not in page_text(
+        signed_in(client, f.reviewer()).get(case_url(appeal))
+    )
+
+
+def test_a_handed_over_case_offers_no_second_hand_off(client):
+    worker = f.agent()
+    appeal = f.in_review_appeal(worker=worker)
+    services.appeal_mark_ready_for_decision(appeal=appeal, actor=worker, summary="可以决定")
+    assert "/act/ready/" not in page_text(signed_in(client, worker).get(case_url(appeal)))
