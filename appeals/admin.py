@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import services
+from .desk.availability import SelfAvailabilityMixin, my_availability
 from .desk.case import CaseAdminMixin
 from .desk.queue import CappedCountPaginator, QueueAdminMixin
 from .models import (
@@ -71,9 +72,13 @@ class AppealAdmin(CaseAdminMixin, QueueAdminMixin, _ReadOnly):
     class Media:
         css = {"all": ("appeals/desk.css",)}
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "my_availability": my_availability(request)}
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(AgentAvailability)
-class AgentAvailabilityAdmin(admin.ModelAdmin):
+class AgentAvailabilityAdmin(SelfAvailabilityMixin, admin.ModelAdmin):
     """Who takes new appeals. Supervisors add or change a row (saved by the service)."""
 
     list_display = ("agent", "away", "note", "updated_at")

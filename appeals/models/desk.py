@@ -73,7 +73,8 @@ class AgentAvailability(models.Model):
         permissions = [("set_agent_away", "Can mark agents away or back")]
 
     def __str__(self) -> str:
-        return f"{self.agent_id}: {'away' if self.away else 'available'}"
+        state = _("away") if self.away else _("available")
+        return f"{self.agent.full_name}: {state}"
 
 
 class AppealAssignment(models.Model):

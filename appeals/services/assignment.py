@@ -104,7 +104,7 @@ def appeal_reassign(*, appeal: Appeal, assignee, actor, reason: str) -> Appeal:
     appeal = lock_appeal(appeal)
     if not appeal.is_open or appeal.status == S.DRAFT:
         raise ValidationError(
-            _("This appeal is %(status)s, so it cannot be reassigned.")
+            _("This appeal is now “%(status)s”, so it cannot be reassigned.")
             % {"status": appeal.get_status_display()},
             code="state",
         )
