@@ -17,8 +17,11 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from credit.feature_labels import feature_rows
 
 from .. import services
 from ..evidence import evidence_response
@@ -37,6 +40,27 @@ def _stale_message(object_id) -> str:
         "“%(state)s” (last change by %(who)s). Nothing was changed; here is the current "
         "state."
     ) % {"state": appeal.get_status_display(), "who": who}
+
+
+def _case_links(appeal) -> dict:
+    """Where the why and the rest of the story live: the decision, the credit line, the
+    borrower's other appeals, the messages sent about this case."""
+    case_links = ",".join(
+        (
+            reverse("appeals:detail", args=[appeal.pk]),
+            reverse("admin:appeals_appeal_change", args=[appeal.pk]),
+        )
+    )
+    return {
+        "decision": reverse("admin:credit_creditdecision_change", args=[appeal.decision_id]),
+        "line": reverse("admin:credit_creditline_change", args=[appeal.line_id]),
+        "other_appeals": reverse("admin:appeals_appeal_changelist")
+        + "?"
+        + urlencode({"queue": "all", "q": appeal.borrower.customer_id or appeal.borrower.email}),
+        "notices": reverse("admin:notifications_notification_changelist")
+        + "?"
+        + urlencode({"link__in": case_links}),
+    }
 
 
 @csp_update({"frame-ancestors": [SELF]})
@@ -117,7 +141,8 @@ class CaseAdminMixin:
             "line": appeal.line,
             "decision": appeal.decision,
             "reasons": reasons,
-            "features": sorted((appeal.decision.features or {}).items()),
+            "features": feature_rows(appeal.decision.features),
+            "links": _case_links(appeal),
             "evidence": [
                 {
                     "item": e,
@@ -145,6 +170,13 @@ class CaseAdminMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/appeals/appeal/case.html", context, status=status)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The case's History is its timeline (transitions, assignments, extensions,
+        messages), never Django's empty "no change history" page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return redirect(reverse("admin:appeals_appeal_change", args=[object_id]) + "#h-timeline")
 
     def act_view(self, request, object_id, action):
         """One button: parse its form, call the service on the appeal as the page showed it.

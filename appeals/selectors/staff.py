@@ -26,7 +26,9 @@ from ..models import (
     CalendarDay,
     CalendarDayKind,
     CannedResponse,
+    Evidence,
     Message,
+    MessageKind,
 )
 
 S = AppealStatus
@@ -132,14 +134,17 @@ def appeal_get_for_staff(*, appeal_id) -> Appeal:
             "borrower",
             "line",
             "decision",
+            "decision__scorecard",
+            "decision__policy",
             "assignee",
+            "ready_for_decision_by",
             "decided_by",
             "second_decided_by",
             "credit_decision",
         )
         .prefetch_related(
             "decision__reasons__reason_code",
-            "evidence",
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
             Prefetch("messages", queryset=Message.objects.select_related("author")),
             Prefetch(
                 "transitions",
@@ -167,14 +172,16 @@ def breached_q(now: datetime) -> Q:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # transition | assignment | extension
+    kind: str  # transition | assignment | extension | message | evidence
     actor: object
     title: str
     detail: str
 
 
 def staff_timeline(appeal: Appeal) -> list[TimelineEntry]:
-    """Transitions, (re)assignments and extensions, oldest first (from the prefetched rows)."""
+    """The case's history in one list, oldest first (from the prefetched rows): transitions,
+    (re)assignments, extensions, messages (replies, internal notes, the borrower's) and
+    documents added."""
     labels = dict(AppealStatus.choices)
     entries = [
         TimelineEntry(
@@ -205,4 +212,15 @@ def staff_timeline(appeal: Appeal) -> list[TimelineEntry]:
                 e.reason,
             )
         )
+    titles = {
+        MessageKind.STAFF_PUBLIC: _("Reply to the borrower"),
+        MessageKind.INTERNAL: _("Internal note"),
+        MessageKind.BORROWER: _("Message from the borrower"),
+    }
+    for m in appeal.messages.all():
+        title = titles.get(m.kind, m.get_kind_display())
+        entries.append(TimelineEntry(m.created_at, f"message-{m.kind}", m.author, title, m.body))
+    for item in appeal.evidence.all():
+        title = _("Document added: %(name)s") % {"name": item.original_name}
+        entries.append(TimelineEntry(item.uploaded_at, "evidence", item.uploaded_by, title, ""))
     return sorted(entries, key=lambda e: e.at)

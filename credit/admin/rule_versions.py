@@ -10,12 +10,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..feature_labels import condition_text, feature_label
 from ..models import (
     DecisionPolicy,
     Scorecard,
     VersionStatus,
 )
-from .common import CreditMedia, pretty_json
+from .common import CreditMedia, labelled_table
 
 
 class VersionForm(forms.ModelForm):
@@ -199,17 +200,17 @@ class ScorecardAdmin(VersionAdmin):
                 ((f"{b.get('label', '')}: {_bin_text(b)}",) for b in attr["bins"]),
             )
             rows.append(
-                (attr.get("label") or attr["feature"], attr["feature"], attr["reason_code"], bins)
+                (
+                    format_html(
+                        "{}<br><code>{}</code>",
+                        attr.get("label") or feature_label(attr["feature"]),
+                        attr["feature"],
+                    ),
+                    format_html("<code>{}</code>", attr["reason_code"]),
+                    format_html("<ul>{}</ul>", bins),
+                )
             )
-        return format_html(
-            "<table class='credit-rules'><tbody>{}</tbody></table>",
-            format_html_join(
-                "",
-                "<tr><th scope='row'>{}<br><code>{}</code></th><td><code>{}</code></td>"
-                "<td><ul>{}</ul></td></tr>",
-                rows,
-            ),
-        )
+        return labelled_table((_("attribute"), _("reason code"), _("bands and points")), rows)
 
     def flatten(self, obj):
         reason_label, max_label = _("reason"), _("maximum points")
@@ -249,11 +250,33 @@ class DecisionPolicyAdmin(VersionAdmin):
 
     @admin.display(description=_("knock-out rules"))
     def knockouts_display(self, obj):
-        return pretty_json(obj.knockouts)
+        return labelled_table(
+            (_("rule"), _("when"), _("outcome"), _("reason code")),
+            (
+                (
+                    k.get("name", ""),
+                    condition_text(k),
+                    k.get("outcome", ""),
+                    k.get("reason_code", ""),
+                )
+                for k in obj.knockouts
+            ),
+        )
 
     @admin.display(description=_("segment rules"))
     def segments_display(self, obj):
-        return pretty_json(obj.segments)
+        return labelled_table(
+            (_("rule"), _("when all hold"), _("a closure becomes"), _("share kept")),
+            (
+                (
+                    seg.get("name", ""),
+                    "; ".join(condition_text(c) for c in seg.get("conditions", [])),
+                    seg.get("close_becomes", ""),
+                    seg.get("reduce_share") or "—",
+                )
+                for seg in obj.segments
+            ),
+        )
 
     def flatten(self, obj):
         fields = (
