@@ -7,6 +7,7 @@ opens a transaction.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 from csp.constants import SELF
@@ -27,6 +28,7 @@ from .. import services
 from ..evidence import evidence_response
 from ..models import Appeal, Evidence, MessageKind
 from ..selectors import appeal_get_for_staff, canned_responses, staff_timeline
+from . import presence
 from .actions import ACTIONS, actions_for
 from .presenters import error_text, first_response_cell, resolution_cell, state_chip
 
@@ -79,6 +81,11 @@ class CaseAdminMixin:
                 "<int:object_id>/act/<slug:action>/",
                 view(self.act_view),
                 name="appeals_appeal_act",
+            ),
+            path(
+                "<int:object_id>/presence/",
+                view(self.presence_view),
+                name="appeals_appeal_presence",
             ),
             path(
                 "<int:object_id>/evidence/<int:evidence_id>/preview/",
@@ -159,6 +166,13 @@ class CaseAdminMixin:
                 for m in appeal.messages.all()
             ],
             "timeline": staff_timeline(appeal),
+            "others_here": presence.here(appeal.pk, user),
+            "presence": {
+                "url": reverse("admin:appeals_appeal_presence", args=[appeal.pk]),
+                "loaded": f"{time.time():.3f}",
+                "seen": seen,
+                "every": presence.poll_every(),
+            },
             "panels": panels,
             "unsent": unsent,
             "canned": canned,
@@ -170,6 +184,14 @@ class CaseAdminMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/appeals/appeal/case.html", context, status=status)
+
+    def presence_view(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            return presence.presence_response(request, int(object_id))
+        except Appeal.DoesNotExist as exc:
+            raise Http404 from exc
 
     def history_view(self, request, object_id, extra_context=None):
         """The case's History is its timeline (transitions, assignments, extensions,
@@ -208,6 +230,7 @@ class CaseAdminMixin:
             return self._refused(request, spec, object_id, reason, 403)
         except ValidationError as exc:
             return self._refused(request, spec, object_id, error_text(exc), 400)
+        presence.changed(int(object_id), request.user)
         messages.success(request, spec.done)
         if spec.name == "message":
             return redirect(f"{case_url}?compose={form.cleaned_data['kind']}")

@@ -5,6 +5,29 @@
   "use strict";
   // The composer's mode (reply to the borrower / internal note) colours the form and names
   // the button, so a note is never sent as a reply by mistake.
+  // Presence: who else has this case open, and whether it changed since the page loaded.
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("[data-desk-presence]");
+    if (!box || !window.fetch) { return; }
+    var viewing = box.querySelector("[data-desk-viewing]");
+    var changed = box.querySelector("[data-desk-changed]");
+    var every = (parseInt(box.getAttribute("data-every"), 10) || 10) * 1000;
+    var url = box.getAttribute("data-url") + "?loaded=" + encodeURIComponent(box.getAttribute("data-loaded")) +
+      "&seen=" + encodeURIComponent(box.getAttribute("data-seen"));
+    function refresh() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          viewing.textContent = data.viewing;
+          changed.textContent = data.message;
+          box.classList.toggle("desk-presence-changed", !!data.changed);
+        })
+        .catch(function () {});
+    }
+    refresh();
+    window.setInterval(refresh, every);
+  });
   document.addEventListener("DOMContentLoaded", function () {
     var composer = document.querySelector("form[data-desk-composer]");
     if (!composer) { return; }
