@@ -24,13 +24,19 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from credit.feature_labels import feature_rows
 
-from .. import services
+from .. import macros, services
 from ..evidence import evidence_response
-from ..models import Appeal, Evidence, MessageKind
+from ..models import Appeal, Evidence, MacroAction, MessageKind
 from ..selectors import appeal_get_for_staff, canned_responses, staff_timeline
 from . import presence
 from .actions import ACTIONS, actions_for
-from .presenters import error_text, first_response_cell, resolution_cell, state_chip
+from .presenters import (
+    error_text,
+    first_response_cell,
+    macro_values,
+    resolution_cell,
+    state_chip,
+)
 
 
 def _stale_message(object_id) -> str:
@@ -42,6 +48,48 @@ def _stale_message(object_id) -> str:
         "“%(state)s” (last change by %(who)s). Nothing was changed; here is the current "
         "state."
     ) % {"state": appeal.get_status_display(), "who": who}
+
+
+# A macro's action → the case-page panel it fills, and the outcome it picks there.
+MACRO_PANELS = {
+    MacroAction.REPLY: ("message", ""),
+    MacroAction.REQUEST_INFO: ("request_info", ""),
+    MacroAction.APPROVE: ("decide", "approve"),
+    MacroAction.DENY: ("decide", "deny"),
+    MacroAction.EXTEND: ("extend", ""),
+}
+
+
+def _macros_by_panel(appeal, language: str) -> dict[str, list[dict]]:
+    """Each panel's macros, their placeholders filled for this appeal in both languages (the
+    page inserts the borrower's)."""
+    values = {lang: macro_values(appeal, lang) for lang in ("zh-hans", "en")}
+    english = language.startswith("en")
+    panels: dict[str, list[dict]] = {}
+    for m in canned_responses():
+        panel, outcome = MACRO_PANELS.get(m.action, ("message", ""))
+        zh = macros.fill(m.body_zh, values["zh-hans"])
+        en = macros.fill(m.body_en, values["en"])
+        panels.setdefault(panel, []).append(
+            {
+                "pk": m.pk,
+                "title": m.title,
+                "panel": panel,
+                "outcome": outcome,
+                "body_zh": zh,
+                "body_en": en,
+                "text": en if english else zh,
+            }
+        )
+    return panels
+
+
+def _chosen_macro(request, macros_by_panel) -> dict | None:
+    """The macro picked without JavaScript (?canned=<id>): its panel is filled on reload."""
+    picked = request.GET.get("canned", "")
+    if not picked.isdigit():
+        return None
+    return next((m for ms in macros_by_panel.values() for m in ms if m["pk"] == int(picked)), None)
 
 
 def _case_links(appeal) -> dict:
@@ -108,12 +156,8 @@ class CaseAdminMixin:
         user = request.user
         seen = services.state_token(appeal)
         language = appeal.borrower.preferred_language or "zh-hans"
-        canned = list(canned_responses())
-        prefill = ""
-        canned_id = request.GET.get("canned")
-        if canned_id and canned_id.isdigit():
-            chosen = next((c for c in canned if c.pk == int(canned_id)), None)
-            prefill = chosen.body_for(language) if chosen else ""
+        macros_by_panel = _macros_by_panel(appeal, language)
+        chosen = _chosen_macro(request, macros_by_panel)
         panels = []
         compose = request.GET.get("compose")
         for action in actions_for(user, appeal):
@@ -121,12 +165,16 @@ class CaseAdminMixin:
                 form = bound[1]
             else:
                 initial = {"seen": seen}
-                if action.name == "message" and prefill:
-                    initial["comment"] = prefill
+                if chosen and chosen["panel"] == action.name:
+                    initial["comment"] = chosen["text"]
+                    if chosen["outcome"]:
+                        initial["outcome"] = chosen["outcome"]
                 if action.name == "message" and compose in ("public", "internal"):
                     initial["kind"] = compose  # the composer keeps its mode after posting
                 form = action.form(initial=initial, prefix=action.name)
-            panels.append({"action": action, "form": form})
+            panels.append(
+                {"action": action, "form": form, "macros": macros_by_panel.get(action.name, [])}
+            )
         unsent = None
         if bound and not any(p["action"].name == bound[0] for p in panels):
             # The button is gone (the state moved on, or the role never had it): the reason
@@ -175,7 +223,6 @@ class CaseAdminMixin:
             },
             "panels": panels,
             "unsent": unsent,
-            "canned": canned,
             "borrower_language": language,
             "first_response": first_response_cell(appeal),
             "resolution": resolution_cell(appeal),

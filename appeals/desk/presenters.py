@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -98,6 +98,25 @@ def queue_state_cell(appeal: Appeal):
         state_chip(appeal),
         format_html_join("", '<br><span class="desk-flag {}">{}</span>', markers),
     )
+
+
+def macro_values(appeal: Appeal, language: str) -> dict[str, str]:
+    """What a macro's placeholders become for this appeal, in `language` (the borrower's)."""
+    english = (language or "").startswith("en")
+    with translation.override("en" if english else "zh-hans"):
+
+        def when(moment):
+            return _when(moment) if moment else "—"
+
+        reasons = sorted(appeal.decision.reasons.all(), key=lambda r: r.rank)
+        titles = [r.reason_code.title_en if english else r.reason_code.title_zh for r in reasons]
+        return {
+            "borrower_name": appeal.borrower.full_name,
+            "reference": appeal.reference,
+            "reply_due": when(appeal.first_response_due),
+            "decision_due": when(appeal.resolution_due),
+            "reasons": ("; " if english else "；").join(titles) or "—",
+        }
 
 
 def error_text(exc) -> str:

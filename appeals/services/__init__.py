@@ -20,7 +20,12 @@ from .decisions import appeal_approve, appeal_deny, appeal_partially_approve
 from .desk_acts import StaleAppeal, appeal_act_as_seen, state_token
 from .drafting import appeal_create, appeal_update_draft, decision_appealable_until
 from .evidence import evidence_add
-from .reference_data import calendar_day_set, canned_response_save, canned_response_upsert
+from .reference_data import (
+    calendar_day_set,
+    canned_response_check,
+    canned_response_save,
+    canned_response_upsert,
+)
 from .second_review import appeal_decide_second_review, appeal_request_second_review
 from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
 from .survey import survey_submit
@@ -53,6 +58,7 @@ __all__ = [
     "appeal_withdraw",
     "appeals_escalate_breaches",
     "calendar_day_set",
+    "canned_response_check",
     "canned_response_save",
     "canned_response_upsert",
     "decision_appealable_until",

@@ -70,7 +70,10 @@ def test_line_page_shows_decisions_with_reasons_and_features(client):
     assert "You have several loans open at other platforms" in body
     assert "您在其他平台有多笔未结清借款" in body
     # Issue 11: features in a labelled table, never a JSON blob.
-    assert "<td>Loans open at other lenders</td><td>3</td>" in body
+    assert (
+        "<td>Loans open at other lenders</td><td>3</td>" in body
+        or "<td>其他平台未结清借款笔数</td><td>3</td>" in body
+    )
     assert '"open_external_loans"' not in body
     assert 'name="credit_limit"' not in body, "status and terms are not edited here"
 

@@ -39,21 +39,32 @@
       if (button) { button.textContent = button.getAttribute("data-label-" + mode); }
     });
   });
+  // Macros: choosing one fills its panel's text at once, in the borrower's language, picks
+  // the outcome it goes with and brings the panel's button into view. Progressive
+  // enhancement only: without JavaScript the "Insert" button reloads the page filled in.
   document.addEventListener("DOMContentLoaded", function () {
-    var picker = document.querySelector("[data-desk-canned]");
-    var form = document.querySelector("form[data-desk-language]");
-    if (!picker || !form) { return; }
-    var select = picker.querySelector("select");
-    var box = form.querySelector("textarea");
-    if (!select || !box) { return; }
-    picker.classList.add("desk-js");
-    var language = form.getAttribute("data-desk-language") || "zh-hans";
-    select.addEventListener("change", function () {
-      var option = select.options[select.selectedIndex];
-      if (!option || !option.value) { return; }
-      var text = language.indexOf("en") === 0 ? option.getAttribute("data-body-en") : option.getAttribute("data-body-zh");
-      box.value = box.value ? box.value.replace(/\s+$/, "") + "\n\n" + text : text;
-      box.focus();
+    document.querySelectorAll("[data-desk-canned]").forEach(function (picker) {
+      var panel = picker.getAttribute("data-panel");
+      var form = document.querySelector("form.desk-form[data-panel='" + panel + "']");
+      var select = picker.querySelector("select");
+      var box = form && form.querySelector("textarea");
+      if (!select || !box) { return; }
+      picker.classList.add("desk-js");
+      var language = form.getAttribute("data-desk-language") || "zh-hans";
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        if (!option || !option.value) { return; }
+        var text = language.indexOf("en") === 0 ? option.getAttribute("data-body-en") : option.getAttribute("data-body-zh");
+        box.value = box.value ? box.value.replace(/\s+$/, "") + "\n\n" + text : text;
+        var outcome = option.getAttribute("data-outcome");
+        if (outcome) {
+          var radio = form.querySelector("input[type=radio][value='" + outcome + "']");
+          if (radio) { radio.checked = true; }
+        }
+        var button = form.querySelector("button[type=submit]");
+        if (button) { button.scrollIntoView({ block: "nearest" }); }
+        box.focus();
+      });
     });
   });
 })();
