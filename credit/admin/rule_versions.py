@@ -55,14 +55,23 @@ class VersionAdmin(admin.ModelAdmin):
 
     Media = CreditMedia
 
-    list_display = ("version", "status", "activated_at", "activated_by", "created_at", "notes")
+    list_display = (
+        "version",
+        "status",
+        "activation_requested_by",
+        "activated_by",
+        "activated_at",
+        "created_at",
+        "notes",
+    )
     list_filter = ("status",)
     ordering = ("-version",)
-    actions = ("activate", "copy_to_draft", "compare")
+    actions = ("request_activation", "activate", "copy_to_draft", "compare")
     rule_fields: tuple[str, ...] = ()
     copy_service = None
     save_service = None
     activate_service = None
+    request_service = None
 
     # JSON rule fields shown formatted (not as a JSON blob) once a version is read-only.
     json_displays: dict[str, str] = {}
@@ -74,7 +83,15 @@ class VersionAdmin(admin.ModelAdmin):
         return [self.json_displays.get(f, f) if isinstance(f, str) else f for f in fields]
 
     def get_readonly_fields(self, request, obj=None):
-        lifecycle = ("version", "status", "created_at", "activated_at", "activated_by")
+        lifecycle = (
+            "version",
+            "status",
+            "created_at",
+            "activation_requested_by",
+            "activation_requested_at",
+            "activated_by",
+            "activated_at",
+        )
         if obj is not None and obj.status != VersionStatus.DRAFT:
             return lifecycle + ("notes",) + self.rule_fields + tuple(self.json_displays.values())
         return lifecycle
@@ -90,7 +107,29 @@ class VersionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         type(self).save_service(obj)
 
-    @admin.action(description=_("Activate the selected draft"), permissions=["change"])
+    @admin.action(
+        description=_("Ask for activation (a second supervisor approves)"),
+        permissions=["change"],
+    )
+    def request_activation(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
+            return
+        try:
+            obj = type(self).request_service(queryset.get(), request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("Version %(version)s waits for a second supervisor to approve its activation.")
+            % {"version": obj.version},
+        )
+
+    @admin.action(
+        description=_("Approve and activate the selected draft (four eyes)"),
+        permissions=["change"],
+    )
     def activate(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
@@ -189,6 +228,9 @@ class ScorecardAdmin(VersionAdmin):
     activate_service = staticmethod(
         lambda obj, actor: services.scorecard_activate(scorecard=obj, actor=actor)
     )
+    request_service = staticmethod(
+        lambda obj, actor: services.scorecard_request_activation(scorecard=obj, actor=actor)
+    )
 
     @admin.display(description=_("attributes"))
     def attributes_table(self, obj):
@@ -246,6 +288,9 @@ class DecisionPolicyAdmin(VersionAdmin):
     copy_service = staticmethod(lambda obj: services.policy_copy_to_draft(source=obj))
     activate_service = staticmethod(
         lambda obj, actor: services.policy_activate(policy=obj, actor=actor)
+    )
+    request_service = staticmethod(
+        lambda obj, actor: services.policy_request_activation(policy=obj, actor=actor)
     )
 
     @admin.display(description=_("knock-out rules"))

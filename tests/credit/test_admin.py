@@ -216,10 +216,19 @@ def test_scorecard_versions_copy_edit_activate_and_compare(client):
     assert "140 pts" in body and "130 pts" in body
     assert "credit-changed" in body
 
+    # Four eyes (issue 11): this supervisor asks; they cannot approve their own request.
+    client.post(changelist, {"action": "request_activation", "_selected_action": [draft.pk]})
+    response = client.post(changelist, {"action": "activate", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT and draft.activation_requested_by == supervisor
+    assert "a second supervisor must approve it" in text(client.get(response["Location"]))
+    checker = staff(roles.SUPERVISOR)
+    client.force_login(checker)
     client.post(changelist, {"action": "activate", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     v1.refresh_from_db()
-    assert (draft.status, v1.status, draft.activated_by) == ("active", "retired", supervisor)
+    assert (draft.status, v1.status, draft.activated_by) == ("active", "retired", checker)
+    assert draft.activation_requested_by == supervisor
 
 
 def test_an_agent_cannot_activate_or_copy_versions(client):
