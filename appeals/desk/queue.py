@@ -145,21 +145,39 @@ class ReasonCategoryFilter(admin.SimpleListFilter):
 
 
 def search_queue(queryset, term: str):
-    """Exact, indexed lookups: an appeal reference or id, an email, a phone number (E.164,
-    or 11 mainland digits), or a customer ID."""
-    term = term.strip()
+    """What people search with: an appeal reference or id, a name (Chinese or Latin, any
+    part), an email or phone number (any part of at least 4 characters), a customer ID.
+    On PostgreSQL the partial matches use trigram indexes (migration 0007); on SQLite they
+    scan, which is fine for a development database."""
+    term = " ".join(term.split())
     if not term:
         return queryset
     digits = re.sub(r"[\s-]", "", term)
     if "@" in term:
-        return queryset.filter(borrower__email__iexact=term)
+        return queryset.filter(borrower__email__icontains=term)
     if PHONE_RE.match(term) and len(digits.lstrip("+")) >= 11:
         phone = digits if digits.startswith("+") else f"+86{digits}"
         return queryset.filter(borrower__phone=phone)
     appeal_id = appeal_id_from_reference(term)
+    if digits.isdigit() and len(digits) >= 4:
+        # A number: the appeal's id, or part of a phone number.
+        found = Q(borrower__phone__contains=digits)
+        return queryset.filter(found | Q(pk=appeal_id) if appeal_id is not None else found)
     if appeal_id is not None:
         return queryset.filter(pk=appeal_id)
-    return queryset.filter(borrower__customer_id=term)
+    found = Q(borrower__customer_id=term) | Q(borrower__full_name__icontains=term)
+    if len(term) >= 3 and term.isascii():
+        found |= Q(borrower__email__icontains=term)
+    return queryset.filter(found)
+
+
+def searched_what(term: str) -> str:
+    """What an empty result says was searched."""
+    return _(
+        "No appeal matches “%(term)s”. Searched: appeal reference and number, borrower name "
+        "(any part), email and phone (any part of at least 4 characters), customer ID, in the "
+        "queue and filters chosen."
+    ) % {"term": term}
 
 
 class BulkReassignForm(forms.Form):
@@ -189,7 +207,8 @@ class QueueAdminMixin:
     list_filter = (QueueFilter, StateFilter, ReasonCategoryFilter)
     search_fields = ("borrower__customer_id",)  # the box; the lookups are exact, see below
     search_help_text = gettext_lazy(
-        "Search by appeal (A-2026-000123 or 123), customer ID, phone or email."
+        "Search by appeal (A-2026-000123 or 123), name, customer ID, phone or email (a part "
+        "is enough)."
     )
     list_select_related = ("borrower", "assignee")
     list_per_page = 50
@@ -234,6 +253,13 @@ class QueueAdminMixin:
 
     def get_search_results(self, request, queryset, search_term):
         return search_queue(queryset, search_term), False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if response else None
+        if cl is not None and cl.query and not cl.result_list:
+            response.context_data["empty_search"] = searched_what(cl.query)
+        return response
 
     @admin.display(description=gettext_lazy("appeal"), ordering="id")
     def reference_col(self, obj):

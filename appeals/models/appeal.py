@@ -111,7 +111,7 @@ class Appeal(FSMModelMixin, models.Model):
         on_delete=models.PROTECT,
         verbose_name=_("handed over by"),
     )
-    decision_summary = models.TextField(_("summary for the reviewer"), blank=True)
+    decision_summary = models.TextField(_("summary for the reviewer"), blank=True, db_default="")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

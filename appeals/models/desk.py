@@ -47,7 +47,7 @@ class CannedResponse(models.Model):
 
     title = models.CharField(_("title"), max_length=80, unique=True)
     action = models.CharField(
-        _("action"), max_length=16, choices=MacroAction.choices, blank=True, default=""
+        _("action"), max_length=16, choices=MacroAction.choices, blank=True, db_default=""
     )
     body_zh = models.TextField(
         _("text (Chinese)"),
