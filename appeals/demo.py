@@ -13,6 +13,7 @@ from credit.models import CreditLine
 
 from . import services
 from .desk.demo import seed_desk
+from .desk.demo_queue import seed_queue
 from .models import Appeal
 
 DEMO_PDF = (
@@ -37,6 +38,7 @@ def seed(stdout=None) -> Appeal | None:
         return None
     existing = Appeal.objects.filter(line=line).first()
     if existing is not None:
+        seed_queue(stdout)
         return existing
     decision = line.decisions.order_by("-created_at", "-id").first()
     if decision is None or services.decision_appealable_until(decision, now=timezone.now()) is None:
@@ -75,4 +77,5 @@ def seed(stdout=None) -> Appeal | None:
             internal=True,
         )
     _say(stdout, f"appeals demo: {appeal.reference} for C-1003, under review.")
+    seed_queue(stdout)  # and a working day's queue around it
     return appeal
