@@ -107,23 +107,28 @@ class VersionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         type(self).save_service(obj)
 
+    def _on_one_draft(self, request, queryset, service, done) -> None:
+        """Run a lifecycle service on the one selected draft; say what happened or why not."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
+            return
+        try:
+            obj = service(queryset.get(), request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, done % {"version": obj.version})
+
     @admin.action(
         description=_("Ask for activation (a second supervisor approves)"),
         permissions=["change"],
     )
     def request_activation(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
-            return
-        try:
-            obj = type(self).request_service(queryset.get(), request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-            return
-        self.message_user(
+        self._on_one_draft(
             request,
-            _("Version %(version)s waits for a second supervisor to approve its activation.")
-            % {"version": obj.version},
+            queryset,
+            type(self).request_service,
+            _("Version %(version)s waits for a second supervisor to approve its activation."),
         )
 
     @admin.action(
@@ -131,16 +136,11 @@ class VersionAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def activate(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
-            return
-        try:
-            obj = type(self).activate_service(queryset.get(), request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-            return
-        self.message_user(
-            request, _("Version %(version)s is now active.") % {"version": obj.version}
+        self._on_one_draft(
+            request,
+            queryset,
+            type(self).activate_service,
+            _("Version %(version)s is now active."),
         )
 
     @admin.action(description=_("Copy to a new draft"), permissions=["add"])
