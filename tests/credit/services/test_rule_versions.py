@@ -88,6 +88,13 @@ def test_a_draft_with_broken_rules_or_unknown_reason_codes_is_refused(clock):
 
 
 def test_activation_needs_a_second_person_and_both_are_kept(clock):
+    from django.utils import translation
+
+    with translation.override("en"):  # the refusals are matched in English
+        _four_eyes()
+
+
+def _four_eyes():
     maker, checker = StaffFactory(full_name="Supervisor Lin"), StaffFactory(full_name="Sup. Wu")
     draft = services.policy_copy_to_draft(source=DecisionPolicy.objects.get(version=1))
     with pytest.raises(ValidationError, match="request for activation first"):
