@@ -6,11 +6,14 @@ row, notices, credit changes), so each is a POST form calling its service.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import services
+from .desk.availability import SelfAvailabilityMixin, my_availability
 from .desk.case import CaseAdminMixin
 from .desk.queue import CappedCountPaginator, QueueAdminMixin
 from .models import (
@@ -42,12 +45,29 @@ class CalendarDayAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
+class CannedResponseForm(forms.ModelForm):
+    class Meta:
+        model = CannedResponse
+        fields = ("title", "action", "body_zh", "body_en", "active")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services.canned_response_check(
+                body_zh=data.get("body_zh", ""), body_en=data.get("body_en", "")
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
+
+
 @admin.register(CannedResponse)
 class CannedResponseAdmin(admin.ModelAdmin):
-    list_display = ("title", "active", "updated_at")
-    list_filter = ("active",)
+    form = CannedResponseForm
+    list_display = ("title", "action", "active", "updated_at")
+    list_filter = ("action", "active")
     search_fields = ("title", "body_zh", "body_en")
-    fields = ("title", "body_zh", "body_en", "active")
+    fields = ("title", "action", "body_zh", "body_en", "active")
 
     def save_model(self, request, obj, form, change):
         services.canned_response_save(response=obj)
@@ -71,9 +91,13 @@ class AppealAdmin(CaseAdminMixin, QueueAdminMixin, _ReadOnly):
     class Media:
         css = {"all": ("appeals/desk.css",)}
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "my_availability": my_availability(request)}
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(AgentAvailability)
-class AgentAvailabilityAdmin(admin.ModelAdmin):
+class AgentAvailabilityAdmin(SelfAvailabilityMixin, admin.ModelAdmin):
     """Who takes new appeals. Supervisors add or change a row (saved by the service)."""
 
     list_display = ("agent", "away", "note", "updated_at")

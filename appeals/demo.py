@@ -14,6 +14,7 @@ from credit.models import CreditLine
 
 from . import services
 from .desk.demo import seed_desk
+from .desk.demo_queue import seed_queue
 from .models import Appeal
 
 DEMO_PDF = (
@@ -90,4 +91,5 @@ def seed(stdout=None) -> Appeal | None:
             services.appeal_staff_message(appeal=appeal, actor=agent, body=note, internal=True)
         _say(stdout, f"appeals demo: {appeal.reference} for {customer_id}, under review.")
         made.append(appeal)
+    seed_queue(stdout)  # and a working day's queue around them
     return made[0] if made else None

@@ -239,6 +239,23 @@ def staff_appeal_assigned(assignee, appeal) -> None:
     )
 
 
+def staff_borrower_replied(appeal, *, what: str, key: str) -> None:
+    """The assignee is told the borrower wrote (`what`: message | document), once per `key`."""
+    if appeal.assignee is None:
+        return
+    notify_staff(
+        appeal.assignee,
+        appeal,
+        "staff.borrower_replied",
+        {
+            "appeal_reference": appeal.reference,
+            "borrower_name": appeal.borrower.full_name,
+            "what": what,
+        },
+        dedupe_key=f"appeal:{appeal.pk}:borrower_replied:{key}:{appeal.assignee_id}",
+    )
+
+
 def staff_second_review_needed(supervisor, appeal) -> None:
     notify_staff(
         supervisor,
@@ -401,6 +418,15 @@ _staff_event(
         "appeal_reference": REFERENCE,
         "borrower_name": ("borrower's name", "王芳"),
         "first_response_due": ("first response due (ISO datetime)", "2026-12-01T18:00:00+08:00"),
+    },
+)
+_staff_event(
+    "staff.borrower_replied",
+    gettext_lazy("Borrower replied"),
+    context={
+        "appeal_reference": REFERENCE,
+        "borrower_name": ("borrower's name", "王芳"),
+        "what": ("message | document", "message"),
     },
 )
 _staff_event(

@@ -28,6 +28,19 @@ TARGET_MS = 300
 
 # --- Seeding --------------------------------------------------------------------------------
 
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志成海波宁丹晨雪梅琳雨欣浩然"
+)
+
+
+def _name(i: int) -> str:
+    """Chinese names for most borrowers (three characters, ~50,000 distinct), Latin for one
+    in ten: the desk's search by part of a name meets both."""
+    if i % 10 == 0:
+        return f"Bench Borrower {i}"
+    return SURNAMES[i % 20] + GIVEN[(i // 20) % len(GIVEN)] + GIVEN[(i // 1000) % len(GIVEN)]
+
 
 def _insert(table: str, columns: tuple[str, ...], rows) -> None:
     """COPY on PostgreSQL, executemany elsewhere."""
@@ -70,13 +83,14 @@ def _seed(n: int, now: datetime) -> dict:
                 "!",
                 False,
                 f"bench{i}@bench.example",
-                f"Bench {i}",
+                _name(i),
                 "zh-hans",
                 "Asia/Shanghai",
                 i > lines,
                 True,
                 iso,
                 None if i > lines else f"B-{i:08d}",
+                None if i > lines else f"+86139{i:08d}",
             )
             for i in range(1, lines + AGENTS + 1)
         )
@@ -94,6 +108,7 @@ def _seed(n: int, now: datetime) -> dict:
                 "is_active",
                 "date_joined",
                 "customer_id",
+                "phone",
             ),
             users,
         )
@@ -205,7 +220,7 @@ def _seed(n: int, now: datetime) -> dict:
             cursor.execute("ANALYZE")
         else:
             cursor.execute("ANALYZE")
-    return {"agent_id": agent_ids[0], "lines": lines}
+    return {"agent_id": agent_ids[0], "lines": lines, "probe": max(lines // 3, 1)}
 
 
 # --- Timing ---------------------------------------------------------------------------------
@@ -299,6 +314,19 @@ def _measure(ids: dict, now: datetime) -> list[dict]:
             url,
             BASE_SQL.format(where=f"a.status IN {WORKED}"),
             [],
+        ),
+        # Search people find with (issue 11): part of a name, part of a phone number.
+        (
+            "search: part of a name",
+            f"{url}?queue=all&q={_name(ids['probe'])}",
+            BASE_SQL.format(where="UPPER(CAST(b.full_name AS TEXT)) LIKE UPPER(%s)"),
+            [f"%{_name(ids['probe'])}%"],
+        ),
+        (
+            "search: part of a phone",
+            f"{url}?queue=all&q={ids['probe']:08d}",
+            BASE_SQL.format(where="CAST(b.phone AS TEXT) LIKE %s"),
+            [f"%{ids['probe']:08d}%"],
         ),
     ]
     results = []

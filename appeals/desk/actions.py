@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import clock, services
 from ..models import BEING_WORKED_STATES, Appeal, AppealStatus
-from ..selectors import people_who_can_work
+from ..selectors import people_who_can_work, reviewers
 from ..states import EXTENDABLE_STATES
 
 S = AppealStatus
@@ -29,17 +29,40 @@ class _DeskForm(forms.Form):
     seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
-def _comment(label, help_text=""):
+def _comment(label, help_text="", *, required=True):
     return forms.CharField(
         label=label,
         help_text=help_text,
+        required=required,
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class StartReviewForm(_DeskForm):
-    comment = _comment(_("Internal note"), _("Staff only: what you will look at first."))
+    comment = _comment(
+        _("Internal note (optional)"),
+        _("Staff only: what you will look at first."),
+        required=False,
+    )
+
+
+class ReadyForDecisionForm(_DeskForm):
+    comment = _comment(
+        _("Summary for the reviewer"),
+        _("Staff only: what you checked and what you recommend."),
+    )
+    reviewer = forms.ModelChoiceField(
+        label=_("Give to reviewer"),
+        queryset=None,
+        required=False,
+        empty_label=_("Any reviewer (the “ready for decision” queue)"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers()
+        self.fields["reviewer"].label_from_instance = lambda u: u.full_name
 
 
 class RequestInfoForm(_DeskForm):
@@ -53,7 +76,10 @@ class StaffMessageForm(_DeskForm):
     PUBLIC, INTERNAL = "public", "internal"
     kind = forms.ChoiceField(
         label=_("Send as"),
-        choices=[(PUBLIC, _("Reply to the borrower")), (INTERNAL, _("Internal note"))],
+        choices=[
+            (PUBLIC, _("Reply to the borrower")),
+            (INTERNAL, _("Internal note (staff only)")),
+        ],
         widget=forms.RadioSelect,
         initial=PUBLIC,
     )
@@ -136,7 +162,16 @@ class Action:
 
 def _start_review(*, appeal, actor, data):
     appeal = services.appeal_start_review(appeal=appeal, actor=actor)
-    services.appeal_staff_message(appeal=appeal, actor=actor, body=data["comment"], internal=True)
+    if data["comment"].strip():
+        services.appeal_staff_message(
+            appeal=appeal, actor=actor, body=data["comment"], internal=True
+        )
+
+
+def _ready(*, appeal, actor, data):
+    services.appeal_mark_ready_for_decision(
+        appeal=appeal, actor=actor, summary=data["comment"], reviewer=data["reviewer"]
+    )
 
 
 def _request_info(*, appeal, actor, data):
@@ -198,6 +233,16 @@ ACTIONS: dict[str, Action] = {
             _("The appeal is under review."),
         ),
         Action(
+            "message",
+            _("Reply or internal note"),
+            "work_appeal",
+            (*WORKED, S.APPROVED, S.PARTIALLY_APPROVED, S.AUTO_APPROVED, S.DENIED, S.DENIED_FINAL),
+            StaffMessageForm,
+            _message,
+            _("Message saved."),
+            guarded=False,
+        ),
+        Action(
             "request_info",
             _("Ask the borrower for information"),
             "request_info",
@@ -207,14 +252,13 @@ ACTIONS: dict[str, Action] = {
             _("The borrower has been asked; the clocks are paused until they reply."),
         ),
         Action(
-            "message",
-            _("Reply or add an internal note"),
+            "ready",
+            _("Ready for decision"),
             "work_appeal",
-            (*WORKED, S.APPROVED, S.PARTIALLY_APPROVED, S.AUTO_APPROVED, S.DENIED, S.DENIED_FINAL),
-            StaffMessageForm,
-            _message,
-            _("Message saved."),
-            guarded=False,
+            (S.IN_REVIEW,),
+            ReadyForDecisionForm,
+            _ready,
+            _("Handed over: the appeal is in the reviewers' “ready for decision” queue."),
         ),
         Action(
             "decide",
@@ -272,4 +316,11 @@ def actions_for(user, appeal: Appeal) -> list[Action]:
         if appeal.status in a.states
         and user.has_perm(f"appeals.{a.permission}")
         and (a.name != "extend" or _extension_open_to(user, appeal))
+        # The hand-off is for those who cannot decide themselves, once.
+        and (
+            a.name != "ready"
+            or not (user.has_perm("appeals.decide_appeal") or appeal.ready_for_decision_at)
+        )
+        # A second review is decided by someone other than the first decider.
+        and (a.name != "second_review" or user.pk != appeal.decided_by_id)
     ]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils import formats, timezone, translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -83,6 +83,40 @@ def state_chip(appeal: Appeal):
         appeal.status,
         appeal.get_status_display(),
     )
+
+
+def queue_state_cell(appeal: Appeal):
+    """The state chip, and what asks for attention: the borrower replied (not yet answered),
+    the agent handed it over for a decision. Words, not colour alone."""
+    markers = []
+    if appeal.status in BEING_WORKED_STATES and appeal.borrower_replied_at:
+        markers.append(("desk-flag-replied", _("Borrower replied")))
+    if appeal.status == AppealStatus.IN_REVIEW and appeal.ready_for_decision_at:
+        markers.append(("desk-flag-ready", _("Ready for decision")))
+    return format_html(
+        "{}{}",
+        state_chip(appeal),
+        format_html_join("", '<br><span class="desk-flag {}">{}</span>', markers),
+    )
+
+
+def macro_values(appeal: Appeal, language: str) -> dict[str, str]:
+    """What a macro's placeholders become for this appeal, in `language` (the borrower's)."""
+    english = (language or "").startswith("en")
+    with translation.override("en" if english else "zh-hans"):
+
+        def when(moment):
+            return _when(moment) if moment else "—"
+
+        reasons = sorted(appeal.decision.reasons.all(), key=lambda r: r.rank)
+        titles = [r.reason_code.title_en if english else r.reason_code.title_zh for r in reasons]
+        return {
+            "borrower_name": appeal.borrower.full_name,
+            "reference": appeal.reference,
+            "reply_due": when(appeal.first_response_due),
+            "decision_due": when(appeal.resolution_due),
+            "reasons": ("; " if english else "；").join(titles) or "—",
+        }
 
 
 def error_text(exc) -> str:

@@ -7,9 +7,10 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -27,7 +28,7 @@ from ..models import (
     appeal_id_from_reference,
 )
 from ..selectors import breached_q, people_who_can_work
-from .presenters import error_text, first_response_cell, resolution_cell, state_chip
+from .presenters import error_text, first_response_cell, queue_state_cell, resolution_cell
 
 S = AppealStatus
 PHONE_RE = re.compile(r"^\+?[\d\s-]{7,20}$")
@@ -60,6 +61,8 @@ class QueueFilter(admin.SimpleListFilter):
         return [
             ("open", _("Being worked")),
             ("mine", _("Assigned to me")),
+            ("replied", _("Borrower replied")),
+            ("ready", _("Ready for decision")),
             ("awaiting", _("Awaiting borrower")),
             ("breached", _("Breached (overdue)")),
             ("unassigned", _("Unassigned")),
@@ -89,6 +92,10 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset.filter(status__in=worked)
         if value == "mine":
             return queryset.filter(assignee=request.user, status__in=worked)
+        if value == "replied":
+            return queryset.filter(status__in=worked, borrower_replied_at__isnull=False)
+        if value == "ready":
+            return queryset.filter(status=S.IN_REVIEW, ready_for_decision_at__isnull=False)
         if value == "awaiting":
             return queryset.filter(status=S.AWAITING_BORROWER)
         if value == "breached":
@@ -98,6 +105,25 @@ class QueueFilter(admin.SimpleListFilter):
         if value == "closed":
             return queryset.exclude(status__in=list(OPEN_STATES))
         return queryset.exclude(status=S.DRAFT)
+
+
+class StateFilter(admin.SimpleListFilter):
+    """The appeal's state with the desk's own words: one label per state (the borrower sees
+    "Approved" for both an approval and an automatic one; staff must tell them apart)."""
+
+    title = gettext_lazy("state")
+    parameter_name = "status__exact"
+    STAFF_LABELS = {S.AUTO_APPROVED: gettext_lazy("Approved automatically")}
+
+    def lookups(self, request, model_admin):
+        return [
+            (value, self.STAFF_LABELS.get(value, label))
+            for value, label in S.choices
+            if value != S.DRAFT
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 class ReasonCategoryFilter(admin.SimpleListFilter):
@@ -120,21 +146,44 @@ class ReasonCategoryFilter(admin.SimpleListFilter):
 
 
 def search_queue(queryset, term: str):
-    """Exact, indexed lookups: an appeal reference or id, an email, a phone number (E.164,
-    or 11 mainland digits), or a customer ID."""
-    term = term.strip()
+    """What people search with: an appeal reference or id, a name (Chinese or Latin, any
+    part), an email or phone number (any part of at least 4 characters), a customer ID.
+    On PostgreSQL the partial matches use trigram indexes (migration 0007); on SQLite they
+    scan, which is fine for a development database."""
+    term = " ".join(term.split())
     if not term:
         return queryset
     digits = re.sub(r"[\s-]", "", term)
     if "@" in term:
-        return queryset.filter(borrower__email__iexact=term)
+        return queryset.filter(borrower__email__icontains=term)
     if PHONE_RE.match(term) and len(digits.lstrip("+")) >= 11:
         phone = digits if digits.startswith("+") else f"+86{digits}"
         return queryset.filter(borrower__phone=phone)
     appeal_id = appeal_id_from_reference(term)
+    if digits.isdigit() and len(digits) >= 4:
+        # A number: the appeal's id, or part of a phone number. The phone is matched in a
+        # subquery, so that each side of the OR keeps its own index (trigram, primary key).
+        found = Q(borrower_id__in=_borrowers(phone__contains=digits))
+        return queryset.filter(found | Q(pk=appeal_id) if appeal_id is not None else found)
     if appeal_id is not None:
         return queryset.filter(pk=appeal_id)
-    return queryset.filter(borrower__customer_id=term)
+    found = Q(borrower__customer_id=term) | Q(borrower__full_name__icontains=term)
+    if len(term) >= 3 and term.isascii():
+        found |= Q(borrower__email__icontains=term)
+    return queryset.filter(found)
+
+
+def _borrowers(**lookups):
+    return get_user_model().objects.filter(**lookups).values("pk")
+
+
+def searched_what(term: str) -> str:
+    """What an empty result says was searched."""
+    return _(
+        "No appeal matches “%(term)s”. Searched: appeal reference and number, borrower name "
+        "(any part), email and phone (any part of at least 4 characters), customer ID, in the "
+        "queue and filters chosen."
+    ) % {"term": term}
 
 
 class BulkReassignForm(forms.Form):
@@ -155,24 +204,24 @@ class QueueAdminMixin:
     list_display = (
         "reference_col",
         "state_col",
-        "grounds_col",
-        "category_col",
+        "reasons_col",
         "assignee_col",
         "first_response_col",
         "resolution_col",
     )
     list_display_links = ("reference_col",)
-    list_filter = (QueueFilter, "status", ReasonCategoryFilter)
+    list_filter = (QueueFilter, StateFilter, ReasonCategoryFilter)
     search_fields = ("borrower__customer_id",)  # the box; the lookups are exact, see below
     search_help_text = gettext_lazy(
-        "Search by appeal (A-2026-000123 or 123), customer ID, phone or email."
+        "Search by appeal (A-2026-000123 or 123), name, customer ID, phone or email (a part "
+        "is enough)."
     )
     list_select_related = ("borrower", "assignee")
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
-    ordering = ("resolution_due", "first_response_due")
+    ordering = ("resolution_due", "first_response_due")  # a column sort; see get_ordering
     actions = ["reassign_selected"]
 
     def has_reassign_permission(self, request):
@@ -189,8 +238,34 @@ class QueueAdminMixin:
             qs = qs.prefetch_related("decision__reasons__reason_code")
         return qs
 
+    def get_ordering(self, request):
+        """Most urgent first: a breached clock (first response or decision), then a
+        borrower's unanswered reply, then the nearest decision due, then first response due."""
+        worked = list(BEING_WORKED_STATES)
+        return [
+            Case(
+                When(breached_q(timezone.now()), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ).asc(),
+            Case(
+                When(Q(status__in=worked, borrower_replied_at__isnull=False), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ).asc(),
+            F("resolution_due").asc(nulls_last=True),
+            F("first_response_due").asc(nulls_last=True),
+        ]
+
     def get_search_results(self, request, queryset, search_term):
         return search_queue(queryset, search_term), False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if response else None
+        if cl is not None and cl.query and not cl.result_list:
+            response.context_data["empty_search"] = searched_what(cl.query)
+        return response
 
     @admin.display(description=gettext_lazy("appeal"), ordering="id")
     def reference_col(self, obj):
@@ -203,18 +278,20 @@ class QueueAdminMixin:
 
     @admin.display(description=gettext_lazy("state"), ordering="status")
     def state_col(self, obj):
-        return state_chip(obj)
+        return queue_state_cell(obj)
 
     @admin.display(description=gettext_lazy("reason for appeal"))
-    def grounds_col(self, obj):
-        return ", ".join(obj.grounds_display()) or "—"
-
-    @admin.display(description=gettext_lazy("reason category"))
-    def category_col(self, obj):
+    def reasons_col(self, obj):
+        """The borrower's grounds, and under them the decision's reason categories (one
+        column, so the queue fits 1280 px)."""
         reasons = sorted(obj.decision.reasons.all(), key=lambda r: r.rank)
         labels = dict(ReasonCategory.choices)
         seen = list(dict.fromkeys(r.reason_code.category for r in reasons))
-        return ", ".join(str(labels.get(c, c)) for c in seen) or "—"
+        return format_html(
+            "{}<br><span class='desk-quiet'>{}</span>",
+            ", ".join(obj.grounds_display()) or "—",
+            ", ".join(str(labels.get(c, c)) for c in seen) or "—",
+        )
 
     @admin.display(description=gettext_lazy("assignee"), ordering="assignee__full_name")
     def assignee_col(self, obj):

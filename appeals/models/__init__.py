@@ -21,6 +21,7 @@ from .desk import (
     CalendarDay,
     CalendarDayKind,
     CannedResponse,
+    MacroAction,
     SlaBreach,
     SlaClockName,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "CalendarDay",
     "CalendarDayKind",
     "CannedResponse",
+    "MacroAction",
     "Evidence",
     "Message",
     "MessageKind",

@@ -99,6 +99,20 @@ class Appeal(FSMModelMixin, models.Model):
     )
     borrower_reply_due = models.DateTimeField(_("borrower's reply due"), null=True, blank=True)
     auto_reviewed_at = models.DateTimeField(_("re-evaluated on submission"), null=True, blank=True)
+    # The desk: the borrower wrote or added a document and staff have not answered since
+    # (cleared by a staff reply, a request for information or a decision).
+    borrower_replied_at = models.DateTimeField(_("borrower replied"), null=True, blank=True)
+    # The hand-off from the agent to a reviewer: the case is ready for a decision.
+    ready_for_decision_at = models.DateTimeField(_("ready for decision"), null=True, blank=True)
+    ready_for_decision_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        verbose_name=_("handed over by"),
+    )
+    decision_summary = models.TextField(_("summary for the reviewer"), blank=True, db_default="")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -233,6 +247,8 @@ class Appeal(FSMModelMixin, models.Model):
     def request_info(self, *, at, reply_due) -> None:
         self.awaiting_since = at
         self.borrower_reply_due = reply_due
+        self.borrower_replied_at = None
+        self.ready_for_decision_at = None  # the reviewer waits for the answer first
         if self.first_responded_at is None:
             self.first_responded_at = at
 
@@ -246,6 +262,7 @@ class Appeal(FSMModelMixin, models.Model):
         self.decided_at = at
         self.decided_by = actor
         self.outcome_explanation = explanation
+        self.borrower_replied_at = None
         if self.first_responded_at is None:
             self.first_responded_at = at
 
@@ -281,6 +298,7 @@ class Appeal(FSMModelMixin, models.Model):
         self.second_decided_by = actor
         self.outcome_explanation = explanation
         self.credit_decision = credit_decision
+        self.borrower_replied_at = None
         self.closed_at = at
 
     @transition(field=status, source=S.SECOND_REVIEW, target=S.DENIED_FINAL)
@@ -288,6 +306,7 @@ class Appeal(FSMModelMixin, models.Model):
         self.second_decided_at = at
         self.second_decided_by = actor
         self.outcome_explanation = explanation
+        self.borrower_replied_at = None
         self.closed_at = at
 
     @transition(field=status, source=list(BEING_WORKED_STATES), target=S.RESOLVED)
@@ -301,5 +320,6 @@ class Appeal(FSMModelMixin, models.Model):
     @transition(field=status, source=list(OPEN_STATES), target=S.WITHDRAWN)
     def withdraw(self, *, at) -> None:
         self.closed_at = at
+        self.borrower_replied_at = None
         self.awaiting_since = None
         self.borrower_reply_due = None

@@ -33,11 +33,28 @@ class CalendarDay(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
+class MacroAction(models.TextChoices):
+    REPLY = "", _("Reply to the borrower")
+    REQUEST_INFO = "request_info", _("Ask the borrower for information")
+    APPROVE = "approve", _("Approve")
+    DENY = "deny", _("Deny")
+    EXTEND = "extend", _("Extend the decision date")
+
+
 class CannedResponse(models.Model):
-    """A reply staff start from, in both languages; the desk picks the borrower's."""
+    """A macro: a text staff start from, in both languages (the desk picks the borrower's),
+    with placeholders filled for the appeal, and the action it goes with."""
 
     title = models.CharField(_("title"), max_length=80, unique=True)
-    body_zh = models.TextField(_("text (Chinese)"))
+    action = models.CharField(
+        _("action"), max_length=16, choices=MacroAction.choices, blank=True, db_default=""
+    )
+    body_zh = models.TextField(
+        _("text (Chinese)"),
+        help_text=_(
+            "Placeholders: {borrower_name} {reference} {reply_due} {decision_due} {reasons}"
+        ),
+    )
     body_en = models.TextField(_("text (English)"))
     active = models.BooleanField(_("in use"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -73,7 +90,8 @@ class AgentAvailability(models.Model):
         permissions = [("set_agent_away", "Can mark agents away or back")]
 
     def __str__(self) -> str:
-        return f"{self.agent_id}: {'away' if self.away else 'available'}"
+        state = _("away") if self.away else _("available")
+        return f"{self.agent.full_name}: {state}"
 
 
 class AppealAssignment(models.Model):

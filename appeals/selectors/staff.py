@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.roles import AGENT, SUPERVISOR
+from accounts.roles import AGENT, REVIEWER, SUPERVISOR
 
 from .. import assignment, clock, states
 from ..models import (
@@ -26,7 +26,9 @@ from ..models import (
     CalendarDay,
     CalendarDayKind,
     CannedResponse,
+    Evidence,
     Message,
+    MessageKind,
 )
 
 S = AppealStatus
@@ -48,6 +50,12 @@ def supervisors(*, exclude_id: int | None = None) -> QuerySet:
     """Active staff who may decide a second review (the supervisor role grants it): they
     decide escalations and are told of missed due times. `exclude_id`: the first decider."""
     return _holders("decide_second_review").exclude(pk=exclude_id)
+
+
+def reviewers() -> QuerySet:
+    """Active staff who may decide an appeal (reviewers and supervisors): the hand-off's
+    choices."""
+    return _holders("decide_appeal")
 
 
 def _holders(codename: str) -> QuerySet:
@@ -114,10 +122,13 @@ def assignment_candidates() -> dict[int, assignment.Candidate]:
 
 
 def people_who_can_work() -> QuerySet:
-    """Reassignment targets: active staff holding a role that works appeals."""
+    """Reassignment targets: active staff holding a role that works appeals (reviewers
+    included: a case handed over for a decision is given to one)."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name__in=[AGENT, SUPERVISOR])
+        .objects.filter(
+            is_active=True, is_staff=True, groups__name__in=[AGENT, REVIEWER, SUPERVISOR]
+        )
         .distinct()
         .order_by("full_name", "pk")
     )
@@ -134,14 +145,17 @@ def appeal_get_for_staff(*, appeal_id) -> Appeal:
             "borrower",
             "line",
             "decision",
+            "decision__scorecard",
+            "decision__policy",
             "assignee",
+            "ready_for_decision_by",
             "decided_by",
             "second_decided_by",
             "credit_decision",
         )
         .prefetch_related(
             "decision__reasons__reason_code",
-            "evidence",
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
             Prefetch("messages", queryset=Message.objects.select_related("author")),
             Prefetch(
                 "transitions",
@@ -173,14 +187,16 @@ def breached_q(now: datetime) -> Q:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # transition | assignment | extension
+    kind: str  # transition | assignment | extension | message | evidence
     actor: object
     title: str
     detail: str
 
 
 def staff_timeline(appeal: Appeal) -> list[TimelineEntry]:
-    """Transitions, (re)assignments and extensions, oldest first (from the prefetched rows)."""
+    """The case's history in one list, oldest first (from the prefetched rows): transitions,
+    (re)assignments, extensions, messages (replies, internal notes, the borrower's) and
+    documents added."""
     labels = dict(AppealStatus.choices)
     entries = [
         TimelineEntry(
@@ -211,4 +227,15 @@ def staff_timeline(appeal: Appeal) -> list[TimelineEntry]:
                 e.reason,
             )
         )
+    titles = {
+        MessageKind.STAFF_PUBLIC: _("Reply to the borrower"),
+        MessageKind.INTERNAL: _("Internal note"),
+        MessageKind.BORROWER: _("Message from the borrower"),
+    }
+    for m in appeal.messages.all():
+        title = titles.get(m.kind, m.get_kind_display())
+        entries.append(TimelineEntry(m.created_at, f"message-{m.kind}", m.author, title, m.body))
+    for item in appeal.evidence.all():
+        title = _("Document added: %(name)s") % {"name": item.original_name}
+        entries.append(TimelineEntry(item.uploaded_at, "evidence", item.uploaded_by, title, ""))
     return sorted(entries, key=lambda e: e.at)

@@ -11,6 +11,7 @@ from .assignment import (
     agent_set_away,
     appeal_assign,
     appeal_assign_new,
+    appeal_mark_ready_for_decision,
     appeal_reassign,
     appeal_start_review,
 )
@@ -19,7 +20,12 @@ from .decisions import appeal_approve, appeal_deny, appeal_partially_approve
 from .desk_acts import StaleAppeal, appeal_act_as_seen, state_token
 from .drafting import appeal_create, appeal_update_draft, decision_appealable_until
 from .evidence import evidence_add
-from .reference_data import calendar_day_set, canned_response_save, canned_response_upsert
+from .reference_data import (
+    calendar_day_set,
+    canned_response_check,
+    canned_response_save,
+    canned_response_upsert,
+)
 from .resolution import appeals_resolve_moot
 from .second_review import appeal_decide_second_review, appeal_request_second_review
 from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
@@ -42,6 +48,7 @@ __all__ = [
     "appeal_decide_second_review",
     "appeal_deny",
     "appeal_extend",
+    "appeal_mark_ready_for_decision",
     "appeal_partially_approve",
     "appeal_reassign",
     "appeal_request_info",
@@ -56,6 +63,7 @@ __all__ = [
     "appeals_remind_and_expire_replies",
     "appeal_reply_deadline_passed",
     "calendar_day_set",
+    "canned_response_check",
     "canned_response_save",
     "canned_response_upsert",
     "decision_appealable_until",

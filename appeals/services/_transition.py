@@ -47,8 +47,23 @@ def require_staff(actor, permission: str) -> None:
         and actor.has_perm(f"appeals.{permission}")
     ):
         raise AppealPermissionDenied(
-            _("Your role does not allow this (%(permission)s).") % {"permission": permission}
+            _("Your role does not allow you to %(what)s.")
+            % {"what": _permission_words().get(permission, _("do this"))}
         )
+
+
+def _permission_words() -> dict[str, str]:
+    """What each appeals permission lets a person do, in words (never the raw code)."""
+    return {
+        "work_appeal": _("work on appeals"),
+        "request_info": _("ask the borrower for information"),
+        "decide_appeal": _("decide appeals"),
+        "decide_second_review": _("decide second reviews"),
+        "reassign_appeal": _("reassign appeals"),
+        "set_agent_away": _("mark other people away or back"),
+        "extend_appeal": _("extend the decision date"),
+        "approve_further_extension": _("approve a further extension"),
+    }
 
 
 def lock_appeal(appeal: Appeal | int) -> Appeal:
@@ -64,7 +79,7 @@ def lock_appeal(appeal: Appeal | int) -> Appeal:
 def check_can(appeal: Appeal, method, action: str) -> None:
     if not can_proceed(method):
         raise ValidationError(
-            _("This appeal is %(status)s, so it cannot be %(action)s.")
+            _("This appeal is now “%(status)s”, so it cannot be %(action)s.")
             % {"status": appeal.get_status_display(), "action": action},
             code="state",
         )

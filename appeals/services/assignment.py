@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import assignment, notices
-from ..models import AgentAvailability, Appeal, AppealAssignment, AppealStatus
+from ..models import AgentAvailability, Appeal, AppealAssignment, AppealStatus, Message, MessageKind
 from ..selectors import assignment_candidates
 from ._input import clean_text
 from ._transition import appeal_transition, lock_appeal, require_staff
@@ -104,13 +104,49 @@ def appeal_reassign(*, appeal: Appeal, assignee, actor, reason: str) -> Appeal:
     appeal = lock_appeal(appeal)
     if not appeal.is_open or appeal.status == S.DRAFT:
         raise ValidationError(
-            _("This appeal is %(status)s, so it cannot be reassigned.")
+            _("This appeal is now “%(status)s”, so it cannot be reassigned.")
             % {"status": appeal.get_status_display()},
             code="state",
         )
     if assignee is None or assignee.pk == appeal.assignee_id:
         raise ValidationError({"assignee": _("Choose someone other than the current assignee.")})
     return appeal_assign(appeal=appeal, assignee=assignee, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def appeal_mark_ready_for_decision(*, appeal: Appeal, actor, summary: str, reviewer=None) -> Appeal:
+    """The agent hands an appeal under review to a reviewer: "ready for decision", with a
+    summary (kept as an internal note, shown to the reviewer). With `reviewer` (someone who
+    may decide) the appeal is given to them, logged and they are told; without, it waits in
+    the reviewers' "ready for decision" queue."""
+    require_staff(actor, "work_appeal")
+    summary = clean_text(summary, field="summary", required=True)
+    appeal = lock_appeal(appeal)
+    if appeal.status != S.IN_REVIEW:
+        raise ValidationError(
+            _("Only an appeal under review can be handed over for a decision."), code="state"
+        )
+    if reviewer is not None and not (
+        reviewer.is_active and reviewer.is_staff and reviewer.has_perm("appeals.decide_appeal")
+    ):
+        raise ValidationError({"reviewer": _("This person cannot decide appeals.")})
+    now = timezone.now()
+    appeal.ready_for_decision_at = now
+    appeal.ready_for_decision_by = actor
+    appeal.decision_summary = summary
+    appeal.save(
+        update_fields=["ready_for_decision_at", "ready_for_decision_by", "decision_summary"]
+    )
+    Message.objects.create(
+        appeal=appeal,
+        author=actor,
+        kind=MessageKind.INTERNAL,
+        body=_("Ready for decision: %(summary)s") % {"summary": summary},
+        created_at=now,
+    )
+    if reviewer is not None and reviewer.pk != appeal.assignee_id:
+        _give(appeal, to=reviewer, actor=actor, reason=_("Ready for decision"))
+    return appeal
 
 
 @transaction.atomic

@@ -53,7 +53,7 @@ def appeal_extend(*, appeal: Appeal, actor, reason: str) -> Appeal:
     appeal = lock_appeal(appeal)
     if appeal.status not in EXTENDABLE_STATES or appeal.resolution_due is None:
         raise ValidationError(
-            _("This appeal is %(status)s, so it cannot be extended.")
+            _("This appeal is now “%(status)s”, so it cannot be extended.")
             % {"status": appeal.get_status_display()},
             code="state",
         )

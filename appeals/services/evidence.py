@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from .. import evidence as evidence_files
 from ..models import EVIDENCE_STATES, Appeal, Evidence
 from ._transition import lock_appeal, require_borrower
+from .thread import mark_borrower_replied
 
 
 @transaction.atomic
@@ -53,4 +54,5 @@ def evidence_add(*, appeal: Appeal, actor, upload) -> Evidence:
     except Exception:
         evidence_files.remove(stored_name)
         raise
+    mark_borrower_replied(appeal, at=item.uploaded_at, what="document", key=f"e{item.pk}")
     return item

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..models import CalendarDay, CalendarDayKind, CannedResponse
+from .. import macros
+from ..models import CalendarDay, CalendarDayKind, CannedResponse, MacroAction
 from ._input import clean_text
 
 
@@ -23,21 +24,45 @@ def calendar_day_set(*, day, kind: str, name: str) -> CalendarDay:
 
 
 def _clean_canned(title: str, body_zh: str, body_en: str) -> tuple[str, str, str]:
-    return (
+    cleaned = (
         clean_text(title, field="title", required=True, max_length=80),
         clean_text(body_zh, field="body_zh", required=True),
         clean_text(body_en, field="body_en", required=True),
     )
+    canned_response_check(body_zh=cleaned[1], body_en=cleaned[2])
+    return cleaned
+
+
+def canned_response_check(*, body_zh: str, body_en: str) -> None:
+    """A macro's texts use only known placeholders (ValidationError per field otherwise)."""
+    for field, text in (("body_zh", body_zh or ""), ("body_en", body_en or "")):
+        unknown = macros.unknown_placeholders(text)
+        if unknown is None:
+            raise ValidationError({field: _("Braces { } are only for placeholders.")})
+        if unknown:
+            raise ValidationError(
+                {
+                    field: _("Unknown placeholder %(names)s. Use: %(known)s")
+                    % {
+                        "names": ", ".join(f"{{{n}}}" for n in unknown),
+                        "known": " ".join(f"{{{n}}}" for n in macros.PLACEHOLDERS),
+                    }
+                }
+            )
 
 
 @transaction.atomic
 def canned_response_upsert(
-    *, title: str, body_zh: str, body_en: str, active: bool = True
+    *, title: str, body_zh: str, body_en: str, active: bool = True, action: str = ""
 ) -> CannedResponse:
-    """Create or update a canned response by its title; both languages are required."""
+    """Create or update a macro by its title; both languages are required, placeholders
+    must be known ones, the action one the desk offers."""
     title, body_zh, body_en = _clean_canned(title, body_zh, body_en)
+    if action not in MacroAction.values:
+        raise ValidationError({"action": _("Choose an action from the list.")})
     row, _created = CannedResponse.objects.update_or_create(
-        title=title, defaults={"body_zh": body_zh, "body_en": body_en, "active": active}
+        title=title,
+        defaults={"body_zh": body_zh, "body_en": body_en, "active": active, "action": action},
     )
     return row
 

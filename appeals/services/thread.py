@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from .. import notices
 from ..models import Appeal, AppealStatus, Message, MessageKind
-from ..states import BORROWER_MESSAGE_STATES
+from ..states import BEING_WORKED_STATES, BORROWER_MESSAGE_STATES
 from ._input import clean_text
 from ._transition import appeal_transition, lock_appeal, require_borrower, require_staff
 from .clocks import resumed_due_dates
@@ -73,9 +73,20 @@ def appeal_staff_message(*, appeal: Appeal, actor, body: str, internal: bool) ->
     if not internal:
         if appeal.first_responded_at is None:
             appeal.first_responded_at = now
-            appeal.save(update_fields=["first_responded_at"])
+        appeal.borrower_replied_at = None  # answered: no longer "borrower replied"
+        appeal.save(update_fields=["first_responded_at", "borrower_replied_at"])
         notices.appeal_message_received(appeal, message)
     return message
+
+
+def mark_borrower_replied(appeal: Appeal, *, at, what: str, key: str) -> None:
+    """The borrower wrote or added a document on an appeal being worked: the desk shows
+    "borrower replied" (and moves it up) until staff answer, and the assignee is told."""
+    if appeal.status not in BEING_WORKED_STATES:
+        return
+    Appeal.objects.filter(pk=appeal.pk).update(borrower_replied_at=at)
+    appeal.borrower_replied_at = at
+    notices.staff_borrower_replied(appeal, what=what, key=key)
 
 
 @transaction.atomic
@@ -94,6 +105,7 @@ def appeal_borrower_message(*, appeal: Appeal, actor, body: str) -> Message:
     )
     if appeal.status == S.AWAITING_BORROWER:
         appeal_resume_review(appeal, actor=actor, now=now, comment="the borrower replied")
+    mark_borrower_replied(appeal, at=now, what="message", key=f"m{message.pk}")
     return message
 
 

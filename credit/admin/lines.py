@@ -11,7 +11,7 @@ from ..models import (
     CreditLine,
     DecisionReason,
 )
-from .common import ReadOnlyMixin, pretty_json, reasons_html
+from .common import ReadOnlyMixin, features_table, points_table, reasons_html
 
 
 class DecisionInline(ReadOnlyMixin, admin.StackedInline):
@@ -56,7 +56,7 @@ class DecisionInline(ReadOnlyMixin, admin.StackedInline):
 
     @admin.display(description=_("features"))
     def features_display(self, obj):
-        return pretty_json(obj.features)
+        return features_table(obj.features)
 
 
 class ClosureDeferralInline(ReadOnlyMixin, admin.TabularInline):
@@ -192,8 +192,8 @@ class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("points per attribute"))
     def points_display(self, obj):
-        return pretty_json(obj.points)
+        return points_table(obj.points)
 
     @admin.display(description=_("features"))
     def features_display(self, obj):
-        return pretty_json(obj.features)
+        return features_table(obj.features)

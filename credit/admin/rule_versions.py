@@ -10,12 +10,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..feature_labels import condition_text, feature_label
 from ..models import (
     DecisionPolicy,
     Scorecard,
     VersionStatus,
 )
-from .common import CreditMedia, pretty_json
+from .common import CreditMedia, labelled_table
 
 
 class VersionForm(forms.ModelForm):
@@ -54,14 +55,23 @@ class VersionAdmin(admin.ModelAdmin):
 
     Media = CreditMedia
 
-    list_display = ("version", "status", "activated_at", "activated_by", "created_at", "notes")
+    list_display = (
+        "version",
+        "status",
+        "activation_requested_by",
+        "activated_by",
+        "activated_at",
+        "created_at",
+        "notes",
+    )
     list_filter = ("status",)
     ordering = ("-version",)
-    actions = ("activate", "copy_to_draft", "compare")
+    actions = ("request_activation", "activate", "copy_to_draft", "compare")
     rule_fields: tuple[str, ...] = ()
     copy_service = None
     save_service = None
     activate_service = None
+    request_service = None
 
     # JSON rule fields shown formatted (not as a JSON blob) once a version is read-only.
     json_displays: dict[str, str] = {}
@@ -73,7 +83,15 @@ class VersionAdmin(admin.ModelAdmin):
         return [self.json_displays.get(f, f) if isinstance(f, str) else f for f in fields]
 
     def get_readonly_fields(self, request, obj=None):
-        lifecycle = ("version", "status", "created_at", "activated_at", "activated_by")
+        lifecycle = (
+            "version",
+            "status",
+            "created_at",
+            "activation_requested_by",
+            "activation_requested_at",
+            "activated_by",
+            "activated_at",
+        )
         if obj is not None and obj.status != VersionStatus.DRAFT:
             return lifecycle + ("notes",) + self.rule_fields + tuple(self.json_displays.values())
         return lifecycle
@@ -89,18 +107,40 @@ class VersionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         type(self).save_service(obj)
 
-    @admin.action(description=_("Activate the selected draft"), permissions=["change"])
-    def activate(self, request, queryset):
+    def _on_one_draft(self, request, queryset, service, done) -> None:
+        """Run a lifecycle service on the one selected draft; say what happened or why not."""
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
             return
         try:
-            obj = type(self).activate_service(queryset.get(), request.user)
+            obj = service(queryset.get(), request.user)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return
-        self.message_user(
-            request, _("Version %(version)s is now active.") % {"version": obj.version}
+        self.message_user(request, done % {"version": obj.version})
+
+    @admin.action(
+        description=_("Ask for activation (a second supervisor approves)"),
+        permissions=["change"],
+    )
+    def request_activation(self, request, queryset):
+        self._on_one_draft(
+            request,
+            queryset,
+            type(self).request_service,
+            _("Version %(version)s waits for a second supervisor to approve its activation."),
+        )
+
+    @admin.action(
+        description=_("Approve and activate the selected draft (four eyes)"),
+        permissions=["change"],
+    )
+    def activate(self, request, queryset):
+        self._on_one_draft(
+            request,
+            queryset,
+            type(self).activate_service,
+            _("Version %(version)s is now active."),
         )
 
     @admin.action(description=_("Copy to a new draft"), permissions=["add"])
@@ -188,6 +228,9 @@ class ScorecardAdmin(VersionAdmin):
     activate_service = staticmethod(
         lambda obj, actor: services.scorecard_activate(scorecard=obj, actor=actor)
     )
+    request_service = staticmethod(
+        lambda obj, actor: services.scorecard_request_activation(scorecard=obj, actor=actor)
+    )
 
     @admin.display(description=_("attributes"))
     def attributes_table(self, obj):
@@ -199,17 +242,17 @@ class ScorecardAdmin(VersionAdmin):
                 ((f"{b.get('label', '')}: {_bin_text(b)}",) for b in attr["bins"]),
             )
             rows.append(
-                (attr.get("label") or attr["feature"], attr["feature"], attr["reason_code"], bins)
+                (
+                    format_html(
+                        "{}<br><code>{}</code>",
+                        attr.get("label") or feature_label(attr["feature"]),
+                        attr["feature"],
+                    ),
+                    format_html("<code>{}</code>", attr["reason_code"]),
+                    format_html("<ul>{}</ul>", bins),
+                )
             )
-        return format_html(
-            "<table class='credit-rules'><tbody>{}</tbody></table>",
-            format_html_join(
-                "",
-                "<tr><th scope='row'>{}<br><code>{}</code></th><td><code>{}</code></td>"
-                "<td><ul>{}</ul></td></tr>",
-                rows,
-            ),
-        )
+        return labelled_table((_("attribute"), _("reason code"), _("bands and points")), rows)
 
     def flatten(self, obj):
         reason_label, max_label = _("reason"), _("maximum points")
@@ -246,14 +289,39 @@ class DecisionPolicyAdmin(VersionAdmin):
     activate_service = staticmethod(
         lambda obj, actor: services.policy_activate(policy=obj, actor=actor)
     )
+    request_service = staticmethod(
+        lambda obj, actor: services.policy_request_activation(policy=obj, actor=actor)
+    )
 
     @admin.display(description=_("knock-out rules"))
     def knockouts_display(self, obj):
-        return pretty_json(obj.knockouts)
+        return labelled_table(
+            (_("rule"), _("when"), _("outcome"), _("reason code")),
+            (
+                (
+                    k.get("name", ""),
+                    condition_text(k),
+                    k.get("outcome", ""),
+                    k.get("reason_code", ""),
+                )
+                for k in obj.knockouts
+            ),
+        )
 
     @admin.display(description=_("segment rules"))
     def segments_display(self, obj):
-        return pretty_json(obj.segments)
+        return labelled_table(
+            (_("rule"), _("when all hold"), _("a closure becomes"), _("share kept")),
+            (
+                (
+                    seg.get("name", ""),
+                    "; ".join(condition_text(c) for c in seg.get("conditions", [])),
+                    seg.get("close_becomes", ""),
+                    seg.get("reduce_share") or "—",
+                )
+                for seg in obj.segments
+            ),
+        )
 
     def flatten(self, obj):
         fields = (

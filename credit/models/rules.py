@@ -96,9 +96,28 @@ class VersionedRules(models.Model):
         related_name="+",
         verbose_name=_("activated by"),
     )
+    # Four eyes: one supervisor asks for the activation, a second one approves it (and is
+    # then `activated_by`); both are kept.
+    activation_requested_at = models.DateTimeField(_("activation requested"), null=True, blank=True)
+    activation_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("activation requested by"),
+    )
 
     # Fields that may still change after activation (retiring a version).
-    LIFECYCLE_FIELDS = frozenset({"status", "activated_at", "activated_by"})
+    LIFECYCLE_FIELDS = frozenset(
+        {
+            "status",
+            "activated_at",
+            "activated_by",
+            "activation_requested_at",
+            "activation_requested_by",
+        }
+    )
 
     class Meta:
         abstract = True

@@ -28,11 +28,13 @@ from .rule_versions import (
     policy_activate,
     policy_check,
     policy_copy_to_draft,
+    policy_request_activation,
     policy_save_draft,
     reason_code_save,
     scorecard_activate,
     scorecard_check,
     scorecard_copy_to_draft,
+    scorecard_request_activation,
     scorecard_save_draft,
 )
 
@@ -57,6 +59,7 @@ __all__ = [
     "policy_activate",
     "policy_check",
     "policy_copy_to_draft",
+    "policy_request_activation",
     "policy_save_draft",
     "reason_code_save",
     "reevaluation_release",
@@ -65,5 +68,6 @@ __all__ = [
     "scorecard_activate",
     "scorecard_check",
     "scorecard_copy_to_draft",
+    "scorecard_request_activation",
     "scorecard_save_draft",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import engine, selectors
 from ..models import DecisionPolicy, ReasonCode, Scorecard, VersionStatus
@@ -96,10 +97,40 @@ def policy_copy_to_draft(*, source: DecisionPolicy) -> DecisionPolicy:
     return _copy_to_draft(DecisionPolicy, source)
 
 
-def _activate(model, obj, validate, actor):
+def _request_activation(model, obj, validate, actor):
     obj = model.objects.select_for_update().get(pk=obj.pk)
     if obj.status != VersionStatus.DRAFT:
         raise ValidationError(f"Version {obj.version} is {obj.status}; only a draft is activated.")
+    if actor is None:
+        raise ValidationError(_("An activation is asked for by a person."))
+    validate(obj)
+    obj.activation_requested_at = timezone.now()
+    obj.activation_requested_by = actor
+    obj.save(update_fields=["activation_requested_at", "activation_requested_by"])
+    return obj
+
+
+def _activate(model, obj, validate, actor):
+    """Four eyes: a draft is activated by a second person, after another one asked."""
+    obj = model.objects.select_for_update().get(pk=obj.pk)
+    if obj.status != VersionStatus.DRAFT:
+        raise ValidationError(f"Version {obj.version} is {obj.status}; only a draft is activated.")
+    if obj.activation_requested_by_id is None:
+        raise ValidationError(
+            _(
+                "Version %(version)s needs a request for activation first; then a second "
+                "supervisor approves it."
+            )
+            % {"version": obj.version}
+        )
+    if actor is None or actor.pk == obj.activation_requested_by_id:
+        raise ValidationError(
+            _(
+                "You asked for version %(version)s to be activated: a second supervisor must "
+                "approve it."
+            )
+            % {"version": obj.version}
+        )
     validate(obj)
     now = timezone.now()
     model.objects.filter(status=VersionStatus.ACTIVE).update(status=VersionStatus.RETIRED)
@@ -111,12 +142,28 @@ def _activate(model, obj, validate, actor):
 
 
 @transaction.atomic
+def scorecard_request_activation(*, scorecard: Scorecard, actor) -> Scorecard:
+    """The maker: a checked draft waits for a second supervisor's approval."""
+    return _request_activation(Scorecard, scorecard, scorecard_check, actor)
+
+
+@transaction.atomic
+def policy_request_activation(*, policy: DecisionPolicy, actor) -> DecisionPolicy:
+    """The maker: a checked draft waits for a second supervisor's approval."""
+    return _request_activation(DecisionPolicy, policy, policy_check, actor)
+
+
+@transaction.atomic
 def scorecard_activate(*, scorecard: Scorecard, actor) -> Scorecard:
-    """Make a draft the one active scorecard; the previous one retires. Both are then frozen."""
+    """The checker: someone other than the person who asked makes the draft the one active
+    scorecard; the previous one retires. Both are then frozen; who asked and who approved
+    are kept."""
     return _activate(Scorecard, scorecard, scorecard_check, actor)
 
 
 @transaction.atomic
 def policy_activate(*, policy: DecisionPolicy, actor) -> DecisionPolicy:
-    """Make a draft the one active policy; the previous one retires. Both are then frozen."""
+    """The checker: someone other than the person who asked makes the draft the one active
+    policy; the previous one retires. Both are then frozen; who asked and who approved are
+    kept."""
     return _activate(DecisionPolicy, policy, policy_check, actor)

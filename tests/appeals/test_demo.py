@@ -26,7 +26,9 @@ def test_c1003_has_an_appeal_in_review_with_evidence_and_a_thread_idempotently()
     assert set(appeal.messages.values_list("kind", flat=True)) == {"staff_public", "internal"}
     again = appeals_demo.seed()
     assert again.pk == appeal.pk
-    assert Appeal.objects.count() == 2  # C-1003's and C-1006's, nothing more
+    # Issue 11 adds a demo queue of other borrowers' appeals; each demo borrower keeps exactly one.
+    assert Appeal.objects.filter(borrower__customer_id="C-1003").count() == 1
+    assert Appeal.objects.filter(borrower__customer_id="C-1006").count() == 1
 
 
 def test_c1006s_appeal_holds_her_closing_line():
@@ -39,3 +41,33 @@ def test_c1006s_appeal_holds_her_closing_line():
 
 def test_without_the_demo_people_it_skips():
     assert appeals_demo.seed() is None
+
+
+def test_the_demo_queue_has_sixty_appeals_in_every_state_and_clock_condition():
+    from django.utils import timezone
+
+    from appeals.selectors import breached_q
+
+    _seed_all()
+    queue = Appeal.objects.filter(borrower__customer_id__startswith="Q-2")
+    assert queue.count() >= 58
+    states = set(queue.values_list("status", flat=True))
+    assert states >= {
+        AppealStatus.SUBMITTED,
+        AppealStatus.IN_REVIEW,
+        AppealStatus.AWAITING_BORROWER,
+        AppealStatus.APPROVED,
+        AppealStatus.PARTIALLY_APPROVED,
+        AppealStatus.DENIED,
+        AppealStatus.SECOND_REVIEW,
+        AppealStatus.DENIED_FINAL,
+        AppealStatus.WITHDRAWN,
+    }
+    assert queue.filter(breached_q(timezone.now())).count() >= 5
+    assert queue.filter(borrower_replied_at__isnull=False).count() >= 5
+    assert queue.filter(ready_for_decision_at__isnull=False).count() >= 3
+    assert queue.filter(extensions__isnull=False).distinct().count() >= 3
+    assert len(set(queue.exclude(assignee=None).values_list("assignee", flat=True))) >= 3
+    count = queue.count()
+    appeals_demo.seed()
+    assert queue.count() == count  # idempotent

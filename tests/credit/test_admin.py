@@ -69,7 +69,12 @@ def test_line_page_shows_decisions_with_reasons_and_features(client):
     assert "multi_lending_open_loans" in body
     assert "You have several loans open at other platforms" in body
     assert "您在其他平台有多笔未结清借款" in body
-    assert '"open_external_loans": 3' in body
+    # Issue 11: features in a labelled table, never a JSON blob.
+    assert (
+        "<td>Loans open at other lenders</td><td>3</td>" in body
+        or "<td>其他平台未结清借款笔数</td><td>3</td>" in body
+    )
+    assert '"open_external_loans"' not in body
     assert 'name="credit_limit"' not in body, "status and terms are not edited here"
 
 
@@ -211,10 +216,20 @@ def test_scorecard_versions_copy_edit_activate_and_compare(client):
     assert "140 pts" in body and "130 pts" in body
     assert "credit-changed" in body
 
+    # Four eyes (issue 11): this supervisor asks; they cannot approve their own request.
+    client.post(changelist, {"action": "request_activation", "_selected_action": [draft.pk]})
+    response = client.post(changelist, {"action": "activate", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT and draft.activation_requested_by == supervisor
+    refusal = text(client.get(response["Location"]))
+    assert "a second supervisor must approve it" in refusal or "须由另一位主管批准" in refusal
+    checker = staff(roles.SUPERVISOR)
+    client.force_login(checker)
     client.post(changelist, {"action": "activate", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     v1.refresh_from_db()
-    assert (draft.status, v1.status, draft.activated_by) == ("active", "retired", supervisor)
+    assert (draft.status, v1.status, draft.activated_by) == ("active", "retired", checker)
+    assert draft.activation_requested_by == supervisor
 
 
 def test_an_agent_cannot_activate_or_copy_versions(client):

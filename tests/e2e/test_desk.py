@@ -56,7 +56,7 @@ def act(page, action, **fields):
             control.select_option(str(value))
         else:
             control.fill(str(value))
-    panel.locator("button[type=submit]").click()
+    panel.locator("form.desk-form button[type=submit]").click()
 
 
 def test_agent_reviewer_and_supervisor_work_cases_in_the_admin(new_page):

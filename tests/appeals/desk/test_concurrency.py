@@ -1,5 +1,6 @@
 """Two staff act on the same appeal at once, each through their own connection: exactly one
-wins; the other is told someone else already changed it, and nothing of theirs is applied."""
+wins; the other is told someone else already changed it (on the page, with what they typed),
+and nothing of theirs is applied."""
 
 import threading
 
@@ -31,10 +32,11 @@ def _post_at_once(appeal, users_and_data):
         try:
             barrier.wait(timeout=10)
             response = client.post(url, data)
-            results[index] = (
-                response.status_code,
-                [str(m) for m in response.wsgi_request._messages],
-            )
+            said = [str(m) for m in response.wsgi_request._messages]
+            if response.status_code != 302:
+                # Issue 11: a refusal is shown on the case page itself (the text kept).
+                said.append(response.content.decode())
+            results[index] = (response.status_code, said)
         finally:
             connection.close()
 

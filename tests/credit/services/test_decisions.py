@@ -18,6 +18,7 @@ from credit.models import (
 )
 from tests.credit.conftest import NOW
 from tests.credit.services.support import clean_line, closing_decision
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +141,7 @@ def test_a_closure_by_staff_takes_the_policys_notice_period_shortened_by_its_rea
     policy = services.policy_copy_to_draft(source=DecisionPolicy.objects.get(version=1))
     policy.closure_buffer_days = 20
     services.policy_save_draft(policy=policy)
+    services.policy_request_activation(policy=policy, actor=StaffFactory())
     services.policy_activate(policy=policy, actor=staff_user)
     line = clean_line()
 
