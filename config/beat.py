@@ -20,6 +20,14 @@ BEAT_SCHEDULE["credit.send_missing_notices"] = {
     "task": "credit.send_missing_notices",
     "schedule": crontab(minute=20),
 }
+BEAT_SCHEDULE["credit.resume_stalled_campaigns"] = {
+    "task": "credit.resume_stalled_campaigns",
+    "schedule": crontab(minute="*/2"),
+}
+BEAT_SCHEDULE["credit.lift_ended_campaigns"] = {
+    "task": "credit.lift_ended_campaigns",
+    "schedule": crontab(hour=0, minute=10),
+}
 
 # appeals desk: missed first-response / decision due times escalated to supervisors (once each).
 BEAT_SCHEDULE["appeals.escalate_sla_breaches"] = {

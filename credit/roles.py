@@ -13,6 +13,7 @@ CREDIT_READ = (
     "credit.view_creditevent",
     "credit.view_reasoncode",
     "credit.view_closuredeferral",
+    "credit.view_policycampaign",
 )
 
 GRANTS = {
@@ -29,6 +30,10 @@ GRANTS = {
         "credit.view_decisionpolicy",
         "credit.add_decisionpolicy",
         "credit.change_decisionpolicy",
+        "credit.view_policycampaign",
+        "credit.add_policycampaign",
+        "credit.change_policycampaign",
+        "credit.run_policycampaign",
     ),
     AUDITOR: ("credit.view_*",),
 }

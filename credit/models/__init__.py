@@ -5,6 +5,13 @@ the pure engine in `credit.engine`; a version can be edited while it is a draft 
 again once activated. Decisions and their ranked reasons are append-only.
 """
 
+from .campaigns import (
+    CampaignAction,
+    CampaignLine,
+    CampaignLineState,
+    CampaignState,
+    PolicyCampaign,
+)
 from .decisions import (
     ADVERSE_OUTCOMES,
     CreditDecision,
@@ -26,6 +33,11 @@ from .rules import (
 )
 
 __all__ = [
+    "CampaignAction",
+    "CampaignLine",
+    "CampaignLineState",
+    "CampaignState",
+    "PolicyCampaign",
     "DEFAULT_CLOSURE_BUFFER_DAYS",
     "ADVERSE_OUTCOMES",
     "ClosureDeferral",

@@ -4,6 +4,18 @@ One module per family of acts; callers use the package: `credit_services.credit_
 """
 
 from ._writes import NOTICES_DEFERRED, NOTICES_INLINE
+from .campaigns import (
+    campaign_cancel,
+    campaign_clean,
+    campaign_lift,
+    campaign_resume,
+    campaign_run_chunk,
+    campaign_save_draft,
+    campaign_segment,
+    campaign_start,
+    campaigns_lift_ended,
+    campaigns_resume_stalled,
+)
 from .closure import CloseDueSummary, credit_line_postpone_closure, credit_lines_close_due
 from .decisions import (
     MANUAL_OUTCOMES,
@@ -44,6 +56,16 @@ __all__ = [
     "PENDING_KEY",
     "CloseDueSummary",
     "ReevaluationSummary",
+    "campaign_cancel",
+    "campaign_clean",
+    "campaign_lift",
+    "campaign_resume",
+    "campaign_run_chunk",
+    "campaign_save_draft",
+    "campaign_segment",
+    "campaign_start",
+    "campaigns_lift_ended",
+    "campaigns_resume_stalled",
     "credit_line_decide",
     "credit_line_postpone_closure",
     "credit_line_reevaluate",
