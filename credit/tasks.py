@@ -89,9 +89,10 @@ def send_missing_notices() -> int:
     retry_backoff=True,
     max_retries=5,
 )
-def run_campaign_chunk(campaign_id: int) -> int:
-    """One chunk of a policy campaign (or of its lifting); queues the next on commit."""
-    return services.campaign_run_chunk(campaign_id=campaign_id)
+def run_campaign_chunk(campaign_id: int) -> bool:
+    """Chunks of a policy campaign (or of its lifting) for a while; then queues the next task.
+    A chunk commits its lines with their decisions and notices, so a lost task loses none."""
+    return services.campaign_run_for(campaign_id=campaign_id)
 
 
 @shared_task(name="credit.resume_stalled_campaigns")

@@ -239,6 +239,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
+# Policy campaigns: lines per chunk (each chunk writes its decisions and notices in one
+# transaction), and how long a running campaign may go without progress before the sweep
+# decides its worker was lost and resumes it.
+CREDIT_CAMPAIGN_CHUNK_SIZE = env.int("CREDIT_CAMPAIGN_CHUNK_SIZE", default=500)
+CREDIT_CAMPAIGN_STALL_SECONDS = env.int("CREDIT_CAMPAIGN_STALL_SECONDS", default=120)
+# A campaign task runs chunks for this long, then hands over to a fresh task.
+CREDIT_CAMPAIGN_TASK_SECONDS = env.float("CREDIT_CAMPAIGN_TASK_SECONDS", default=30.0)
+
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

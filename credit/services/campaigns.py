@@ -9,6 +9,7 @@ loses only an uncommitted chunk, and a resumed or repeated run never decides a l
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -19,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..engine import campaigns as campaign_rules
-from ..fanout import chunk_size
 from ..models import (
     CampaignAction,
     CampaignLine,
@@ -38,6 +38,13 @@ logger = logging.getLogger(__name__)
 
 CAMPAIGN_REASON_CATEGORIES = (ReasonCategory.POLICY_ADJUSTMENT, ReasonCategory.REGULATORY)
 DEFAULT_STALL_SECONDS = 120
+DEFAULT_CHUNK_SIZE = 500
+DEFAULT_TASK_SECONDS = 30
+
+
+def campaign_chunk_size() -> int:
+    """Lines per chunk: CREDIT_CAMPAIGN_CHUNK_SIZE (500 by default)."""
+    return int(getattr(settings, "CREDIT_CAMPAIGN_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
 
 
 def campaign_clean(campaign: PolicyCampaign) -> None:
@@ -147,23 +154,26 @@ def campaign_start(*, campaign: PolicyCampaign, actor, now: datetime | None = No
 
 @transaction.atomic(durable=True)
 def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = None) -> int:
-    """Apply (or, while lifting, restore) the next chunk of waiting lines; queue the next one.
+    """Apply (or, while lifting, restore) the next chunk of waiting lines, in one transaction.
 
     Returns the number of lines handled, 0 when the campaign has nothing left to do (then it
     is marked completed or lifted) or is not running (cancelled: it just stops).
     """
     now = now or timezone.now()
     campaign = (
-        PolicyCampaign.objects.select_for_update().select_related("reason_code").get(pk=campaign_id)
+        PolicyCampaign.objects.select_for_update()
+        .select_related("reason_code")
+        .filter(pk=campaign_id)
+        .first()
     )
-    if not campaign.in_progress:
+    if campaign is None or not campaign.in_progress:
         return 0
     lifting = campaign.state == CampaignState.LIFTING
     todo = CampaignLineState.APPLIED if lifting else CampaignLineState.PENDING
     entries = list(
         CampaignLine.objects.filter(campaign=campaign, state=todo)
         .select_related("decision")
-        .order_by("line_id")[: chunk_size()]
+        .order_by("line_id")[: campaign_chunk_size()]
     )
     if not entries:
         campaign.state = CampaignState.LIFTED if lifting else CampaignState.COMPLETED
@@ -181,7 +191,7 @@ def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = N
         rows = _apply_rows(campaign, entries, lines, now=now)
     for _line, decision, _reasons in rows:
         decision.trigger = DecisionTrigger.CAMPAIGN
-        decision.actor = actor or campaign.created_by
+        decision.actor = actor or (campaign.lifted_by if lifting else campaign.created_by)
     if rows:
         _write_decisions(rows)
     by_line = {line.pk: decision for line, decision, _ in rows}
@@ -197,8 +207,21 @@ def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = N
     campaign.lines_done += len(entries)
     campaign.last_progress_at = now
     campaign.save(update_fields=["lines_done", "last_progress_at"])
-    _queue_chunk_on_commit(campaign.pk)
     return len(entries)
+
+
+def campaign_run_for(*, campaign_id: int, seconds: float | None = None) -> bool:
+    """Run chunk after chunk for up to `seconds` (CREDIT_CAMPAIGN_TASK_SECONDS); each chunk
+    commits on its own. Returns True when the campaign has nothing left, False when the time
+    ran out and the next task was queued to carry on."""
+    if seconds is None:
+        seconds = float(getattr(settings, "CREDIT_CAMPAIGN_TASK_SECONDS", DEFAULT_TASK_SECONDS))
+    deadline = time.monotonic() + seconds
+    while campaign_run_chunk(campaign_id=campaign_id):
+        if time.monotonic() >= deadline:
+            _queue_chunk(campaign_id)
+            return False
+    return True
 
 
 def _apply_rows(campaign, entries, lines, *, now):
@@ -291,6 +314,7 @@ def campaign_lift(*, campaign: PolicyCampaign, actor=None, now: datetime | None 
     if campaign.state not in (CampaignState.COMPLETED, CampaignState.CANCELLED):
         raise ValidationError(_("Only a completed or cancelled campaign can be lifted."))
     campaign.state = CampaignState.LIFTING
+    campaign.lifted_by = actor
     campaign.lines_total = campaign.lines.filter(state=CampaignLineState.APPLIED).count()
     campaign.lines_done = 0
     campaign.last_progress_at = now
@@ -348,4 +372,6 @@ def _queue_chunk(campaign_id: int) -> None:
     try:
         run_campaign_chunk.delay(campaign_id)
     except Exception:  # broker down: the stalled-campaign sweep resumes it
-        logger.warning("Could not queue campaign %s; the sweep resumes it", campaign_id)
+        logger.warning(
+            "Could not queue campaign %s; the sweep resumes it", campaign_id, exc_info=True
+        )

@@ -57,7 +57,7 @@ def lines(count, **kw):
 def test_a_freeze_campaign_pauses_each_line_of_its_segment_once_in_chunks(
     clock, sent_notices, supervisor, settings
 ):
-    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    settings.CREDIT_CAMPAIGN_CHUNK_SIZE = 2
     young = make_line(opened_at=NOW - timedelta(days=30))
     old = lines(5)
     campaign = draft(supervisor, min_tenure_months=6, ends_on=date(2026, 1, 31))
@@ -87,7 +87,7 @@ def test_a_freeze_campaign_pauses_each_line_of_its_segment_once_in_chunks(
 def test_a_chunk_that_fails_leaves_its_lines_waiting_and_the_rerun_decides_each_once(
     clock, sent_notices, supervisor, settings, monkeypatch
 ):
-    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    settings.CREDIT_CAMPAIGN_CHUNK_SIZE = 2
     lines(4)
     campaign = draft(supervisor)
     services.campaign_start(campaign=campaign, actor=supervisor)
@@ -156,7 +156,7 @@ def test_lifting_restores_paused_lines_but_leaves_a_line_decided_since(
 def test_a_cancelled_campaign_stops_and_never_touches_the_waiting_lines(
     clock, sent_notices, supervisor, settings
 ):
-    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    settings.CREDIT_CAMPAIGN_CHUNK_SIZE = 2
     lines(5)
     campaign = draft(supervisor)
     services.campaign_start(campaign=campaign, actor=supervisor)
