@@ -11,7 +11,16 @@ from django.utils import timezone
 from accounts.models import User
 
 from . import services
-from .models import CreditEvent, CreditLine, DecisionOutcome, DecisionTrigger
+from .models import (
+    CampaignAction,
+    CreditEvent,
+    CreditLine,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionTrigger,
+    PolicyCampaign,
+    ReasonCode,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SOURCE = "demo"
@@ -131,21 +140,14 @@ def seed(stdout=None) -> dict[str, CreditLine]:
             services.credit_lines_close_due(line_ids=[line.pk], now=now - timedelta(days=10))
         lines["C-1003"] = line
 
-    # C-1004 陈杰: a clean line paused by an operations campaign (product policy change).
+    # C-1004 陈杰: a clean line paused three days ago by an operations campaign (product
+    # policy change) that ends by itself in 25 days; a second campaign waits as a draft.
     if user := users.get("C-1004"):
         line, created = _line(user, "25000.00", "8000.00", _at(_months_back(today, 14)))
         if created:
             _repayment_history(line, today, 12)
-            services.credit_line_decide(
-                line=line,
-                outcome=DecisionOutcome.FREEZE,
-                trigger=DecisionTrigger.CAMPAIGN,
-                reason_codes=["policy_adjustment"],
-                note="Campaign: pause lines in the 2025 Q4 consumer-loan review segment.",
-                now=now - timedelta(days=3),
-            )
+            _campaigns(now, today)
         lines["C-1004"] = line
-
     # C-1005 Emma Liu: a faulty partner feed closed her line by mistake; the correction
     # restored it with an apology.
     if user := users.get("C-1005"):
@@ -182,3 +184,38 @@ def seed(stdout=None) -> dict[str, CreditLine]:
             line.refresh_from_db()
             stdout.write(f"  credit line {customer_id}: {line.status}")
     return lines
+
+
+def _campaigns(now: datetime, today: date) -> None:
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    if supervisor is None:
+        return
+    reason = ReasonCode.objects.get(code="policy_adjustment")
+    started = now - timedelta(days=3)
+    review = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="2025 Q4 consumer-loan review: pause ¥25,000 lines",
+            action=CampaignAction.FREEZE,
+            reason_code=reason,
+            ends_on=today + timedelta(days=25),
+            note="Temporary pause while the product team reviews this limit tier.",
+            statuses=[CreditLineStatus.ACTIVE],
+            min_limit=Decimal("25000.00"),
+            max_limit=Decimal("25000.00"),
+        ),
+        actor=supervisor,
+    )
+    services.campaign_start(campaign=review, actor=supervisor, now=started)
+    while services.campaign_run_chunk(campaign_id=review.pk, now=started):
+        pass
+    services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="New-customer limit trim (draft, not started)",
+            action=CampaignAction.REDUCE,
+            reduce_percent=10,
+            reason_code=reason,
+            note="Preview only: see what it would change before anyone runs it.",
+            max_tenure_months=24,
+        ),
+        actor=supervisor,
+    )

@@ -125,7 +125,7 @@ def campaign_segment(campaign: PolicyCampaign, *, now: datetime | None = None):
     return lines
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def campaign_start(*, campaign: PolicyCampaign, actor, now: datetime | None = None) -> int:
     """Start a draft: record every line of the segment as waiting, then queue the first chunk.
     Returns the number of lines recorded."""
@@ -152,7 +152,7 @@ def campaign_start(*, campaign: PolicyCampaign, actor, now: datetime | None = No
     return campaign.lines_total
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = None) -> int:
     """Apply (or, while lifting, restore) the next chunk of waiting lines, in one transaction.
 
@@ -290,7 +290,7 @@ def campaign_note(campaign: PolicyCampaign) -> str:
     return note
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def campaign_cancel(*, campaign: PolicyCampaign, actor) -> PolicyCampaign:
     """Stop a running campaign: lines already changed stay changed (lift it to restore them),
     lines still waiting are never touched."""
@@ -303,7 +303,7 @@ def campaign_cancel(*, campaign: PolicyCampaign, actor) -> PolicyCampaign:
     return campaign
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def campaign_lift(*, campaign: PolicyCampaign, actor=None, now: datetime | None = None) -> int:
     """Restore, in chunks, every line the campaign changed and nothing changed since.
     Returns the number of lines to restore."""
