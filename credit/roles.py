@@ -14,6 +14,7 @@ CREDIT_READ = (
     "credit.view_reasoncode",
     "credit.view_closuredeferral",
     "credit.view_policycampaign",
+    "credit.view_systemcorrection",
 )
 
 GRANTS = {
@@ -34,6 +35,10 @@ GRANTS = {
         "credit.add_policycampaign",
         "credit.change_policycampaign",
         "credit.run_policycampaign",
+        "credit.view_systemcorrection",
+        "credit.add_systemcorrection",
+        "credit.change_systemcorrection",
+        "credit.run_systemcorrection",
     ),
     AUDITOR: ("credit.view_*",),
 }

@@ -67,18 +67,20 @@ def campaign_plan(spec: CampaignAction, *, status: str, credit_limit: Decimal) -
 
 
 def restore_plan(
-    *, outcome: str, old_limit: Decimal, status: str, credit_limit: Decimal
+    *, old_status: str, old_limit: Decimal, status: str, credit_limit: Decimal
 ) -> Plan | None:
-    """What lifting a campaign does to a line it changed (and nothing changed since): a pause
-    or a closure ends, a reduced limit goes back. None when there is nothing to restore."""
-    if outcome in ("freeze", "schedule_closure", "close") and status in (
-        "frozen",
-        "closing",
-        "closed",
-    ):
-        return Plan("reinstate", "active", credit_limit)
-    if outcome == "reduce_limit" and status == "active" and old_limit > credit_limit:
-        return Plan("reinstate", "active", old_limit)
+    """What puts a line back where it was before a decision that is undone (a campaign lifted,
+    a system error corrected), given nothing decided it since: an active line gets its status
+    and limit back; a paused line that a closure moved on is paused again. None when there
+    is nothing to restore or no way back (a paused line already closed stays for a person)."""
+    if old_status == "active":
+        if status in ("frozen", "closing", "closed"):
+            return Plan("reinstate", "active", max(old_limit, credit_limit))
+        if status == "active" and old_limit > credit_limit:
+            return Plan("reinstate", "active", old_limit)
+        return None
+    if old_status == "frozen" and status == "closing":
+        return Plan("freeze", "frozen", credit_limit)
     return None
 
 

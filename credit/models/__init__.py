@@ -12,6 +12,12 @@ from .campaigns import (
     CampaignState,
     PolicyCampaign,
 )
+from .corrections import (
+    CorrectedDecision,
+    CorrectionLineState,
+    CorrectionState,
+    SystemCorrection,
+)
 from .decisions import (
     ADVERSE_OUTCOMES,
     CreditDecision,
@@ -38,6 +44,10 @@ __all__ = [
     "CampaignLineState",
     "CampaignState",
     "PolicyCampaign",
+    "CorrectedDecision",
+    "CorrectionLineState",
+    "CorrectionState",
+    "SystemCorrection",
     "DEFAULT_CLOSURE_BUFFER_DAYS",
     "ADVERSE_OUTCOMES",
     "ClosureDeferral",

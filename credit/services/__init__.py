@@ -18,6 +18,15 @@ from .campaigns import (
     campaigns_resume_stalled,
 )
 from .closure import CloseDueSummary, credit_line_postpone_closure, credit_lines_close_due
+from .corrections import (
+    correction_clean,
+    correction_decisions,
+    correction_run_chunk,
+    correction_run_for,
+    correction_save_draft,
+    correction_start,
+    corrections_resume_stalled,
+)
 from .decisions import (
     MANUAL_OUTCOMES,
     NOTICE_SWEEP_WINDOW,
@@ -68,6 +77,13 @@ __all__ = [
     "campaign_start",
     "campaigns_lift_ended",
     "campaigns_resume_stalled",
+    "correction_clean",
+    "correction_decisions",
+    "correction_run_chunk",
+    "correction_run_for",
+    "correction_save_draft",
+    "correction_start",
+    "corrections_resume_stalled",
     "credit_line_decide",
     "credit_line_postpone_closure",
     "credit_line_reevaluate",

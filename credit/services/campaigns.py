@@ -8,14 +8,11 @@ loses only an uncommitted chunk, and a resumed or repeated run never decides a l
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,26 +22,23 @@ from ..models import (
     CampaignLine,
     CampaignLineState,
     CampaignState,
-    CreditDecision,
     CreditLine,
     DecisionOutcome,
     DecisionTrigger,
     PolicyCampaign,
     ReasonCategory,
 )
+from ._batches import (
+    batch_chunk_size,
+    insert_rows_from,
+    latest_decision_ids,
+    queue_safely,
+    run_for,
+    stall_seconds,
+)
 from ._writes import _apply_plan, _write_decisions
 
-logger = logging.getLogger(__name__)
-
 CAMPAIGN_REASON_CATEGORIES = (ReasonCategory.POLICY_ADJUSTMENT, ReasonCategory.REGULATORY)
-DEFAULT_STALL_SECONDS = 120
-DEFAULT_CHUNK_SIZE = 500
-DEFAULT_TASK_SECONDS = 30
-
-
-def campaign_chunk_size() -> int:
-    """Lines per chunk: CREDIT_CAMPAIGN_CHUNK_SIZE (500 by default)."""
-    return int(getattr(settings, "CREDIT_CAMPAIGN_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
 
 
 def campaign_clean(campaign: PolicyCampaign) -> None:
@@ -134,15 +128,12 @@ def campaign_start(*, campaign: PolicyCampaign, actor, now: datetime | None = No
     if campaign.state != CampaignState.DRAFT:
         raise ValidationError(_("This campaign has already started."))
     campaign_clean(campaign)
-    ids = campaign_segment(campaign, now=now).order_by().values("id")
-    sql, params = ids.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # One INSERT ... SELECT: a segment of a million lines is recorded without Python rows.
-        cursor.execute(
-            f"INSERT INTO {CampaignLine._meta.db_table} (campaign_id, line_id, state) "  # noqa: S608 - table name from the model, values bound
-            f"SELECT %s, seg.id, %s FROM ({sql}) seg",
-            [campaign.pk, CampaignLineState.PENDING, *params],
-        )
+    insert_rows_from(
+        CampaignLine,
+        {"campaign_id": campaign.pk, "state": CampaignLineState.PENDING},
+        {"line_id": "id"},
+        campaign_segment(campaign, now=now),
+    )
     campaign.lines_total = CampaignLine.objects.filter(campaign=campaign).count()
     campaign.lines_done = 0
     campaign.state = CampaignState.RUNNING
@@ -173,7 +164,7 @@ def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = N
     entries = list(
         CampaignLine.objects.filter(campaign=campaign, state=todo)
         .select_related("decision")
-        .order_by("line_id")[: campaign_chunk_size()]
+        .order_by("line_id")[: batch_chunk_size()]
     )
     if not entries:
         campaign.state = CampaignState.LIFTED if lifting else CampaignState.COMPLETED
@@ -211,17 +202,12 @@ def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = N
 
 
 def campaign_run_for(*, campaign_id: int, seconds: float | None = None) -> bool:
-    """Run chunk after chunk for up to `seconds` (CREDIT_CAMPAIGN_TASK_SECONDS); each chunk
-    commits on its own. Returns True when the campaign has nothing left, False when the time
-    ran out and the next task was queued to carry on."""
-    if seconds is None:
-        seconds = float(getattr(settings, "CREDIT_CAMPAIGN_TASK_SECONDS", DEFAULT_TASK_SECONDS))
-    deadline = time.monotonic() + seconds
-    while campaign_run_chunk(campaign_id=campaign_id):
-        if time.monotonic() >= deadline:
-            _queue_chunk(campaign_id)
-            return False
-    return True
+    """Chunks of the campaign for a while (see `_batches.run_for`); True when it is done."""
+    return run_for(
+        lambda: campaign_run_chunk(campaign_id=campaign_id),
+        lambda: _queue_chunk(campaign_id),
+        seconds,
+    )
 
 
 def _apply_rows(campaign, entries, lines, *, now):
@@ -250,14 +236,14 @@ def _apply_rows(campaign, entries, lines, *, now):
 
 
 def _restore_rows(campaign, entries, lines, *, now):
-    latest = _latest_decision_ids([e.line_id for e in entries])
+    latest = latest_decision_ids([e.line_id for e in entries])
     rows = []
     for entry in entries:
         line, applied = lines[entry.line_id], entry.decision
         if latest.get(line.pk) != applied.pk:
             continue  # something decided the line since: it is left as it is
         plan = campaign_rules.restore_plan(
-            outcome=applied.outcome,
+            old_status=applied.old_status,
             old_limit=applied.old_limit,
             status=line.status,
             credit_limit=line.credit_limit,
@@ -268,19 +254,6 @@ def _restore_rows(campaign, entries, lines, *, now):
         decision.note = f"Campaign lifted: {campaign.name}"
         rows.append((line, decision, []))
     return rows
-
-
-def _latest_decision_ids(line_ids) -> dict[int, int]:
-    latest = (
-        CreditDecision.objects.filter(line_id=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-        .values("id")[:1]
-    )
-    return dict(
-        CreditLine.objects.filter(pk__in=line_ids)
-        .annotate(last_id=Subquery(latest))
-        .values_list("pk", "last_id")
-    )
 
 
 def campaign_note(campaign: PolicyCampaign) -> str:
@@ -336,7 +309,7 @@ def campaign_resume(*, campaign: PolicyCampaign) -> bool:
 def campaigns_resume_stalled(*, now: datetime | None = None) -> int:
     """Every few minutes: a campaign with no progress for a while lost its worker; resume it."""
     now = now or timezone.now()
-    stall = int(getattr(settings, "CREDIT_CAMPAIGN_STALL_SECONDS", DEFAULT_STALL_SECONDS))
+    stall = stall_seconds()
     stalled = list(
         PolicyCampaign.objects.filter(
             Q(last_progress_at__lt=now - timedelta(seconds=stall))
@@ -369,9 +342,4 @@ def _queue_chunk_on_commit(campaign_id: int) -> None:
 def _queue_chunk(campaign_id: int) -> None:
     from ..tasks import run_campaign_chunk  # tasks import the services: a real cycle
 
-    try:
-        run_campaign_chunk.delay(campaign_id)
-    except Exception:  # broker down: the stalled-campaign sweep resumes it
-        logger.warning(
-            "Could not queue campaign %s; the sweep resumes it", campaign_id, exc_info=True
-        )
+    queue_safely(run_campaign_chunk, campaign_id)
