@@ -5,18 +5,14 @@ refresh: no script, so the content security policy stays strict).
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from .. import services
-from ..campaign_preview import campaign_preview, campaign_progress
 from ..engine import campaigns as campaign_rules
 from ..models import CampaignLineState, CampaignState, CreditLineStatus, PolicyCampaign
+from ..previews import campaign_preview, campaign_progress
+from .runs import RunAdmin, ServiceCheckedForm
 
 TENURE_BAND_LABELS = {
     "under_6_months": _("Under 6 months"),
@@ -32,9 +28,8 @@ OUTCOME_LABELS = {
 }
 
 
-class CampaignForm(forms.ModelForm):
-    """Parses the draft and runs the service's own check, so a form never saves what the
-    service would refuse to start."""
+class CampaignForm(ServiceCheckedForm, forms.ModelForm):
+    service_check = staticmethod(lambda campaign: services.campaign_clean(campaign))
 
     statuses = forms.MultipleChoiceField(
         label=_("line statuses"),
@@ -62,22 +57,12 @@ class CampaignForm(forms.ModelForm):
         )
         widgets = {"ends_on": forms.DateInput(attrs={"type": "date"})}
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            for name, value in cleaned.items():
-                setattr(self.instance, name, value)
-            try:
-                services.campaign_clean(self.instance)
-            except ValidationError as exc:
-                for field, errors in exc.update_error_dict({}).items():
-                    self.add_error(field if field in self.fields else None, errors)
-        return cleaned
-
 
 @admin.register(PolicyCampaign)
-class PolicyCampaignAdmin(admin.ModelAdmin):
+class PolicyCampaignAdmin(RunAdmin):
     form = CampaignForm
+    run_permission = "credit.run_policycampaign"
+    acts = ("start", "cancel", "lift", "resume")
     change_form_template = "admin/credit/campaign_change_form.html"
     list_display = (
         "name",
@@ -101,17 +86,6 @@ class PolicyCampaignAdmin(admin.ModelAdmin):
         "lifted_at",
         "lifted_by",
     )
-
-    class Media:
-        css = {"all": ("credit/admin.css", "credit/campaigns.css")}
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.state != CampaignState.DRAFT:
-            return False  # started: read-only; its buttons act through the services
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_fieldsets(self, request, obj=None):
         lifecycle = ["state", "lines_total", "lines_done", "created_by", "created_at"]
@@ -141,27 +115,8 @@ class PolicyCampaignAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.campaign_save_draft(campaign=obj, actor=request.user)
 
-    @admin.display(description=_("progress"))
-    def progress_display(self, obj):
-        if obj.state == CampaignState.DRAFT:
-            return "—"
-        return format_html(
-            '<progress class="credit-progress" max="100" value="{}">{}%</progress> {}%',
-            obj.progress_percent,
-            obj.progress_percent,
-            obj.progress_percent,
-        )
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        campaign = self.get_object(request, object_id)
-        extra = dict(extra_context or {})
-        if campaign is not None:
-            extra.update(self._panel(request, campaign))
-        return super().change_view(request, object_id, form_url, extra_context=extra)
-
-    def _panel(self, request, campaign) -> dict:
-        may_run = request.user.has_perm("credit.run_policycampaign")
-        panel = {"campaign": campaign, "may_run": may_run}
+    def panel(self, request, campaign) -> dict:
+        panel = {"campaign": campaign}
         if campaign.state == CampaignState.DRAFT:
             preview = campaign_preview(campaign)
             bands = [band for _, band in campaign_rules.TENURE_BANDS if band in preview.by_band]
@@ -188,33 +143,8 @@ class PolicyCampaignAdmin(admin.ModelAdmin):
             ]
         return panel
 
-    def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
-        acts = ("start", "cancel", "lift", "resume")
-        return [
-            path(
-                f"<int:pk>/{act}/",
-                self.admin_site.admin_view(require_POST(getattr(self, f"{act}_view"))),
-                name="{}_{}_{}".format(*info, act),
-            )
-            for act in acts
-        ] + super().get_urls()
-
-    def _act(self, request, pk, act, done_message):
-        if not request.user.has_perm("credit.run_policycampaign"):
-            raise PermissionDenied
-        campaign = get_object_or_404(PolicyCampaign, pk=pk)
-        try:
-            result = act(campaign)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-        else:
-            self.message_user(request, done_message % {"count": result, "name": campaign.name})
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return redirect(reverse("admin:{}_{}_change".format(*info), args=[pk]))
-
     def start_view(self, request, pk):
-        return self._act(
+        return self.act(
             request,
             pk,
             lambda c: services.campaign_start(campaign=c, actor=request.user),
@@ -222,7 +152,7 @@ class PolicyCampaignAdmin(admin.ModelAdmin):
         )
 
     def cancel_view(self, request, pk):
-        return self._act(
+        return self.act(
             request,
             pk,
             lambda c: services.campaign_cancel(campaign=c, actor=request.user) and 0,
@@ -230,7 +160,7 @@ class PolicyCampaignAdmin(admin.ModelAdmin):
         )
 
     def lift_view(self, request, pk):
-        return self._act(
+        return self.act(
             request,
             pk,
             lambda c: services.campaign_lift(campaign=c, actor=request.user),
@@ -238,7 +168,7 @@ class PolicyCampaignAdmin(admin.ModelAdmin):
         )
 
     def resume_view(self, request, pk):
-        return self._act(
+        return self.act(
             request,
             pk,
             lambda c: services.campaign_resume(campaign=c),

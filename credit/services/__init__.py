@@ -21,6 +21,7 @@ from .closure import CloseDueSummary, credit_line_postpone_closure, credit_lines
 from .corrections import (
     correction_clean,
     correction_decisions,
+    correction_resume,
     correction_run_chunk,
     correction_run_for,
     correction_save_draft,
@@ -79,6 +80,7 @@ __all__ = [
     "campaigns_resume_stalled",
     "correction_clean",
     "correction_decisions",
+    "correction_resume",
     "correction_run_chunk",
     "correction_run_for",
     "correction_save_draft",

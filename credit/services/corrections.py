@@ -210,6 +210,16 @@ def correction_run_for(*, correction_id: int, seconds: float | None = None) -> b
     )
 
 
+def correction_resume(*, correction: SystemCorrection) -> bool:
+    """Queue the next chunk of a running correction (after a crash)."""
+    if not SystemCorrection.objects.filter(
+        pk=correction.pk, state=CorrectionState.RUNNING
+    ).exists():
+        return False
+    _queue(correction.pk)
+    return True
+
+
 def corrections_resume_stalled(*, now: datetime | None = None) -> int:
     """A running correction with no progress for a while lost its worker; resume it."""
     now = now or timezone.now()

@@ -20,6 +20,12 @@ from tests.support import text
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def client(client):
+    client.cookies["recourse_language"] = "en"  # the sentences checked are the English ones
+    return client
+
+
 def add_form(**overrides):
     data = {
         "name": "Pause long-standing lines for the product review",

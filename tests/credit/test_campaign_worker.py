@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from config.celery import app
 from credit import services
-from credit.campaign_preview import campaign_preview
 from credit.models import (
     CampaignLine,
     CampaignLineState,
@@ -23,6 +22,7 @@ from credit.models import (
     PolicyCampaign,
     ReasonCode,
 )
+from credit.previews import campaign_preview
 from notifications.models import Notification
 from tests.conftest import start_celery_worker, stop_celery_worker
 from tests.credit.factories import make_line

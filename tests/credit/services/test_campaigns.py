@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from credit import services
-from credit.campaign_preview import campaign_preview
 from credit.models import (
     CampaignLine,
     CampaignLineState,
@@ -19,6 +18,7 @@ from credit.models import (
     PolicyCampaign,
     ReasonCode,
 )
+from credit.previews import campaign_preview
 from tests.credit.conftest import NOW
 from tests.credit.factories import make_line
 from tests.factories import StaffFactory

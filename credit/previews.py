@@ -1,5 +1,5 @@
-"""What a campaign would do before it runs: counts by outcome, line status and tenure band,
-and a sample of lines (reads only; two grouped queries however many lines match)."""
+"""What a campaign or a correction would do before it runs, and how far a run has got:
+counts in a few grouped queries however many lines match, and a sample (reads only)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from django.db.models import Case, CharField, Count, Value, When
 from django.utils import timezone
 
 from .engine import campaigns as campaign_rules
-from .models import CampaignLine, PolicyCampaign
+from .models import (
+    CampaignLine,
+    CorrectedDecision,
+    CreditDecision,
+    PolicyCampaign,
+    SystemCorrection,
+)
 from .services.campaigns import campaign_segment
+from .services.corrections import correction_decisions
 
 SAMPLE_SIZE = 10
 
@@ -70,6 +77,44 @@ def campaign_progress(campaign: PolicyCampaign) -> dict[str, int]:
         CampaignLine.objects.filter(campaign=campaign)
         .values("state")
         .annotate(n=Count("id"))
+        .order_by()
+        .values_list("state", "n")
+    )
+
+
+@dataclass
+class CorrectionPreview:
+    decisions: int = 0
+    lines: int = 0
+    by_outcome: dict[str, int] = field(default_factory=dict)
+    by_trigger: dict[str, int] = field(default_factory=dict)
+    sample: list = field(default_factory=list)
+
+
+def correction_preview(correction: SystemCorrection) -> CorrectionPreview:
+    """The decisions a correction would undo, counted, and a sample (reads only)."""
+    selected = CreditDecision.objects.filter(pk__in=correction_decisions(correction).values("pk"))
+    preview = CorrectionPreview()
+    preview.by_outcome = dict(
+        selected.values("outcome").annotate(n=Count("id")).order_by().values_list("outcome", "n")
+    )
+    preview.by_trigger = dict(
+        selected.values("trigger").annotate(n=Count("id")).order_by().values_list("trigger", "n")
+    )
+    preview.decisions = sum(preview.by_outcome.values())
+    preview.lines = selected.values("line").distinct().count()
+    preview.sample = list(
+        selected.select_related("line__borrower").order_by("-created_at", "-id")[:SAMPLE_SIZE]
+    )
+    return preview
+
+
+def correction_progress(correction: SystemCorrection) -> dict[str, int]:
+    """How many of the correction's lines are in each state (the run page's counts)."""
+    return dict(
+        CorrectedDecision.objects.filter(correction=correction)
+        .values("state")
+        .annotate(n=Count("line", distinct=True))
         .order_by()
         .values_list("state", "n")
     )
