@@ -2,8 +2,11 @@
 
 A started campaign writes one `CampaignLine` per line it may change. Each chunk locks the
 campaign, takes the next waiting lines in id order, and in one transaction writes their
-decisions, their notices (outbox rows) and marks them done; so a worker killed half-way
+decisions and marks them done; so a worker killed half-way
 loses only an uncommitted chunk, and a resumed or repeated run never decides a line twice.
+Notices are rendered after the chunk commits, by their own task (as for the nightly run);
+`notify()` never writes a second one for a decision, and the hourly sweep sends any a lost
+task missed: one notice per decision.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ._batches import (
     run_for,
     stall_seconds,
 )
-from ._writes import _apply_plan, _write_decisions
+from ._writes import NOTICES_DEFERRED, _apply_plan, _write_decisions
 
 CAMPAIGN_REASON_CATEGORIES = (ReasonCategory.POLICY_ADJUSTMENT, ReasonCategory.REGULATORY)
 
@@ -184,7 +187,7 @@ def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = N
         decision.trigger = DecisionTrigger.CAMPAIGN
         decision.actor = actor or (campaign.lifted_by if lifting else campaign.created_by)
     if rows:
-        _write_decisions(rows)
+        _write_decisions(rows, notice_mode=NOTICES_DEFERRED)
     by_line = {line.pk: decision for line, decision, _ in rows}
     for entry in entries:
         decision = by_line.get(entry.line_id)

@@ -4,7 +4,8 @@ Each affected line is put back where it was before its first erroneous decision 
 nothing decided it since), with a decision triggered by the correction and one apology
 (`credit.system_error_corrected`); every chosen decision stays, immutable, and gets a
 `CorrectedDecision` row pointing at the correction. A chunk writes all of a line's rows in
-one transaction, so a resumed or repeated run never restores or apologises twice.
+one transaction, so a resumed or repeated run never restores twice; apologies are sent after
+commit like every batch's notices (one per decision, the hourly sweep catching a lost task).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from ._batches import (
     run_for,
     stall_seconds,
 )
-from ._writes import _apply_plan, _write_decisions
+from ._writes import NOTICES_DEFERRED, _apply_plan, _write_decisions
 
 APOLOGY_REASON = "system_error"
 
@@ -184,7 +185,7 @@ def correction_run_chunk(*, correction_id: int, now: datetime | None = None) -> 
         decision.note = f"System error correction: {correction.name}"
         rows.append((line, decision, [(APOLOGY_REASON, "", 0, False)]))
     if rows:
-        _write_decisions(rows)
+        _write_decisions(rows, notice_mode=NOTICES_DEFERRED)
     restored = {line.pk: decision for line, decision, _ in rows}
     changed = []
     for line_id in line_ids:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import TestCase
 
 from credit import services
 from credit.models import (
@@ -42,9 +43,15 @@ def draft(supervisor, **fields) -> PolicyCampaign:
     return services.campaign_save_draft(campaign=PolicyCampaign(**values), actor=supervisor)
 
 
-def run_to_the_end(campaign, *, size=None, settings=None) -> int:
+def run_chunk(campaign) -> int:
+    """One chunk, as the task runs it: its notices go out after it commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.campaign_run_chunk(campaign_id=campaign.pk)
+
+
+def run_to_the_end(campaign) -> int:
     chunks = 0
-    while services.campaign_run_chunk(campaign_id=campaign.pk):
+    while run_chunk(campaign):
         chunks += 1
     campaign.refresh_from_db()
     return chunks
@@ -79,7 +86,7 @@ def test_a_freeze_campaign_pauses_each_line_of_its_segment_once_in_chunks(
     assert [n["event"] for n in sent_notices] == ["credit.frozen"] * 5
 
     # Running it again (a redelivered task) decides nothing new.
-    assert services.campaign_run_chunk(campaign_id=campaign.pk) == 0
+    assert run_chunk(campaign) == 0
     assert CreditDecision.objects.count() == 5
     assert len(sent_notices) == 5
 
@@ -91,7 +98,7 @@ def test_a_chunk_that_fails_leaves_its_lines_waiting_and_the_rerun_decides_each_
     lines(4)
     campaign = draft(supervisor)
     services.campaign_start(campaign=campaign, actor=supervisor)
-    assert services.campaign_run_chunk(campaign_id=campaign.pk) == 2
+    assert run_chunk(campaign) == 2
 
     from credit.services import campaigns as module
 
@@ -100,7 +107,7 @@ def test_a_chunk_that_fails_leaves_its_lines_waiting_and_the_rerun_decides_each_
 
     monkeypatch.setattr(module, "_write_decisions", crash)
     with pytest.raises(RuntimeError):
-        services.campaign_run_chunk(campaign_id=campaign.pk)
+        run_chunk(campaign)
     monkeypatch.undo()
     assert CampaignLine.objects.filter(state=CampaignLineState.PENDING).count() == 2
 
@@ -160,10 +167,10 @@ def test_a_cancelled_campaign_stops_and_never_touches_the_waiting_lines(
     lines(5)
     campaign = draft(supervisor)
     services.campaign_start(campaign=campaign, actor=supervisor)
-    services.campaign_run_chunk(campaign_id=campaign.pk)
+    run_chunk(campaign)
     services.campaign_cancel(campaign=campaign, actor=supervisor)
 
-    assert services.campaign_run_chunk(campaign_id=campaign.pk) == 0
+    assert run_chunk(campaign) == 0
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.CANCELLED
     assert CreditLine.objects.filter(status=CreditLineStatus.FROZEN).count() == 2

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import TestCase
 
 from credit import services
 from credit.models import (
@@ -53,8 +54,14 @@ def correction(supervisor, **fields):
     return services.correction_save_draft(correction=SystemCorrection(**values), actor=supervisor)
 
 
+def run_chunk(correction_obj) -> int:
+    """One chunk, as the task runs it: its apologies go out after it commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.correction_run_chunk(correction_id=correction_obj.pk)
+
+
 def run(correction_obj):
-    while services.correction_run_chunk(correction_id=correction_obj.pk):
+    while run_chunk(correction_obj):
         pass
     correction_obj.refresh_from_db()
 
@@ -91,7 +98,7 @@ def test_a_correction_restores_exactly_the_affected_lines_with_one_apology_each(
         assert decision.correction_entry.restore_decision.trigger == "correction"
 
     # Nothing left to do: a repeated task restores and apologises for nothing more.
-    assert services.correction_run_chunk(correction_id=fix.pk) == 0
+    assert run_chunk(fix) == 0
     assert len(sent_notices) == before + 3
     # The same decisions cannot be picked by a second correction.
     assert not services.correction_decisions(correction(supervisor)).exists()
