@@ -79,3 +79,37 @@ def insert_rows_from(model, constants: dict, columns: dict[str, str], source: Qu
             f"SELECT {picked} FROM ({sql}) src",
             [*constants.values(), *params],
         )
+
+
+def mark_entries(
+    entries,
+    decided_line_ids,
+    *,
+    field: str,
+    done: str,
+    untouched: str,
+    trigger: str,
+    now,
+) -> None:
+    """Mark a chunk's entries (rows of a campaign or a correction, each with a `line_id`):
+    those whose line got a decision in this chunk `done`, with `field` pointing at it; the
+    others `untouched`. Two UPDATE statements, however big the chunk: the decision is the one
+    this chunk wrote on the (still locked) line at `now` with `trigger`."""
+    if not entries:
+        return
+    model = type(entries[0])
+    decided = {e.pk for e in entries if e.line_id in decided_line_ids}
+    rest = [e.pk for e in entries if e.pk not in decided]
+    if decided:
+        written = (
+            CreditDecision.objects.filter(
+                line_id=OuterRef("line_id"), trigger=trigger, created_at=now
+            )
+            .order_by("-id")
+            .values("id")[:1]
+        )
+        model.objects.filter(pk__in=decided).update(
+            state=done, **{f"{field}_id": Subquery(written)}
+        )
+    if rest:
+        model.objects.filter(pk__in=rest).update(state=untouched)

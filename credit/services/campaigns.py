@@ -35,6 +35,7 @@ from ._batches import (
     batch_chunk_size,
     insert_rows_from,
     latest_decision_ids,
+    mark_entries,
     queue_safely,
     run_for,
     stall_seconds,
@@ -188,16 +189,15 @@ def campaign_run_chunk(*, campaign_id: int, actor=None, now: datetime | None = N
         decision.actor = actor or (campaign.lifted_by if lifting else campaign.created_by)
     if rows:
         _write_decisions(rows, notice_mode=NOTICES_DEFERRED)
-    by_line = {line.pk: decision for line, decision, _ in rows}
-    for entry in entries:
-        decision = by_line.get(entry.line_id)
-        if lifting:
-            entry.state = CampaignLineState.RESTORED if decision else CampaignLineState.KEPT
-            entry.restore_decision = decision
-        else:
-            entry.state = CampaignLineState.APPLIED if decision else CampaignLineState.SKIPPED
-            entry.decision = decision
-    CampaignLine.objects.bulk_update(entries, ["state", "decision", "restore_decision"])
+    mark_entries(
+        entries,
+        {line.pk for line, _, _ in rows},
+        field="restore_decision" if lifting else "decision",
+        done=CampaignLineState.RESTORED if lifting else CampaignLineState.APPLIED,
+        untouched=CampaignLineState.KEPT if lifting else CampaignLineState.SKIPPED,
+        trigger=DecisionTrigger.CAMPAIGN,
+        now=now,
+    )
     campaign.lines_done += len(entries)
     campaign.last_progress_at = now
     campaign.save(update_fields=["lines_done", "last_progress_at"])

@@ -34,6 +34,7 @@ from ._batches import (
     batch_chunk_size,
     insert_rows_from,
     latest_decision_ids,
+    mark_entries,
     queue_safely,
     run_for,
     stall_seconds,
@@ -186,16 +187,15 @@ def correction_run_chunk(*, correction_id: int, now: datetime | None = None) -> 
         rows.append((line, decision, [(APOLOGY_REASON, "", 0, False)]))
     if rows:
         _write_decisions(rows, notice_mode=NOTICES_DEFERRED)
-    restored = {line.pk: decision for line, decision, _ in rows}
-    changed = []
-    for line_id in line_ids:
-        for entry in entries[line_id]:
-            entry.restore_decision = restored.get(line_id)
-            entry.state = (
-                CorrectionLineState.RESTORED if line_id in restored else CorrectionLineState.KEPT
-            )
-            changed.append(entry)
-    CorrectedDecision.objects.bulk_update(changed, ["state", "restore_decision"])
+    mark_entries(
+        [entry for line_id in line_ids for entry in entries[line_id]],
+        {line.pk for line, _, _ in rows},
+        field="restore_decision",
+        done=CorrectionLineState.RESTORED,
+        untouched=CorrectionLineState.KEPT,
+        trigger=DecisionTrigger.CORRECTION,
+        now=now,
+    )
     correction.lines_done += len(line_ids)
     correction.last_progress_at = now
     correction.save(update_fields=["lines_done", "last_progress_at"])
