@@ -23,6 +23,7 @@ GRANTS = {
     SUPERVISOR: CREDIT_READ
     + (
         "credit.reevaluate_creditline",
+        "credit.decide_creditline",
         "credit.add_reasoncode",
         "credit.change_reasoncode",
         "credit.view_scorecard",
