@@ -20,6 +20,7 @@ from .models import (
     DecisionTrigger,
     PolicyCampaign,
     ReasonCode,
+    SystemCorrection,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -169,14 +170,7 @@ def seed(stdout=None) -> dict[str, CreditLine]:
                 note="Applied from the partner feed batch later found faulty.",
                 now=now - timedelta(days=9),
             )
-            services.credit_line_decide(
-                line=line,
-                outcome=DecisionOutcome.REINSTATE,
-                trigger=DecisionTrigger.CORRECTION,
-                reason_codes=["system_error"],
-                note="System error correction: the partner feed batch was faulty.",
-                now=now - timedelta(days=7),
-            )
+            _correction(now, line)
         lines["C-1005"] = line
 
     if stdout is not None:
@@ -219,3 +213,25 @@ def _campaigns(now: datetime, today: date) -> None:
         ),
         actor=supervisor,
     )
+
+
+def _correction(now: datetime, line: CreditLine) -> None:
+    """The faulty partner-feed batch undone by a system-error correction (with its apology)."""
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    if supervisor is None:
+        return
+    fix = services.correction_save_draft(
+        correction=SystemCorrection(
+            name="Faulty partner feed batch (serious overdue reported by mistake)",
+            note="The partner confirmed the overdue records were another customer's.",
+            decided_from=now - timedelta(days=10),
+            decided_to=now - timedelta(days=8),
+            trigger=DecisionTrigger.PERIODIC,
+            reason_code=ReasonCode.objects.get(code="external_overdue_serious"),
+        ),
+        actor=supervisor,
+    )
+    corrected_at = now - timedelta(days=7)
+    services.correction_start(correction=fix, actor=supervisor, now=corrected_at)
+    while services.correction_run_chunk(correction_id=fix.pk, now=corrected_at):
+        pass

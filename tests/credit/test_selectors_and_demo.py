@@ -94,6 +94,8 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     assert lines["C-1005"].status == CreditLineStatus.ACTIVE
     assert (restored.outcome, restored.trigger) == ("reinstate", "correction")
     assert restored.reasons_ranked[0].reason_code.category == "system_error"
+    wrong = lines["C-1005"].decisions.get(outcome="schedule_closure")
+    assert wrong.correction_entry.restore_decision == restored
 
     # A nightly re-evaluation leaves every demo situation as it is.
     summary = services.credit_lines_reevaluate(
