@@ -99,3 +99,56 @@ def test_a_supervisor_previews_starts_watches_and_lifts_a_campaign(
     # No asset is missing and nothing breaks the CSP (Chromium's own /favicon.ico aside).
     assert [url for url in missing if not url.endswith("/favicon.ico")] == []
     assert [e for e in page.console_errors if "404" not in e] == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("viewport", "size"), [(PHONE, "phone"), (DESKTOP, "desktop")])
+def test_a_supervisor_previews_and_runs_a_correction_and_decides_a_line_by_hand(
+    new_page, language, viewport, size
+):
+    from credit.models import DecisionPolicy, SystemCorrection
+    from tests.credit.factories import multi_lending, repayments
+
+    now = timezone.now()
+    wrong = []
+    for _ in range(2):
+        line = make_line(opened_at=now - timedelta(days=320))
+        repayments(line, first_due=(now - timedelta(days=300)).date(), count=9)
+        multi_lending(line, start=now - timedelta(days=12))
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="event")
+        wrong.append(line)
+    supervisor = StaffFactory(email="sup@example.com", role=roles.SUPERVISOR)
+    correction = services.correction_save_draft(
+        correction=SystemCorrection(
+            name="Policy v1 misread the partner feed",
+            decided_from=now - timedelta(hours=1),
+            decided_to=now + timedelta(hours=1),
+            policy=DecisionPolicy.objects.get(version=1),
+        ),
+        actor=supervisor,
+    )
+
+    page = new_page(viewport=viewport, language=language)
+    sign_in(page, "sup@example.com")
+    page.goto(reverse("admin:credit_systemcorrection_change", args=[correction.pk]))
+    expect(page.locator(".credit-campaign-panel")).to_contain_text("2")
+    screenshot(page, f"credit-correction-preview-{size}-{language}")
+    page.locator(".credit-campaign-panel button[type=submit]").click()
+    expect(page.locator(".credit-campaign-panel progress")).to_have_attribute("value", "100")
+    screenshot(page, f"credit-correction-completed-{size}-{language}")
+    for line in wrong:
+        line.refresh_from_db()
+        assert line.status == CreditLineStatus.ACTIVE
+
+    page.goto(reverse("admin:credit_creditline_change", args=[wrong[0].pk]))
+    page.locator(
+        f"a[href='{reverse('admin:credit_creditline_decide', args=[wrong[0].pk])}']"
+    ).click()
+    page.locator("#id_outcome").select_option("reduce_limit")
+    page.locator("#id_new_limit").fill("90000")
+    page.locator("#id_comment").fill("Trim after review")
+    page.locator("input[type=submit]").click()
+    expect(page.locator(".errorlist").first).to_be_visible()
+    screenshot(page, f"credit-manual-decision-{size}-{language}")
+    wrong[0].refresh_from_db()
+    assert wrong[0].status == CreditLineStatus.ACTIVE
