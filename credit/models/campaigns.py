@@ -5,12 +5,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .decisions import CreditDecision
 from .lines import CreditLine
 from .rules import ReasonCode
+from .runs import ChunkedRun
 
 
 class CampaignAction(models.TextChoices):
@@ -29,7 +29,7 @@ class CampaignState(models.TextChoices):
     LIFTED = "lifted", _("Lifted")
 
 
-class PolicyCampaign(models.Model):
+class PolicyCampaign(ChunkedRun):
     """A product or operations strategy change applied to the lines of a segment.
 
     The segment is a filter on the lines (statuses, months since opening, limit); the action
@@ -37,7 +37,6 @@ class PolicyCampaign(models.Model):
     that day and the lines it paused are restored.
     """
 
-    name = models.CharField(_("name"), max_length=120)
     action = models.CharField(_("action"), max_length=16, choices=CampaignAction.choices)
     reduce_percent = models.PositiveSmallIntegerField(
         _("reduce by (%)"),
@@ -55,7 +54,6 @@ class PolicyCampaign(models.Model):
         blank=True,
         help_text=_("For a temporary pause: the day the campaign is lifted by itself."),
     )
-    note = models.TextField(_("note"), blank=True)
     # The segment: which lines the campaign acts on.
     statuses = models.JSONField(
         _("line statuses"),
@@ -83,17 +81,6 @@ class PolicyCampaign(models.Model):
         default=CampaignState.DRAFT,
         db_index=True,
     )
-    lines_total = models.PositiveIntegerField(_("lines to do"), default=0)
-    lines_done = models.PositiveIntegerField(_("lines done"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -103,9 +90,10 @@ class PolicyCampaign(models.Model):
         related_name="+",
         verbose_name=_("lifted by"),
     )
-    last_progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
-    class Meta:
+    IN_PROGRESS = ("running", "lifting")
+
+    class Meta(ChunkedRun.Meta):
         verbose_name = _("policy campaign")
         verbose_name_plural = _("policy campaigns")
         ordering = ["-created_at", "-id"]
@@ -116,19 +104,6 @@ class PolicyCampaign(models.Model):
                 name="credit_campaign_reduce_needs_percent",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.lines_total:
-            return 100 if self.state != CampaignState.DRAFT else 0
-        return min(100, self.lines_done * 100 // self.lines_total)
-
-    @property
-    def in_progress(self) -> bool:
-        return self.state in (CampaignState.RUNNING, CampaignState.LIFTING)
 
 
 class CampaignLineState(models.TextChoices):

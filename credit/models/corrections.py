@@ -1,14 +1,13 @@
 """System-error corrections: the erroneous decisions chosen, each pointing to the correction
 that undid it (the decision itself stays, immutable), and the run's progress."""
 
-from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .decisions import CreditDecision
 from .lines import CreditLine
 from .rules import ReasonCode
+from .runs import ChunkedRun
 
 
 class CorrectionState(models.TextChoices):
@@ -17,12 +16,10 @@ class CorrectionState(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-class SystemCorrection(models.Model):
+class SystemCorrection(ChunkedRun):
     """Undoing the decisions a system error caused: chosen by scorecard or policy version,
     time window, trigger, the source of the events behind them, or reason code."""
 
-    name = models.CharField(_("name"), max_length=120)
-    note = models.TextField(_("note"), blank=True)
     decided_from = models.DateTimeField(_("decided from"))
     decided_to = models.DateTimeField(_("decided until"))
     scorecard = models.ForeignKey(
@@ -63,37 +60,12 @@ class SystemCorrection(models.Model):
         default=CorrectionState.DRAFT,
         db_index=True,
     )
-    lines_total = models.PositiveIntegerField(_("lines to do"), default=0)
-    lines_done = models.PositiveIntegerField(_("lines done"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    last_progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ChunkedRun.Meta):
         verbose_name = _("system error correction")
         verbose_name_plural = _("system error corrections")
         ordering = ["-created_at", "-id"]
         permissions = [("run_systemcorrection", "Can run a system error correction")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.lines_total:
-            return 0 if self.state == CorrectionState.DRAFT else 100
-        return min(100, self.lines_done * 100 // self.lines_total)
-
-    @property
-    def in_progress(self) -> bool:
-        return self.state == CorrectionState.RUNNING
 
 
 class CorrectionLineState(models.TextChoices):

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from ..models import CreditDecision, CreditLine
 
@@ -113,3 +115,39 @@ def mark_entries(
         )
     if rest:
         model.objects.filter(pk__in=rest).update(state=untouched)
+
+
+def save_draft(run, *, actor, clean: Callable, started_message: str):
+    """Save a new or edited draft of a run (the caller's transaction); once started, never."""
+    model = type(run)
+    if run.pk:
+        if model.objects.select_for_update().get(pk=run.pk).state != "draft":
+            raise ValidationError(started_message)
+    else:
+        run.created_by = actor
+    run.state = "draft"
+    clean(run)
+    run.save()
+    return run
+
+
+def resume(model, pk: int, queue: Callable[[int], None]) -> bool:
+    """Queue the next chunk of a run that is in progress (after a crash)."""
+    if not model.objects.filter(pk=pk, state__in=model.IN_PROGRESS).exists():
+        return False
+    queue(pk)
+    return True
+
+
+def resume_stalled(model, queue: Callable[[int], None], *, now: datetime) -> int:
+    """Runs in progress with no progress for a while lost their worker: resume each."""
+    stalled = list(
+        model.objects.filter(
+            Q(last_progress_at__lt=now - timedelta(seconds=stall_seconds()))
+            | Q(last_progress_at__isnull=True),
+            state__in=model.IN_PROGRESS,
+        ).values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        queue(pk)
+    return len(stalled)

@@ -11,11 +11,10 @@ task missed: one notice per decision.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,8 +36,10 @@ from ._batches import (
     latest_decision_ids,
     mark_entries,
     queue_safely,
+    resume,
+    resume_stalled,
     run_for,
-    stall_seconds,
+    save_draft,
 )
 from ._writes import NOTICES_DEFERRED, _apply_plan, _write_decisions
 
@@ -92,16 +93,12 @@ def campaign_clean(campaign: PolicyCampaign) -> None:
 @transaction.atomic
 def campaign_save_draft(*, campaign: PolicyCampaign, actor) -> PolicyCampaign:
     """Save a new or edited draft. A started campaign can no longer change."""
-    if campaign.pk:
-        current = PolicyCampaign.objects.select_for_update().get(pk=campaign.pk)
-        if current.state != CampaignState.DRAFT:
-            raise ValidationError(_("A campaign that has started can no longer be edited."))
-    else:
-        campaign.created_by = actor
-    campaign.state = CampaignState.DRAFT
-    campaign_clean(campaign)
-    campaign.save()
-    return campaign
+    return save_draft(
+        campaign,
+        actor=actor,
+        clean=campaign_clean,
+        started_message=_("A campaign that has started can no longer be edited."),
+    )
 
 
 def campaign_segment(campaign: PolicyCampaign, *, now: datetime | None = None):
@@ -301,28 +298,12 @@ def campaign_lift(*, campaign: PolicyCampaign, actor=None, now: datetime | None 
 
 def campaign_resume(*, campaign: PolicyCampaign) -> bool:
     """Queue the next chunk of a campaign that is running or being lifted (after a crash)."""
-    if not PolicyCampaign.objects.filter(
-        pk=campaign.pk, state__in=(CampaignState.RUNNING, CampaignState.LIFTING)
-    ).exists():
-        return False
-    _queue_chunk(campaign.pk)
-    return True
+    return resume(PolicyCampaign, campaign.pk, _queue_chunk)
 
 
 def campaigns_resume_stalled(*, now: datetime | None = None) -> int:
     """Every few minutes: a campaign with no progress for a while lost its worker; resume it."""
-    now = now or timezone.now()
-    stall = stall_seconds()
-    stalled = list(
-        PolicyCampaign.objects.filter(
-            Q(last_progress_at__lt=now - timedelta(seconds=stall))
-            | Q(last_progress_at__isnull=True),
-            state__in=(CampaignState.RUNNING, CampaignState.LIFTING),
-        ).values_list("pk", flat=True)
-    )
-    for pk in stalled:
-        _queue_chunk(pk)
-    return len(stalled)
+    return resume_stalled(PolicyCampaign, _queue_chunk, now=now or timezone.now())
 
 
 def campaigns_lift_ended(*, today: date | None = None) -> int:

@@ -11,7 +11,7 @@ commit like every batch's notices (one per decision, the hourly sweep catching a
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,8 +36,10 @@ from ._batches import (
     latest_decision_ids,
     mark_entries,
     queue_safely,
+    resume,
+    resume_stalled,
     run_for,
-    stall_seconds,
+    save_draft,
 )
 from ._writes import NOTICES_DEFERRED, _apply_plan, _write_decisions
 
@@ -73,16 +75,12 @@ def correction_clean(correction: SystemCorrection) -> None:
 @transaction.atomic
 def correction_save_draft(*, correction: SystemCorrection, actor) -> SystemCorrection:
     """Save a new or edited draft; a started correction can no longer change."""
-    if correction.pk:
-        current = SystemCorrection.objects.select_for_update().get(pk=correction.pk)
-        if current.state != CorrectionState.DRAFT:
-            raise ValidationError(_("A correction that has started can no longer be edited."))
-    else:
-        correction.created_by = actor
-    correction.state = CorrectionState.DRAFT
-    correction_clean(correction)
-    correction.save()
-    return correction
+    return save_draft(
+        correction,
+        actor=actor,
+        clean=correction_clean,
+        started_message=_("A correction that has started can no longer be edited."),
+    )
 
 
 def correction_decisions(correction: SystemCorrection):
@@ -213,27 +211,12 @@ def correction_run_for(*, correction_id: int, seconds: float | None = None) -> b
 
 def correction_resume(*, correction: SystemCorrection) -> bool:
     """Queue the next chunk of a running correction (after a crash)."""
-    if not SystemCorrection.objects.filter(
-        pk=correction.pk, state=CorrectionState.RUNNING
-    ).exists():
-        return False
-    _queue(correction.pk)
-    return True
+    return resume(SystemCorrection, correction.pk, _queue)
 
 
 def corrections_resume_stalled(*, now: datetime | None = None) -> int:
     """A running correction with no progress for a while lost its worker; resume it."""
-    now = now or timezone.now()
-    stalled = list(
-        SystemCorrection.objects.filter(
-            Q(last_progress_at__lt=now - timedelta(seconds=stall_seconds()))
-            | Q(last_progress_at__isnull=True),
-            state=CorrectionState.RUNNING,
-        ).values_list("pk", flat=True)
-    )
-    for pk in stalled:
-        _queue(pk)
-    return len(stalled)
+    return resume_stalled(SystemCorrection, _queue, now=now or timezone.now())
 
 
 def _queue(correction_id: int) -> None:
