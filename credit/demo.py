@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -173,6 +174,8 @@ def seed(stdout=None) -> dict[str, CreditLine]:
             _correction(now, line)
         lines["C-1005"] = line
 
+    _held_campaign(now)
+
     if stdout is not None:
         for customer_id, line in lines.items():
             line.refresh_from_db()
@@ -235,3 +238,28 @@ def _correction(now: datetime, line: CreditLine) -> None:
     services.correction_start(correction=fix, actor=supervisor, now=corrected_at)
     while services.correction_run_chunk(correction_id=fix.pk, now=corrected_at):
         pass
+
+
+HELD_CAMPAIGN = "Close every line of ¥30,000 or more (held by the circuit breaker)"
+
+
+def _held_campaign(now: datetime) -> None:
+    """A campaign the circuit breaker held: it would close 2 of the 5 demo lines (40%)."""
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    if supervisor is None or PolicyCampaign.objects.filter(name=HELD_CAMPAIGN).exists():
+        return
+    campaign = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name=HELD_CAMPAIGN,
+            action=CampaignAction.CLOSE,
+            reason_code=ReasonCode.objects.get(code="policy_adjustment"),
+            notice_days=60,
+            note="Drafted from a spreadsheet with the wrong limit column.",
+            statuses=[CreditLineStatus.ACTIVE],
+            min_limit=Decimal("30000.00"),
+        ),
+        actor=supervisor,
+    )
+    # A real install never holds a batch of under 100 lines; the demo has only a handful.
+    with override_settings(CREDIT_BREAKER_MIN_LINES=1):
+        services.campaign_start(campaign=campaign, actor=supervisor, now=now - timedelta(hours=2))

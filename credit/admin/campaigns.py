@@ -6,12 +6,14 @@ refresh: no script, so the content security policy stays strict).
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..engine import campaigns as campaign_rules
 from ..models import CampaignLineState, CampaignState, CreditLineStatus, PolicyCampaign
 from ..previews import campaign_preview, campaign_progress
+from ..services import breaker
 from .runs import RunAdmin, ServiceCheckedForm
 
 TENURE_BAND_LABELS = {
@@ -62,7 +64,7 @@ class CampaignForm(ServiceCheckedForm, forms.ModelForm):
 class PolicyCampaignAdmin(RunAdmin):
     form = CampaignForm
     run_permission = "credit.run_policycampaign"
-    acts = ("start", "cancel", "lift", "resume")
+    acts = ("start", "cancel", "lift", "resume", "release", "discard")
     change_form_template = "admin/credit/campaign_change_form.html"
     list_display = (
         "name",
@@ -85,12 +87,16 @@ class PolicyCampaignAdmin(RunAdmin):
         "finished_at",
         "lifted_at",
         "lifted_by",
+        "held_because",
+        "reviewed_by",
+        "reviewed_at",
     )
 
     def get_fieldsets(self, request, obj=None):
         lifecycle = ["state", "lines_total", "lines_done", "created_by", "created_at"]
         if obj is not None and obj.state != CampaignState.DRAFT:
             lifecycle += ["started_at", "finished_at", "lifted_at", "lifted_by"]
+            lifecycle += ["reviewed_by", "reviewed_at"]
         return [
             (None, {"fields": ["name", "action", "reduce_percent", "reason_code"]}),
             (_("Notice and end"), {"fields": ["notice_days", "ends_on", "note"]}),
@@ -135,6 +141,9 @@ class PolicyCampaignAdmin(RunAdmin):
                 for band in bands
             ]
         else:
+            if campaign.held_because:
+                texts = breaker.HELD_BECAUSE[campaign.held_because]
+                panel["held_because"] = texts["en" if get_language() == "en" else "zh-hans"]
             counts = campaign_progress(campaign)
             panel["progress_counts"] = [
                 (label, counts.get(value, 0))
@@ -173,4 +182,20 @@ class PolicyCampaignAdmin(RunAdmin):
             pk,
             lambda c: services.campaign_resume(campaign=c),
             _("Campaign “%(name)s” resumed where it stopped."),
+        )
+
+    def release_view(self, request, pk):
+        return self.act(
+            request,
+            pk,
+            lambda c: services.campaign_release(campaign=c, actor=request.user),
+            _("Campaign “%(name)s” released: %(count)s lines will change and be told."),
+        )
+
+    def discard_view(self, request, pk):
+        return self.act(
+            request,
+            pk,
+            lambda c: services.campaign_discard(campaign=c, actor=request.user),
+            _("Campaign “%(name)s” discarded: no line changed."),
         )

@@ -22,9 +22,11 @@ class CampaignAction(models.TextChoices):
 
 class CampaignState(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    HELD = "held", _("Held for review")
     RUNNING = "running", _("Running")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
+    DISCARDED = "discarded", _("Discarded")
     LIFTING = "lifting", _("Being lifted")
     LIFTED = "lifted", _("Lifted")
 
@@ -81,6 +83,16 @@ class PolicyCampaign(ChunkedRun):
         default=CampaignState.DRAFT,
         db_index=True,
     )
+    held_because = models.CharField(_("held because"), max_length=16, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("released or discarded by"),
+    )
+    reviewed_at = models.DateTimeField(_("released or discarded"), null=True, blank=True)
     lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -30,6 +30,7 @@ from ..models import (
     PolicyCampaign,
     ReasonCategory,
 )
+from . import breaker
 from ._batches import (
     batch_chunk_size,
     insert_rows_from,
@@ -137,11 +138,51 @@ def campaign_start(*, campaign: PolicyCampaign, actor, now: datetime | None = No
     )
     campaign.lines_total = CampaignLine.objects.filter(campaign=campaign).count()
     campaign.lines_done = 0
-    campaign.state = CampaignState.RUNNING
     campaign.started_at = campaign.last_progress_at = now
+    adverse = 0 if campaign.action == CampaignAction.LIFT else campaign.lines_total
+    because = breaker.batch_assess(adverse=adverse, now=now)
+    if because:
+        # The circuit breaker: nothing applied, no borrower told, supervisors asked to look.
+        campaign.state, campaign.held_because = CampaignState.HELD, because
+        campaign.save()
+        breaker.batch_held_tell(
+            batch=campaign, name=campaign.name, affected=campaign.lines_total, because=because
+        )
+        return campaign.lines_total
+    campaign.state = CampaignState.RUNNING
     campaign.save()
     _queue_chunk_on_commit(campaign.pk)
     return campaign.lines_total
+
+
+@transaction.atomic
+def campaign_release(*, campaign: PolicyCampaign, actor, now: datetime | None = None) -> int:
+    """A supervisor releases a held campaign: it runs (and its notices go). Recorded."""
+    campaign = _held(campaign)
+    campaign.state = CampaignState.RUNNING
+    campaign.reviewed_by, campaign.reviewed_at = actor, now or timezone.now()
+    campaign.last_progress_at = campaign.reviewed_at
+    campaign.save()
+    _queue_chunk_on_commit(campaign.pk)
+    return campaign.lines_total
+
+
+@transaction.atomic
+def campaign_discard(*, campaign: PolicyCampaign, actor, now: datetime | None = None) -> int:
+    """A supervisor discards a held campaign: no line changes, nobody is told. Recorded."""
+    campaign = _held(campaign)
+    campaign.state = CampaignState.DISCARDED
+    campaign.reviewed_by, campaign.reviewed_at = actor, now or timezone.now()
+    campaign.finished_at = campaign.reviewed_at
+    campaign.save()
+    return 0
+
+
+def _held(campaign: PolicyCampaign) -> PolicyCampaign:
+    campaign = PolicyCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.state != CampaignState.HELD:
+        raise ValidationError(_("Only a held campaign can be released or discarded."))
+    return campaign
 
 
 @transaction.atomic

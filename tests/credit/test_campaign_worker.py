@@ -64,6 +64,7 @@ def _campaign(supervisor) -> PolicyCampaign:
 def test_a_campaign_killed_half_way_resumes_with_one_decision_and_one_notice_per_line(
     redis_url, monkeypatch, settings
 ):
+    settings.CREDIT_BREAKER_MIN_LINES = LINES + 1  # the breaker has its own tests
     monkeypatch.setenv("CREDIT_CAMPAIGN_CHUNK_SIZE", str(CHUNK))
     monkeypatch.setenv("CREDIT_CAMPAIGN_TASK_SECONDS", "1")
     monkeypatch.setenv("NOTIFICATIONS_SMS_BACKEND", "notifications.sms.LocMemSmsBackend")

@@ -90,6 +90,8 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     assert campaign.state == "completed"
     assert campaign.ends_on > frozen.created_at.date()
     assert PolicyCampaign.objects.filter(state="draft").count() == 1
+    held = PolicyCampaign.objects.get(state="held")
+    assert held.lines_total == 2 and not held.lines.exclude(state="pending").exists()
     restored = selectors.latest_decision_for_line(line=lines["C-1005"])
     assert lines["C-1005"].status == CreditLineStatus.ACTIVE
     assert (restored.outcome, restored.trigger) == ("reinstate", "correction")

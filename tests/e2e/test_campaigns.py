@@ -152,3 +152,36 @@ def test_a_supervisor_previews_and_runs_a_correction_and_decides_a_line_by_hand(
     screenshot(page, f"credit-manual-decision-{size}-{language}")
     wrong[0].refresh_from_db()
     assert wrong[0].status == CreditLineStatus.ACTIVE
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("viewport", "size"), [(PHONE, "phone"), (DESKTOP, "desktop")])
+def test_a_supervisor_releases_a_campaign_the_breaker_held(
+    new_page, language, viewport, size, settings
+):
+    settings.CREDIT_BREAKER_MIN_LINES = 2
+    now = timezone.now()
+    lines = [make_line(opened_at=now - timedelta(days=400)) for _ in range(3)]
+    supervisor = StaffFactory(email="sup@example.com", role=roles.SUPERVISOR)
+    campaign = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="Pause everyone (a typo in the segment)",
+            action="freeze",
+            reason_code=ReasonCode.objects.get(code="policy_adjustment"),
+        ),
+        actor=supervisor,
+    )
+    services.campaign_start(campaign=campaign, actor=supervisor)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.HELD
+
+    page = new_page(viewport=viewport, language=language)
+    sign_in(page, "sup@example.com")
+    page.goto(reverse("admin:credit_policycampaign_change", args=[campaign.pk]))
+    expect(page.locator(".credit-campaign-held")).to_be_visible()
+    screenshot(page, f"credit-campaign-held-{size}-{language}")
+    page.locator(".credit-campaign-panel form[action$='/release/'] button").click()
+    expect(page.locator(".credit-campaign-panel progress")).to_have_attribute("value", "100")
+    for line in lines:
+        line.refresh_from_db()
+        assert line.status == CreditLineStatus.FROZEN
