@@ -4,7 +4,8 @@ re-evaluation of the same run (a ratio, never a fixed figure).
 
 The campaign runs exactly as its worker task does: start (one INSERT ... SELECT records the
 lines), then chunk after chunk, each locking its lines and writing their decisions, reasons,
-notices (outbox rows, in the chunk's transaction) and the chunk's progress.
+its rows and progress in one transaction; notices are queued after commit (as the nightly
+run's are, and the bench's broker is in memory: neither path renders them here).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ HEADER = (
     "## Policy campaign\n\n"
     "Run by the re-evaluation benchmark on the same lines, after its nightly runs: a campaign\n"
     "that pauses every line still active, started and run chunk by chunk (1,000 lines) as its\n"
-    "worker task does, each chunk writing decisions, reasons and notices in one transaction.\n"
+    "worker task does, each chunk writing decisions, reasons and its rows in one transaction\n"
+    "(notices rendered afterwards by their own task, as for the nightly run).\n"
     "Reported as lines/s and as a ratio to the nightly re-evaluation (project path) of the\n"
     "same run.\n\n"
     "| when | commit | scale | campaign lines | database | nightly lines/s "
