@@ -5,7 +5,8 @@ Seeds N credit lines with realistic events in a database of its own, then times
    one bulk INSERT of the changed lines' decisions into a scratch table;
 2. the project: `credit.services.credit_lines_reevaluate` per chunk, exactly as the nightly
    fan-out runs it (locks, latest decisions, FSM transitions, bulk writes, reasons, notices);
-3. the project again, when nothing changes (a typical night).
+3. the project again, when nothing changes (a typical night);
+4. a policy campaign pausing every line still active (bench/campaign.py);
 and prints lines/s for each and the ratio project/baseline. Results go to docs/benchmarks.md.
 """
 
@@ -18,6 +19,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from bench import campaign
 from bench.common import commit, machine, own_database, record_rows, setup_django
 
 SCALES = {"quick": 5_000, "full": 1_000_000}
@@ -299,6 +301,7 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
         base_time, base_changed = _timed(_baseline, chunks, now)
         proj_time, proj_changed = _timed(_project, chunks, now)
         quiet_time, quiet_changed = _timed(_project, chunks, now)
+        campaign_time, campaign_lines = campaign.time_campaign(CHUNK)
 
         from notifications.models import Notification
 
@@ -316,6 +319,9 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
             "baseline_changed": base_changed,
             "quiet_changed": quiet_changed,
             "notices": Notification.objects.count(),
+            "campaign_lines": campaign_lines,
+            "campaign_rate": campaign_lines / campaign_time,
+            "campaign_ratio": (campaign_lines / campaign_time) / (n / proj_time),
             "machine": machine(),
             "commit": commit(),
         }
@@ -335,7 +341,9 @@ def _print(r: dict) -> None:
         f"  project batch re-evaluation:       {r['project_rate']:,.0f} lines/s"
         f"  ({r['changed']:,} decisions, {r['notices']:,} notices)\n"
         f"  project, nothing changes:          {r['quiet_rate']:,.0f} lines/s\n"
-        f"  ratio project / baseline:          {r['ratio']:.2f} (target >= 0.50)"
+        f"  ratio project / baseline:          {r['ratio']:.2f} (target >= 0.50)\n"
+        f"  campaign over {r['campaign_lines']:,} lines:    {r['campaign_rate']:,.0f} lines/s"
+        f"  ({r['campaign_ratio']:.2f} x the nightly re-evaluation)"
     )
 
 
@@ -360,3 +368,6 @@ def _write(r: dict) -> None:
         "|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     record_rows(start=START, end=END, header=header, rows=[row])
+    record_rows(
+        start=campaign.START, end=campaign.END, header=campaign.HEADER, rows=[campaign.row(r)]
+    )

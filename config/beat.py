@@ -22,6 +22,14 @@ BEAT_SCHEDULE["credit.send_missing_notices"] = {
     "task": "credit.send_missing_notices",
     "schedule": crontab(minute=20),
 }
+BEAT_SCHEDULE["credit.resume_stalled_campaigns"] = {
+    "task": "credit.resume_stalled_campaigns",
+    "schedule": crontab(minute="*/2"),
+}
+BEAT_SCHEDULE["credit.lift_ended_campaigns"] = {
+    "task": "credit.lift_ended_campaigns",
+    "schedule": crontab(hour=0, minute=10),
+}
 
 # appeals: reply deadlines (a reminder before, the review goes on at the deadline).
 BEAT_SCHEDULE["appeals.remind_and_expire_replies"] = {

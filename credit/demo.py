@@ -6,12 +6,23 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
 
 from . import services
-from .models import CreditEvent, CreditLine, DecisionOutcome, DecisionTrigger
+from .models import (
+    CampaignAction,
+    CreditEvent,
+    CreditLine,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionTrigger,
+    PolicyCampaign,
+    ReasonCode,
+    SystemCorrection,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SOURCE = "demo"
@@ -158,21 +169,14 @@ def seed(stdout=None) -> dict[str, CreditLine]:
             services.credit_lines_close_due(line_ids=[line.pk], now=now - timedelta(days=10))
         lines["C-1003"] = line
 
-    # C-1004 陈杰: a clean line paused by an operations campaign (product policy change).
+    # C-1004 陈杰: a clean line paused three days ago by an operations campaign (product
+    # policy change) that ends by itself in 25 days; a second campaign waits as a draft.
     if user := users.get("C-1004"):
         line, created = _line(user, "25000.00", "8000.00", _at(_months_back(today, 14)))
         if created:
             _repayment_history(line, today, 12)
-            services.credit_line_decide(
-                line=line,
-                outcome=DecisionOutcome.FREEZE,
-                trigger=DecisionTrigger.CAMPAIGN,
-                reason_codes=["policy_adjustment"],
-                note="Campaign: pause lines in the 2025 Q4 consumer-loan review segment.",
-                now=now - timedelta(days=3),
-            )
+            _campaigns(now, today)
         lines["C-1004"] = line
-
     # C-1005 Emma Liu: a faulty partner feed closed her line by mistake; the correction
     # restored it with an apology.
     if user := users.get("C-1005"):
@@ -194,18 +198,95 @@ def seed(stdout=None) -> dict[str, CreditLine]:
                 note="Applied from the partner feed batch later found faulty.",
                 now=now - timedelta(days=9),
             )
-            services.credit_line_decide(
-                line=line,
-                outcome=DecisionOutcome.REINSTATE,
-                trigger=DecisionTrigger.CORRECTION,
-                reason_codes=["system_error"],
-                note="System error correction: the partner feed batch was faulty.",
-                now=now - timedelta(days=7),
-            )
+            _correction(now, line)
         lines["C-1005"] = line
+
+    _held_campaign(now)
 
     if stdout is not None:
         for customer_id, line in lines.items():
             line.refresh_from_db()
             stdout.write(f"  credit line {customer_id}: {line.status}")
     return lines
+
+
+def _campaigns(now: datetime, today: date) -> None:
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    if supervisor is None:
+        return
+    reason = ReasonCode.objects.get(code="policy_adjustment")
+    started = now - timedelta(days=3)
+    review = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="2025 Q4 consumer-loan review: pause ¥25,000 lines",
+            action=CampaignAction.FREEZE,
+            reason_code=reason,
+            ends_on=today + timedelta(days=25),
+            note="Temporary pause while the product team reviews this limit tier.",
+            statuses=[CreditLineStatus.ACTIVE],
+            min_limit=Decimal("25000.00"),
+            max_limit=Decimal("25000.00"),
+        ),
+        actor=supervisor,
+    )
+    services.campaign_start(campaign=review, actor=supervisor, now=started)
+    while services.campaign_run_chunk(campaign_id=review.pk, now=started):
+        pass
+    services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="New-customer limit trim (draft, not started)",
+            action=CampaignAction.REDUCE,
+            reduce_percent=10,
+            reason_code=reason,
+            note="Preview only: see what it would change before anyone runs it.",
+            max_tenure_months=24,
+        ),
+        actor=supervisor,
+    )
+
+
+def _correction(now: datetime, line: CreditLine) -> None:
+    """The faulty partner-feed batch undone by a system-error correction (with its apology)."""
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    if supervisor is None:
+        return
+    fix = services.correction_save_draft(
+        correction=SystemCorrection(
+            name="Faulty partner feed batch (serious overdue reported by mistake)",
+            note="The partner confirmed the overdue records were another customer's.",
+            decided_from=now - timedelta(days=10),
+            decided_to=now - timedelta(days=8),
+            trigger=DecisionTrigger.PERIODIC,
+            reason_code=ReasonCode.objects.get(code="external_overdue_serious"),
+        ),
+        actor=supervisor,
+    )
+    corrected_at = now - timedelta(days=7)
+    services.correction_start(correction=fix, actor=supervisor, now=corrected_at)
+    while services.correction_run_chunk(correction_id=fix.pk, now=corrected_at):
+        pass
+
+
+HELD_CAMPAIGN = "Close every line of ¥30,000 or more (held by the circuit breaker)"
+
+
+def _held_campaign(now: datetime) -> None:
+    """A campaign the circuit breaker held: it would close 2 of the 5 demo lines (40%)."""
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    if supervisor is None or PolicyCampaign.objects.filter(name=HELD_CAMPAIGN).exists():
+        return
+    campaign = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name=HELD_CAMPAIGN,
+            action=CampaignAction.CLOSE,
+            reason_code=ReasonCode.objects.get(code="policy_adjustment"),
+            notice_days=60,
+            note="Drafted from a spreadsheet with the wrong limit column.",
+            statuses=[CreditLineStatus.ACTIVE],
+            min_limit=Decimal("30000.00"),
+        ),
+        actor=supervisor,
+    )
+    # A real install never holds a batch of under 100 lines; the demo has only a handful.
+    with override_settings(CREDIT_BREAKER_MIN_LINES=1):
+        services.campaign_start(campaign=campaign, actor=supervisor, now=now - timedelta(hours=2))

@@ -142,6 +142,16 @@ def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> Non
     )
 
 
+def send_batch_held(*, recipient, batch, name: str, affected: int, held_because: dict) -> None:
+    """Tell a supervisor that a batch (a campaign) is held for review, and why."""
+    notify(
+        recipient=recipient,
+        event="staff.batch_held",
+        context={"batch": name, "affected": str(affected), "held_because": held_because},
+        obj=batch,
+    )
+
+
 # --- Declared events ---------------------------------------------------------------------
 # What credit tells people, registered with notifications at start-up; its templates are in
 # credit/templates/credit/messages/<event>/<language>/. Also declared here, because credit

@@ -13,6 +13,8 @@ CREDIT_READ = (
     "credit.view_creditevent",
     "credit.view_reasoncode",
     "credit.view_closuredeferral",
+    "credit.view_policycampaign",
+    "credit.view_systemcorrection",
 )
 
 GRANTS = {
@@ -21,6 +23,7 @@ GRANTS = {
     SUPERVISOR: CREDIT_READ
     + (
         "credit.reevaluate_creditline",
+        "credit.decide_creditline",
         "credit.add_reasoncode",
         "credit.change_reasoncode",
         "credit.view_scorecard",
@@ -29,6 +32,14 @@ GRANTS = {
         "credit.view_decisionpolicy",
         "credit.add_decisionpolicy",
         "credit.change_decisionpolicy",
+        "credit.view_policycampaign",
+        "credit.add_policycampaign",
+        "credit.change_policycampaign",
+        "credit.run_policycampaign",
+        "credit.view_systemcorrection",
+        "credit.add_systemcorrection",
+        "credit.change_systemcorrection",
+        "credit.run_systemcorrection",
     ),
     AUDITOR: ("credit.view_*",),
 }

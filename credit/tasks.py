@@ -85,3 +85,42 @@ def send_decision_notices(decision_ids: list[int]) -> int:
 def send_missing_notices() -> int:
     """Hourly: any recent decision whose notice task was lost gets its notice now."""
     return services.decision_notices_sweep()
+
+
+@shared_task(
+    name="credit.run_campaign_chunk",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_campaign_chunk(campaign_id: int) -> bool:
+    """Chunks of a policy campaign (or of its lifting) for a while; then queues the next task.
+    A chunk commits its lines with their decisions and notices, so a lost task loses none."""
+    return services.campaign_run_for(campaign_id=campaign_id)
+
+
+@shared_task(
+    name="credit.run_correction_chunk",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_correction_chunk(correction_id: int) -> bool:
+    """Chunks of a system-error correction for a while; then queues the next task."""
+    return services.correction_run_for(correction_id=correction_id)
+
+
+@shared_task(name="credit.resume_stalled_campaigns")
+def resume_stalled_campaigns() -> int:
+    """Every few minutes: campaigns and corrections whose worker was lost carry on."""
+    return services.campaigns_resume_stalled() + services.corrections_resume_stalled()
+
+
+@shared_task(name="credit.lift_ended_campaigns")
+def lift_ended_campaigns() -> int:
+    """Daily: temporary pauses whose end date has come are lifted."""
+    return services.campaigns_lift_ended()

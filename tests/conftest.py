@@ -124,9 +124,9 @@ WORKER_COMMAND = [
 ]
 
 
-@pytest.fixture
-def celery_worker_process(redis_url, transactional_db):
-    """A real `celery worker` process on Redis, seeing the test database."""
+def start_celery_worker(redis_url: str, log_name: str = "celery-worker.log"):
+    """Start a real `celery worker` process on Redis, seeing the test database, and wait
+    until it answers. Returns (process, log file); the caller stops both."""
     from config.celery import app
 
     db = connection.settings_dict
@@ -141,7 +141,7 @@ def celery_worker_process(redis_url, transactional_db):
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         )
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "celery-worker.log", "ab")  # noqa: SIM115 - closed below
+    log = open(ARTIFACTS / log_name, "ab")  # noqa: SIM115 - closed by the caller
     proc = subprocess.Popen(
         WORKER_COMMAND,
         cwd=ROOT,
@@ -149,25 +149,39 @@ def celery_worker_process(redis_url, transactional_db):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    was_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_url
     app.conf.result_backend = redis_url
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5):
+            return proc, log
+        if proc.poll() is not None:
+            log.close()
+            pytest.fail("The Celery worker exited while starting; see test-artifacts.")
+    proc.kill()
+    log.close()
+    pytest.fail("The Celery worker did not answer within 30 s.")
+
+
+def stop_celery_worker(proc, log) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if app.control.ping(timeout=0.5):
-                break
-            if proc.poll() is not None:
-                pytest.fail("The Celery worker exited while starting; see test-artifacts.")
-        else:
-            pytest.fail("The Celery worker did not answer within 30 s.")
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def celery_worker_process(redis_url, transactional_db):
+    """A real `celery worker` process on Redis, seeing the test database."""
+    from config.celery import app
+
+    was_eager = app.conf.task_always_eager
+    proc, log = start_celery_worker(redis_url)
+    try:
         yield proc
     finally:
         app.conf.task_always_eager = was_eager
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_celery_worker(proc, log)

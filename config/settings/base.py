@@ -289,6 +289,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
+# Policy campaigns: lines per chunk (each chunk writes its decisions and notices in one
+# transaction), and how long a running campaign may go without progress before the sweep
+# decides its worker was lost and resumes it.
+CREDIT_CAMPAIGN_CHUNK_SIZE = env.int("CREDIT_CAMPAIGN_CHUNK_SIZE", default=500)
+CREDIT_CAMPAIGN_STALL_SECONDS = env.int("CREDIT_CAMPAIGN_STALL_SECONDS", default=120)
+# A campaign task runs chunks for this long, then hands over to a fresh task.
+CREDIT_CAMPAIGN_TASK_SECONDS = env.float("CREDIT_CAMPAIGN_TASK_SECONDS", default=30.0)
+# The circuit breaker: a campaign is held for a supervisor when it would change more than
+# this share of all lines, or more than this multiple of the trailing 30-day adverse rate;
+# never when it changes fewer lines than the minimum.
+CREDIT_BREAKER_ABSOLUTE_SHARE = env.float("CREDIT_BREAKER_ABSOLUTE_SHARE", default=0.05)
+CREDIT_BREAKER_MULTIPLE = env.float("CREDIT_BREAKER_MULTIPLE", default=3.0)
+CREDIT_BREAKER_MIN_LINES = env.int("CREDIT_BREAKER_MIN_LINES", default=100)
+
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

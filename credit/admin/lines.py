@@ -12,6 +12,7 @@ from ..models import (
     DecisionReason,
 )
 from .common import ReadOnlyMixin, features_table, points_table, reasons_html
+from .manual_decisions import ManualDecisionMixin
 
 
 class DecisionInline(ReadOnlyMixin, admin.StackedInline):
@@ -67,7 +68,7 @@ class ClosureDeferralInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(CreditLine)
-class CreditLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "customer_id",
         "borrower_name",

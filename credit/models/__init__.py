@@ -5,6 +5,19 @@ the pure engine in `credit.engine`; a version can be edited while it is a draft 
 again once activated. Decisions and their ranked reasons are append-only.
 """
 
+from .campaigns import (
+    CampaignAction,
+    CampaignLine,
+    CampaignLineState,
+    CampaignState,
+    PolicyCampaign,
+)
+from .corrections import (
+    CorrectedDecision,
+    CorrectionLineState,
+    CorrectionState,
+    SystemCorrection,
+)
 from .decisions import (
     ADVERSE_OUTCOMES,
     CreditDecision,
@@ -26,6 +39,15 @@ from .rules import (
 )
 
 __all__ = [
+    "CampaignAction",
+    "CampaignLine",
+    "CampaignLineState",
+    "CampaignState",
+    "PolicyCampaign",
+    "CorrectedDecision",
+    "CorrectionLineState",
+    "CorrectionState",
+    "SystemCorrection",
     "DEFAULT_CLOSURE_BUFFER_DAYS",
     "ADVERSE_OUTCOMES",
     "ClosureDeferral",

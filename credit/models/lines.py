@@ -43,7 +43,10 @@ class CreditLine(FSMModelMixin, models.Model):
     class Meta:
         verbose_name = _("credit line")
         verbose_name_plural = _("credit lines")
-        permissions = [("reevaluate_creditline", "Can request a re-evaluation of a credit line")]
+        permissions = [
+            ("reevaluate_creditline", "Can request a re-evaluation of a credit line"),
+            ("decide_creditline", "Can decide a credit line by hand"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(credit_limit__gte=0), name="credit_line_limit_not_negative"

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 
 from credit import selectors, services
-from credit.models import CreditDecision, CreditLine, CreditLineStatus
+from credit.models import CreditDecision, CreditLine, CreditLineStatus, PolicyCampaign
 from tests.credit.factories import at, make_line, multi_lending, repayments
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,12 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
         "campaign",
         "policy_adjustment",
     )
+    campaign = frozen.campaign_entry.campaign
+    assert campaign.state == "completed"
+    assert campaign.ends_on > frozen.created_at.date()
+    assert PolicyCampaign.objects.filter(state="draft").count() == 1
+    held = PolicyCampaign.objects.get(state="held")
+    assert held.lines_total == 2 and not held.lines.exclude(state="pending").exists()
     restored = selectors.latest_decision_for_line(line=lines["C-1005"])
     assert lines["C-1005"].status == CreditLineStatus.ACTIVE
     assert (restored.outcome, restored.trigger) == ("reinstate", "correction")
@@ -94,6 +100,8 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     assert lines["C-1007"].status == CreditLineStatus.ACTIVE
     assert (reduced.outcome, reduced.new_limit < reduced.old_limit) == ("reduce_limit", True)
     assert lines["C-1006"].status == CreditLineStatus.CLOSING
+    wrong = lines["C-1005"].decisions.get(outcome="schedule_closure")
+    assert wrong.correction_entry.restore_decision == restored
 
     # A nightly re-evaluation leaves every demo situation as it is.
     summary = services.credit_lines_reevaluate(
