@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "notifications",
     "credit",
     "appeals",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,9 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+
+# Outbound webhooks to the lender (Standard Webhooks): seconds to wait for a receiver.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 # SMS waits for the end of quiet hours in the recipient's time zone (start == end: none).
 NOTIFICATIONS_QUIET_HOURS_START = env("NOTIFICATIONS_QUIET_HOURS_START", default="21:00")
 NOTIFICATIONS_QUIET_HOURS_END = env("NOTIFICATIONS_QUIET_HOURS_END", default="08:00")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .. import engine, notices, selectors
+from .. import engine, notices, outbound, selectors
 from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionReason
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,12 @@ def _write_decisions(
         reasons_by_decision[id(decision)] = objs
         all_reasons.extend(objs)
     DecisionReason.objects.bulk_create(all_reasons)
+    outbound.decisions_written(
+        [
+            (line, d, [c for c, *_ in reasons])
+            for (line, _, reasons), d in zip(rows, decisions, strict=True)
+        ]
+    )
     if notice_mode == NOTICES_DEFERRED:
         ids = [d.pk for d in decisions]
         transaction.on_commit(lambda: _queue_notices(ids))
