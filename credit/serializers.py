@@ -51,6 +51,16 @@ class BorrowerInSerializer(serializers.Serializer):
         max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True
     )
     balance = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default="0.00")
+    status = serializers.ChoiceField(
+        choices=["active", "frozen", "closed"],
+        required=False,
+        help_text="Set by the core system: recorded as a decision with trigger `lender`.",
+    )
+    reason_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        help_text="The reason code of a limit or status change (a known code).",
+    )
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -91,6 +101,8 @@ def borrower_items_parse(items: list) -> list[BorrowerItem | Rejection]:
                 time_zone=data["time_zone"],
                 credit_limit=data["credit_limit"],
                 balance=data["balance"],
+                status=data.get("status"),
+                reason_code=data.get("reason_code"),
             )
         )
     return parsed

@@ -18,6 +18,7 @@ class DecisionTrigger(models.TextChoices):
     STAFF = "staff", _("Staff request")
     CAMPAIGN = "campaign", _("Policy campaign")
     CORRECTION = "correction", _("System error correction")
+    LENDER = "lender", _("The lender's core system")
 
 
 class DecisionOutcome(models.TextChoices):
