@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency and counts for /metrics (django-prometheus): first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -279,6 +282,10 @@ TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
 
 # Outbound webhooks to the lender (Standard Webhooks): seconds to wait for a receiver.
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+
+# GET /metrics (Prometheus): open to these networks, or to anyone sending this bearer token.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
 # SMS waits for the end of quiet hours in the recipient's time zone (start == end: none).
 NOTIFICATIONS_QUIET_HOURS_START = env("NOTIFICATIONS_QUIET_HOURS_START", default="21:00")
 NOTIFICATIONS_QUIET_HOURS_END = env("NOTIFICATIONS_QUIET_HOURS_END", default="08:00")
