@@ -279,6 +279,16 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+# Routing by number prefix: {"+86": "notifications.sms_alibaba.AlibabaSmsBackend"}; a number
+# no prefix matches goes through NOTIFICATIONS_SMS_BACKEND.
+NOTIFICATIONS_SMS_ROUTES = env.json("NOTIFICATIONS_SMS_ROUTES", default={})
+# Alibaba Cloud SMS (notifications/sms_alibaba.py): pre-approved templates per event.
+ALIBABA_SMS_ACCESS_KEY_ID = env("ALIBABA_SMS_ACCESS_KEY_ID", default="")
+ALIBABA_SMS_ACCESS_KEY_SECRET = env("ALIBABA_SMS_ACCESS_KEY_SECRET", default="")
+ALIBABA_SMS_SIGN_NAME = env("ALIBABA_SMS_SIGN_NAME", default="")
+ALIBABA_SMS_TEMPLATES = env.json("ALIBABA_SMS_TEMPLATES", default={})
+ALIBABA_SMS_ENDPOINT = env("ALIBABA_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+ALIBABA_SMS_PROTOCOL = env("ALIBABA_SMS_PROTOCOL", default="HTTPS")
 
 # Outbound webhooks to the lender (Standard Webhooks): seconds to wait for a receiver.
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
