@@ -138,7 +138,7 @@ class CreditEventInSerializer(serializers.Serializer):
     customer_id = serializers.CharField(max_length=64)
     kind = serializers.ChoiceField(choices=CreditEventKind.values)
     occurred_at = serializers.DateTimeField(help_text="ISO-8601 with an offset")
-    data = serializers.DictField(help_text="Per kind; see docs/ingestion.md")
+    data = serializers.DictField(help_text="Per kind; see docs/integration.md")
 
 
 class CreditEventResultSerializer(serializers.Serializer):
