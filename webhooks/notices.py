@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import staff_holding
 from notifications.registry import STAFF_CATEGORY, STAFF_CHANNELS, Audience, EventSpec, register
 from notifications.services import notify
 
@@ -30,24 +28,9 @@ register(
 )
 
 
-def _endpoint_managers():
-    """Active staff who may change endpoints (the supervisor role grants it)."""
-    permission = Permission.objects.filter(
-        content_type__app_label="webhooks", codename="change_webhookendpoint"
-    ).first()
-    if permission is None:
-        return get_user_model().objects.none()
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
-        .distinct()
-        .order_by("pk")
-    )
-
-
 def endpoint_disabled(endpoint) -> None:
-    for supervisor in _endpoint_managers():
+    # Staff who may change endpoints (the supervisor role grants it).
+    for supervisor in staff_holding("webhooks.change_webhookendpoint"):
         notify(
             recipient=supervisor,
             event=ENDPOINT_DISABLED,

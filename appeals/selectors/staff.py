@@ -8,11 +8,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.roles import AGENT, SUPERVISOR
+from accounts.roles import AGENT, SUPERVISOR, staff_holding
 
 from .. import assignment, clock
 from ..models import (
@@ -47,19 +46,7 @@ def _staff_in(role: str) -> QuerySet:
 def supervisors(*, exclude_id: int | None = None) -> QuerySet:
     """Active staff who may decide a second review (the supervisor role grants it): they
     decide escalations and are told of missed due times. `exclude_id`: the first decider."""
-    permission = Permission.objects.filter(
-        content_type__app_label="appeals", codename="decide_second_review"
-    ).first()
-    if permission is None:
-        return get_user_model().objects.none()
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
-        .exclude(pk=exclude_id)
-        .distinct()
-        .order_by("pk")
-    )
+    return staff_holding("appeals.decide_second_review", exclude_id=exclude_id)
 
 
 def second_reviewers(*, exclude_id: int | None) -> list:
