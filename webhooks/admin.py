@@ -2,16 +2,40 @@
 with its attempts and answers, and replay one delivery or the messages of a time range
 (filter the messages by date, select, replay). Actions call the services."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import registry, services
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
+
+
+class EndpointForm(forms.ModelForm):
+    """Event types chosen among those the apps registered (none ticked: all of them)."""
+
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        label=_("event types"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The event types this endpoint receives; none ticked means all of them."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "description", "event_types", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = [
+            (t.name, f"{t.name} — {t.description}") for t in registry.all_types()
+        ]
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
     list_display = ("__str__", "url", "is_active", "failing_since", "disabled_reason")
     list_filter = ("is_active",)
     fields = (

@@ -106,9 +106,17 @@ class DeliveryStatus(models.TextChoices):
 
 class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(
-        WebhookEndpoint, related_name="deliveries", on_delete=models.CASCADE
+        WebhookEndpoint,
+        related_name="deliveries",
+        on_delete=models.CASCADE,
+        verbose_name=_("endpoint"),
     )
-    message = models.ForeignKey(WebhookMessage, related_name="deliveries", on_delete=models.CASCADE)
+    message = models.ForeignKey(
+        WebhookMessage,
+        related_name="deliveries",
+        on_delete=models.CASCADE,
+        verbose_name=_("message"),
+    )
     # Copied from the message so the "first pending of its line" query needs no join.
     line_id = models.BigIntegerField()
     sequence = models.PositiveBigIntegerField()
