@@ -97,6 +97,7 @@ class ApiScope(models.TextChoices):
 
     BORROWERS_WRITE = "borrowers:write", _("upsert borrowers and their credit lines")
     CREDIT_EVENTS_WRITE = "credit-events:write", _("send credit events")
+    DECISIONS_READ = "decisions:read", _("read decisions and credit lines (reconciliation)")
 
 
 class ApiToken(models.Model):

@@ -89,3 +89,23 @@ def sync_staff_groups(apps=None) -> None:
     for role in STAFF_ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set([by_key[key] for key in permissions_for(role, by_key, grants)])
+
+
+def staff_holding(permission: str, *, exclude_id: int | None = None):
+    """Active staff who hold `app_label.codename` through a role or on their own, by id."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    app_label, _, codename = permission.partition(".")
+    found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+    if found is None:
+        return get_user_model().objects.none()
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__permissions=found) | Q(user_permissions=found))
+        .exclude(pk=exclude_id)
+        .distinct()
+        .order_by("pk")
+    )

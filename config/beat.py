@@ -42,3 +42,6 @@ BEAT_SCHEDULE["appeals.escalate_sla_breaches"] = {
     "task": "appeals.escalate_sla_breaches",
     "schedule": crontab(minute="*/5"),
 }
+
+# webhooks: deliver what is due (each write also queues a run on commit).
+BEAT_SCHEDULE["webhooks.deliver_due"] = {"task": "webhooks.deliver_due", "schedule": 15.0}

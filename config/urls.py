@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.admin_site import borrower_aware_admin_login
 from config.health import healthz
+from config.metrics import metrics
 
 admin.site.site_header = "Recourse"
 admin.site.site_title = "Recourse staff"
@@ -14,6 +15,7 @@ handler404 = "config.api.page_not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -67,6 +67,16 @@ class BorrowerInSerializer(serializers.Serializer):
     )
     credit_limit = AmountField(max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True)
     balance = AmountField(max_digits=12, decimal_places=2, min_value=0, default="0.00")
+    status = serializers.ChoiceField(
+        choices=["active", "frozen", "closed"],
+        required=False,
+        help_text="Set by the core system: recorded as a decision with trigger `lender`.",
+    )
+    reason_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        help_text="The reason code of a limit or status change (a known code).",
+    )
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -107,6 +117,8 @@ def borrower_items_parse(items: list) -> list[BorrowerItem | Rejection]:
                 time_zone=data["time_zone"],
                 credit_limit=data["credit_limit"],
                 balance=data["balance"],
+                status=data.get("status"),
+                reason_code=data.get("reason_code"),
             )
         )
     return parsed
@@ -142,7 +154,7 @@ class CreditEventInSerializer(serializers.Serializer):
     customer_id = serializers.CharField(max_length=64)
     kind = serializers.ChoiceField(choices=CreditEventKind.values)
     occurred_at = serializers.DateTimeField(help_text="ISO-8601 with an offset")
-    data = serializers.DictField(help_text="Per kind; see docs/ingestion.md")
+    data = serializers.DictField(help_text="Per kind; see docs/integration.md")
 
 
 class CreditEventResultSerializer(serializers.Serializer):

@@ -37,8 +37,13 @@ def send_email(*, to: str, subject: str, text: str, html: str, reference: str) -
     return (getattr(anymail_status, "message_id", None) or "")[:128] if anymail_status else ""
 
 
-def send_sms(*, to: str, text: str, reference: str) -> str:
-    return get_sms_backend().send(to=to, body=text, reference=reference)
+def send_sms(
+    *, to: str, text: str, reference: str, event: str = "", context: dict | None = None
+) -> str:
+    backend = get_sms_backend(to)
+    if backend.uses_templates:
+        return backend.send(to=to, body=text, reference=reference, event=event, context=context)
+    return backend.send(to=to, body=text, reference=reference)
 
 
 __all__ = ["send_email", "send_sms", "TransientDeliveryError", "PermanentDeliveryError"]

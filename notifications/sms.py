@@ -40,6 +40,10 @@ class UnknownOutcomeError(DeliveryError):
 
 
 class BaseSmsBackend:
+    # A backend that sends pre-approved templates (Alibaba Cloud) gets the event and its
+    # context too, not only the rendered text.
+    uses_templates = False
+
     def send(self, *, to: str, body: str, reference: str) -> str:
         """Send one SMS; return the provider's message id. Raise a DeliveryError subclass."""
         raise NotImplementedError
@@ -167,5 +171,9 @@ def _retry_after(headers) -> float | None:
         return None
 
 
-def get_sms_backend() -> BaseSmsBackend:
-    return import_string(settings.NOTIFICATIONS_SMS_BACKEND)()
+def get_sms_backend(to: str = "") -> BaseSmsBackend:
+    """The backend for this number: the longest matching prefix of NOTIFICATIONS_SMS_ROUTES
+    (e.g. "+86" to Alibaba Cloud), else NOTIFICATIONS_SMS_BACKEND."""
+    routes = settings.NOTIFICATIONS_SMS_ROUTES
+    prefix = max((p for p in routes if to.startswith(p)), key=len, default=None)
+    return import_string(routes[prefix] if prefix else settings.NOTIFICATIONS_SMS_BACKEND)()

@@ -8,11 +8,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.roles import AGENT, REVIEWER, SUPERVISOR
+from accounts.roles import AGENT, SUPERVISOR, staff_holding
 
 from .. import assignment, clock, states
 from ..models import (
@@ -49,29 +48,13 @@ def _staff_in(role: str) -> QuerySet:
 def supervisors(*, exclude_id: int | None = None) -> QuerySet:
     """Active staff who may decide a second review (the supervisor role grants it): they
     decide escalations and are told of missed due times. `exclude_id`: the first decider."""
-    return _holders("decide_second_review").exclude(pk=exclude_id)
+    return staff_holding("appeals.decide_second_review", exclude_id=exclude_id)
 
 
 def reviewers() -> QuerySet:
     """Active staff who may decide an appeal (reviewers and supervisors): the hand-off's
     choices."""
-    return _holders("decide_appeal")
-
-
-def _holders(codename: str) -> QuerySet:
-    """Active staff whose role (or own grant) gives them `appeals.<codename>`."""
-    permission = Permission.objects.filter(
-        content_type__app_label="appeals", codename=codename
-    ).first()
-    if permission is None:
-        return get_user_model().objects.none()
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
-        .distinct()
-        .order_by("pk")
-    )
+    return staff_holding("appeals.decide_appeal")
 
 
 def second_reviewers(*, exclude_id: int | None) -> list:
@@ -79,7 +62,7 @@ def second_reviewers(*, exclude_id: int | None) -> list:
     first decider is the only supervisor, every reviewer (who decides appeals) but them, so
     a second review can always be decided by a different person."""
     if second_review_by_reviewer(exclude_id=exclude_id):
-        return list(_holders("decide_appeal").exclude(pk=exclude_id))
+        return list(reviewers().exclude(pk=exclude_id))
     return list(supervisors(exclude_id=exclude_id))
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from .. import outbound
 from ..models import Appeal, AppealTransition
 
 
@@ -164,5 +165,6 @@ def appeal_transition(
     if not step.applied:
         raise RuntimeError(f"the transition {name} was not applied")
     log_transition(appeal, step.from_status, actor=actor, at=step.now, comment=step.comment)
+    outbound.appeal_moved(appeal, step.from_status)
     for tell in step._after:
         tell()

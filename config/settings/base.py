@@ -77,9 +77,12 @@ INSTALLED_APPS = [
     "notifications",
     "credit",
     "appeals",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
+    # Request latency and counts for /metrics (django-prometheus): first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -339,6 +343,23 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+# Routing by number prefix: {"+86": "notifications.sms_alibaba.AlibabaSmsBackend"}; a number
+# no prefix matches goes through NOTIFICATIONS_SMS_BACKEND.
+NOTIFICATIONS_SMS_ROUTES = env.json("NOTIFICATIONS_SMS_ROUTES", default={})
+# Alibaba Cloud SMS (notifications/sms_alibaba.py): pre-approved templates per event.
+ALIBABA_SMS_ACCESS_KEY_ID = env("ALIBABA_SMS_ACCESS_KEY_ID", default="")
+ALIBABA_SMS_ACCESS_KEY_SECRET = env("ALIBABA_SMS_ACCESS_KEY_SECRET", default="")
+ALIBABA_SMS_SIGN_NAME = env("ALIBABA_SMS_SIGN_NAME", default="")
+ALIBABA_SMS_TEMPLATES = env.json("ALIBABA_SMS_TEMPLATES", default={})
+ALIBABA_SMS_ENDPOINT = env("ALIBABA_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+ALIBABA_SMS_PROTOCOL = env("ALIBABA_SMS_PROTOCOL", default="HTTPS")
+
+# Outbound webhooks to the lender (Standard Webhooks): seconds to wait for a receiver.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+
+# GET /metrics (Prometheus): open to these networks, or to anyone sending this bearer token.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
 # SMS waits for the end of quiet hours in the recipient's time zone (start == end: none).
 NOTIFICATIONS_QUIET_HOURS_START = env("NOTIFICATIONS_QUIET_HOURS_START", default="21:00")
 NOTIFICATIONS_QUIET_HOURS_END = env("NOTIFICATIONS_QUIET_HOURS_END", default="08:00")

@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.services import borrower_upsert
 from credit import services as credit_services
 from credit.models import CreditEvent, CreditLine
+from credit.services.lender import HELD_BY_APPEAL, LineHeld
 
 from .validation import MAX_BATCH, Reason, Rejection, ValidEvent, validate_event
 
@@ -304,6 +305,8 @@ class BorrowerItem:
     time_zone: str
     credit_limit: Any
     balance: Any
+    status: str | None = None
+    reason_code: str | None = None
 
 
 def borrowers_upsert(*, items: Sequence[BorrowerItem | Rejection], origin: str) -> IngestReport:
@@ -326,7 +329,7 @@ def borrowers_upsert(*, items: Sequence[BorrowerItem | Rejection], origin: str) 
                 reason=item.reason,
             )
         else:
-            result = _borrower_upsert_one(index, item)
+            result = _borrower_upsert_one(index, item, origin)
         report.results.append(result)
         if result.status == Status.REJECTED:
             _log_rejection("borrower", result, origin)
@@ -334,7 +337,7 @@ def borrowers_upsert(*, items: Sequence[BorrowerItem | Rejection], origin: str) 
     return report
 
 
-def _borrower_upsert_one(index: int, item: BorrowerItem) -> ItemResult:
+def _borrower_upsert_one(index: int, item: BorrowerItem, origin: str = "") -> ItemResult:
     try:
         with transaction.atomic():
             user, created = borrower_upsert(
@@ -346,8 +349,21 @@ def _borrower_upsert_one(index: int, item: BorrowerItem) -> ItemResult:
                 time_zone=item.time_zone,
             )
             credit_services.credit_line_upsert(
-                borrower=user, credit_limit=item.credit_limit, balance=item.balance
+                borrower=user,
+                credit_limit=item.credit_limit,
+                balance=item.balance,
+                status=item.status,
+                reason_code=item.reason_code,
+                origin=origin,
             )
+    except LineHeld as exc:
+        return ItemResult(
+            index,
+            Status.REJECTED,
+            customer_id=item.customer_id,
+            code=HELD_BY_APPEAL,
+            reason=" ".join(exc.messages),
+        )
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             reason = "; ".join(

@@ -1,7 +1,7 @@
 """Checks one credit event against the contract, with no database: plain data in, a
 `ValidEvent` or a `Rejection` out. The API and the import command share it.
 
-The per-kind `data` schema is the credit data contract (docs/ingestion.md); amounts are
+The per-kind `data` schema is the credit data contract (docs/integration.md); amounts are
 decimal strings with at most two decimals, never negative; datetimes carry an offset.
 """
 

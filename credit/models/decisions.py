@@ -18,6 +18,7 @@ class DecisionTrigger(models.TextChoices):
     STAFF = "staff", _("Staff request")
     CAMPAIGN = "campaign", _("Policy campaign")
     CORRECTION = "correction", _("System error correction")
+    LENDER = "lender", _("The lender's core system")
 
 
 class DecisionOutcome(models.TextChoices):
@@ -79,6 +80,11 @@ class CreditDecision(ImmutableModel):
         verbose_name=_("decided by"),
     )
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction's id, set by PostgreSQL (the column default; 0 on SQLite, where
+    # writers take turns). The reconciliation API pages by (commit_txid, id) and shows only
+    # transactions older than every one still running, so a page never skips a decision
+    # committed late (see credit/reconciliation.py).
+    commit_txid = models.BigIntegerField(_("transaction"), db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("credit decision")
@@ -87,6 +93,7 @@ class CreditDecision(ImmutableModel):
         indexes = [
             models.Index(fields=["line", "-created_at"], name="credit_decision_line_idx"),
             models.Index(fields=["outcome", "created_at"], name="credit_decision_outcome_idx"),
+            models.Index(fields=["commit_txid", "id"], name="credit_decision_cursor_idx"),
         ]
 
     def __str__(self) -> str:

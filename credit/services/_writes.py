@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .. import engine, notices, restorations, selectors
+from .. import engine, notices, outbound, restorations, selectors
 from ..models import (
     CreditDecision,
     CreditLine,
@@ -98,6 +98,12 @@ def _write_decisions(
         reasons_by_decision[id(decision)] = objs
         all_reasons.extend(objs)
     DecisionReason.objects.bulk_create(all_reasons)
+    outbound.decisions_written(
+        [
+            (line, d, [c for c, *_ in reasons])
+            for (line, _, reasons), d in zip(rows, decisions, strict=True)
+        ]
+    )
     told_elsewhere = _tell_restorations(decisions)
     if told_elsewhere:
         rows = [row for row in rows if row[0].pk not in told_elsewhere]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import CreditLine
+from .lender import credit_line_lender_change
 
 
 def _money(value, name: str) -> Decimal:
@@ -21,10 +22,13 @@ def _money(value, name: str) -> Decimal:
 
 
 @transaction.atomic
-def credit_line_upsert(*, borrower, credit_limit, balance) -> tuple[CreditLine, bool]:
-    """Create the borrower's line (active) or update its limit and balance.
+def credit_line_upsert(
+    *, borrower, credit_limit, balance, status=None, reason_code=None, origin=""
+) -> tuple[CreditLine, bool]:
+    """Create the borrower's line (active) or update it from the core system's terms.
 
-    Only the core system's terms change here; the status changes only through decisions.
+    The balance is the core system's fact. A new limit or status is a decision with trigger
+    `lender` (`credit_line_lender_change`), never a silent overwrite.
     """
     credit_limit = _money(credit_limit, "credit_limit")
     balance = _money(balance, "balance")
@@ -33,8 +37,16 @@ def credit_line_upsert(*, borrower, credit_limit, balance) -> tuple[CreditLine, 
         line = CreditLine(borrower=borrower, credit_limit=credit_limit, balance=balance)
         line.save()
         return line, True
-    if line.credit_limit != credit_limit or line.balance != balance:
-        line.credit_limit = credit_limit
+    if line.balance != balance:
         line.balance = balance
-        line.save(update_fields=["credit_limit", "balance", "updated_at"])
+        line.save(update_fields=["balance", "updated_at"])
+    if credit_limit != line.credit_limit or (status and status != line.status):
+        credit_line_lender_change(
+            line=line,
+            credit_limit=credit_limit,
+            status=status,
+            reason_code=reason_code,
+            origin=origin,
+        )
+        line.refresh_from_db()
     return line, False

@@ -65,7 +65,13 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
                 reference=reference,
             )
         else:
-            message_id = channels.send_sms(to=row.address, text=row.body_text, reference=reference)
+            message_id = channels.send_sms(
+                to=row.address,
+                text=row.body_text,
+                reference=reference,
+                event=row.event,
+                context=row.context,
+            )
     except PermanentDeliveryError as exc:
         return _finish(row, attempt, AttemptOutcome.PERMANENT_ERROR, error=str(exc))
     except UnknownOutcomeError as exc:  # at most once: never retried automatically

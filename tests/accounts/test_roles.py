@@ -158,6 +158,14 @@ GRANTED_SINCE = {
         "credit.view_systemcorrection",
     },
     roles.SUPERVISOR: {
+        # issue 13: supervisors manage the lender's webhook endpoints
+        "webhooks.add_webhookendpoint",
+        "webhooks.change_webhookdelivery",
+        "webhooks.change_webhookendpoint",
+        "webhooks.view_webhookattempt",
+        "webhooks.view_webhookdelivery",
+        "webhooks.view_webhookendpoint",
+        "webhooks.view_webhookmessage",
         # issue 12: supervisors run campaigns and corrections, and decide a line by hand
         "credit.view_policycampaign",
         "credit.add_policycampaign",
@@ -171,7 +179,7 @@ GRANTED_SINCE = {
     },
 }
 
-PROJECT_APPS = ("accounts", "credit", "appeals", "notifications")
+PROJECT_APPS = ("accounts", "credit", "appeals", "notifications", "webhooks")
 
 
 def _group_permissions(role: str) -> set[str]:
@@ -197,7 +205,13 @@ def test_the_groups_the_migrations_made_hold_exactly_the_table(role):
 
 def test_each_app_declares_its_own_grants_and_accounts_names_no_other_app():
     declared = {module.__name__ for _, module in roles.project_app_modules("roles")}
-    assert declared == {"accounts.roles", "notifications.roles", "credit.roles", "appeals.roles"}
+    assert declared == {
+        "accounts.roles",
+        "notifications.roles",
+        "credit.roles",
+        "appeals.roles",
+        "webhooks.roles",
+    }
     for role, names in roles.GRANTS.items():
         assert all(name.startswith("accounts.") for name in names), role
 

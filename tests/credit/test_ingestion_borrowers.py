@@ -109,7 +109,11 @@ def test_a_known_customer_is_updated_and_not_emailed(api, django_capture_on_comm
     )
     assert user.credit_line.credit_limit == Decimal("15000.00")
     assert User.objects.filter(customer_id="C-2001").count() == 1
-    assert mail.outbox == []
+    # No "set your password" email again. The lower limit is a decision (issue 13: trigger
+    # `lender`), and the borrower is told of it like of any reduction.
+    assert [m.subject for m in mail.outbox if "password" in m.body.lower()] == []
+    assert len(mail.outbox) == 1
+    assert user.credit_line.decisions.get().trigger == "lender"
 
 
 def test_no_email_for_a_borrower_who_already_has_a_password(django_capture_on_commit_callbacks):

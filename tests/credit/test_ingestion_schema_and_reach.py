@@ -12,7 +12,14 @@ from accounts.models import ApiScope
 from tests.accounts.factories import bearer, service_token
 
 pytestmark = pytest.mark.django_db
-SCOPED = {"/api/v1/borrowers/", "/api/v1/credit-events/", "/api/v1/auth/token/"}
+SCOPED = {
+    "/api/v1/borrowers/",
+    "/api/v1/credit-events/",
+    "/api/v1/auth/token/",
+    # The reconciliation API (scope decisions:read) is for service tokens too.
+    "/api/v1/decisions/",
+    "/api/v1/credit-lines/1/",
+}
 
 
 def test_the_schema_documents_ingestion_without_warnings():
@@ -38,8 +45,9 @@ def _api_routes(resolver=None, prefix=""):
 
 
 def test_a_service_token_reaches_no_borrower_endpoint():
-    """Walks every /api/v1/ route: only the ingestion endpoints (and the token endpoint,
-    which takes a password) may answer a service token with anything but 401/403/405."""
+    """Walks every /api/v1/ route: only the ingestion and reconciliation endpoints (and the
+    token endpoint, which takes a password) may answer a service token with anything but
+    401/403/405."""
     _, raw = service_token(scopes=list(ApiScope.values))
     client = APIClient()
     found = set(_api_routes())
