@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.roles import AGENT, SUPERVISOR, staff_holding
+from accounts.roles import AGENT, REVIEWER, SUPERVISOR, staff_holding
 
 from .. import assignment, clock, states
 from ..models import (
