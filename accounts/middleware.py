@@ -30,6 +30,12 @@ class BorrowerTimezoneMiddleware:
 LAST_SEEN_KEY = "accounts.last_seen"
 
 
+def start_idle_clock(sender, request, user, **kwargs) -> None:
+    """user_logged_in: the idle clock starts at sign-in (no session write on the first page)."""
+    if user.is_staff and hasattr(request, "session"):
+        request.session[LAST_SEEN_KEY] = int(time.time())
+
+
 class StaffIdleTimeoutMiddleware:
     """Sign staff out after STAFF_IDLE_TIMEOUT_MINUTES without a request.
 

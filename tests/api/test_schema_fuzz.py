@@ -7,6 +7,8 @@ import os
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
@@ -22,6 +24,18 @@ pytestmark = pytest.mark.django_db
 def _check_every_operation(new_token) -> list[str]:
     """Fuzz each operation with a fresh token from `new_token()`: DELETE /auth/token/ revokes
     the token it is called with, and every later operation would only see 401s."""
+    # Requests go through the WSGI handler, which closes the database connection after each
+    # one; the test's transaction must outlive them (Django's test client does the same).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        return _fuzz_all(new_token)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _fuzz_all(new_token) -> list[str]:
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
     failures = []
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -33,11 +33,12 @@ BOMB = _png_claiming(100_000, 100_000)
 def test_an_image_claiming_huge_dimensions_is_refused_on_the_api(client):
     appeal = f.draft_appeal()
     client.force_login(appeal.borrower)
+    client.cookies["recourse_language"] = "en"
     response = client.post(
         reverse("api-appeal-evidence", args=[appeal.pk]), {"file": upload("bomb.png", BOMB)}
     )
     assert response.status_code == 400
-    assert "pixels" in response.json()["error"]["message"] or "pixels" in str(response.json())
+    assert "too large in pixels" in response.json()["error"]["fields"]["file"][0]
     assert appeal.evidence.count() == 0
 
 

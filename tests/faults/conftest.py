@@ -94,21 +94,31 @@ def celery_on(broker_url: str):
     """Point this process's Celery app at `broker_url`, not eager; restore afterwards."""
     from config.celery import app
 
-    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    keys = ("task_always_eager", "broker_url", "broker_read_url", "broker_write_url")
+    saved = {key: app.conf.get(key) for key in (*keys, "result_backend")}
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting.
+    saved_env = {k: os.environ.get(k) for k in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")}
+    os.environ["CELERY_BROKER_URL"] = os.environ["CELERY_RESULT_BACKEND"] = broker_url
     app.conf.task_always_eager = False
-    app.conf.broker_url = broker_url
+    # read/write URLs too: a worker fixture that ran earlier may have pinned them
+    app.conf.broker_url = app.conf.broker_read_url = app.conf.broker_write_url = broker_url
     app.conf.result_backend = broker_url
     _drop_connections(app)
     try:
         yield app
     finally:
-        app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = saved
+        for key, value in saved.items():
+            app.conf[key] = value
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         _drop_connections(app)
 
 
 def _drop_connections(app) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # Forget (never close) the pools: kombu keeps them per URL for the other tests.
     app._pool = None
     app.amqp._producer_pool = None
 
