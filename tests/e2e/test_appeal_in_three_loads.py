@@ -43,7 +43,8 @@ def test_three_page_loads_from_sign_in_to_a_submitted_appeal(
     page = new_page(viewport=viewport, language=language)
     sign_in(page, line.borrower)
     expect(page.get_by_role("link", name=words["appeal"])).to_be_visible()
-    loads = ["my credit"]  # the page sign-in lands on
+    page.wait_for_load_state("load")  # My credit, fully loaded: the first of the three
+    loads = [page.url]
     page.on("load", lambda p: loads.append(p.url))
 
     page.get_by_role("link", name=words["appeal"]).click()
