@@ -62,6 +62,11 @@ def _repayment_history(line: CreditLine, today: date, months: int, *, late=()) -
 
 
 def _line(user: User, limit: str, balance: str, opened: datetime) -> tuple[CreditLine, bool]:
+    existing = CreditLine.objects.filter(borrower=user).first()
+    if existing is not None:
+        # Seeded before: its limit may since have been changed by a decision (a reduction,
+        # a campaign), which sending the opening terms again would undo as a lender change.
+        return existing, False
     line, created = services.credit_line_upsert(
         borrower=user, credit_limit=Decimal(limit), balance=Decimal(balance)
     )
