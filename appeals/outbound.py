@@ -8,6 +8,8 @@ decision the act took on the line.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from credit.models import CreditLine, CreditLineStatus
 from webhooks.registry import register
 from webhooks.services import Outgoing, emit_many
@@ -16,21 +18,26 @@ from . import states
 
 APPEAL_OPENED = register(
     "appeal.opened",
-    "A borrower submitted an appeal, or asked for a second review of a denial.",
+    _("A borrower submitted an appeal, or asked for a second review of a denial."),
 )
 APPEAL_DECIDED = register(
     "appeal.decided",
-    "An appeal was decided (approved, partly approved, approved automatically, denied).",
+    _("An appeal was decided (approved, partly approved, approved automatically, denied)."),
 )
-APPEAL_WITHDRAWN = register("appeal.withdrawn", "The borrower withdrew an appeal.")
+APPEAL_WITHDRAWN = register(
+    "appeal.withdrawn",
+    _("The borrower withdrew an appeal."),
+)
 CLOSURE_HELD = register(
     "credit_line.closure_held",
-    "An appeal holds the scheduled closure of a line: it will not close while the appeal runs.",
+    _("An appeal holds the scheduled closure of a line: it will not close while the appeal runs."),
 )
 CLOSURE_RELEASED = register(
     "credit_line.closure_released",
-    "The appeal that held a closure ended and the line is still closing: the closure will "
-    "take effect on its date.",
+    _(
+        "The appeal that held a closure ended and the line is still closing: the closure will "
+        "take effect on its date."
+    ),
 )
 
 

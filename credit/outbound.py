@@ -7,6 +7,7 @@ line's sequence. The event type says what kind of act it was; `data.change` says
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from webhooks.registry import register
 from webhooks.services import Outgoing, emit_many
@@ -15,13 +16,15 @@ from .models import DecisionTrigger
 
 LINE_CHANGED = register(
     "credit_line.changed",
-    "A decision changed a credit line: closure scheduled, closed, restored, limit changed, "
-    "paused or lifted; with the status and limit before and after, the decision id and its "
-    "reason codes.",
+    _(
+        "A decision changed a credit line: closure scheduled, closed, restored, limit changed, "
+        "paused or lifted; with the status and limit before and after, the decision id and its "
+        "reason codes."
+    ),
 )
 CORRECTION_APPLIED = register(
     "credit_line.corrected",
-    "A system-error correction reversed a wrong decision (same data as credit_line.changed).",
+    _("A system-error correction reversed a wrong decision (same data as credit_line.changed)."),
 )
 
 

@@ -55,7 +55,8 @@ def _visible_below() -> int | None:
     The snapshot comes first, in its own statement: a transaction that got its id before it
     and still runs when this database's backends are read next is counted; one that ended
     in between is visible to the page's query, which comes after. Transactions of other
-    databases on the same server (listed in the snapshot too) do not hold the page back.
+    databases on the same server (listed in the snapshot too), and autovacuum's (it writes
+    statistics, never decisions), do not hold the page back.
     """
     if connection.vendor != "postgresql":
         return None
@@ -66,6 +67,7 @@ def _visible_below() -> int | None:
         cursor.execute(
             "SELECT backend_xid::text::bigint FROM pg_stat_activity"
             " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            " AND backend_type = 'client backend'"
         )
         running_here = {row[0] for row in cursor.fetchall()}
     _, xmax, in_progress = snapshot.split(":")

@@ -2,7 +2,7 @@
 
 Mainland SMS must use templates approved in advance, not free text: each SMS event is
 mapped in `ALIBABA_SMS_TEMPLATES` to its template code and the context keys its template
-takes, in order ({"credit.closed": {"template_code": "SMS_4711", "params": ["decided_on"]}}).
+takes, in order ({"<event>": {"template_code": "SMS_4711", "params": ["decided_on"]}}).
 The text Recourse rendered is not sent; the provider fills the approved template.
 
 Settings: ALIBABA_SMS_ACCESS_KEY_ID, ALIBABA_SMS_ACCESS_KEY_SECRET, ALIBABA_SMS_SIGN_NAME,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from .. import holds
 from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
@@ -67,9 +66,10 @@ def credit_line_lender_change(
     if outcome in ADVERSE:
         held = holds.holds_for([line.pk]).get(line.pk)
         if held:
+            # Answered to the core system, in English like every ingestion reason.
+            why = "; ".join(h.detail for h in held)
             raise LineHeld(
-                _("An open appeal holds this line (%(why)s); this change waits for its decision.")
-                % {"why": "; ".join(h.detail for h in held)},
+                f"An open appeal holds this line ({why}); this change waits for its decision.",
                 code=HELD_BY_APPEAL,
             )
     reasons = [reason_code] if reason_code else []

@@ -45,4 +45,10 @@ def test_seed_demo_finds_each_apps_demo_in_dependency_order():
     # INSTALLED_APPS order: an app seeds after the apps it builds on.
     found = [module.__name__ for _, module in project_app_modules("demo")]
 
-    assert found == ["accounts.demo", "notifications.demo", "credit.demo", "appeals.demo"]
+    assert found == [
+        "accounts.demo",
+        "notifications.demo",
+        "credit.demo",
+        "appeals.demo",
+        "webhooks.demo",  # last: it gives its endpoint what the others' decisions sent
+    ]
