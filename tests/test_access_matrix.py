@@ -50,6 +50,11 @@ RULES: dict[str, object] = {
     "help": PUBLIC,
     "api-borrowers-upsert": Service(ApiScope.BORROWERS_WRITE),
     "api-credit-events": Service(ApiScope.CREDIT_EVENTS_WRITE),
+    "api-decisions": Service(ApiScope.DECISIONS_READ),
+    "api-credit-line-state": Service(ApiScope.DECISIONS_READ),
+    # Open to local addresses (the test client's) or a configured bearer token; who else may
+    # read it is tested in tests/test_metrics.py.
+    "metrics": PUBLIC,
     "me-credit-line": BORROWER_API,
     "me-decisions": BORROWER_API,
     "notifications-list": BORROWER_API,
@@ -187,7 +192,8 @@ def _expected(rule, caller: str, route: str, method: str) -> set[int] | None:
         return {302, 403, 405}  # to the admin's sign-in, never the page
     if isinstance(rule, Service):
         if caller == f"service {rule.scope}":
-            return {200, 400, 405, 415}  # in: only the body's shape is left to check
+            # in: only the body's shape (or, on a path with an id, whether it exists) is left
+            return {200, 400, 404, 405, 415} if has_object else {200, 400, 405, 415}
         return {401, 403, 405}
     is_borrower = caller.startswith("borrower A")
     if rule == BORROWER_API:
