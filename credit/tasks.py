@@ -1,8 +1,10 @@
 """Thin Celery tasks: ids in, one service call, safe to run twice."""
 
+import itertools
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from . import fanout, selectors, services
 
@@ -50,12 +52,20 @@ def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = N
 
 @shared_task(name="credit.reevaluate_all_lines")
 def reevaluate_all_lines() -> int:
-    """Nightly: fan every line out to the workers in chunks of ids. Returns the chunk count."""
-    chunks = 0
-    for chunk in selectors.all_line_ids(chunk_size=fanout.chunk_size()):
-        reevaluate_lines.delay(chunk, "periodic", None)
-        chunks += 1
-    return chunks
+    """Nightly: fan every line out to the workers in chunks of ids. Returns the chunk count.
+
+    The chunks are queued work (`jobs`) written in one transaction: a worker killed during
+    the fan-out leaves all of them or none, and a broker error loses none (the relay hands
+    them over). Each chunk is acknowledged only when done, so a chunk whose worker was
+    killed is handed to another; evaluating a line twice writes nothing the second time.
+    """
+    with transaction.atomic():
+        return services.credit_lines_reevaluation_queue(
+            line_ids=itertools.chain.from_iterable(
+                selectors.all_line_ids(chunk_size=fanout.chunk_size())
+            ),
+            trigger="periodic",
+        )
 
 
 @shared_task(

@@ -55,6 +55,8 @@ TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default="")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=[])
 CREDIT_REEVALUATION_DEBOUNCE_SECONDS = env.int("CREDIT_REEVALUATION_DEBOUNCE_SECONDS", default=60)
+# Line ids per task of a fan-out (the nightly run, staff requests).
+CREDIT_REEVALUATION_CHUNK_SIZE = env.int("CREDIT_REEVALUATION_CHUNK_SIZE", default=1000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

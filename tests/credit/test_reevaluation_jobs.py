@@ -8,10 +8,13 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from config.beat import BEAT_SCHEDULE
 from credit import services, tasks
 from credit.models import CreditDecision, CreditLineStatus
+from jobs.models import QueuedJob
+from jobs.services import jobs_relay
 from tests.credit.factories import (
     at,
     make_line,
@@ -120,23 +123,47 @@ def test_debounce_claims_are_shared_between_processes_through_redis(redis_url):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_nightly_run_fans_out_chunks_of_ids(monkeypatch, settings, sent_notices):
+def test_the_nightly_run_fans_out_chunks_of_ids(settings, sent_notices):
     settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
     lines = [closing_candidate() for _ in range(5)]
-    chunks = []
-    real = tasks.reevaluate_lines
-
-    def record(ids, trigger, actor_id):
-        chunks.append(list(ids))
-        return real(ids, trigger, actor_id)
-
-    monkeypatch.setattr(tasks.reevaluate_lines, "delay", record)
     with time_machine.travel(NOW, tick=False):
         assert tasks.reevaluate_all_lines() == 3
-    assert chunks == [[lines[0].pk, lines[1].pk], [lines[2].pk, lines[3].pk], [lines[4].pk]]
+    chunks = [job.args for job in QueuedJob.objects.order_by("id")]
+    assert chunks == [
+        [[lines[0].pk, lines[1].pk], "periodic", None],
+        [[lines[2].pk, lines[3].pk], "periodic", None],
+        [[lines[4].pk], "periodic", None],
+    ]
+    assert not QueuedJob.objects.filter(published_at__isnull=True).exists()
     assert CreditDecision.objects.filter(trigger="periodic").count() == 5
     assert BEAT_SCHEDULE["credit.reevaluate_all_lines"]["task"] == "credit.reevaluate_all_lines"
     assert BEAT_SCHEDULE["credit.close_due_lines"]["task"] == "credit.close_due_lines"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_error_during_the_nightly_fan_out_loses_no_chunk(
+    monkeypatch, settings, sent_notices
+):
+    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    lines = [closing_candidate() for _ in range(5)]
+    real = tasks.reevaluate_lines.apply_async
+    published = []
+
+    def broker_down_for_the_second_chunk(args=None, **options):
+        published.append(args[0])
+        if len(published) == 2:
+            raise KombuOperationalError("Connection refused")
+        return real(args=args, **options)
+
+    monkeypatch.setattr(tasks.reevaluate_lines, "apply_async", broker_down_for_the_second_chunk)
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.reevaluate_all_lines() == 3
+        assert CreditDecision.objects.filter(trigger="periodic").count() == 3
+        waiting = QueuedJob.objects.get(published_at__isnull=True)
+        assert waiting.args[0] == [lines[2].pk, lines[3].pk]
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        assert jobs_relay() == 1
+    assert CreditDecision.objects.filter(trigger="periodic").count() == 5
 
 
 @pytest.mark.django_db(transaction=True)

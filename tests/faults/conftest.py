@@ -1,14 +1,19 @@
-"""Fault tests: a private Redis on 127.0.0.1 that a test may stop and start, and a real Celery
-worker on it. Nothing here touches the shared Redis; every wait is bounded."""
+"""Fault tests: a private Redis and a private PostgreSQL cluster on 127.0.0.1 that a test may
+stop and start, and a real Celery worker. Nothing here touches the shared Redis or PostgreSQL;
+every wait is bounded."""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,9 +24,20 @@ WAIT = 20  # seconds any start or stop may take
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port of 127.0.0.1: any, or one of FAULT_TEST_PORTS ("8110-8119") when set."""
+    wanted = os.environ.get("FAULT_TEST_PORTS", "")
+    candidates = [0]
+    if wanted:
+        low, _, high = wanted.partition("-")
+        candidates = list(range(int(low), int(high or low) + 1))
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    pytest.fail(f"No free port in FAULT_TEST_PORTS={wanted}.")
 
 
 def _answers(port: int) -> bool:
@@ -134,6 +150,8 @@ def worker(broker_url: str, cache_url: str, **extra_env: str):
         "CELERY_BROKER_URL": broker_url,
         "CELERY_RESULT_BACKEND": broker_url,
         "CACHE_URL": cache_url,
+        # the tasks it queues go to the broker, as in production (not run inline, eagerly)
+        "CELERY_TASK_ALWAYS_EAGER": "false",
         "DATABASE_URL": (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         ),
@@ -165,3 +183,109 @@ def wait_until(check, *, seconds: float = 60, what: str = "the condition") -> No
         if time.monotonic() > deadline:
             pytest.fail(f"Timed out after {seconds} s waiting for {what}.")
         time.sleep(0.25)
+
+
+def _postgres_bin() -> Path | None:
+    """The PostgreSQL server binaries: PG_BIN, else initdb on PATH, else Debian's layout."""
+    candidates = [os.environ.get("PG_BIN", "")]
+    if found := shutil.which("initdb"):
+        candidates.append(str(Path(found).parent))
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of this test alone: initdb in a temp dir, a free port of
+    127.0.0.1, trust authentication, no fsync. Run as the `postgres` user when we are root
+    (initdb refuses root)."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin = bin_dir
+        self.dir = Path(tempfile.mkdtemp(prefix="recourse-pg-"))
+        self.data = self.dir / "data"
+        self.port = _free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def _run(self, tool: str, *args: str) -> None:
+        done = subprocess.run(
+            [*self.as_user, str(self.bin / tool), *args],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode:
+            pytest.fail(f"{tool} failed: {done.stderr.decode(errors='replace')[-2000:]}")
+
+    def init(self) -> None:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-t",
+            str(WAIT),
+            "-o",
+            options,
+            "start",
+        )
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are ended, as in a restart by an operator."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", str(WAIT), "stop")
+
+    def running(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def remove(self) -> None:
+        if self.running():
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres():
+    bin_dir = _postgres_bin()
+    require(bin_dir is not None, "initdb (the PostgreSQL server binaries; PG_BIN)")
+    if os.geteuid() == 0:
+        require(shutil.which("runuser") is not None, "runuser (to run initdb as postgres)")
+    cluster = PrivatePostgres(bin_dir)
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
