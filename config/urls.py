@@ -12,6 +12,7 @@ admin.site.index_title = "Appeals desk"
 admin.site.login = borrower_aware_admin_login(admin.site.login)
 
 handler404 = "config.api.page_not_found"
+handler500 = "config.errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
