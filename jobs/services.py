@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
@@ -33,8 +33,17 @@ def job_enqueue(*, task: str, args: Sequence = (), countdown: int = 0) -> Queued
     """Queue `task(*args)` to run after the caller's transaction commits (nothing if it rolls
     back). Must be called inside a transaction: the row belongs to the act that queues it."""
     job = QueuedJob.objects.create(task=task, args=list(args), countdown=countdown)
-    transaction.on_commit(lambda: jobs_publish(job_ids=[job.pk]))
+    transaction.on_commit(lambda: _publish_after_commit(job.pk))
     return job
+
+
+def _publish_after_commit(job_id: int) -> None:
+    """The act is saved: a database lost now (marking the row, or an eager task) must not
+    turn its answer into an error. The row stays unpublished and the relay hands it over."""
+    try:
+        jobs_publish(job_ids=[job_id])
+    except (OperationalError, InterfaceError):
+        logger.warning("Job %s not published after commit; the relay will", job_id, exc_info=True)
 
 
 def jobs_publish(*, job_ids: Sequence[int]) -> int:
@@ -46,7 +55,11 @@ def jobs_publish(*, job_ids: Sequence[int]) -> int:
     sent = 0
     for job in QueuedJob.objects.filter(pk__in=job_ids, published_at__isnull=True):
         try:
-            _task(job.task).apply_async(args=job.args, countdown=job.countdown or None)
+            # Nobody waits for a queued job's result: publishing must not subscribe to the
+            # result store, whose lost connection Celery reports as a RuntimeError.
+            _task(job.task).apply_async(
+                args=job.args, countdown=job.countdown or None, ignore_result=True
+            )
         except BROKER_ERRORS as exc:
             QueuedJob.objects.filter(pk=job.pk).update(
                 attempts=job.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -13,7 +14,7 @@ from rest_framework.test import APIClient
 from appeals.models import Appeal, AppealStatus
 from credit.models import CreditDecision
 from jobs.models import QueuedJob
-from jobs.services import jobs_relay
+from jobs.services import job_enqueue, jobs_relay
 from tests.accounts.factories import bearer, service_token
 from tests.appeals import factories as f
 from tests.credit.ingestion_factories import event
@@ -57,6 +58,12 @@ def test_acts_are_saved_and_their_follow_ups_run_once_redis_is_back(
     decisions_before = CreditDecision.objects.filter(line=upstream_line).count()
 
     with celery_on(private_redis.url(0)):
+        # A process that published before the outage (every web process in production) holds
+        # a connection to the broker and the result store; the outage must not make that an
+        # error either.
+        with transaction.atomic():
+            job_enqueue(task="jobs.relay")
+        assert not QueuedJob.objects.filter(published_at__isnull=True).exists()
         private_redis.stop()
 
         client.force_login(submitted.borrower)
