@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
+from jobs.models import QueuedJob
 
 from . import services
 from .models import (
@@ -207,6 +208,8 @@ def seed(stdout=None) -> dict[str, CreditLine]:
         lines["C-1005"] = line
 
     _held_campaign(now)
+    if "C-1001" in lines:
+        _queued_work(now, lines["C-1001"])
 
     if stdout is not None:
         for customer_id, line in lines.items():
@@ -295,3 +298,25 @@ def _held_campaign(now: datetime) -> None:
     # A real install never holds a batch of under 100 lines; the demo has only a handful.
     with override_settings(CREDIT_BREAKER_MIN_LINES=1):
         services.campaign_start(campaign=campaign, actor=supervisor, now=now - timedelta(hours=2))
+
+
+DEMO_BROKER_ERROR = "OperationalError: Error 111 connecting to 127.0.0.1:6379. Connection refused."
+
+
+def _queued_work(now: datetime, line: CreditLine) -> None:
+    """What the admin's "Queued work" shows: two re-evaluation requests for 李伟's line, made
+    through the service (handed to the broker, or run in process in the embedded mode, when
+    the demo commits), and one that an outage left behind: the broker refused it six times
+    and the relay retries it every minute (with no worker, as in `make run`, it stays)."""
+    if QueuedJob.objects.filter(last_error=DEMO_BROKER_ERROR).exists():
+        return
+    for _ in range(2):
+        services.reevaluation_request(line_ids=[line.pk], trigger=DecisionTrigger.EVENT)
+    # The demo cannot stop a broker it may not have: it writes the row an outage leaves.
+    QueuedJob.objects.create(
+        task="credit.request_reevaluation",
+        args=[[line.pk], DecisionTrigger.EVENT],
+        created_at=now - timedelta(minutes=7),
+        attempts=6,
+        last_error=DEMO_BROKER_ERROR,
+    )
