@@ -8,9 +8,12 @@ def sync_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    """Supervisors and the auditor read queued work (jobs/roles.py); jobs sits below
+    accounts, so accounts applies the grant."""
+
     dependencies = [
+        ("accounts", "0003_api_tokens"),
         ("jobs", "0001_initial"),
-        ("accounts", "0002_staff_groups"),
     ]
 
     operations = [migrations.RunPython(sync_groups, migrations.RunPython.noop)]
