@@ -1,11 +1,14 @@
+import json
+
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from .models import QueuedJob
 
+ARGS_SHOWN = 40  # characters of the arguments in the list; the full value is on the row
 WAITING = "waiting"
 RETRYING = "retrying"
 HANDED_OVER = "handed_over"
@@ -44,14 +47,24 @@ class QueuedJobAdmin(admin.ModelAdmin):
     be handed over. The relay (every minute) publishes what waited longer than two minutes;
     handed-over rows are kept for a week (docs/runbook.md)."""
 
-    list_display = ("task", "args", "state", "age", "created_at", "published_at", "attempts")
+    list_display = ("task", "arguments", "state", "age", "refusals")
     list_filter = (StateFilter, "task")
     readonly_fields = [f.name for f in QueuedJob._meta.fields]
-    ordering = ("-created_at",)
+    # what still waits for the broker first, then the newest
+    ordering = (F("published_at").asc(nulls_first=True), "-created_at")
+
+    @admin.display(description=_("arguments"))
+    def arguments(self, job: QueuedJob) -> str:
+        text = json.dumps(job.args, ensure_ascii=False)
+        return text if len(text) <= ARGS_SHOWN else text[: ARGS_SHOWN - 1] + "…"
 
     @admin.display(description=_("state"))
     def state(self, job: QueuedJob) -> str:
         return str(STATES[state_of(job)][0])
+
+    @admin.display(description=_("refusals"), ordering="attempts")
+    def refusals(self, job: QueuedJob) -> int:
+        return job.attempts
 
     @admin.display(description=_("age"), ordering="created_at")
     def age(self, job: QueuedJob) -> str:

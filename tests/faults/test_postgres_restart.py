@@ -213,7 +213,7 @@ def _events_stored(cluster) -> int:
     url = cluster.url(DATABASE).replace("postgres://", "postgresql://")
     with psycopg.connect(url) as conn:
         return conn.execute(
-            "SELECT count(*) FROM credit_creditevent WHERE external_id LIKE 'pg-%%'"
+            "SELECT count(*) FROM credit_creditevent WHERE external_id LIKE 'pg-%'"
         ).fetchone()[0]
 
 
@@ -238,6 +238,7 @@ def test_postgres_stopped_under_load_answers_503_and_recovers(app_on_private_pos
     assert not any(thread.is_alive() for thread in threads)
 
     statuses = Counter(a.status for a in during)
+    print(f"answers while PostgreSQL stopped: {dict(statuses)}")  # shown with -s
     assert set(statuses) <= {200, 503}, {
         a.status: a.body[:500] for a in during if a.status not in (200, 503)
     }
