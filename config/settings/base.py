@@ -346,11 +346,13 @@ TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
 # Routing by number prefix: {"+86": "notifications.sms_alibaba.AlibabaSmsBackend"}; a number
 # no prefix matches goes through NOTIFICATIONS_SMS_BACKEND.
 NOTIFICATIONS_SMS_ROUTES = env.json("NOTIFICATIONS_SMS_ROUTES", default={})
-# Alibaba Cloud SMS (notifications/sms_alibaba.py): pre-approved templates per event.
+# Alibaba Cloud SMS (notifications/sms_alibaba.py): pre-approved templates, one code per SMS
+# event ({"credit.closed": "SMS_4711", ...}); each event declares its template's parameters
+# (sms_params in its app's notices.py). `manage.py check` refuses a missing code.
 ALIBABA_SMS_ACCESS_KEY_ID = env("ALIBABA_SMS_ACCESS_KEY_ID", default="")
 ALIBABA_SMS_ACCESS_KEY_SECRET = env("ALIBABA_SMS_ACCESS_KEY_SECRET", default="")
 ALIBABA_SMS_SIGN_NAME = env("ALIBABA_SMS_SIGN_NAME", default="")
-ALIBABA_SMS_TEMPLATES = env.json("ALIBABA_SMS_TEMPLATES", default={})
+ALIBABA_SMS_TEMPLATE_CODES = env.json("ALIBABA_SMS_TEMPLATE_CODES", default={})
 ALIBABA_SMS_ENDPOINT = env("ALIBABA_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
 ALIBABA_SMS_PROTOCOL = env("ALIBABA_SMS_PROTOCOL", default="HTTPS")
 
