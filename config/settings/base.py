@@ -356,6 +356,12 @@ ALIBABA_SMS_TEMPLATE_CODES = env.json("ALIBABA_SMS_TEMPLATE_CODES", default={})
 ALIBABA_SMS_ENDPOINT = env("ALIBABA_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
 ALIBABA_SMS_PROTOCOL = env("ALIBABA_SMS_PROTOCOL", default="HTTPS")
 
+# Error reporting to Sentry (config/error_reporting.py), only when a DSN is set; personal data
+# is scrubbed before anything is sent.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+
 # Outbound webhooks to the lender (Standard Webhooks): seconds to wait for a receiver.
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 
