@@ -36,7 +36,7 @@ class DeliveryRun:
     failed: int = 0
 
 
-def _heads(now: datetime):
+def _heads(now: datetime, queryset=None):
     """Pending deliveries that are due and first in their line for their endpoint."""
     earlier = WebhookDelivery.objects.filter(
         endpoint_id=OuterRef("endpoint_id"),
@@ -44,8 +44,9 @@ def _heads(now: datetime):
         status=DeliveryStatus.PENDING,
         sequence__lt=OuterRef("sequence"),
     )
+    queryset = WebhookDelivery.objects.all() if queryset is None else queryset
     return (
-        WebhookDelivery.objects.filter(
+        queryset.filter(
             status=DeliveryStatus.PENDING, endpoint__is_active=True, next_attempt_at__lte=now
         )
         .exclude(Exists(earlier))
@@ -79,11 +80,11 @@ def delivery_attempt(*, delivery_id: int, session: requests.Session | None = Non
     """Send one delivery if it is still due and first in its line; return its status after
     (None when another worker holds it or it is no longer due)."""
     now = timezone.now()
+    # The conditions are on the locked row itself (not a subquery on its id), so a row another
+    # worker delivered meanwhile is re-checked as it now is, and skipped.
+    locking = WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
     delivery = (
-        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("endpoint", "message")
-        .filter(pk__in=_heads(now).filter(pk=delivery_id).values("pk"))
-        .first()
+        _heads(now, locking.filter(pk=delivery_id)).select_related("endpoint", "message").first()
     )
     if delivery is None:
         return None
@@ -153,7 +154,17 @@ def _record(delivery, *, now, status_code, error, retry_after) -> None:
             delivery.last_error = (error or f"HTTP {status_code}") + " (gave up after 3 days)"
         else:
             delivery.next_attempt_at = at
-    delivery.save()
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "first_attempt_at",
+            "last_status_code",
+            "last_error",
+            "status",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )
     _endpoint_health(
         endpoint,
         ok=verdict.delivered,
@@ -168,6 +179,8 @@ def _endpoint_health(endpoint: WebhookEndpoint, *, ok, gone, now, status_code, e
     """An endpoint that answers nothing but failures for a day, or answers 410 Gone, is
     disabled, and the supervisors are told (the deliveries stay pending for when it is
     enabled again)."""
+    if ok and endpoint.failing_since is None:
+        return  # the common case, healthy and staying so: no endpoint lock to wait for
     locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if gone:
         if locked.is_active:
