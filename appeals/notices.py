@@ -346,6 +346,7 @@ _appeal_event(
             },
         ),
     },
+    sms_params=("appeal_reference",),
 )
 _appeal_event(
     "appeal.reply_deadline",
@@ -357,6 +358,7 @@ _appeal_event(
         "reply_due": ("the borrower's reply deadline (ISO datetime)", "2026-12-07T18:00:00+08:00"),
         "resolution_due": ("decision expected by (ISO datetime)", "2026-12-20T18:00:00+08:00"),
     },
+    sms_params=("appeal_reference", "reply_due"),
 )
 _appeal_event(
     "appeal.message_received",
@@ -405,6 +407,7 @@ _appeal_event(
         "second_review_by": ("last day to ask for a second review (ISO date)", "2026-12-12"),
     },
     optional=("second_review_by",),
+    sms_params=("appeal_reference",),
 )
 _appeal_event(
     "appeal.survey_requested",

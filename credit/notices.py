@@ -199,6 +199,7 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
     },
+    sms_params=("closing_effective_on",),
 )
 _credit_event(
     "credit.closed",
@@ -209,6 +210,7 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-02-26"),
     },
+    sms_params=("closed_on",),
 )
 _credit_event(
     "credit.limit_reduced",
@@ -221,6 +223,7 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
     },
+    sms_params=("new_limit",),
 )
 _credit_event(
     "credit.frozen",
@@ -229,6 +232,7 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
     },
+    sms_params=(),
 )
 _credit_event(
     "credit.reinstated",
@@ -244,6 +248,7 @@ _credit_event(
         ),
     },
     optional=("explanation",),
+    sms_params=("credit_limit",),
 )
 _credit_event(
     "credit.system_error_corrected",
@@ -252,6 +257,7 @@ _credit_event(
         "decided_on": ("date of the wrong decision (ISO date)", "2026-11-02"),
         "credit_limit": ("restored credit limit (decimal string, CNY)", "20000.00"),
     },
+    sms_params=("decided_on",),
 )
 register(
     EventSpec(
@@ -263,6 +269,7 @@ register(
         context={"due_on": ("next repayment date (ISO date)", "2026-12-05")},
         default_link="/credit/",
         dedupe="tips:repayment:{due_on}",
+        sms_params=("due_on",),
     )
 )
 register(

@@ -11,3 +11,4 @@ class NotificationsConfig(AppConfig):
         # Each app declares its events at the end of its `notices.py` (as admin.autodiscover
         # finds each `admin.py`); notifications itself lists none of them.
         autodiscover_modules("notices")
+        from . import checks  # noqa: F401 - registers the system checks

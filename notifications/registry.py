@@ -87,6 +87,11 @@ class EventSpec:
     optional: tuple[str, ...] = ()
     # Site path the message links to when the caller passes no `link`.
     default_link: str = "/"
+    # Every event that can go by SMS declares the parameters of its pre-approved SMS
+    # template (mainland providers send templates, not free text): required context keys
+    # holding plain text, in the template's order. A provider that sends templates sends
+    # these and nothing else; the template code per event is a setting of that provider.
+    sms_params: tuple[str, ...] | None = None
     # One message per (recipient, channel, key). The key is the caller's `dedupe_key`, else
     # the `obj`'s content type and pk, else this pattern filled from the context (e.g.
     # "policy:{document}:{version}"); with none of them every call is a new message.
@@ -149,8 +154,35 @@ class Registry:
                 f"{spec.name}: the dedupe rule uses keys that are not required context keys: "
                 f"{sorted(used - required)}"
             )
+        self._check_sms_params(spec, required)
         self._events[spec.name] = spec
         return spec
+
+    @staticmethod
+    def _check_sms_params(spec: EventSpec, required: set[str]) -> None:
+        if Channel.SMS not in spec.channels:
+            if spec.sms_params is not None:
+                raise RegistryError(f"{spec.name}: sms_params declared but SMS is not a channel")
+            return
+        if spec.sms_params is None:
+            raise RegistryError(
+                f"{spec.name}: an SMS event declares its SMS template's parameters "
+                "(sms_params=, context keys; () when the template takes none)"
+            )
+        if isinstance(spec.sms_params, str) or len(set(spec.sms_params)) != len(spec.sms_params):
+            raise RegistryError(f"{spec.name}: sms_params must be a tuple of distinct keys")
+        not_required = [key for key in spec.sms_params if key not in required]
+        if not_required:
+            raise RegistryError(
+                f"{spec.name}: sms_params must be required context keys: {not_required}"
+            )
+        # A template variable takes one plain text: not a list or a text per language.
+        not_text = [key for key in spec.sms_params if not isinstance(spec.context[key][1], str)]
+        if not_text:
+            raise RegistryError(
+                f"{spec.name}: sms_params must hold plain text (a list or a text per "
+                f"language cannot fill an SMS template variable): {not_text}"
+            )
 
     # --- reading --------------------------------------------------------------------------
 
@@ -183,6 +215,10 @@ class Registry:
             c for spec in self._events.values() if spec.category == category for c in spec.channels
         }
         return tuple(c for c in ALL_CHANNELS if c in used)
+
+    def sms_events(self) -> tuple[EventSpec, ...]:
+        """Events that can go by SMS (each needs a template code from a template provider)."""
+        return tuple(spec for spec in self._events.values() if Channel.SMS in spec.channels)
 
     def legal_events(self) -> tuple[EventSpec, ...]:
         """Legal notices in page order of their categories."""

@@ -43,6 +43,10 @@ class BaseSmsBackend:
     # A backend that sends pre-approved templates (Alibaba Cloud) gets the event and its
     # context too, not only the rendered text.
     uses_templates = False
+    # Such a backend names the setting holding its template code per event ({event: code});
+    # the template's parameters are the event's declared `sms_params` (notifications.checks
+    # refuses a configuration missing a code).
+    template_codes_setting = ""
 
     def send(self, *, to: str, body: str, reference: str) -> str:
         """Send one SMS; return the provider's message id. Raise a DeliveryError subclass."""

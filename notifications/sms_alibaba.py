@@ -1,12 +1,14 @@
 """Alibaba Cloud SMS (Dysmsapi 2017-05-25) through its official SDK, for mainland numbers.
 
-Mainland SMS must use templates approved in advance, not free text: each SMS event is
-mapped in `ALIBABA_SMS_TEMPLATES` to its template code and the context keys its template
-takes, in order ({"<event>": {"template_code": "SMS_4711", "params": ["decided_on"]}}).
-The text Recourse rendered is not sent; the provider fills the approved template.
+Mainland SMS must use templates approved in advance, not free text. Each SMS event declares
+its template's parameters where it is declared (`sms_params`, in its app's notices.py); the
+approved template code per event comes from `ALIBABA_SMS_TEMPLATE_CODES`
+({"<event>": "SMS_4711"}), checked at start-up (notifications.checks). Only the
+declared parameters are sent; the text Recourse rendered is not — the provider fills the
+approved template.
 
 Settings: ALIBABA_SMS_ACCESS_KEY_ID, ALIBABA_SMS_ACCESS_KEY_SECRET, ALIBABA_SMS_SIGN_NAME,
-ALIBABA_SMS_TEMPLATES, ALIBABA_SMS_ENDPOINT (tests point it at a local fake, with
+ALIBABA_SMS_TEMPLATE_CODES, ALIBABA_SMS_ENDPOINT (tests point it at a local fake, with
 ALIBABA_SMS_PROTOCOL=HTTP); NOTIFICATIONS_SMS_TIMEOUT_SECONDS.
 """
 
@@ -22,6 +24,7 @@ from alibabacloud_tea_util import models as tea_util
 from django.conf import settings
 from Tea.exceptions import TeaException, UnretryableException
 
+from .registry import RegistryError, registry
 from .sms import (
     BaseSmsBackend,
     PermanentDeliveryError,
@@ -46,10 +49,11 @@ RETRY_AFTER = {
 
 class AlibabaSmsBackend(BaseSmsBackend):
     uses_templates = True
+    template_codes_setting = "ALIBABA_SMS_TEMPLATE_CODES"
 
     def __init__(self):
         self.sign_name = settings.ALIBABA_SMS_SIGN_NAME
-        self.templates = settings.ALIBABA_SMS_TEMPLATES
+        self.template_codes = settings.ALIBABA_SMS_TEMPLATE_CODES
         if not (settings.ALIBABA_SMS_ACCESS_KEY_ID and settings.ALIBABA_SMS_ACCESS_KEY_SECRET):
             raise PermanentDeliveryError("Alibaba Cloud SMS is not configured (access key)")
         if not self.sign_name:
@@ -67,20 +71,25 @@ class AlibabaSmsBackend(BaseSmsBackend):
             connect_timeout=timeout_ms, read_timeout=timeout_ms, autoretry=False, max_attempts=1
         )
 
-    def _template(self, event: str, context: dict) -> tuple[str, str]:
-        spec = self.templates.get(event)
-        if not spec:
+    def _template(self, event: str, context: dict) -> tuple[str, str | None]:
+        """The approved template code and its parameters: the event's declared `sms_params`
+        from the context, nothing else."""
+        try:
+            declared = registry.event(event).sms_params
+        except RegistryError as exc:
+            raise PermanentDeliveryError(str(exc)) from None
+        template_code = self.template_codes.get(event)
+        if not template_code or declared is None:
             raise PermanentDeliveryError(
-                f"No approved Alibaba Cloud template for {event!r} (ALIBABA_SMS_TEMPLATES)"
+                f"No approved Alibaba Cloud template for {event!r} (ALIBABA_SMS_TEMPLATE_CODES)"
             )
-        missing = [name for name in spec["params"] if context.get(name) in (None, "")]
+        missing = [name for name in declared if context.get(name) in (None, "")]
         if missing:
-            code = spec["template_code"]
             raise PermanentDeliveryError(
-                f"template mismatch: {event!r} lacks {', '.join(missing)} for {code}"
+                f"template mismatch: {event!r} lacks {', '.join(missing)} for {template_code}"
             )
-        params = {name: str(context[name]) for name in spec["params"]}
-        return spec["template_code"], json.dumps(params, ensure_ascii=False)
+        params = {name: str(context[name]) for name in declared}
+        return template_code, (json.dumps(params, ensure_ascii=False) if params else None)
 
     def send(self, *, to: str, body: str, reference: str, event: str = "", context=None) -> str:
         template_code, params = self._template(event, context or {})

@@ -1,9 +1,13 @@
 """Supervisors register endpoints, rotate secrets, enable them again, see every delivery
-with its attempts and answers, and replay one delivery or the messages of a time range
-(filter the messages by date, select, replay). Actions call the services."""
+with its attempts and answers, and replay one delivery, the selected messages, or every
+message of a time range to chosen endpoints (an action with a form for the range). Actions
+call the services."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -33,6 +37,28 @@ class EndpointForm(forms.ModelForm):
         ]
 
 
+class ReplayRangeForm(forms.Form):
+    """A time range in the reader's time zone: from (included) until (not included)."""
+
+    since = forms.DateTimeField(
+        label=_("From"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    until = forms.DateTimeField(
+        label=_("Until (not included)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since >= until:
+            raise ValidationError(_("The end of the range must be after its start."))
+        return cleaned
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
@@ -58,7 +84,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "disabled_reason",
         "created_at",
     )
-    actions = ("rotate_secret", "enable")
+    actions = ("rotate_secret", "enable", "replay_time_range")
 
     @admin.action(description=_("Rotate the secret (the old one stays valid for 24 hours)"))
     def rotate_secret(self, request, queryset):
@@ -71,6 +97,42 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         for endpoint in queryset:
             services.endpoint_enable(endpoint=endpoint)
         self.message_user(request, _("Enabled."), messages.SUCCESS)
+
+    @admin.action(description=_("Replay every message of a time range…"), permissions=["change"])
+    def replay_time_range(self, request, queryset):
+        """First a form for the range; sent, every message written in it is queued again
+        to each selected endpoint (including those it never had a delivery for)."""
+        applying = "apply" in request.POST
+        form = ReplayRangeForm(request.POST if applying else None)
+        if applying and form.is_valid():
+            since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+            count = sum(
+                services.deliveries_replay(endpoint=endpoint, since=since, until=until)
+                for endpoint in queryset
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d delivery queued again.",
+                    "%(count)d deliveries queued again.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS if count else messages.WARNING,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/webhooks/replay_time_range.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Replay every message of a time range"),
+                "opts": self.model._meta,
+                "form": form,
+                "endpoints": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 class AttemptInline(admin.TabularInline):

@@ -2,7 +2,8 @@
 
 Follows the Standard Webhooks specification's advice: exponential backoff with jitter,
 `Retry-After` honoured, a 4xx other than 408 (timeout) and 429 (throttled) is the receiver
-saying "never", retries stop after three days, an endpoint failing for a day is disabled.
+saying "never", retries stop after three days, an endpoint failing for a day is disabled,
+and so is one that answers 410 Gone (the receiver saying the endpoint no longer exists).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ DISABLE_AFTER = timedelta(days=1)
 FIRST_BACKOFF_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 30 * 60.0
 RETRYABLE_4XX = frozenset({408, 429})
+GONE = 410
 
 
 @dataclass(frozen=True)
@@ -24,12 +26,16 @@ class Verdict:
     delivered: bool = False
     retry: bool = False
     give_up: bool = False
+    # 410 Gone: not this message but the endpoint is refused; it is disabled at once.
+    gone: bool = False
 
 
 def verdict(status_code: int | None) -> Verdict:
     """What an answer means. `None`: no answer (refused, timed out, reset)."""
     if status_code is not None and 200 <= status_code < 300:
         return Verdict(delivered=True)
+    if status_code == GONE:
+        return Verdict(gone=True)
     if status_code is not None and 400 <= status_code < 500 and status_code not in RETRYABLE_4XX:
         return Verdict(give_up=True)
     return Verdict(retry=True)

@@ -357,13 +357,21 @@ TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
 # Routing by number prefix: {"+86": "notifications.sms_alibaba.AlibabaSmsBackend"}; a number
 # no prefix matches goes through NOTIFICATIONS_SMS_BACKEND.
 NOTIFICATIONS_SMS_ROUTES = env.json("NOTIFICATIONS_SMS_ROUTES", default={})
-# Alibaba Cloud SMS (notifications/sms_alibaba.py): pre-approved templates per event.
+# Alibaba Cloud SMS (notifications/sms_alibaba.py): pre-approved templates, one code per SMS
+# event ({"credit.closed": "SMS_4711", ...}); each event declares its template's parameters
+# (sms_params in its app's notices.py). `manage.py check` refuses a missing code.
 ALIBABA_SMS_ACCESS_KEY_ID = env("ALIBABA_SMS_ACCESS_KEY_ID", default="")
 ALIBABA_SMS_ACCESS_KEY_SECRET = env("ALIBABA_SMS_ACCESS_KEY_SECRET", default="")
 ALIBABA_SMS_SIGN_NAME = env("ALIBABA_SMS_SIGN_NAME", default="")
-ALIBABA_SMS_TEMPLATES = env.json("ALIBABA_SMS_TEMPLATES", default={})
+ALIBABA_SMS_TEMPLATE_CODES = env.json("ALIBABA_SMS_TEMPLATE_CODES", default={})
 ALIBABA_SMS_ENDPOINT = env("ALIBABA_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
 ALIBABA_SMS_PROTOCOL = env("ALIBABA_SMS_PROTOCOL", default="HTTPS")
+
+# Error reporting to Sentry (config/error_reporting.py), only when a DSN is set; personal data
+# is scrubbed before anything is sent.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 
 # Outbound webhooks to the lender (Standard Webhooks): seconds to wait for a receiver.
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)

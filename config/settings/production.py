@@ -43,3 +43,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
 
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+
+# Web processes and Celery workers both load these settings: both report errors.
+if SENTRY_DSN:  # noqa: F405
+    from config.error_reporting import error_reporting_init
+
+    error_reporting_init(
+        dsn=SENTRY_DSN,  # noqa: F405
+        environment=env("SENTRY_ENVIRONMENT", default=ENVIRONMENT),
+        release=SENTRY_RELEASE,  # noqa: F405
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,  # noqa: F405
+    )

@@ -14,10 +14,14 @@ from notifications import channels, sms
 from notifications.sms import PermanentDeliveryError, TransientDeliveryError, UnknownOutcomeError
 from notifications.sms_alibaba import AlibabaSmsBackend
 
-TEMPLATES = {
-    "credit.closed": {"template_code": "SMS_4711", "params": ["decided_on", "credit_limit"]}
+# The template code per event comes from settings; its parameters are the ones credit
+# declared with the event (credit.closed: sms_params=("closed_on",)).
+CODES = {"credit.closed": "SMS_4711", "credit.frozen": "SMS_4712"}
+CONTEXT = {
+    "closed_on": "2026-11-30",
+    "appeal_by": "2027-01-29",  # in the context, not a declared SMS parameter: not sent
+    "reasons": [{"zh-hans": "近期在多家平台申请借款", "en": "Many applications"}],
 }
-CONTEXT = {"decided_on": "2026-11-30", "credit_limit": "20000.00", "other": "not sent"}
 
 
 class FakeAlibaba(BaseHTTPRequestHandler):
@@ -62,7 +66,7 @@ def alibaba(settings):
     settings.ALIBABA_SMS_ACCESS_KEY_ID = "LTAI-test"
     settings.ALIBABA_SMS_ACCESS_KEY_SECRET = "secret"
     settings.ALIBABA_SMS_SIGN_NAME = "信用申诉"
-    settings.ALIBABA_SMS_TEMPLATES = TEMPLATES
+    settings.ALIBABA_SMS_TEMPLATE_CODES = CODES
     settings.NOTIFICATIONS_SMS_TIMEOUT_SECONDS = 0.3
     yield FakeAlibaba
     server.shutdown()
@@ -88,11 +92,17 @@ def test_success_returns_the_biz_id_and_sends_the_approved_template(alibaba):
     assert query["PhoneNumbers"] == "13800001002"
     assert query["SignName"] == "信用申诉"
     assert query["TemplateCode"] == "SMS_4711"
-    assert json.loads(query["TemplateParam"]) == {
-        "decided_on": "2026-11-30",
-        "credit_limit": "20000.00",
-    }
+    # Only the parameters the event declared, whatever else its context holds.
+    assert json.loads(query["TemplateParam"]) == {"closed_on": "2026-11-30"}
     assert query["OutId"] == "notification-7"
+
+
+def test_a_template_without_parameters_is_sent_with_none(alibaba):
+    alibaba.script.append((200, {"Code": "OK", "Message": "OK", "BizId": "9003^0"}, 0))
+    assert _send(event="credit.frozen", context={"appeal_by": "2027-01-29"}) == "9003^0"
+    [request] = alibaba.received
+    assert request["query"]["TemplateCode"] == "SMS_4712"
+    assert "TemplateParam" not in request["query"]
 
 
 def test_throttling_is_transient_with_a_wait(alibaba):
@@ -116,10 +126,12 @@ def test_template_mismatch_at_the_provider_is_permanent(alibaba):
 
 
 def test_template_mismatch_here_sends_nothing(alibaba):
-    with pytest.raises(PermanentDeliveryError, match="credit_limit"):
-        _send(context={"decided_on": "2026-11-30"})
-    with pytest.raises(PermanentDeliveryError, match="No approved"):
-        _send(event="credit.frozen")
+    with pytest.raises(PermanentDeliveryError, match="lacks closed_on for SMS_4711"):
+        _send(context={"appeal_by": "2027-01-29"})
+    with pytest.raises(PermanentDeliveryError, match="No approved.*ALIBABA_SMS_TEMPLATE_CODES"):
+        _send(event="credit.reinstated", context={"credit_limit": "20000.00"})
+    with pytest.raises(PermanentDeliveryError, match="Unknown notification event"):
+        _send(event="credit.typo")
     assert alibaba.received == []
 
 

@@ -52,6 +52,7 @@ def _spec(**changes) -> EventSpec:
         },
         "default_link": "/parcels/",
         "dedupe": "parcel:{parcel}",
+        "sms_params": ("parcel",),
     }
     return EventSpec(**(fields | changes))
 
@@ -123,6 +124,39 @@ def test_a_declaration_that_cannot_be_honoured_is_refused(declared):
                 dedupe="",
             )
         )
+
+
+def test_an_sms_event_declares_its_template_parameters(declared):
+    localised = {"zh-hans": "包裹", "en": "parcel"}
+    with registry.isolated():
+        with pytest.raises(RegistryError, match="testing.a: an SMS event declares its SMS"):
+            registry.register(_spec(name="testing.a", sms_params=None))
+        with pytest.raises(RegistryError, match=r"required context keys: \['colour'\]"):
+            registry.register(_spec(name="testing.b", sms_params=("parcel", "colour")))
+        with pytest.raises(RegistryError, match=r"required context keys: \['arrives_on'\]"):
+            registry.register(
+                _spec(name="testing.c", sms_params=("arrives_on",), optional=("arrives_on",))
+            )
+        with pytest.raises(RegistryError, match=r"plain text.*\['note'\]"):
+            registry.register(
+                _spec(
+                    name="testing.d",
+                    context={"parcel": ("p", "P-1"), "note": ("localised", localised)},
+                    sms_params=("note",),
+                )
+            )
+        with pytest.raises(RegistryError, match="SMS is not a channel"):
+            registry.register(_spec(name="testing.e", channels=(Channel.EMAIL,)))
+        with pytest.raises(RegistryError, match="distinct"):
+            registry.register(_spec(name="testing.f", sms_params="parcel"))
+        assert registry.register(_spec(name="testing.g", sms_params=())).sms_params == ()
+
+
+def test_every_sms_event_of_the_apps_declares_plain_text_parameters():
+    sms_events = {spec.name: spec.sms_params for spec in registry.sms_events()}
+    assert sms_events["credit.closed"] == ("closed_on",)
+    assert sms_events["appeal.decided"] == ("appeal_reference",)
+    assert all(params is not None for params in sms_events.values())
 
 
 def test_an_unknown_event_is_refused_and_nothing_is_written(borrower, sent_sms):

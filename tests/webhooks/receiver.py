@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,8 @@ class Receiver:
     answers: deque = field(default_factory=deque)  # (status, headers) to answer, in turn
     default: tuple = (204, {})
     received: list[Received] = field(default_factory=list)
+    # Seconds to take before answering: a receiver as slow as a real one over a network.
+    delay: float = 0.0
     server: ThreadingHTTPServer | None = None
     port: int = 0
 
@@ -39,6 +42,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 headers = dict(self.headers.items())
                 verified, payload = [], None
                 for secret in receiver.secrets:

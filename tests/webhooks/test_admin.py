@@ -45,3 +45,42 @@ def test_register_an_endpoint_then_see_and_replay_its_deliveries(client):
     )
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
+
+
+def test_replay_a_time_range_to_an_endpoint_from_the_admin(client):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from webhooks import services
+    from webhooks.models import WebhookMessage
+
+    client.force_login(supervisor())
+    endpoint = services.endpoint_create(url="http://127.0.0.1:9/hooks")
+    day = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    for hour in (0, 1, 2):  # messages at 09:00, 10:00, 11:00 UTC
+        with time_machine.travel(day + timedelta(hours=hour), tick=False):
+            services.emit(event_type="credit_line.changed", line_id=1, data={"n": hour})
+    WebhookDelivery.objects.update(status=DeliveryStatus.DELIVERED)
+    url = "/admin/webhooks/webhookendpoint/"
+    chosen = {"action": "replay_time_range", "_selected_action": [endpoint.pk]}
+
+    form = client.post(url, chosen)
+    assert form.status_code == 200 and b'type="datetime-local"' in form.content
+
+    # The supervisor's zone is the site's (Asia/Shanghai): 17:30-18:30 there is 09:30-10:30 UTC.
+    backwards = client.post(
+        url, {**chosen, "apply": "1", "since": "2026-11-30T18:30", "until": "2026-11-30T17:30"}
+    )
+    assert backwards.status_code == 200  # the form again, with the reason
+    assert backwards.context["form"].non_field_errors()
+    assert not WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+
+    done = client.post(
+        url,
+        {**chosen, "apply": "1", "since": "2026-11-30T17:30", "until": "2026-11-30T18:30"},
+        follow=True,
+    )
+    assert [m.level_tag for m in done.context["messages"]] == ["success"]
+    pending = WebhookDelivery.objects.get(status=DeliveryStatus.PENDING)
+    assert pending.message == WebhookMessage.objects.get(created_at=day + timedelta(hours=1))

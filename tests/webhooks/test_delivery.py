@@ -90,24 +90,47 @@ def test_a_receiver_down_for_an_hour_gets_everything_once_in_order(clock, receiv
     assert not WebhookDelivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
 
 
-def test_gone_and_bad_request_are_not_retried(clock, receiver, endpoint):
-    receiver.answers.extend([(410, {}), (400, {})])
+def test_bad_request_is_not_retried_and_the_line_goes_on(clock, receiver, endpoint):
+    receiver.answers.extend([(400, {})])
     emit(1, 1)
-    emit(2, 1)
     emit(1, 2)
 
     run()
     clock.shift(timedelta(hours=1))
     run()
 
-    assert [r.status for r in receiver.received] == [410, 400, 204]
-    failed = WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED)
-    assert {(d.line_id, d.attempts, d.last_status_code) for d in failed} == {
-        (1, 1, 410),
-        (2, 1, 400),
-    }
+    assert [r.status for r in receiver.received] == [400, 204]
+    failed = WebhookDelivery.objects.get(status=DeliveryStatus.FAILED)
+    assert (failed.sequence, failed.attempts, failed.last_status_code) == (1, 1, 400)
     # The line's next event was not held back by one the receiver refused for good.
     assert receiver.accepted_sequences() == [(1, 2)]
+
+
+def test_gone_disables_the_endpoint_at_once_and_supervisors_are_told(clock, receiver, endpoint):
+    supervisor = StaffFactory(role="supervisor")
+    receiver.answers.extend([(410, {})])
+    emit(1, 1)
+    emit(1, 2)
+    emit(2, 1)
+
+    run()
+    clock.shift(timedelta(hours=1))
+    run()
+
+    # One request, then nothing more: the receiver said the URL is gone.
+    assert [r.status for r in receiver.received] == [410]
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    assert "410" in endpoint.disabled_reason
+    told = Notification.objects.filter(event="webhooks.endpoint_disabled")
+    assert {n.recipient_id for n in told} == {supervisor.pk}
+    # Nothing is lost: enabled again, the endpoint gets every event once, in order.
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count() == 3
+    services.endpoint_enable(endpoint=endpoint)
+    run()
+    got = receiver.accepted_sequences()
+    assert sorted(got) == [(1, 1), (1, 2), (2, 1)]
+    assert [s for line, s in got if line == 1] == [1, 2]
 
 
 def test_throttled_with_retry_after_waits_that_long(clock, receiver, endpoint):

@@ -3,8 +3,10 @@
 A delivery is attempted only when it is the first pending one of its line for its endpoint
 (a later event waits while an earlier one is retried) and its time has come. Each attempt
 runs under the delivery's row lock (`skip_locked`: two workers never send the same row at
-once) and is recorded with the answer. A failed final attempt (4xx other than 408/429, or
-three days of retries) ends the row as failed and lets the line's next event go.
+once) and is recorded with the answer. A failed final attempt (4xx other than 408/410/429,
+or three days of retries) ends the row as failed and lets the line's next event go. A 410
+Gone disables the endpoint at once and tells the supervisors; the row stays pending, so
+nothing is lost if the endpoint is enabled again.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class DeliveryRun:
     failed: int = 0
 
 
-def _heads(now: datetime):
+def _heads(now: datetime, queryset=None):
     """Pending deliveries that are due and first in their line for their endpoint."""
     earlier = WebhookDelivery.objects.filter(
         endpoint_id=OuterRef("endpoint_id"),
@@ -42,8 +44,9 @@ def _heads(now: datetime):
         status=DeliveryStatus.PENDING,
         sequence__lt=OuterRef("sequence"),
     )
+    queryset = WebhookDelivery.objects.all() if queryset is None else queryset
     return (
-        WebhookDelivery.objects.filter(
+        queryset.filter(
             status=DeliveryStatus.PENDING, endpoint__is_active=True, next_attempt_at__lte=now
         )
         .exclude(Exists(earlier))
@@ -77,11 +80,11 @@ def delivery_attempt(*, delivery_id: int, session: requests.Session | None = Non
     """Send one delivery if it is still due and first in its line; return its status after
     (None when another worker holds it or it is no longer due)."""
     now = timezone.now()
+    # The conditions are on the locked row itself (not a subquery on its id), so a row another
+    # worker delivered meanwhile is re-checked as it now is, and skipped.
+    locking = WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
     delivery = (
-        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("endpoint", "message")
-        .filter(pk__in=_heads(now).filter(pk=delivery_id).values("pk"))
-        .first()
+        _heads(now, locking.filter(pk=delivery_id)).select_related("endpoint", "message").first()
     )
     if delivery is None:
         return None
@@ -135,6 +138,8 @@ def _record(delivery, *, now, status_code, error, retry_after) -> None:
     if verdict.delivered:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = now
+    elif verdict.gone:
+        pass  # stays pending and due: sent first when the endpoint is enabled again
     elif verdict.give_up:
         delivery.status = DeliveryStatus.FAILED
     else:
@@ -149,14 +154,38 @@ def _record(delivery, *, now, status_code, error, retry_after) -> None:
             delivery.last_error = (error or f"HTTP {status_code}") + " (gave up after 3 days)"
         else:
             delivery.next_attempt_at = at
-    delivery.save()
-    _endpoint_health(endpoint, ok=verdict.delivered, now=now, status_code=status_code, error=error)
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "first_attempt_at",
+            "last_status_code",
+            "last_error",
+            "status",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )
+    _endpoint_health(
+        endpoint,
+        ok=verdict.delivered,
+        gone=verdict.gone,
+        now=now,
+        status_code=status_code,
+        error=error,
+    )
 
 
-def _endpoint_health(endpoint: WebhookEndpoint, *, ok, now, status_code, error) -> None:
-    """An endpoint that answers nothing but failures for a day is disabled, and the
-    supervisors are told (the deliveries stay pending for when it is enabled again)."""
+def _endpoint_health(endpoint: WebhookEndpoint, *, ok, gone, now, status_code, error) -> None:
+    """An endpoint that answers nothing but failures for a day, or answers 410 Gone, is
+    disabled, and the supervisors are told (the deliveries stay pending for when it is
+    enabled again)."""
+    if ok and endpoint.failing_since is None:
+        return  # the common case, healthy and staying so: no endpoint lock to wait for
     locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if gone:
+        if locked.is_active:
+            _disable(locked, now=now, reason="HTTP 410 Gone: the receiver says this URL is gone")
+        return
     if ok:
         if locked.failing_since is not None:
             locked.failing_since = None
@@ -167,12 +196,16 @@ def _endpoint_health(endpoint: WebhookEndpoint, *, ok, now, status_code, error) 
         locked.save(update_fields=["failing_since"])
         return
     if locked.is_active and policy.should_disable(failing_since=locked.failing_since, now=now):
-        locked.is_active = False
-        locked.disabled_at = now
-        locked.disabled_reason = (
-            f"Failing since {locked.failing_since:%Y-%m-%d %H:%M} UTC; last: "
-            + (f"HTTP {status_code}" if status_code else error)
-        )[:300]
-        locked.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
-        logger.warning("Webhook endpoint %s disabled: %s", locked.pk, locked.disabled_reason)
-        notices.endpoint_disabled(locked)
+        reason = f"Failing since {locked.failing_since:%Y-%m-%d %H:%M} UTC; last: " + (
+            f"HTTP {status_code}" if status_code else error
+        )
+        _disable(locked, now=now, reason=reason)
+
+
+def _disable(locked: WebhookEndpoint, *, now: datetime, reason: str) -> None:
+    locked.is_active = False
+    locked.disabled_at = now
+    locked.disabled_reason = reason[:300]
+    locked.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
+    logger.warning("Webhook endpoint %s disabled: %s", locked.pk, locked.disabled_reason)
+    notices.endpoint_disabled(locked)
