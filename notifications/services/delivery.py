@@ -201,12 +201,32 @@ def _claim_due(*, limit: int, now: datetime) -> list[Notification]:
         if not ids:
             return []
         rows = list(Notification.objects.filter(pk__in=ids).order_by("send_after", "id"))
-        attempts = DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(notification=row, number=row.attempts, started_at=now) for row in rows]
-        )
+        attempts = _open_attempts(rows, now=now)
     for row, attempt in zip(rows, attempts, strict=True):
         row.open_attempt = attempt
     return rows
+
+
+def _open_attempts(rows: list[Notification], *, now: datetime) -> list[DeliveryAttempt]:
+    """One open attempt per claimed row. On PostgreSQL one INSERT … SELECT FROM unnest(…)
+    RETURNING id (Django's bulk_create spent more time building its SQL than running it)."""
+    if connection.vendor != "postgresql":
+        return DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(notification=row, number=row.attempts, started_at=now) for row in rows]
+        )
+    table = DeliveryAttempt._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (notification_id, number, started_at, outcome, error) "  # noqa: S608
+        "SELECT n, a, %s, '', '' FROM unnest(%s::bigint[], %s::int[]) AS u(n, a) "
+        "RETURNING id, notification_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, [row.pk for row in rows], [row.attempts for row in rows]])
+        ids = {notification_id: pk for pk, notification_id in cursor.fetchall()}
+    return [
+        DeliveryAttempt(id=ids[row.pk], notification=row, number=row.attempts, started_at=now)
+        for row in rows
+    ]
 
 
 def notifications_deliver_due(
@@ -248,35 +268,19 @@ def notifications_deliver_due(
 
     finished = timezone.now()
     results = []
-    with transaction.atomic():
-        ours = set(
-            Notification.objects.select_for_update()
-            .filter(pk__in=[row.pk for row in rows], status=Status.SENDING)
-            .values_list("pk", flat=True)
+    for row, (outcome, error, message_id, retry_after) in zip(rows, outcomes, strict=True):
+        attempt = row.open_attempt
+        attempt.finished_at, attempt.outcome, attempt.error = finished, outcome, error[:2000]
+        fields, result = _outcome(
+            row, outcome, now=finished, error=error, message_id=message_id, retry_after=retry_after
         )
-        changed, attempts = [], []
-        for row, (outcome, error, message_id, retry_after) in zip(rows, outcomes, strict=True):
-            attempt = row.open_attempt
-            attempt.finished_at, attempt.outcome, attempt.error = finished, outcome, error[:2000]
-            attempts.append(attempt)
-            fields, result = _outcome(
-                row,
-                outcome,
-                now=finished,
-                error=error,
-                message_id=message_id,
-                retry_after=retry_after,
-            )
-            results.append(result)
-            if row.pk in ours:
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                changed.append(row)
-            if result.outcome == "failed":
-                logger.warning("Notification %s failed: %s", row.pk, error)
-        DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "outcome", "error"])
-        if changed:
-            Notification.objects.bulk_update(changed, _OUTCOME_FIELDS)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        results.append(result)
+        if result.outcome == "failed":
+            logger.warning("Notification %s failed: %s", row.pk, error)
+    with transaction.atomic():
+        _record(rows)
     retries = [r.retry_in for r in results if r.outcome == "retry"]
     return BatchResult(
         claimed=len(rows),
@@ -287,7 +291,65 @@ def notifications_deliver_due(
     )
 
 
-# Every field `_outcome` may set (bulk_update writes them all; unset ones keep their value).
+def _record(rows: list[Notification]) -> None:
+    """Write the attempts and the rows still `sending` (the relay may have given up on one
+    meanwhile) in one UPDATE each. On PostgreSQL an `UPDATE … FROM (VALUES …)`: Django's
+    bulk_update builds a CASE per row and field, which cost most of a batch's time."""
+    attempts = [row.open_attempt for row in rows]
+    if connection.vendor != "postgresql":
+        DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "outcome", "error"])
+        still_sending = set(
+            Notification.objects.select_for_update()
+            .filter(pk__in=[row.pk for row in rows], status=Status.SENDING)
+            .values_list("pk", flat=True)
+        )
+        changed = [row for row in rows if row.pk in still_sending]
+        if changed:
+            Notification.objects.bulk_update(changed, _OUTCOME_FIELDS)
+        return
+    _update_from_values(
+        DeliveryAttempt._meta.db_table,
+        columns=[("finished_at", "timestamptz"), ("outcome", "text"), ("error", "text")],
+        rows=[(a.pk, a.finished_at, a.outcome, a.error) for a in attempts],
+    )
+    _update_from_values(
+        Notification._meta.db_table,
+        columns=[(name, _COLUMN_TYPES[name]) for name in _OUTCOME_FIELDS],
+        rows=[(row.pk, *(getattr(row, name) for name in _OUTCOME_FIELDS)) for row in rows],
+        where=f"t.status = '{Status.SENDING}'",
+    )
+
+
+def _update_from_values(
+    table: str, *, columns: list[tuple[str, str]], rows: list[tuple], where: str = ""
+) -> None:
+    """UPDATE table t SET col = v.col, … FROM (VALUES (id, …), …) v WHERE t.id = v.id."""
+    if not rows:
+        return
+    placeholders = ", ".join(["%s::bigint", *(f"%s::{kind}" for _, kind in columns)])
+    values = ", ".join([f"({placeholders})"] * len(rows))
+    names = ", ".join(["id", *(name for name, _ in columns)])
+    assignments = ", ".join(f"{name} = v.{name}" for name, _ in columns)
+    condition = "t.id = v.id" + (f" AND {where}" if where else "")
+    sql = (
+        f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 - our own names, values bound
+        f"FROM (VALUES {values}) AS v({names}) WHERE {condition}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+_COLUMN_TYPES = {
+    "status": "text",
+    "sent_at": "timestamptz",
+    "sending_since": "timestamptz",
+    "provider_message_id": "text",
+    "last_error": "text",
+    "send_after": "timestamptz",
+    "last_queued_at": "timestamptz",
+}
+
+# Every field `_outcome` may set (all are written; unset ones keep the row's value).
 _OUTCOME_FIELDS = [
     "status",
     "sent_at",
