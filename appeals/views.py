@@ -145,11 +145,17 @@ def appeal_start(request):
     return render(request, "appeals/appeal_start.html", context, status=status)
 
 
+def _thread_before(request) -> int | None:
+    """The `before` of an earlier page of the thread (?before=<message id>); junk is ignored."""
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 def _detail_context(request, appeal, **forms):
     context = {
         "appeal": appeal,
         "steps": pages.stepper(appeal),
-        "public_messages": list(selectors.public_messages(appeal)),
+        "thread": selectors.public_thread_page(appeal, before=_thread_before(request)),
         "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
         "hints": pages.evidence_hints(appeal.decision),
         "can_add_evidence": appeal.status in EVIDENCE_STATES,

@@ -67,7 +67,7 @@ class BorrowersUpsertView(IngestionView):
         items = borrower_items_parse(batch_of(request.data, allow_single=True))
         report = borrowers_upsert(items=items, origin=f"api:{request.auth.name}")
         body = report_body(report, ("created", "updated", "rejected"), label="customer_id")
-        return Response(BorrowersReportSerializer(body).data)
+        return Response(body)  # in the shape BorrowersReportSerializer documents
 
 
 class CreditEventsIngestView(IngestionView):
@@ -109,4 +109,4 @@ class CreditEventsIngestView(IngestionView):
         items = batch_of(request.data, allow_single=False)
         report = credit_events_ingest(items=items, origin=f"api:{request.auth.name}")
         body = report_body(report, ("accepted", "duplicate", "rejected"), label="external_id")
-        return Response(CreditEventsReportSerializer(body).data)
+        return Response(body)  # in the shape CreditEventsReportSerializer documents

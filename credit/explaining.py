@@ -2,7 +2,9 @@
 API (`/api/v1/me/credit-line/`) and the appeal service ("is this decision appealable now").
 
 Pure: the line's status and its decisions, newest first, in; the position of the explaining
-decision out. `credit.selectors.decision_explaining_line` reads the rows for it.
+decision out. `credit.selectors.decision_explaining_line` reads the rows for it: only the
+newest few (`complete=False`), and more only when the rule says it needs older ones, so a page
+reads the same rows whether the line has 20 decisions or 2,000.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ class DecisionFacts:
     has_reasons: bool
 
 
-def explaining_index(*, line_status: str, decisions: Sequence[DecisionFacts]) -> int | None:
+# The answer when `decisions` is only the newest part of the history and the rule cannot
+# decide without older decisions (no reinstatement and no adverse decision with reasons yet).
+NEEDS_OLDER = -1
+
+
+def explaining_index(
+    *, line_status: str, decisions: Sequence[DecisionFacts], complete: bool = True
+) -> int | None:
     """The position in `decisions` (newest first) of the decision that explains the line.
 
     - No decisions: nothing to explain.
@@ -35,6 +44,9 @@ def explaining_index(*, line_status: str, decisions: Sequence[DecisionFacts]) ->
       through that appeal's second review, not a new appeal (see `appealability`).
     - When none gives reasons, the latest decision explains the line if it is adverse (a
       line in an adverse state always shows the decision that put it there).
+
+    `complete=False` says older decisions exist beyond `decisions`: when the answer depends
+    on them, `NEEDS_OLDER` is returned and the caller reads further back.
     """
     if not decisions:
         return None
@@ -46,4 +58,7 @@ def explaining_index(*, line_status: str, decisions: Sequence[DecisionFacts]) ->
             break
         if facts.outcome in ADVERSE_OUTCOMES and facts.has_reasons:
             return index
+    else:
+        if not complete:
+            return NEEDS_OLDER
     return 0 if latest.outcome in ADVERSE_OUTCOMES else None

@@ -3,6 +3,7 @@
 Both answer only about the authenticated borrower; there is no id in the URL to guess.
 """
 
+from django.utils import timezone
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,7 +11,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from .overview import credit_overview_for_borrower
+from .overview import credit_overview_for_borrower, decision_view
+from .selectors import credit_line_get_for_borrower, decision_history_for_line
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -104,6 +106,11 @@ class MyDecisionsView(GenericAPIView):
         responses=DecisionOutput(many=True),  # a page of them, as the paginator answers
     )
     def get(self, request):
-        overview = _overview_or_404(request)
-        page = self.paginate_queryset(list(overview.decisions))
-        return self.get_paginated_response(DecisionOutput(page, many=True).data)
+        line = credit_line_get_for_borrower(user=request.user)
+        if line is None:
+            raise NotFound("You have no credit line with us.")
+        # Paged in SQL: a page reads its own rows, whatever the length of the history.
+        page = self.paginate_queryset(decision_history_for_line(line_id=line.pk))
+        language, now = get_language(), timezone.now()
+        views = [decision_view(d, language=language, now=now) for d in page]
+        return self.get_paginated_response(DecisionOutput(views, many=True).data)

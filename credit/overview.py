@@ -18,7 +18,7 @@ from accounts.localtime import local_date
 from . import holds
 from .appealability import appeal_until
 from .charts import ScoreChart, score_chart
-from .explaining import DecisionFacts, explaining_index
+from .explaining import NEEDS_OLDER, DecisionFacts, explaining_index
 from .models import (
     ADVERSE_OUTCOMES,
     CreditDecision,
@@ -31,7 +31,12 @@ from .models import (
     DecisionTrigger,
     VersionStatus,
 )
-from .selectors import decisions_for_line
+from .selectors import (
+    decision_explaining_line,
+    decision_history_for_line,
+    decision_was_corrected,
+    scores_for_line,
+)
 
 # Who made a decision, in the words a borrower reads: the scorecard ("our automated risk
 # system"), a product policy change, a person, or the correction of our own error.
@@ -128,7 +133,7 @@ class TimelineItem:
 class CreditOverview:
     line: CreditLine
     explaining: DecisionView | None  # the decision behind the line's present state
-    decisions: tuple[DecisionView, ...]
+    decisions: tuple[DecisionView, ...]  # the newest TIMELINE_LENGTH (the API pages the rest)
     timeline: tuple[TimelineItem, ...]
     repayments: RepaymentRecord | None
     chart: ScoreChart | None
@@ -203,36 +208,38 @@ def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, 
     )
 
 
-def _corrected_positions(decisions: list[CreditDecision]) -> set[int]:
-    """Positions (newest first) of the adverse decisions a later correction reversed: those
-    since the last decision that was not adverse, before each correction."""
-    corrected: set[int] = set()
-    pending: list[int] = []
-    for index in range(len(decisions) - 1, -1, -1):  # oldest first
-        decision = decisions[index]
-        if decision.trigger == DecisionTrigger.CORRECTION:
-            corrected.update(pending)
-            pending = []
-        elif decision.outcome in ADVERSE_OUTCOMES:
-            pending.append(index)
-        else:
-            pending = []
-    return corrected
+def decision_view(decision: CreditDecision, *, language: str, now: datetime) -> DecisionView:
+    """One decision as the borrower reads it (a decision of `decision_history_for_line` or
+    `decision_explaining_line`: reasons prefetched, the correction flag annotated)."""
+    reasons = _reason_views(decision, language)
+    until = appeal_until(decision, now=now, appealable_reasons=[r.appealable for r in reasons])
+    return DecisionView(decision, reasons, until, corrected=decision_was_corrected(decision))
 
 
-def _explaining(line: CreditLine, views: list[DecisionView]) -> DecisionView | None:
+def _explaining(
+    line: CreditLine, views: list[DecisionView], *, language: str, now: datetime
+) -> DecisionView | None:
+    """The decision that explains the line: found among the newest decisions shown, or read
+    further back by `decision_explaining_line` when those do not settle the rule."""
     index = explaining_index(
         line_status=line.status,
         decisions=[DecisionFacts(v.decision.outcome, has_reasons=bool(v.reasons)) for v in views],
+        complete=len(views) < TIMELINE_LENGTH,
     )
-    return None if index is None else views[index]
+    if index != NEEDS_OLDER:
+        return None if index is None else views[index]
+    decision = decision_explaining_line(line=line)
+    return None if decision is None else decision_view(decision, language=language, now=now)
 
 
-def _repayments(views: list[DecisionView], explaining: DecisionView | None) -> RepaymentRecord:
-    source = explaining or (views[0] if views else None)
+def _repayments(source: CreditDecision | None) -> RepaymentRecord | None:
+    """The repayment record the explaining (else the latest) decision was taken on. History
+    rows leave the features out: this reads that one decision's alone."""
     if source is None:
         return None
-    features = source.decision.features or {}
+    features = (
+        CreditDecision.objects.filter(pk=source.pk).values_list("features", flat=True).first()
+    ) or {}
     due = int(features.get("repayments_due_12m") or 0)
     late = int(features.get("repayments_late_12m") or 0)
     return RepaymentRecord(due=due, on_time=max(due - late, 0)) if due else None
@@ -255,14 +262,13 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         return None
     now = timezone.now()
 
-    views = []
-    decisions = list(decisions_for_line(line=line))
-    corrected = _corrected_positions(decisions)
-    for index, decision in enumerate(decisions):
-        reasons = _reason_views(decision, language)
-        until = appeal_until(decision, now=now, appealable_reasons=[r.appealable for r in reasons])
-        views.append(DecisionView(decision, reasons, until, corrected=index in corrected))
-    explaining = _explaining(line, views)
+    # Only what the page shows: the newest decisions of the timeline, the one that explains
+    # the line and the chart's scores, however long the history.
+    views = [
+        decision_view(decision, language=language, now=now)
+        for decision in decision_history_for_line(line_id=line.pk)[:TIMELINE_LENGTH]
+    ]
+    explaining = _explaining(line, views, language=language, now=now)
 
     key_events = list(
         CreditEvent.objects.filter(
@@ -277,6 +283,8 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     )[:TIMELINE_LENGTH]
 
     scored = [(v.decision.created_at, v.decision.score) for v in views if v.decision.score]
+    if len(scored) < SCORE_POINTS and len(views) == TIMELINE_LENGTH:  # older ones may score
+        scored = scores_for_line(line_id=line.pk, count=SCORE_POINTS)
     chart = score_chart(list(reversed(scored[:SCORE_POINTS])), threshold=_keep_threshold())
 
     days_left = None
@@ -294,7 +302,9 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         explaining=explaining,
         decisions=tuple(views),
         timeline=tuple(timeline),
-        repayments=_repayments(views, explaining),
+        repayments=_repayments(
+            explaining.decision if explaining else (views[0].decision if views else None)
+        ),
         chart=chart,
         days_left=days_left,
         holds=line_holds,

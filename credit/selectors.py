@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from . import engine
-from .explaining import DecisionFacts, explaining_index
+from .explaining import NEEDS_OLDER, DecisionFacts, explaining_index
 from .models import (
+    ADVERSE_OUTCOMES,
     DEFAULT_CLOSURE_BUFFER_DAYS,
     CreditDecision,
     CreditEvent,
@@ -24,6 +25,7 @@ from .models import (
     DecisionOutcome,
     DecisionPolicy,
     DecisionReason,
+    DecisionTrigger,
     ReasonCode,
     Scorecard,
     VersionStatus,
@@ -257,17 +259,99 @@ def decisions_for_line(*, line: CreditLine) -> QuerySet[CreditDecision]:
     )
 
 
-def decision_explaining_line(*, line: CreditLine) -> CreditDecision | None:
-    """The decision behind the line's present state (`credit.explaining`), with its reasons;
-    None when the line needs no explanation. Pass the line as just read (or locked)."""
-    decisions = list(decisions_for_line(line=line))
-    index = explaining_index(
-        line_status=line.status,
-        decisions=[
-            DecisionFacts(outcome=d.outcome, has_reasons=bool(d.reasons.all())) for d in decisions
-        ],
+# The JSON a history row never shows: the engine's inputs and points (read for the one
+# decision that explains the line, see `decision_explaining_line`).
+_HISTORY_DEFERRED = ("features", "points")
+
+
+def _next_break_trigger() -> Subquery:
+    """The trigger of the first later decision of the same line that is a correction or not
+    adverse. An adverse decision was reversed as our error when that decision is a correction
+    (every adverse decision since the last one that was not, before the correction)."""
+    later = (
+        CreditDecision.objects.filter(line_id=OuterRef("line_id"))
+        .filter(
+            Q(created_at__gt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+        )
+        .filter(Q(trigger=DecisionTrigger.CORRECTION) | ~Q(outcome__in=list(ADVERSE_OUTCOMES)))
+        .order_by("created_at", "id")
+        .values("trigger")[:1]
     )
-    return None if index is None else decisions[index]
+    return Subquery(later)
+
+
+def decision_was_corrected(decision: CreditDecision) -> bool:
+    """Whether a later correction reversed `decision` as our error (read from a decision of
+    `decision_history_for_line` or `decision_explaining_line`)."""
+    return (
+        decision.outcome in ADVERSE_OUTCOMES
+        and decision.trigger != DecisionTrigger.CORRECTION
+        and getattr(decision, "next_break_trigger", None) == DecisionTrigger.CORRECTION
+    )
+
+
+def decision_history_for_line(*, line_id: int) -> QuerySet[CreditDecision]:
+    """A line's decisions as the borrower's history shows them, newest first: ranked reasons
+    prefetched, whether a correction reversed each (`decision_was_corrected`), no rule versions
+    joined and no features or points. Slice it (or let the paginator): the database reads
+    only the rows of the slice."""
+    return (
+        CreditDecision.objects.filter(line_id=line_id)
+        .defer(*_HISTORY_DEFERRED)
+        .annotate(next_break_trigger=_next_break_trigger())
+        .prefetch_related(_reasons_prefetch())
+        .order_by("-created_at", "-id")
+    )
+
+
+def scores_for_line(*, line_id: int, count: int) -> list[tuple[datetime, int]]:
+    """(decided at, score) of the line's latest `count` scored decisions, newest first."""
+    return list(
+        CreditDecision.objects.filter(line_id=line_id, score__isnull=False)
+        .exclude(score=0)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "score")[:count]
+    )
+
+
+# How many decisions' facts the explaining rule reads first; it reads further back (each time
+# EXPLAINING_GROWTH times as many) only when none of these settles it.
+EXPLAINING_WINDOW = 16
+EXPLAINING_GROWTH = 8
+
+
+def decision_explaining_line(*, line: CreditLine) -> CreditDecision | None:
+    """The decision behind the line's present state (`credit.explaining`), with its reasons
+    and features and whether it was corrected; None when the line needs no explanation. Pass
+    the line as just read (or locked).
+
+    Reads the facts (outcome, has reasons) of the newest decisions only, then the one row
+    that explains the line: the rows read do not grow with the line's history."""
+    facts_qs = (
+        CreditDecision.objects.filter(line=line)
+        .annotate(has_reasons=Exists(DecisionReason.objects.filter(decision=OuterRef("pk"))))
+        .order_by("-created_at", "-id")
+        .values_list("id", "outcome", "has_reasons")
+    )
+    size = EXPLAINING_WINDOW
+    while True:
+        rows = list(facts_qs[:size])
+        index = explaining_index(
+            line_status=line.status,
+            decisions=[DecisionFacts(outcome, has_reasons) for _, outcome, has_reasons in rows],
+            complete=len(rows) < size,
+        )
+        if index != NEEDS_OLDER:
+            break
+        size *= EXPLAINING_GROWTH
+    if index is None:
+        return None
+    return (
+        CreditDecision.objects.annotate(next_break_trigger=_next_break_trigger())
+        .prefetch_related(_reasons_prefetch())
+        .get(pk=rows[index][0])
+    )
 
 
 def latest_decision_for_line(*, line: CreditLine) -> CreditDecision | None:

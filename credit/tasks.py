@@ -16,11 +16,28 @@ from . import fanout, selectors, services
     max_retries=5,
 )
 def reevaluate_line(line_id: int, trigger: str) -> dict:
-    """The debounced evaluation of one line. Releases the line's pending key first, so an
-    event that arrives during the evaluation schedules the next one."""
+    """The debounced evaluation of one line (requests now schedule `reevaluate_debounced`
+    per chunk; this runs messages queued before). Releases the line's pending key first."""
     services.reevaluation_release(line_id=line_id)
     summary = services.credit_lines_reevaluate(
         line_ids=[line_id], trigger=trigger, keep_decisions=False
+    )
+    return {"evaluated": summary.evaluated, "changed": summary.changed}
+
+
+@shared_task(
+    name="credit.reevaluate_debounced",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def reevaluate_debounced(line_ids: list[int], trigger: str) -> dict:
+    """The debounced evaluation of a chunk of lines, evaluated and written in bulk. Releases
+    the lines' pending keys first, so an event that arrives during the evaluation schedules
+    the next one."""
+    services.reevaluation_release(line_ids=line_ids)
+    summary = services.credit_lines_reevaluate(
+        line_ids=line_ids, trigger=trigger, keep_decisions=False
     )
     return {"evaluated": summary.evaluated, "changed": summary.changed}
 

@@ -10,14 +10,17 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from .sms import PermanentDeliveryError, TransientDeliveryError, get_sms_backend
 
 
-def send_email(*, to: str, subject: str, text: str, html: str, reference: str) -> str:
+def send_email(
+    *, to: str, subject: str, text: str, html: str, reference: str, connection=None
+) -> str:
+    """Send one email; pass an open `connection` to reuse it across a batch of rows."""
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers={"X-Recourse-Notification": reference},
-        connection=get_connection(fail_silently=False),
+        connection=connection or get_connection(fail_silently=False),
     )
     if html:
         message.attach_alternative(html, "text/html")

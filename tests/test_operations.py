@@ -98,6 +98,24 @@ def test_production_passes_the_deploy_checklist():
     assert "no issues" in result.stdout
 
 
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    """Persistent connections: a request in production does not pay for a new connection."""
+    result = _run_manage(
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from django.db import connection as c; "
+        "print(c.settings_dict['CONN_MAX_AGE'], c.settings_dict['CONN_HEALTH_CHECKS'])",
+        env_extra={
+            "SECRET_KEY": "k" * 20 + "x9Qz!7#vR2@pL5$wT8^mN1&bY4*cJ6(sF3)",
+            "ALLOWED_HOSTS": "recourse.example",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["600", "True"]
+
+
 @pytest.mark.django_db
 def test_healthz_reports_a_reachable_broker(client, settings, redis_url):
     settings.CELERY_BROKER_URL = redis_url

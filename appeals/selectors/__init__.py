@@ -2,12 +2,15 @@
 
 from .borrower import (
     PUBLIC_KINDS,
+    THREAD_PAGE_SIZE,
+    ThreadPage,
     appeal_get_for_borrower,
     appeals_for_borrower,
     evidence_get_for_user,
     lines_with_open_appeal,
     open_appeal_for_line,
     public_messages,
+    public_thread_page,
 )
 from .staff import (
     TimelineEntry,
@@ -26,6 +29,8 @@ from .staff import (
 
 __all__ = [
     "PUBLIC_KINDS",
+    "THREAD_PAGE_SIZE",
+    "ThreadPage",
     "TimelineEntry",
     "appeal_get_for_borrower",
     "appeal_get_for_staff",
@@ -39,6 +44,7 @@ __all__ = [
     "open_appeal_for_line",
     "people_who_can_work",
     "public_messages",
+    "public_thread_page",
     "reviewers",
     "second_review_by_reviewer",
     "second_reviewers",

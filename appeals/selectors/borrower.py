@@ -4,8 +4,9 @@ not found."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from ..models import (
     HOLDING_STATES,
@@ -39,6 +40,40 @@ def public_messages(appeal: Appeal) -> QuerySet[Message]:
         .select_related("author")
         .order_by("created_at", "id")
     )
+
+
+# How many messages of a thread the appeal page shows at once (the newest); older ones are a
+# link away, so the page reads the same rows however long the conversation.
+THREAD_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    messages: list[Message]  # oldest first, as the thread reads
+    earlier_before: int | None  # pass as `before` to read the messages before these
+    latest: Message | None  # the newest public message of the whole thread
+
+
+def public_thread_page(
+    appeal: Appeal, *, before: int | None = None, size: int = THREAD_PAGE_SIZE
+) -> ThreadPage:
+    """A page of the public thread: the newest `size` messages, or the `size` before the
+    message `before` (an id of this thread; an unknown or foreign id reads the newest)."""
+    newest_first = public_messages(appeal).order_by("-created_at", "-id")
+    anchor = None
+    if before is not None:
+        anchor = newest_first.filter(pk=before).values("created_at", "id").first()
+    rows = newest_first
+    if anchor is not None:
+        rows = rows.filter(
+            Q(created_at__lt=anchor["created_at"])
+            | Q(created_at=anchor["created_at"], id__lt=anchor["id"])
+        )
+    page = list(rows[: size + 1])
+    earlier = page[size - 1].pk if len(page) > size else None
+    page = page[:size]
+    latest = (page[0] if page else None) if anchor is None else newest_first.first()
+    return ThreadPage(messages=page[::-1], earlier_before=earlier, latest=latest)
 
 
 def appeals_for_borrower(*, user) -> QuerySet[Appeal]:

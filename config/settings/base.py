@@ -388,6 +388,9 @@ NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", d
 # The relay re-queues pending rows whose task was queued this long ago and never ran.
 NOTIFICATIONS_RELAY_AFTER_SECONDS = env.int("NOTIFICATIONS_RELAY_AFTER_SECONDS", default=300)
 NOTIFICATIONS_RELAY_BATCH = env.int("NOTIFICATIONS_RELAY_BATCH", default=500)
+# How many due rows a delivery task claims at once (one SELECT … FOR UPDATE SKIP LOCKED),
+# sends over one email connection and records in bulk.
+NOTIFICATIONS_DELIVERY_BATCH = env.int("NOTIFICATIONS_DELIVERY_BATCH", default=200)
 # A row left "sending" this long means a worker died mid-send: marked failed, never resent
 # automatically (it may have gone out); staff can resend it.
 NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(

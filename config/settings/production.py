@@ -22,6 +22,15 @@ if not ALLOWED_HOSTS:
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
 
+# Persistent connections: each gunicorn worker and Celery worker process keeps its connection
+# between requests and tasks (a sync worker serves one at a time, so one connection each is
+# what a pool would hold), checked before reuse so a connection the server dropped is replaced
+# instead of failing the request. CONN_MAX_AGE=0 goes back to one connection per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(  # noqa: F405
+    "CONN_HEALTH_CHECKS", default=True
+)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

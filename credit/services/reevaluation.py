@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,34 +44,59 @@ def reevaluation_request(*, line_ids: Iterable[int], trigger: str) -> None:
         job_enqueue(task="credit.request_reevaluation", args=[ids, trigger])
 
 
-def reevaluation_schedule(*, line_ids: Sequence[int], trigger: str) -> None:
-    """Schedule one evaluation per line a debounce period from now, unless one is pending.
+def _claim_pending(line_ids: Sequence[int], trigger: str, *, timeout: int) -> list[int]:
+    """The lines whose pending key this call created (SET NX), in order. On Redis, one
+    pipelined round trip for every line; on another cache, one add per line."""
+    keys = [PENDING_KEY.format(line_id=line_id) for line_id in line_ids]
+    backend = caches["default"]  # `cache` is a proxy: isinstance needs the backend itself
+    if isinstance(backend, RedisCache):
+        # Django's Redis cache has no add_many: pipeline its SET NX (what `add` sends) on the
+        # client it writes with, keys and value made as `add` would make them.
+        client = backend._cache.get_client(write=True)
+        value = backend._cache._serializer.dumps(trigger)
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.set(backend.make_and_validate_key(key), value, ex=timeout, nx=True)
+            created = pipe.execute()
+        return [line_id for line_id, ok in zip(line_ids, created, strict=True) if ok]
+    return [
+        line_id
+        for line_id, key in zip(line_ids, keys, strict=True)
+        if cache.add(key, trigger, timeout=timeout)
+    ]
 
-    The first request claims a key in the shared cache (Redis in production, so every web
-    process and worker sees it); requests while the key exists ride along. The task releases
-    the key before it reads the events, so nothing that arrives after the read is missed.
-    Without the cache (an outage) every request schedules its own evaluation: more work,
-    nothing missed.
+
+def reevaluation_schedule(*, line_ids: Sequence[int], trigger: str) -> None:
+    """Schedule an evaluation of each line a debounce period from now, unless one is pending:
+    one task per chunk of lines (`credit.fanout`), not one per line.
+
+    The first request claims a key per line in the shared cache (Redis in production, so
+    every web process and worker sees it; all of a request's lines in one pipelined round
+    trip); requests while the key exists ride along. The task releases the keys before it
+    reads the events, so nothing that arrives after the read is missed. Without the cache
+    (an outage) every request schedules its own evaluation: more work, nothing missed.
     """
-    from ..tasks import reevaluate_line  # tasks import the services: a real cycle
+    from ..tasks import reevaluate_debounced  # tasks import the services: a real cycle
 
     delay = _debounce_seconds()
-    for line_id in line_ids:
-        try:
-            claimed = cache.add(PENDING_KEY.format(line_id=line_id), trigger, timeout=delay + 300)
-        except Exception:  # the cache is down: schedule without the debounce
-            logger.warning("Debounce cache unavailable for line %s", line_id, exc_info=True)
-            claimed = True
-        if claimed:
-            reevaluate_line.apply_async(args=[line_id, trigger], countdown=delay)
-
-
-def reevaluation_release(*, line_id: int) -> None:
-    """Let the next request for this line schedule a new evaluation (called by the task)."""
+    line_ids = list(line_ids)
     try:
-        cache.delete(PENDING_KEY.format(line_id=line_id))
-    except Exception:  # the key expires by itself
-        logger.warning("Debounce cache unavailable for line %s", line_id, exc_info=True)
+        claimed = _claim_pending(line_ids, trigger, timeout=delay + 300)
+    except Exception:  # the cache is down: schedule without the debounce
+        logger.warning("Debounce cache unavailable for %s line(s)", len(line_ids), exc_info=True)
+        claimed = line_ids
+    for chunk in chunked(claimed):
+        reevaluate_debounced.apply_async(args=[chunk, trigger], countdown=delay)
+
+
+def reevaluation_release(*, line_id: int | None = None, line_ids: Sequence[int] = ()) -> None:
+    """Let the next request for these lines schedule a new evaluation (called by the task;
+    one DEL for all of them on Redis)."""
+    ids = [*line_ids, *([line_id] if line_id is not None else [])]
+    try:
+        cache.delete_many([PENDING_KEY.format(line_id=i) for i in ids])
+    except Exception:  # the keys expire by themselves
+        logger.warning("Debounce cache unavailable for %s line(s)", len(ids), exc_info=True)
 
 
 def credit_lines_reevaluation_queue(*, line_ids: Iterable[int], trigger: str, actor=None) -> int:

@@ -1,18 +1,26 @@
 """Every write of the notifications app, one module per concern, re-exported here.
 
 The one entry point for other apps is `notify()` (outbox). Delivery sends each email/SMS row
-at most once (delivery); recipients keep their own settings and read marks (preferences);
-staff resend or cancel single rows (resend).
+at most once, in batches (delivery); recipients keep their own settings and read marks
+(preferences); staff resend or cancel single rows (resend).
 """
 
 from ..registry import RegistryError
 from ..rendering import NotificationContextError
-from .delivery import DeliveryResult, RelayResult, notification_deliver, outbox_relay
+from .delivery import (
+    BatchResult,
+    DeliveryResult,
+    RelayResult,
+    notification_deliver,
+    notifications_deliver_due,
+    outbox_relay,
+)
 from .outbox import notify
 from .preferences import inbox_mark_all_read, notification_mark_read, preferences_update
 from .resend import notification_cancel, notification_resend
 
 __all__ = [
+    "BatchResult",
     "DeliveryResult",
     "NotificationContextError",
     "RegistryError",
@@ -22,6 +30,7 @@ __all__ = [
     "notification_deliver",
     "notification_mark_read",
     "notification_resend",
+    "notifications_deliver_due",
     "notify",
     "outbox_relay",
     "preferences_update",

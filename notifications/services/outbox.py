@@ -154,16 +154,21 @@ def notify(
 
 
 def publish(notification_ids: list[int]) -> None:
-    """Queue delivery tasks. A broker outage is logged, not raised: the rows are in the
-    database and the relay queues them again later."""
-    from ..tasks import deliver  # tasks imports the services package: a real cycle
+    """Queue delivery: one batch task per NOTIFICATIONS_DELIVERY_BATCH rows (a task claims
+    whichever rows are due, these among them). A broker outage is logged, not raised: the
+    rows are in the database and the relay queues them again later."""
+    from ..tasks import deliver_due  # tasks imports the services package: a real cycle
 
-    for notification_id in notification_ids:
+    if not notification_ids:
+        return
+    batches = -(-len(notification_ids) // settings.NOTIFICATIONS_DELIVERY_BATCH)
+    for _ in range(batches):
         try:
-            deliver.apply_async(args=[notification_id])
+            deliver_due.apply_async()
         except Exception:
             logger.warning(
-                "Could not queue notification %s; the relay will retry",
-                notification_id,
+                "Could not queue delivery of %s notification(s); the relay will retry",
+                len(notification_ids),
                 exc_info=True,
             )
+            return

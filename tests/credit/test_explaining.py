@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from credit import selectors, services
 from credit.appealability import appeal_until
-from credit.explaining import DecisionFacts, explaining_index
+from credit.explaining import NEEDS_OLDER, DecisionFacts, explaining_index
 from credit.models import CreditLineStatus, DecisionOutcome, DecisionTrigger
 from tests.credit.story import active_line, closing_line, restored_line
 from tests.factories import StaffFactory
@@ -32,6 +32,24 @@ def test_the_rule_over_a_lines_status_and_its_decisions_newest_first():
     assert explaining_index(line_status="active", decisions=facts(("reinstate", False))) is None
     reinstated_then_frozen = facts(("freeze", False), ("reinstate", False), closing)
     assert explaining_index(line_status="frozen", decisions=reinstated_then_frozen) == 0
+
+
+def test_the_rule_on_the_newest_decisions_only_asks_for_older_ones_when_it_needs_them():
+    """My credit reads the newest decisions only; the rule says when that cannot settle it."""
+    closing, closed_bare = ("schedule_closure", True), ("close", False)
+    newest = facts(closed_bare, closed_bare)
+    whole = facts(closed_bare, closed_bare, closing)
+    assert explaining_index(line_status="closed", decisions=whole) == 2
+    assert explaining_index(line_status="closed", decisions=newest, complete=False) == NEEDS_OLDER
+    # Settled within the newest: the same answer as over the whole history.
+    for line_status, history in [
+        ("closing", facts(closing, closed_bare)),
+        ("frozen", facts(("freeze", False), ("reinstate", False), closing)),
+        ("active", facts(("keep", False), closing)),
+    ]:
+        assert explaining_index(
+            line_status=line_status, decisions=history[:2], complete=False
+        ) == explaining_index(line_status=line_status, decisions=history)
 
 
 pytestmark = pytest.mark.django_db

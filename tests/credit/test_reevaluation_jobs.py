@@ -33,7 +33,7 @@ def scheduled(monkeypatch):
     def fake_apply_async(args=None, kwargs=None, countdown=None, **options):
         calls.append({"args": args, "countdown": countdown})
 
-    monkeypatch.setattr(tasks.reevaluate_line, "apply_async", fake_apply_async)
+    monkeypatch.setattr(tasks.reevaluate_debounced, "apply_async", fake_apply_async)
     return calls
 
 
@@ -60,7 +60,7 @@ def test_many_events_for_one_line_within_a_minute_make_one_evaluation(scheduled,
     for _ in range(25):
         with transaction.atomic():
             services.reevaluation_request(line_ids=[line.pk, line.pk], trigger="event")
-    assert scheduled == [{"args": [line.pk, "event"], "countdown": 60}]
+    assert scheduled == [{"args": [[line.pk], "event"], "countdown": 60}]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,7 +77,56 @@ def test_each_line_is_debounced_on_its_own(scheduled):
     a, b = make_line(), make_line()
     services.reevaluation_request(line_ids=[a.pk, b.pk], trigger="event")
     services.reevaluation_request(line_ids=[b.pk], trigger="event")
-    assert sorted(c["args"][0] for c in scheduled) == [a.pk, b.pk]
+    assert [c["args"][0] for c in scheduled] == [sorted([a.pk, b.pk])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_lines_is_one_evaluation_per_chunk_not_per_line(scheduled, settings):
+    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    lines = [make_line() for _ in range(5)]
+    ids = sorted(line.pk for line in lines)
+    services.reevaluation_request(line_ids=ids, trigger="event")
+    assert [c["args"] for c in scheduled] == [
+        [ids[0:2], "event"],
+        [ids[2:4], "event"],
+        [ids[4:], "event"],
+    ]
+    # The lines already waiting ride along; only the new one is scheduled.
+    newcomer = make_line()
+    services.reevaluation_request(line_ids=[ids[0], newcomer.pk], trigger="event")
+    assert scheduled[-1]["args"] == [[newcomer.pk], "event"]
+    assert len(scheduled) == 4
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_batch_claims_its_lines_in_one_pipeline_shared_by_every_process(
+    scheduled, redis_url, settings
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "speed16-test",
+        }
+    }
+    from django.core.cache import cache
+
+    a, b, c = (make_line() for _ in range(3))
+    keys = [services.PENDING_KEY.format(line_id=line.pk) for line in (a, b, c)]
+    cache.delete_many(keys)
+    try:
+        services.reevaluation_schedule(line_ids=[a.pk, b.pk], trigger="event")
+        # Another process, with a cache client of its own, sees both claims.
+        other = RedisCache(redis_url, {"KEY_PREFIX": "speed16-test"})
+        assert other.get(keys[0]) == "event" and other.get(keys[1]) == "event"
+        services.reevaluation_schedule(line_ids=[b.pk, c.pk], trigger="event")
+        assert [call["args"][0] for call in scheduled] == [[a.pk, b.pk], [c.pk]]
+        # The task releases its lines in one go: they can be scheduled again.
+        services.reevaluation_release(line_ids=[a.pk, b.pk])
+        assert other.get(keys[0]) is None and other.get(keys[2]) == "event"
+    finally:
+        cache.delete_many(keys)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -85,7 +134,7 @@ def test_the_task_releases_the_line_first_so_later_events_schedule_again(schedul
     line = closing_candidate()
     services.reevaluation_request(line_ids=[line.pk], trigger="event")
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
-        result = tasks.reevaluate_line(line.pk, "event")
+        result = tasks.reevaluate_debounced([line.pk], "event")
     assert result == {"evaluated": 1, "changed": 1}
     line.refresh_from_db()
     assert line.status == CreditLineStatus.CLOSING
@@ -93,7 +142,7 @@ def test_the_task_releases_the_line_first_so_later_events_schedule_again(schedul
     assert len(scheduled) == 2
     # Run twice: the second run changes nothing (idempotent).
     with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
-        assert tasks.reevaluate_line(line.pk, "event") == {"evaluated": 1, "changed": 0}
+        assert tasks.reevaluate_debounced([line.pk], "event") == {"evaluated": 1, "changed": 0}
 
 
 @pytest.mark.django_db(transaction=True)

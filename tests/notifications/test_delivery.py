@@ -16,7 +16,7 @@ from notifications.services import (
     notify,
     outbox_relay,
 )
-from notifications.tasks import deliver, relay_pending
+from notifications.tasks import deliver, deliver_due, relay_pending
 from tests.notifications.factories import sample_context
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("daytime")]
@@ -174,7 +174,7 @@ def test_a_broker_outage_at_commit_does_not_break_the_caller(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(deliver, "apply_async", broker_down)
+    monkeypatch.setattr(deliver_due, "apply_async", broker_down)
     event = "credit.closed"
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipient=borrower, event=event, context=sample_context(event), obj=borrower)
