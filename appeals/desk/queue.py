@@ -61,11 +61,12 @@ URGENCY_ORDER = (
 class UrgencyPaginator(CappedCountPaginator):
     """The default order, read off indexes instead of sorting every appeal being worked.
 
-    Most urgent first is: breached clocks, then a borrower's reply waiting, then the nearest
-    decision and first-response due times. "Breached" depends on the time of the request, so
-    no single stored column can hold that order; it is two index scans instead: the breached
-    appeals (`clock_due < now`, appeal_queue_clock_idx), then the others (reply, due times,
-    appeal_queue_urgency_idx), each ordered the same way and sliced for the page asked for.
+    Most urgent first is: breached clocks (the longest overdue first), then a borrower's reply
+    waiting, then the nearest decision and first-response due times. "Breached" depends on
+    the time of the request, so no single stored column can hold that order; it is two index
+    scans instead: the breached appeals by how long overdue (`clock_due < now`,
+    appeal_queue_clock_idx), then the others (reply, due times, appeal_queue_urgency_idx),
+    each sliced for the page asked for.
     A column sort chosen by the person (`tiered` False) pages the usual way."""
 
     tiered = False
@@ -80,7 +81,7 @@ class UrgencyPaginator(CappedCountPaginator):
             top = self.count
         now = timezone.now()
         base = self.object_list
-        breached = base.filter(breached_q(now)).order_by(*URGENCY_ORDER)
+        breached = base.filter(breached_q(now)).order_by("clock_due", *URGENCY_ORDER)
         # How many breached come before this page's end (counted no further than needed).
         ahead = breached.order_by()[:top].count()
         rows = list(breached[bottom:top]) if bottom < ahead else []
@@ -288,16 +289,15 @@ class QueueAdminMixin:
         return qs
 
     def get_ordering(self, request):
-        """Most urgent first: a breached clock (first response or decision), then a
-        borrower's unanswered reply, then the nearest decision due, then first response due.
+        """Most urgent first: a breached clock (first response or decision; the longest
+        overdue first), then a borrower's unanswered reply, then the nearest decision due,
+        then first response due.
         Pages of the default order are read off indexes by UrgencyPaginator (the same
         order); this is the order of a single page and of the CSV-like uses of the list."""
+        breached = breached_q(timezone.now())
         return [
-            Case(
-                When(breached_q(timezone.now()), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ).asc(),
+            Case(When(breached, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            Case(When(breached, then=F("clock_due"))).asc(nulls_last=True),
             *URGENCY_ORDER,
         ]
 

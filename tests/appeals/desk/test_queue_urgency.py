@@ -6,7 +6,7 @@ same rows, in the same order, as sorting the whole queue."""
 from datetime import timedelta
 
 import pytest
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -100,6 +100,7 @@ def test_the_pages_read_off_the_indexes_are_the_sorted_queue(queue, per_page):
             Case(
                 When(breached_q(now), then=Value(0)), default=Value(1), output_field=IntegerField()
             ),
+            Case(When(breached_q(now), then=F("clock_due"))).asc(nulls_last=True),
             *URGENCY_ORDER,
         ).values_list("pk", flat=True)
     )
@@ -108,7 +109,8 @@ def test_the_pages_read_off_the_indexes_are_the_sorted_queue(queue, per_page):
     paged = [a.pk for n in paginator.page_range for a in paginator.page(n).object_list]
     assert paged == expected
     names = [{pk: name for name, pk in made.items()}[pk] for pk in paged]
-    assert set(names[:3]) == {"decision_late", "reply_late", "second_late"}
+    # Breached, the longest overdue first: 2 hours, 1 hour, 5 minutes.
+    assert names[:3] == ["decision_late", "reply_late", "second_late"]
     assert names[3:] == [
         "replied",  # a reply waits: before any due time
         "paused_past",  # paused, so not breached, but its decision date is nearest
