@@ -294,6 +294,24 @@ BORROWER_CHANNELS = (Channel.EMAIL, Channel.INBOX)
 REFERENCE = ("appeal reference", "A-2026-000123")
 
 
+def desk_link(notification) -> str:
+    """The desk page of the appeal a message is about (the notifications admin's link back
+    to the case): from the appeal's reference in its facts, else from the page it links to."""
+    from django.urls import Resolver404, resolve
+
+    from .models import appeal_id_from_reference
+
+    appeal_id = appeal_id_from_reference(str(notification.context.get("appeal_reference", "")))
+    if appeal_id is None and notification.link:
+        try:
+            match = resolve(notification.link.split("?")[0])
+        except Resolver404:
+            return ""
+        if match.view_name in ("appeals:detail", "admin:appeals_appeal_change"):
+            appeal_id = match.kwargs.get("pk") or match.kwargs.get("object_id")
+    return reverse("admin:appeals_appeal_change", args=[appeal_id]) if appeal_id else ""
+
+
 def _appeal_event(name, label, *, channels=BORROWER_CHANNELS, **rules) -> EventSpec:
     return register(
         EventSpec(
@@ -303,6 +321,7 @@ def _appeal_event(name, label, *, channels=BORROWER_CHANNELS, **rules) -> EventS
             channels=channels,
             templates=TEMPLATES,
             default_link="/appeals/",
+            admin_link=desk_link,
             **rules,
         )
     )
@@ -319,6 +338,7 @@ def _staff_event(name, label, *, context) -> EventSpec:
             templates=TEMPLATES,
             context=context,
             default_link="/admin/",
+            admin_link=desk_link,
         )
     )
 

@@ -14,11 +14,12 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def own_database(name_suffix: str) -> tuple[str, Callable[[], None]]:
+def own_database(name_suffix: str, keep: bool = False) -> tuple[str, Callable[[], None]]:
     """Point DATABASE_URL at a fresh database for this run; return (label, cleanup).
 
     PostgreSQL when DATABASE_URL names one (`<db>_<suffix>`, dropped after), otherwise a
-    SQLite file in a temporary folder.
+    SQLite file in a temporary folder. With `keep` (PostgreSQL only) the database is neither
+    dropped before nor after, so a large seed is built once and measured many times.
     """
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
@@ -32,9 +33,23 @@ def own_database(name_suffix: str) -> tuple[str, Callable[[], None]]:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(sql)
 
+        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
+        if keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+                ).fetchone()
+            if not exists:
+                run(f'CREATE DATABASE "{name}"')
+
+            def close() -> None:
+                from django.db import connections
+
+                connections.close_all()
+
+            return f"PostgreSQL ({name}, kept)", close
         run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         run(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
 
         def cleanup() -> None:
             from django.db import connections

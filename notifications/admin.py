@@ -63,6 +63,7 @@ class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
         "attempts",
         "send_after",
         "sent_at",
+        "about",
     ]
     list_filter = ["status", "channel", EventFilter, "is_legal_notice", "created_at"]
     search_fields = [
@@ -110,7 +111,7 @@ class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
         (_("What was said"), {"fields": ["subject", "text_content", "html_source", "link"]}),
         (
             _("Where it came from"),
-            {"fields": ["object_type", "object_id", "dedupe_key", "context"]},
+            {"fields": ["about", "object_type", "object_id", "dedupe_key", "context"]},
         ),
     ]
 
@@ -119,6 +120,17 @@ class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    @admin.display(description=_("about"))
+    def about(self, obj: Notification):
+        """A link back to what the message is about (e.g. the appeal's desk page), built by
+        the app that declared the event (EventSpec.admin_link)."""
+        link = registry.admin_link(obj)
+        if not link:
+            return "—"
+        return format_html(
+            '<a href="{}" class="notification-about">{}</a>', link, _("Open the case")
+        )
 
     @admin.display(description=_("text"))
     def text_content(self, obj: Notification):

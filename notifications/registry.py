@@ -15,7 +15,7 @@ context key the templates need fails CI instead of a send at 3 a.m.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +96,10 @@ class EventSpec:
     # the `obj`'s content type and pk, else this pattern filled from the context (e.g.
     # "policy:{document}:{version}"); with none of them every call is a new message.
     dedupe: str = ""
+    # How the notifications admin links a message back to what it is about (the app that
+    # owns the thing builds it, e.g. an appeal's desk page): called with the Notification,
+    # returns a path, or "" when there is nothing to link. None: no link.
+    admin_link: Callable[[Any], str] | None = None
 
     @property
     def sample_context(self) -> dict:
@@ -219,6 +223,13 @@ class Registry:
     def sms_events(self) -> tuple[EventSpec, ...]:
         """Events that can go by SMS (each needs a template code from a template provider)."""
         return tuple(spec for spec in self._events.values() if Channel.SMS in spec.channels)
+
+    def admin_link(self, notification) -> str:
+        """Where the admin links this message back to (its event's `admin_link`), or ""."""
+        spec = self._events.get(str(notification.event))
+        if spec is None or spec.admin_link is None:
+            return ""
+        return spec.admin_link(notification) or ""
 
     def legal_events(self) -> tuple[EventSpec, ...]:
         """Legal notices in page order of their categories."""

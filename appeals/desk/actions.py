@@ -20,6 +20,7 @@ from .. import clock, services
 from ..models import BEING_WORKED_STATES, Appeal, AppealStatus
 from ..selectors import people_who_can_work, reviewers
 from ..states import EXTENDABLE_STATES
+from . import remarks
 
 S = AppealStatus
 COMMENT_MAX = 5000
@@ -27,6 +28,10 @@ COMMENT_MAX = 5000
 
 class _DeskForm(forms.Form):
     seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, author=None, **kwargs):
+        self.author = author  # who sends it (None when only shown)
+        super().__init__(*args, **kwargs)
 
 
 def _comment(label, help_text="", *, required=True):
@@ -73,6 +78,11 @@ class RequestInfoForm(_DeskForm):
 
 
 class StaffMessageForm(_DeskForm):
+    """One text, two actions: the button pressed says whether it goes to the borrower or
+    stays with staff (`kind`, the buttons' name; no radio to forget). With the optional rule
+    on (`remarks.enabled()`), a reply that looks like an internal remark is shown again to
+    confirm (`confirmed`) before it is sent."""
+
     PUBLIC, INTERNAL = "public", "internal"
     kind = forms.ChoiceField(
         label=_("Send as"),
@@ -80,10 +90,35 @@ class StaffMessageForm(_DeskForm):
             (PUBLIC, _("Reply to the borrower")),
             (INTERNAL, _("Internal note (staff only)")),
         ],
-        widget=forms.RadioSelect,
-        initial=PUBLIC,
+        error_messages={"required": _("Choose “Send reply to borrower” or “Save internal note”.")},
     )
     comment = _comment(_("Message"))
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    BUTTONS = ("kind", "confirmed")  # rendered as the two buttons, not as fields
+
+    needs_confirmation: list[str] | None = None
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("kind") == self.PUBLIC
+            and not data.get("confirmed")
+            and data.get("comment")
+            and remarks.enabled()
+        ):
+            signs = remarks.internal_signs(data["comment"], author=self.author)
+            if signs:
+                self.needs_confirmation = signs
+                raise forms.ValidationError(
+                    _(
+                        "This reply goes to the borrower, but it looks like an internal remark "
+                        "(%(signs)s). Send it to the borrower anyway, or save it as an internal "
+                        "note?"
+                    ),
+                    code="looks_internal",
+                    params={"signs": ", ".join(f"“{s}”" for s in signs)},
+                )
+        return data
 
 
 class DecisionForm(_DeskForm):
@@ -234,7 +269,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "message",
-            _("Reply or internal note"),
+            _("Reply to borrower or internal note"),
             "work_appeal",
             (*WORKED, S.APPROVED, S.PARTIALLY_APPROVED, S.AUTO_APPROVED, S.DENIED, S.DENIED_FINAL),
             StaffMessageForm,

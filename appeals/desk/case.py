@@ -257,10 +257,12 @@ class CaseAdminMixin:
         if spec is None or not self.has_view_permission(request):
             raise Http404
         case_url = reverse("admin:appeals_appeal_change", args=[object_id])
-        form = spec.form(request.POST, prefix=spec.name)
+        form = spec.form(request.POST, prefix=spec.name, author=request.user)
         if not form.is_valid():
             appeal = appeal_get_for_staff(appeal_id=object_id)
-            return self._render_case(request, appeal, bound=(spec.name, form), status=400)
+            # A reply that looks like an internal remark is a question, not an error.
+            status = 200 if getattr(form, "needs_confirmation", None) else 400
+            return self._render_case(request, appeal, bound=(spec.name, form), status=status)
         try:
             services.appeal_act_as_seen(
                 appeal_id=object_id,
@@ -289,7 +291,7 @@ class CaseAdminMixin:
         appeal = appeal_get_for_staff(appeal_id=object_id)
         data = request.POST.copy()
         data[f"{spec.name}-seen"] = services.state_token(appeal)
-        form = spec.form(data, prefix=spec.name)
+        form = spec.form(data, prefix=spec.name, author=request.user)
         form.is_valid()
         form.add_error(None, reason)
         return self._render_case(request, appeal, bound=(spec.name, form), status=status)

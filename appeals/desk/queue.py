@@ -7,6 +7,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -46,6 +47,49 @@ class CappedCountPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.CAP
+
+
+# The default order within each part of the queue (index appeal_queue_urgency_idx).
+URGENCY_ORDER = (
+    "reply_rank",
+    F("resolution_due").asc(nulls_last=True),
+    F("first_response_due").asc(nulls_last=True),
+    "-pk",
+)
+
+
+class UrgencyPaginator(CappedCountPaginator):
+    """The default order, read off indexes instead of sorting every appeal being worked.
+
+    Most urgent first is: breached clocks (the longest overdue first), then a borrower's reply
+    waiting, then the nearest decision and first-response due times. "Breached" depends on
+    the time of the request, so no single stored column can hold that order; it is two index
+    scans instead: the breached appeals by how long overdue (`clock_due < now`,
+    appeal_queue_clock_idx), then the others (reply, due times, appeal_queue_urgency_idx),
+    each sliced for the page asked for.
+    A column sort chosen by the person (`tiered` False) pages the usual way."""
+
+    tiered = False
+
+    def page(self, number):
+        if not self.tiered:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        now = timezone.now()
+        base = self.object_list
+        breached = base.filter(breached_q(now)).order_by("clock_due", *URGENCY_ORDER)
+        # How many breached come before this page's end (counted no further than needed).
+        ahead = breached.order_by()[:top].count()
+        rows = list(breached[bottom:top]) if bottom < ahead else []
+        if len(rows) < top - bottom:
+            rest = base.filter(Q(clock_due__gte=now) | Q(clock_due__isnull=True))
+            start = max(bottom - ahead, 0)
+            rows += list(rest.order_by(*URGENCY_ORDER)[start : start + top - bottom - len(rows)])
+        return self._get_page(rows, number, self)
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -226,7 +270,7 @@ class QueueAdminMixin:
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = CappedCountPaginator
+    paginator = UrgencyPaginator
     ordering = ("resolution_due", "first_response_due")  # a column sort; see get_ordering
     actions = ["reassign_selected"]
 
@@ -245,23 +289,25 @@ class QueueAdminMixin:
         return qs
 
     def get_ordering(self, request):
-        """Most urgent first: a breached clock (first response or decision), then a
-        borrower's unanswered reply, then the nearest decision due, then first response due."""
-        worked = list(BEING_WORKED_STATES)
+        """Most urgent first: a breached clock (first response or decision; the longest
+        overdue first), then a borrower's unanswered reply, then the nearest decision due,
+        then first response due.
+        Pages of the default order are read off indexes by UrgencyPaginator (the same
+        order); this is the order of a single page and of the CSV-like uses of the list."""
+        breached = breached_q(timezone.now())
         return [
-            Case(
-                When(breached_q(timezone.now()), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ).asc(),
-            Case(
-                When(Q(status__in=worked, borrower_replied_at__isnull=False), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ).asc(),
-            F("resolution_due").asc(nulls_last=True),
-            F("first_response_due").asc(nulls_last=True),
+            Case(When(breached, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            Case(When(breached, then=F("clock_due"))).asc(nulls_last=True),
+            *URGENCY_ORDER,
         ]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        # A column the person sorted by (?o=) pages the usual way.
+        paginator.tiered = ORDER_VAR not in request.GET
+        return paginator
 
     def get_search_results(self, request, queryset, search_term):
         return search_queue(queryset, search_term), False

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -164,6 +165,46 @@ class Appeal(FSMModelMixin, models.Model):
         verbose_name=_("credit decision applied"),
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The staff queue's urgency, stored by the database from the columns above (so no code
+    # path, not even a queryset .update(), can leave it stale) and indexed:
+    # - clock_due: when the nearest running clock is due (first response while owed, the
+    #   decision; a second review's decision), NULL when no clock runs (paused, closed).
+    #   Breached ⇔ clock_due < now (selectors.breached_q).
+    # - reply_rank: 0 when a borrower's reply waits on an appeal being worked, else 1.
+    clock_due = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                Q(status__in=list(states.RUNNING_STATES)),
+                then=Least(
+                    Coalesce(
+                        models.Case(
+                            models.When(
+                                first_responded_at__isnull=True, then=F("first_response_due")
+                            )
+                        ),
+                        F("resolution_due"),
+                    ),
+                    F("resolution_due"),
+                ),
+            ),
+            models.When(status=states.SECOND_REVIEW, then=F("second_review_due")),
+            default=None,
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+        verbose_name=_("nearest clock due"),
+    )
+    reply_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                Q(status__in=list(BEING_WORKED_STATES), borrower_replied_at__isnull=False),
+                then=models.Value(0),
+            ),
+            default=models.Value(1),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("appeal")
@@ -197,6 +238,23 @@ class Appeal(FSMModelMixin, models.Model):
                 fields=["resolution_due", "first_response_due"],
                 condition=Q(status__in=list(BEING_WORKED_STATES)),
                 name="appeal_queue_worked_idx",
+            ),
+            # Staff desk, the default order (desk/queue.py, UrgencyPaginator): the breached
+            # part by its clock, the rest by reply, then due times, read off the index.
+            models.Index(
+                fields=["clock_due"],
+                condition=Q(status__in=list(BEING_WORKED_STATES)),
+                name="appeal_queue_clock_idx",
+            ),
+            models.Index(
+                fields=["reply_rank", "resolution_due", "first_response_due", "-id"],
+                condition=Q(status__in=list(BEING_WORKED_STATES)),
+                name="appeal_queue_urgency_idx",
+            ),
+            models.Index(
+                fields=["assignee", "reply_rank", "resolution_due", "first_response_due", "-id"],
+                condition=Q(status__in=list(BEING_WORKED_STATES)),
+                name="appeal_queue_mine_idx",
             ),
         ]
 

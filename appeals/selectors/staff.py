@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import AGENT, REVIEWER, SUPERVISOR, staff_holding
 
-from .. import assignment, clock, states
+from .. import assignment, clock
 from ..models import (
     BEING_WORKED_STATES,
     AgentAvailability,
@@ -157,14 +157,10 @@ def appeal_get_for_staff(*, appeal_id) -> Appeal:
 
 
 def breached_q(now: datetime) -> Q:
-    """Appeals being worked whose first response or decision is overdue (the clocks run)."""
-    return (
-        Q(status__in=list(clock.RUNNING_STATES))
-        & (
-            Q(first_responded_at__isnull=True, first_response_due__lt=now)
-            | Q(resolution_due__lt=now)
-        )
-    ) | Q(status=states.SECOND_REVIEW, second_review_due__lt=now)
+    """Appeals being worked whose first response or decision (or second review's decision)
+    is overdue, the clocks running: their stored nearest due time (Appeal.clock_due, NULL
+    while paused or closed) has passed. One indexed range (appeal_queue_clock_idx)."""
+    return Q(status__in=list(BEING_WORKED_STATES), clock_due__lt=now)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,11 @@ CREDIT_DECISIONS_REPORTED_TO_BUREAU = env.bool("CREDIT_DECISIONS_REPORTED_TO_BUR
 APPEAL_INFO_RESPONSE_DAYS = env.int("APPEAL_INFO_RESPONSE_DAYS", default=7)
 # A second review is decided within this many days of the borrower's request.
 APPEAL_SECOND_REVIEW_DECISION_DAYS = env.int("APPEAL_SECOND_REVIEW_DECISION_DAYS", default=15)
+# The desk asks to confirm a reply to the borrower that looks like an internal remark
+# ("TODO", "internal", an @mention, another staff member's name…: appeals/desk/remarks.py).
+DESK_CONFIRM_INTERNAL_LOOKING_REPLIES = env.bool(
+    "DESK_CONFIRM_INTERNAL_LOOKING_REPLIES", default=False
+)
 # A reminder this many days before the borrower's reply deadline.
 APPEAL_REPLY_REMINDER_DAYS = env.int("APPEAL_REPLY_REMINDER_DAYS", default=2)
 # Evidence files: per-file size cap and number of files per appeal.

@@ -48,6 +48,8 @@ def open_case(page, appeal):
 
 def act(page, action, **fields):
     panel = page.locator(f".desk-action-{action}")
+    # The composer's two actions are its two buttons ("kind"): press the one asked for.
+    kind = fields.pop("kind", "public") if action == "message" else None
     for name, value in fields.items():
         control = panel.locator(f"[name='{action}-{name}']")
         if control.first.get_attribute("type") == "radio":
@@ -56,6 +58,9 @@ def act(page, action, **fields):
             control.select_option(str(value))
         else:
             control.fill(str(value))
+    if kind:
+        panel.locator(f"form.desk-form button.desk-send-{kind}").click()
+        return
     panel.locator("form.desk-form button[type=submit]").click()
 
 

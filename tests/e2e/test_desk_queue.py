@@ -67,10 +67,19 @@ def test_queue_fits_shows_replies_first_and_the_hand_off_reaches_the_reviewer(ne
     open_case(page, answered)
     composer = page.locator("form[data-desk-composer]")
     expect(composer).to_have_attribute("data-mode", "public")
-    expect(composer.locator(".desk-send")).to_have_text("Send reply to borrower")
-    composer.locator("[name='message-kind'][value='internal']").check()
+    # Two actions with their own words and colours; the one used last colours the box.
+    reply = composer.locator(".desk-send-public")
+    note = composer.locator(".desk-send-internal")
+    expect(reply).to_have_text("Send reply to borrower")
+    expect(note).to_have_text("Save internal note")
+    assert reply.evaluate("b => getComputedStyle(b).backgroundColor") != note.evaluate(
+        "b => getComputedStyle(b).backgroundColor"
+    )
+    composer.locator("textarea").fill("先核对结清证明的日期。")
+    note.click()
+    composer = page.locator("form[data-desk-composer]")
     expect(composer).to_have_attribute("data-mode", "internal")
-    expect(composer.locator(".desk-send")).to_have_text("Save internal note")
+    expect(page.locator(".desk-msg-internal").last).to_contain_text("先核对结清证明的日期。")
     act(page, "ready", comment="结清证明核实无误，建议恢复。", reviewer=reviewer.pk)
     expect(page.locator(".messagelist")).to_contain_text("ready for decision")
     screenshot(page, "desk-case-handed-over-1280-en")

@@ -3,8 +3,6 @@
 // the page with the text filled in.
 (function () {
   "use strict";
-  // The composer's mode (reply to the borrower / internal note) colours the form and names
-  // the button, so a note is never sent as a reply by mistake.
   // Presence: who else has this case open, and whether it changed since the page loaded.
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.querySelector("[data-desk-presence]");
@@ -27,17 +25,6 @@
     }
     refresh();
     window.setInterval(refresh, every);
-  });
-  document.addEventListener("DOMContentLoaded", function () {
-    var composer = document.querySelector("form[data-desk-composer]");
-    if (!composer) { return; }
-    var button = composer.querySelector(".desk-send");
-    composer.addEventListener("change", function (event) {
-      if (event.target.name !== "message-kind") { return; }
-      var mode = event.target.value === "internal" ? "internal" : "public";
-      composer.setAttribute("data-mode", mode);
-      if (button) { button.textContent = button.getAttribute("data-label-" + mode); }
-    });
   });
   // Macros: choosing one fills its panel's text at once, in the borrower's language, picks
   // the outcome it goes with and brings the panel's button into view. Progressive

@@ -182,9 +182,10 @@ def test_the_composer_keeps_its_mode_and_names_what_it_sends(client):
     assert response.status_code == 302 and response.url.endswith("?compose=internal")
     page = page_text(client.get(response.url))
     assert 'data-mode="internal"' in page
-    radio = re.search(r'<input[^>]*name="message-kind"[^>]*value="internal"[^>]*>', page)
-    assert radio and "checked" in radio.group(0)
-    assert "Save internal note" in page
+    # Two actions, not a switch: each button says where the text goes.
+    buttons = re.findall(r'<button[^>]*name="message-kind"[^>]*value="(\w+)"[^>]*>([^<]+)<', page)
+    assert buttons == [("public", "Send reply to borrower"), ("internal", "Save internal note")]
+    assert 'type="radio"' not in page.split("data-desk-composer")[1].split("</form>")[0]
     note = Message.objects.get(appeal=appeal, body="内部：先核对")
     assert note.kind == MessageKind.INTERNAL
 
