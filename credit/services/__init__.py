@@ -38,6 +38,13 @@ from .decisions import (
     decision_notices_sweep,
 )
 from .lines import credit_line_upsert
+from .monitoring import (
+    evaluation_tally_record,
+    monitoring_alerts_raise,
+    monitoring_day_compute,
+    monitoring_yesterday,
+    segment_of,
+)
 from .reevaluation import (
     DEFAULT_DEBOUNCE_SECONDS,
     PENDING_KEY,
@@ -62,8 +69,35 @@ from .rule_versions import (
     scorecard_request_activation,
     scorecard_save_draft,
 )
+from .shadow import (
+    ShadowFreshness,
+    shadow_cancel,
+    shadow_clean,
+    shadow_freshness,
+    shadow_resume,
+    shadow_run_chunk,
+    shadow_run_for,
+    shadow_runs_resume_stalled,
+    shadow_save_draft,
+    shadow_start,
+)
 
 __all__ = [
+    "evaluation_tally_record",
+    "monitoring_alerts_raise",
+    "monitoring_day_compute",
+    "monitoring_yesterday",
+    "segment_of",
+    "ShadowFreshness",
+    "shadow_cancel",
+    "shadow_clean",
+    "shadow_freshness",
+    "shadow_resume",
+    "shadow_run_chunk",
+    "shadow_run_for",
+    "shadow_runs_resume_stalled",
+    "shadow_save_draft",
+    "shadow_start",
     "DEFAULT_DEBOUNCE_SECONDS",
     "MANUAL_OUTCOMES",
     "NOTICES_DEFERRED",
