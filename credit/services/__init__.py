@@ -37,7 +37,7 @@ from .decisions import (
     decision_notices_send,
     decision_notices_sweep,
 )
-from .lines import credit_line_upsert
+from .lines import credit_line_upsert, credit_lines_key_customer_set
 from .reevaluation import (
     DEFAULT_DEBOUNCE_SECONDS,
     PENDING_KEY,
@@ -97,6 +97,7 @@ __all__ = [
     "credit_line_postpone_closure",
     "credit_line_reevaluate",
     "credit_line_upsert",
+    "credit_lines_key_customer_set",
     "credit_lines_close_due",
     "credit_lines_reevaluate",
     "credit_lines_reevaluation_queue",
