@@ -369,13 +369,22 @@ class DecisionPolicyAdmin(VersionAdmin):
     @admin.display(description=_("segment rules"))
     def segments_display(self, obj):
         return labelled_table(
-            (_("rule"), _("when all hold"), _("a closure becomes"), _("share kept")),
+            (
+                _("segment"),
+                _("when all hold"),
+                _("a closure becomes"),
+                _("share removed"),
+                _("notice period (days)"),
+                _("staff review first"),
+            ),
             (
                 (
                     seg.get("name", ""),
                     "; ".join(condition_text(c) for c in seg.get("conditions", [])),
-                    seg.get("close_becomes", ""),
+                    seg.get("close_becomes") or "—",
                     seg.get("reduce_share") or "—",
+                    seg.get("closure_buffer_days") or "—",
+                    _("yes") if seg.get("review") else _("no"),
                 )
                 for seg in obj.segments
             ),
@@ -405,7 +414,13 @@ class DecisionPolicyAdmin(VersionAdmin):
                 for c in s.get("conditions", [])
             )
             flat[f"{segment_label} · {s.get('name')}"] = (
-                f"if {conditions}: close → {s.get('close_becomes')}"
+                f"if {conditions}: close → {s.get('close_becomes') or 'close'}"
                 + (f" (share {s['reduce_share']})" if s.get("reduce_share") else "")
+                + (
+                    f"; notice {s['closure_buffer_days']} days"
+                    if s.get("closure_buffer_days") is not None
+                    else ""
+                )
+                + ("; staff review first" if s.get("review") else "")
             )
         return flat

@@ -37,13 +37,13 @@ from .decisions import (
     decision_notices_send,
     decision_notices_sweep,
 )
-from .lines import credit_line_upsert
+from .lines import credit_line_upsert, credit_lines_key_customer_set
 from .monitoring import (
     evaluation_tally_record,
     monitoring_alerts_raise,
     monitoring_day_compute,
     monitoring_yesterday,
-    segment_of,
+    verdict_segment,
 )
 from .reevaluation import (
     DEFAULT_DEBOUNCE_SECONDS,
@@ -87,7 +87,7 @@ __all__ = [
     "monitoring_alerts_raise",
     "monitoring_day_compute",
     "monitoring_yesterday",
-    "segment_of",
+    "verdict_segment",
     "ShadowFreshness",
     "shadow_cancel",
     "shadow_clean",
@@ -131,6 +131,7 @@ __all__ = [
     "credit_line_postpone_closure",
     "credit_line_reevaluate",
     "credit_line_upsert",
+    "credit_lines_key_customer_set",
     "credit_lines_close_due",
     "credit_lines_reevaluate",
     "credit_lines_reevaluation_queue",

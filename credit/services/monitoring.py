@@ -36,9 +36,10 @@ def _setting(name: str, default):
     return type(default)(getattr(settings, name, default))
 
 
-def segment_of(verdict: engine.Verdict) -> str:
-    """The segment a line's figures are grouped under (the policy's segment rule that applied;
-    empty for the general rules). The one place monitoring and shadow runs ask."""
+def verdict_segment(verdict: engine.Verdict) -> str:
+    """The segment a line's figures are grouped under: the policy segment the engine found for
+    it (`engine.segment_of`, named on the verdict), empty for the general rules. The one place
+    monitoring and shadow runs ask."""
     return verdict.segment or ""
 
 
@@ -47,7 +48,7 @@ def evaluation_tally_record(*, rules, verdicts: Iterable[engine.Verdict], at: da
     groups: dict[str, dict] = {}
     for verdict in verdicts:
         group = groups.setdefault(
-            segment_of(verdict),
+            verdict_segment(verdict),
             {
                 "evaluated": 0,
                 "adverse": 0,

@@ -173,6 +173,7 @@ def credit_lines_reevaluate(
             decision.score = verdict.score
             decision.actor = actor
             decision.note = _verdict_note(verdict)
+            decision.segment = verdict.segment or ""
             reasons = (
                 []
                 if decision.outcome == DecisionOutcome.REINSTATE
@@ -215,7 +216,12 @@ def _plan(
     verdicts = {}
     for row in rows:
         facts = engine.facts_from_rows(
-            row.id, row.opened_at, row.credit_limit, row.balance, events.get(row.id, ())
+            row.id,
+            row.opened_at,
+            row.credit_limit,
+            row.balance,
+            events.get(row.id, ()),
+            key_customer=row.key_customer,
         )
         verdict = engine.decide(
             rules.policy_rules, rules.card_rules, engine.compute_features(facts, as_of=as_of)

@@ -28,7 +28,7 @@ from ..models import (
     VersionStatus,
 )
 from ._batches import batch_chunk_size, queue_safely, resume, resume_stalled, run_for, save_draft
-from .monitoring import segment_of
+from .monitoring import verdict_segment
 from .rule_versions import policy_check, scorecard_check
 
 NO_ACTIVE_OUTCOME = "none"  # a shadow run on a fresh install: nothing active to compare with
@@ -122,7 +122,12 @@ def shadow_run_chunk(*, run_id: int, now: datetime | None = None) -> int:
     out = []
     for row in rows:
         facts = engine.facts_from_rows(
-            row.id, row.opened_at, row.credit_limit, row.balance, events.get(row.id, ())
+            row.id,
+            row.opened_at,
+            row.credit_limit,
+            row.balance,
+            events.get(row.id, ()),
+            key_customer=row.key_customer,
         )
         features = engine.compute_features(facts, as_of=as_of)
         would = engine.decide(*tried, features)
@@ -135,7 +140,7 @@ def shadow_run_chunk(*, run_id: int, now: datetime | None = None) -> int:
                 would=would.outcome,
                 score=would.score,
                 reason=would.reasons[0].code if would.reasons else "",
-                segment=segment_of(would),
+                segment=verdict_segment(would),
             )
         )
     ShadowLine.objects.bulk_create(out)

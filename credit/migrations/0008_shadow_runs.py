@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0006_merge_after_issues_10_to_13'),
+        ('credit', '0007_decision_segment_and_key_customer_flag'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0007_shadow_runs'),
+        ('credit', '0008_shadow_runs'),
     ]
 
     operations = [
