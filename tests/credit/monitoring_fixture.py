@@ -32,7 +32,7 @@ def _next(model) -> int:
     return (model.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
 
 
-def hand_rules():
+def hand_rules(segments=()):
     """Make the hand-computable scorecard and policy the active ones; return (card, policy)."""
     Scorecard.objects.filter(status=VersionStatus.ACTIVE).update(status=VersionStatus.RETIRED)
     DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE).update(status=VersionStatus.RETIRED)
@@ -50,6 +50,7 @@ def hand_rules():
         reduce_min_score=520,
         freeze_min_score=500,
         reduce_share=Decimal("0.300"),
+        segments=list(segments),
         activated_at=NOW,
     )
     return card, policy

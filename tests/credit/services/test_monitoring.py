@@ -134,3 +134,26 @@ def test_appeals_opened_and_overturned_count_under_the_version_that_decided(moni
 
 def test_the_appeals_app_registers_its_figures():
     assert "appeals" in figures._registry
+
+
+def test_the_days_figures_are_kept_per_segment_of_the_active_policy(clock, settings):
+    hand_rules(
+        segments=[
+            {
+                "name": "high_bureau",
+                "conditions": [{"feature": "bureau_score", "op": "gte", "value": 600}],
+            }
+        ]
+    )
+    for score in (650, 700, 450, None):
+        line_with_bureau(score)
+    nightly()
+
+    days = {d.segment: d for d in services.monitoring_day_compute(day=timezone.localdate())}
+
+    assert {s: (d.evaluated, d.adverse) for s, d in days.items()} == {
+        "high_bureau": (2, 0),
+        "": (2, 2),
+    }
+    assert days[""].reasons == {"bureau_score_low": 1, "bureau_score_missing": 1}
+    assert days["high_bureau"].scores == {"600": 2}

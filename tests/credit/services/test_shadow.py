@@ -125,3 +125,37 @@ def test_a_started_shadow_run_cannot_be_edited_and_an_unreadable_version_is_refu
     run.name = "Renamed"
     with pytest.raises(ValidationError):
         services.shadow_save_draft(run=run, actor=supervisor)
+
+
+def test_the_changes_are_broken_down_by_the_segment_the_draft_names(clock, five_lines):
+    card, _, lines = five_lines
+    supervisor = StaffFactory(role="supervisor")
+    draft = draft_policy()
+    draft.segments = [
+        {
+            "name": "high_bureau",
+            "conditions": [{"feature": "bureau_score", "op": "gte", "value": 600}],
+        },
+        {
+            "name": "mid_bureau",
+            "conditions": [{"feature": "bureau_score", "op": "gte", "value": 500}],
+        },
+    ]
+    draft.save()
+    run = draft_run(card, draft, supervisor)
+    start(run, supervisor)
+
+    report = shadow_report(run)
+    # 560 is in mid_bureau (keep -> reduce); 450 and the line with no bureau score in none.
+    assert report.by_segment == {
+        "": {("freeze", "close"): 2},
+        "mid_bureau": {("keep", "reduce_limit"): 1},
+    }
+    segments = dict(ShadowLine.objects.filter(run=run).values_list("line_id", "segment"))
+    assert segments == {
+        lines[0].pk: "high_bureau",
+        lines[1].pk: "mid_bureau",
+        lines[2].pk: "",
+        lines[3].pk: "",
+        lines[4].pk: "high_bureau",
+    }
