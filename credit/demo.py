@@ -359,12 +359,13 @@ def _monitoring_days(today: date) -> None:
     baseline = ShadowRun.objects.filter(name=SHADOW_BASELINE, state=ShadowState.COMPLETED).first()
     days = len(DEMO_ADVERSE_PER_MILLE)
     first = today - timedelta(days=days)
-    if card is None or policy is None or baseline is None or not baseline.scores:
+    if card is None or policy is None or baseline is None or not baseline.scores.get(""):
         return
     if MonitoringDay.objects.filter(day=first, scorecard=card, policy=policy).exists():
         return
-    total = sum(baseline.scores.values())
-    bins = sorted(baseline.scores, key=int)
+    reference = baseline.scores.get("", {})
+    total = sum(reference.values())
+    bins = sorted(reference, key=int)
     for i, per_mille in enumerate(DEMO_ADVERSE_PER_MILLE):
         day = first + timedelta(days=i)
         evaluated = DEMO_PORTFOLIO + 37 * i
@@ -374,7 +375,7 @@ def _monitoring_days(today: date) -> None:
         scores = {}
         for j, key in enumerate(bins):
             target = bins[max(0, j - shift)]
-            scores[target] = scores.get(target, 0) + evaluated * baseline.scores[key] // total
+            scores[target] = scores.get(target, 0) + evaluated * reference[key] // total
         EvaluationTally.objects.create(
             at=_at(day, 3),
             scorecard=card,

@@ -62,7 +62,8 @@ class ShadowRun(ChunkedRun):
     )
     last_line_id = models.BigIntegerField(_("last line done"), default=0)
     last_event_id = models.BigIntegerField(_("last event read"), default=0)
-    # Lines per score bin under the version tried (the reference monitoring measures drift from).
+    # Lines per score bin under the versions tried, per segment ({segment: {bin: lines}}): the
+    # reference monitoring measures each segment's drift from.
     scores = models.JSONField(_("score distribution"), default=dict, blank=True)
 
     class Meta(ChunkedRun.Meta):

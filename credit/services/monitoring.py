@@ -114,16 +114,16 @@ def monitoring_day_compute(*, day: date) -> list[MonitoringDay]:
         for field in ("scores", "knockouts", "reasons"):
             group[field].update(tally_field(tally, field))
     pairs = figures.figures_between(start, end)
-    versions = {
-        pk: (card, policy)
-        for pk, card, policy in CreditDecision.objects.filter(
+    # Each appeal counts under the version and segment of the decision it was about.
+    decided_by = {
+        pk: (card, policy, segment)
+        for pk, card, policy, segment in CreditDecision.objects.filter(
             pk__in={d for d, _ in pairs}, scorecard__isnull=False, policy__isnull=False
-        ).values_list("pk", "scorecard_id", "policy_id")
+        ).values_list("pk", "scorecard_id", "policy_id", "segment")
     }
     for decision_id, figure in pairs:
-        if decision_id in versions:
-            card, policy = versions[decision_id]
-            totals[(card, policy, "")][figure] += 1
+        if decision_id in decided_by:
+            totals[decided_by[decision_id]][figure] += 1
     days = []
     for (card, policy, segment), group in totals.items():
         row, _ = MonitoringDay.objects.update_or_create(
@@ -134,7 +134,7 @@ def monitoring_day_compute(*, day: date) -> list[MonitoringDay]:
             defaults={
                 **{k: v for k, v in group.items() if not isinstance(v, Counter)},
                 **{k: dict(v) for k, v in group.items() if isinstance(v, Counter)},
-                "drift": _drift(card, policy, dict(group["scores"])),
+                "drift": _drift(card, policy, segment, dict(group["scores"])),
                 "computed_at": timezone.now(),
             },
         )
@@ -147,7 +147,8 @@ def tally_field(tally: EvaluationTally, field: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in (getattr(tally, field) or {}).items()}
 
 
-def _drift(scorecard_id: int, policy_id: int, scores: dict[str, int]) -> float | None:
+def _drift(scorecard_id: int, policy_id: int, segment: str, scores: dict[str, int]) -> float | None:
+    """PSI of a day's scores against the same segment in the version's latest shadow run."""
     run = (
         ShadowRun.objects.filter(
             state=ShadowState.COMPLETED, scorecard_id=scorecard_id, policy_id=policy_id
@@ -156,7 +157,8 @@ def _drift(scorecard_id: int, policy_id: int, scores: dict[str, int]) -> float |
         .values_list("scores", flat=True)
         .first()
     )
-    return rules.psi(run, scores) if run else None
+    reference = (run or {}).get(segment)
+    return rules.psi(reference, scores) if reference else None
 
 
 # --- Alerts ---------------------------------------------------------------------------------

@@ -151,17 +151,18 @@ def shadow_run_chunk(*, run_id: int, now: datetime | None = None) -> int:
     return len(out)
 
 
-def _score_distribution(run: ShadowRun) -> dict[str, int]:
-    bins: Counter = Counter()
-    for score, n in (
+def _score_distribution(run: ShadowRun) -> dict[str, dict[str, int]]:
+    """Lines per score bin, per segment: what each segment's daily scores are compared with."""
+    bins: dict[str, Counter] = {}
+    for segment, score, n in (
         ShadowLine.objects.filter(run=run)
-        .values("score")
+        .values("segment", "score")
         .annotate(n=Count("id"))
         .order_by()
-        .values_list("score", "n")
+        .values_list("segment", "score", "n")
     ):
-        bins[monitoring_rules.score_bin(score)] += n
-    return dict(bins)
+        bins.setdefault(segment, Counter())[monitoring_rules.score_bin(score)] += n
+    return {segment: dict(counts) for segment, counts in bins.items()}
 
 
 def shadow_run_for(*, run_id: int, seconds: float | None = None) -> bool:

@@ -60,7 +60,7 @@ def test_shadow_counts_match_the_hand_computed_outcomes_and_change_nothing(clock
     assert report.by_segment == {"": {("freeze", "close"): 2, ("keep", "reduce_limit"): 1}}
     assert sorted(s.line_id for s in report.sample) == [lines[1].pk, lines[2].pk, lines[3].pk]
     # The score distribution the monitoring compares with: bins of 20 points.
-    assert run.scores == {"600": 2, "540": 1, "500": 2}
+    assert run.scores == {"": {"600": 2, "540": 1, "500": 2}}
     # Nothing applied, nobody told.
     assert list(CreditLine.objects.order_by("id").values_list("status", "credit_limit")) == before
     assert not CreditDecision.objects.exists()
