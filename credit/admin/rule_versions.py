@@ -251,6 +251,13 @@ def _bin_text(b: dict) -> str:
 def _shadow_warning(freshness) -> str:
     if freshness.state == "missing":
         return str(_("Warning: no shadow run has tried this version on the lines."))
+    if freshness.rules_changed:
+        return str(
+            _(
+                "Warning: this version was edited after its shadow run; run it again to see "
+                "what the rules as they are now would change."
+            )
+        )
     if freshness.events_since:
         return str(
             _(

@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 ('last_line_id', models.BigIntegerField(default=0, verbose_name='last line done')),
                 ('last_event_id', models.BigIntegerField(default=0, verbose_name='last event read')),
                 ('scores', models.JSONField(blank=True, default=dict, verbose_name='score distribution')),
+                ('rules_digest', models.CharField(blank=True, max_length=64, verbose_name='rules tried (digest)')),
                 ('baseline_policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='credit.decisionpolicy', verbose_name='active policy compared with')),
                 ('baseline_scorecard', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='credit.scorecard', verbose_name='active scorecard compared with')),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),

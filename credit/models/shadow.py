@@ -65,6 +65,8 @@ class ShadowRun(ChunkedRun):
     # Lines per score bin under the versions tried, per segment ({segment: {bin: lines}}): the
     # reference monitoring measures each segment's drift from.
     scores = models.JSONField(_("score distribution"), default=dict, blank=True)
+    # The rules tried, as they were when the run started: a draft edited since is out of date.
+    rules_digest = models.CharField(_("rules tried (digest)"), max_length=64, blank=True)
 
     class Meta(ChunkedRun.Meta):
         verbose_name = _("shadow run")

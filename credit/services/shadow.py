@@ -5,6 +5,8 @@ writes its lines' rows and moves the run's cursor in one transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +79,7 @@ def shadow_start(*, run: ShadowRun, actor=None, now: datetime | None = None) -> 
     run.baseline_scorecard = _active(Scorecard)
     run.baseline_policy = _active(DecisionPolicy)
     run.last_event_id = CreditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    run.rules_digest = rules_digest(run.scorecard, run.policy)
     run.lines_total = CreditLine.objects.count()
     run.lines_done, run.last_line_id = 0, 0
     run.state = ShadowState.RUNNING
@@ -200,6 +203,14 @@ def _queue_chunk(run_id: int) -> None:
 
 # --- Is a version's shadow run there and up to date? ----------------------------------------
 
+
+def rules_digest(scorecard: Scorecard, policy: DecisionPolicy) -> str:
+    """A fingerprint of the rules of a scorecard and a policy (a draft may still change)."""
+    rules = {"scorecard": scorecard.rule_values(), "policy": policy.rule_values()}
+    text = json.dumps(rules, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 MISSING, STALE, CURRENT = "missing", "stale", "current"
 
 
@@ -209,6 +220,7 @@ class ShadowFreshness:
     run: ShadowRun | None = None
     events_since: bool = False
     active_changed: bool = False
+    rules_changed: bool = False
 
     @property
     def warns(self) -> bool:
@@ -217,10 +229,12 @@ class ShadowFreshness:
 
 def shadow_freshness(version: Scorecard | DecisionPolicy) -> ShadowFreshness:
     """The latest completed shadow run that tried this version, and whether the data moved on
-    since (an event received after it read, or another version active than it compared with)."""
+    since (an event received after it read, another version active than it compared with, or
+    the rules tried edited since)."""
     field = "scorecard" if isinstance(version, Scorecard) else "policy"
     run = (
         ShadowRun.objects.filter(state=ShadowState.COMPLETED, **{field: version})
+        .select_related("scorecard", "policy")
         .order_by("-finished_at", "-id")
         .first()
     )
@@ -232,5 +246,8 @@ def shadow_freshness(version: Scorecard | DecisionPolicy) -> ShadowFreshness:
         run.baseline_scorecard_id,
         run.baseline_policy_id,
     )
-    stale = events_since or active_changed
-    return ShadowFreshness(STALE if stale else CURRENT, run, events_since, active_changed)
+    rules_changed = run.rules_digest != rules_digest(run.scorecard, run.policy)
+    stale = events_since or active_changed or rules_changed
+    return ShadowFreshness(
+        STALE if stale else CURRENT, run, events_since, active_changed, rules_changed
+    )

@@ -101,6 +101,14 @@ def test_activation_warns_when_the_shadow_run_is_missing_or_older_than_the_data(
     assert services.shadow_freshness(draft).state == "current"
     assert not services.shadow_freshness(draft).warns
 
+    draft.keep_min_score = 620
+    draft.save()
+    freshness = services.shadow_freshness(draft)
+    assert freshness.state == "stale" and freshness.rules_changed and not freshness.events_since
+
+    draft.keep_min_score = 600
+    draft.save()
+    assert services.shadow_freshness(draft).state == "current"
     event(lines[0], "bureau_score", NOW - timedelta(hours=1), score=420)
     freshness = services.shadow_freshness(draft)
     assert freshness.state == "stale" and freshness.events_since and freshness.warns
