@@ -30,6 +30,15 @@ def register_restoration_listener() -> None:
     restorations.register("moot_appeal", appeals_resolve_moot)
 
 
+def register_monitoring_figures() -> None:
+    """Appeals opened and overturned count in credit's daily monitoring (see credit.figures)."""
+    from credit import figures
+
+    from .monitoring import appeal_figures
+
+    figures.register("appeals", appeal_figures)
+
+
 class AppealsConfig(AppConfig):
     name = "appeals"
     verbose_name = _("Appeals")
@@ -38,3 +47,4 @@ class AppealsConfig(AppConfig):
         register_closure_hold()
         register_my_credit_panel()
         register_restoration_listener()
+        register_monitoring_figures()

@@ -30,6 +30,11 @@ BEAT_SCHEDULE["credit.lift_ended_campaigns"] = {
     "task": "credit.lift_ended_campaigns",
     "schedule": crontab(hour=0, minute=10),
 }
+# credit monitoring: yesterday's figures (its nightly run included) and alerts, once a day.
+BEAT_SCHEDULE["credit.monitor_yesterday"] = {
+    "task": "credit.monitor_yesterday",
+    "schedule": crontab(hour=0, minute=40),
+}
 
 # appeals: reply deadlines (a reminder before, the review goes on at the deadline).
 BEAT_SCHEDULE["appeals.remind_and_expire_replies"] = {

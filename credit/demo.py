@@ -19,10 +19,17 @@ from .models import (
     CreditLine,
     CreditLineStatus,
     DecisionOutcome,
+    DecisionPolicy,
     DecisionTrigger,
+    EvaluationTally,
+    MonitoringDay,
     PolicyCampaign,
     ReasonCode,
+    Scorecard,
+    ShadowRun,
+    ShadowState,
     SystemCorrection,
+    VersionStatus,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -210,6 +217,8 @@ def seed(stdout=None) -> dict[str, CreditLine]:
     _held_campaign(now)
     if "C-1001" in lines:
         _queued_work(now, lines["C-1001"])
+    _shadow_comparison(now)
+    _monitoring_days(today)
 
     if stdout is not None:
         for customer_id, line in lines.items():
@@ -320,3 +329,90 @@ def _queued_work(now: datetime, line: CreditLine) -> None:
         attempts=6,
         last_error=DEMO_BROKER_ERROR,
     )
+
+
+SHADOW_BASELINE = "Active versions, before activation (baseline)"
+SHADOW_DRAFT = "Stricter thresholds: draft policy tried on every line"
+
+
+def _run_shadow(name: str, scorecard, policy, supervisor, note: str) -> ShadowRun:
+    run = services.shadow_save_draft(
+        run=ShadowRun(name=name, scorecard=scorecard, policy=policy, note=note), actor=supervisor
+    )
+    services.shadow_start(run=run, actor=supervisor)
+    while services.shadow_run_chunk(run_id=run.pk):
+        pass
+    return run
+
+
+def _shadow_comparison(now: datetime) -> None:
+    """A shadow run of the active versions (what monitoring measures drift from), and one of a
+    stricter draft policy: what it would change, before anyone activates it."""
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    card = Scorecard.objects.filter(status=VersionStatus.ACTIVE).first()
+    policy = DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE).first()
+    if supervisor is None or card is None or policy is None:
+        return
+    if not ShadowRun.objects.filter(name=SHADOW_BASELINE).exists():
+        _run_shadow(
+            SHADOW_BASELINE, card, policy, supervisor, "The reference the daily drift is read from."
+        )
+    if ShadowRun.objects.filter(name=SHADOW_DRAFT).exists():
+        return
+    draft = services.policy_copy_to_draft(source=policy)
+    draft.keep_min_score += 175
+    draft.reduce_min_score += 140
+    draft.freeze_min_score += 130
+    draft.notes = "Draft: stricter thresholds (keep +175, reduce +140, pause +130 points)."
+    services.policy_save_draft(policy=draft)
+    _run_shadow(
+        SHADOW_DRAFT, card, draft, supervisor, "Preview of the stricter thresholds on every line."
+    )
+
+
+# Demo figures for the monitoring charts: a portfolio of about 12,000 lines evaluated nightly,
+# its adverse share steady near 4-5% for a week, then yesterday a jump (which raised an alert).
+# The score mix is the baseline shadow run's, scaled; everything after the tallies is the real
+# daily job (figures, drift, alerts).
+DEMO_PORTFOLIO = 12_000
+DEMO_ADVERSE_PER_MILLE = (42, 45, 40, 47, 44, 43, 41, 110)
+
+
+def _monitoring_days(today: date) -> None:
+    card = Scorecard.objects.filter(status=VersionStatus.ACTIVE).first()
+    policy = DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE).first()
+    baseline = ShadowRun.objects.filter(name=SHADOW_BASELINE, state=ShadowState.COMPLETED).first()
+    days = len(DEMO_ADVERSE_PER_MILLE)
+    first = today - timedelta(days=days)
+    if card is None or policy is None or baseline is None or not baseline.scores.get(""):
+        return
+    if MonitoringDay.objects.filter(day=first, scorecard=card, policy=policy).exists():
+        return
+    reference = baseline.scores.get("", {})
+    total = sum(reference.values())
+    bins = sorted(reference, key=int)
+    for i, per_mille in enumerate(DEMO_ADVERSE_PER_MILLE):
+        day = first + timedelta(days=i)
+        evaluated = DEMO_PORTFOLIO + 37 * i
+        adverse = evaluated * per_mille // 1000
+        # the last day's scores slide one bin down: the drift chart moves with the share
+        shift = 1 if i == days - 1 else 0
+        scores = {}
+        for j, key in enumerate(bins):
+            target = bins[max(0, j - shift)]
+            scores[target] = scores.get(target, 0) + evaluated * reference[key] // total
+        EvaluationTally.objects.create(
+            at=_at(day, 3),
+            scorecard=card,
+            policy=policy,
+            evaluated=evaluated,
+            adverse=adverse,
+            scores=scores,
+            knockouts={"serious_overdue_elsewhere": 6 + i % 3},
+            reasons={
+                "multi_lending_applications": adverse * 5 // 10,
+                "repayment_late": adverse * 3 // 10,
+                "bureau_score_low": adverse - adverse * 5 // 10 - adverse * 3 // 10,
+            },
+        )
+        services.monitoring_day_compute(day=day)

@@ -28,6 +28,8 @@ FEATURE_LABELS = {
     "bureau_score": gettext_lazy("Credit bureau score"),
     "identity_expired": gettext_lazy("Identity document expired"),
     "verification_status": gettext_lazy("Income verification"),
+    "clean_repayment_months": gettext_lazy("Months repaid on time since the last late repayment"),
+    "key_customer": gettext_lazy("Key customer (staff flag)"),
 }
 _SHARES = {"on_time_ratio_12m", "debt_to_income"}
 _MONEY = {"open_external_debt", "monthly_income"}

@@ -152,6 +152,54 @@ def send_batch_held(*, recipient, batch, name: str, affected: int, held_because:
     )
 
 
+MONITORING_ALERT_TEXTS = {
+    "adverse_share": {
+        "zh-hans": "不利决定的比例超出了正常范围",
+        "en": "The share of adverse decisions left its band",
+    },
+    "reason_share": {
+        "zh-hans": "某个原因代码的占比超出了正常范围",
+        "en": "A reason code's share left its band",
+    },
+    "score_drift": {
+        "zh-hans": "评分分布偏离了该版本的影子运行",
+        "en": "Scores drifted from the version's shadow run",
+    },
+    "source_silent": {
+        "zh-hans": "一个通常每天发送事件的来源今天没有发送",
+        "en": "A source that normally sends events sent none",
+    },
+}
+
+
+def _alert_figure(kind: str, value: float) -> str:
+    if kind == "score_drift":
+        return f"PSI {value:.2f}"
+    if kind == "source_silent":
+        return f"{value:.0f}"
+    return f"{value * 100:.1f}%"
+
+
+def send_monitoring_alert(*, recipient, alert) -> None:
+    """Tell a supervisor that a monitored figure left its band (once per alert)."""
+    if alert.kind == "source_silent":
+        band = "≥ 1"
+    else:
+        band = f"{_alert_figure(alert.kind, alert.low)} – {_alert_figure(alert.kind, alert.high)}"
+    notify(
+        recipient=recipient,
+        event="staff.monitoring_alert",
+        context={
+            "alert": MONITORING_ALERT_TEXTS[alert.kind],
+            "subject": alert.subject,
+            "day": alert.day.isoformat(),
+            "value": _alert_figure(alert.kind, alert.value),
+            "band": band,
+        },
+        obj=alert,
+    )
+
+
 # --- Declared events ---------------------------------------------------------------------
 # What credit tells people, registered with notifications at start-up; its templates are in
 # credit/templates/credit/messages/<event>/<language>/. Also declared here, because credit
@@ -292,5 +340,32 @@ register(
             ),
         },
         default_link="/admin/",
+    )
+)
+register(
+    EventSpec(
+        name="staff.monitoring_alert",
+        label=_("Monitoring alert"),
+        category=STAFF_CATEGORY.name,
+        channels=STAFF_CHANNELS,
+        audience=Audience.STAFF,
+        templates=TEMPLATES,
+        context={
+            "alert": (
+                "what left its band",
+                {
+                    "zh-hans": "不利决定的比例超出了正常范围",
+                    "en": "The share of adverse decisions left its band",
+                },
+            ),
+            "subject": (
+                "which version, segment, reason code or source",
+                "scorecard v3 · policy v2",
+            ),
+            "day": ("the day measured (ISO date)", "2026-11-29"),
+            "value": ("the figure that day", "18.4%"),
+            "band": ("the band it was expected in", "3.1% – 8.9%"),
+        },
+        default_link="/admin/credit/monitoringday/",
     )
 )

@@ -1,5 +1,6 @@
-"""What a campaign or a correction would do before it runs, and how far a run has got:
-counts in a few grouped queries however many lines match, and a sample (reads only)."""
+"""What a campaign or a correction would do before it runs, what a shadow run found, and how
+far a run has got: counts in a few grouped queries however many lines match, and a sample
+(reads only)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case, CharField, Count, Value, When
+from django.db.models import Case, CharField, Count, F, Value, When
 from django.utils import timezone
 
 from .engine import campaigns as campaign_rules
+from .engine.rules import SEVERITY
 from .models import (
     CampaignLine,
     CorrectedDecision,
     CreditDecision,
     PolicyCampaign,
+    ShadowLine,
+    ShadowRun,
     SystemCorrection,
 )
 from .services.campaigns import campaign_segment
@@ -118,3 +122,56 @@ def correction_progress(correction: SystemCorrection) -> dict[str, int]:
         .order_by()
         .values_list("state", "n")
     )
+
+
+@dataclass
+class ShadowReport:
+    lines: int = 0
+    changed: int = 0
+    # (outcome now, outcome tried) -> lines, for the lines whose outcome would change
+    transitions: dict[tuple[str, str], int] = field(default_factory=dict)
+    # first reason tried -> lines whose outcome would change for the worse
+    reasons: dict[str, int] = field(default_factory=dict)
+    # segment -> {(now, tried): lines}, changed lines only
+    by_segment: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
+    sample: list = field(default_factory=list)
+
+
+def shadow_report(run: ShadowRun) -> ShadowReport:
+    """What a shadow run found: the outcomes that would change (from → to), the reasons that
+    drive them, per segment, and a sample of changed lines. Grouped queries only."""
+    rows = ShadowLine.objects.filter(run=run)
+    changed = rows.exclude(current=F("would"))
+    report = ShadowReport(lines=rows.count())
+    by_segment: dict[str, Counter] = {}
+    transitions: Counter = Counter()
+    for segment, now, tried, n in (
+        changed.values("segment", "current", "would")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("segment", "current", "would", "n")
+    ):
+        transitions[(now, tried)] += n
+        by_segment.setdefault(segment, Counter())[(now, tried)] += n
+    report.transitions = dict(transitions.most_common())
+    report.changed = sum(transitions.values())
+    report.by_segment = {s: dict(c.most_common()) for s, c in sorted(by_segment.items())}
+    worse = [(now, tried) for now, tried in transitions if _severity(tried) > _severity(now)]
+    reasons: Counter = Counter()
+    for now, tried in worse:
+        for reason, n in (
+            changed.filter(current=now, would=tried)
+            .values("reason")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("reason", "n")
+        ):
+            reasons[reason] += n
+    report.reasons = dict(reasons.most_common())
+    report.sample = list(changed.select_related("line__borrower").order_by("line_id")[:SAMPLE_SIZE])
+    return report
+
+
+def _severity(outcome: str) -> int:
+    """keep < reduce_limit < freeze < close; "none" (nothing active) counts as keep."""
+    return SEVERITY.get(outcome, 0)

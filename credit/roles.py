@@ -40,6 +40,12 @@ GRANTS = {
         "credit.add_systemcorrection",
         "credit.change_systemcorrection",
         "credit.run_systemcorrection",
+        "credit.view_shadowrun",
+        "credit.add_shadowrun",
+        "credit.change_shadowrun",
+        "credit.run_shadowrun",
+        "credit.view_monitoringday",
+        "credit.view_monitoringalert",
     ),
     AUDITOR: ("credit.view_*",),
 }

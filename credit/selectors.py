@@ -171,6 +171,7 @@ class LineRow(NamedTuple):
     status: str
     opened_at: datetime
     updated_at: datetime
+    key_customer: bool
 
 
 def lines_for_evaluation(line_ids: Sequence[int], *, lock: bool = False) -> list[LineRow]:

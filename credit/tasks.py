@@ -141,10 +141,33 @@ def run_correction_chunk(correction_id: int) -> bool:
     return services.correction_run_for(correction_id=correction_id)
 
 
+@shared_task(
+    name="credit.run_shadow_chunk",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_shadow_chunk(run_id: int) -> bool:
+    """Chunks of a shadow run for a while; then queues the next task."""
+    return services.shadow_run_for(run_id=run_id)
+
+
 @shared_task(name="credit.resume_stalled_campaigns")
 def resume_stalled_campaigns() -> int:
-    """Every few minutes: campaigns and corrections whose worker was lost carry on."""
-    return services.campaigns_resume_stalled() + services.corrections_resume_stalled()
+    """Every few minutes: campaigns, corrections and shadow runs whose worker was lost carry on."""
+    return (
+        services.campaigns_resume_stalled()
+        + services.corrections_resume_stalled()
+        + services.shadow_runs_resume_stalled()
+    )
+
+
+@shared_task(name="credit.monitor_yesterday")
+def monitor_yesterday() -> int:
+    """Daily: yesterday's monitoring figures per version and segment, and their alerts."""
+    return services.monitoring_yesterday()
 
 
 @shared_task(name="credit.lift_ended_campaigns")

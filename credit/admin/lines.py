@@ -22,7 +22,7 @@ class DecisionInline(ReadOnlyMixin, admin.StackedInline):
     show_change_link = True
     ordering = ("-created_at", "-id")
     fields = (
-        ("created_at", "trigger", "outcome", "score"),
+        ("created_at", "trigger", "outcome", "score", "segment"),
         ("old_status", "new_status", "old_limit", "new_limit", "closing_effective_at"),
         "reasons_display",
         "note",
@@ -33,6 +33,7 @@ class DecisionInline(ReadOnlyMixin, admin.StackedInline):
         "trigger",
         "outcome",
         "score",
+        "segment",
         "old_status",
         "new_status",
         "old_limit",
@@ -77,9 +78,10 @@ class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
         "balance",
         "available",
         "closing_effective_at",
+        "key_customer",
         "updated_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "key_customer")
     list_select_related = ("borrower",)
     search_fields = ("borrower__customer_id", "borrower__email", "borrower__full_name")
     ordering = ("-updated_at",)
@@ -90,12 +92,13 @@ class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
         "balance",
         "available",
         "closing_effective_at",
+        "key_customer",
         "opened_at",
         "updated_at",
     )
     fields = readonly_fields
     inlines = (DecisionInline, ClosureDeferralInline)
-    actions = ("reevaluate",)
+    actions = ("reevaluate", "mark_key_customer", "unmark_key_customer")
 
     @admin.display(description=_("customer ID"), ordering="borrower__customer_id")
     def customer_id(self, obj):
@@ -129,6 +132,30 @@ class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    def has_flag_permission(self, request):
+        return request.user.has_perm("credit.decide_creditline")
+
+    def _flag(self, request, queryset, *, key_customer: bool):
+        count = services.credit_lines_key_customer_set(
+            line_ids=list(queryset.values_list("id", flat=True)),
+            key_customer=key_customer,
+            actor=request.user,
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d credit line changed.", "%(count)d credit lines changed.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Mark as key customers"), permissions=["flag"])
+    def mark_key_customer(self, request, queryset):
+        self._flag(request, queryset, key_customer=True)
+
+    @admin.action(description=_("Remove the key customer mark"), permissions=["flag"])
+    def unmark_key_customer(self, request, queryset):
+        self._flag(request, queryset, key_customer=False)
+
 
 class DecisionReasonInline(ReadOnlyMixin, admin.TabularInline):
     model = DecisionReason
@@ -152,15 +179,16 @@ class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "new_status",
         "old_limit",
         "new_limit",
+        "segment",
     )
-    list_filter = ("outcome", "trigger", "new_status")
+    list_filter = ("outcome", "trigger", "new_status", "segment")
     list_select_related = ("line__borrower",)
     search_fields = ("line__borrower__customer_id",)
     date_hierarchy = "created_at"
     fields = (
         "line",
         ("created_at", "trigger", "actor"),
-        ("scorecard", "policy", "score"),
+        ("scorecard", "policy", "score", "segment"),
         ("outcome", "old_status", "new_status"),
         ("old_limit", "new_limit", "closing_effective_at"),
         "note",
@@ -175,6 +203,7 @@ class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "scorecard",
         "policy",
         "score",
+        "segment",
         "outcome",
         "old_status",
         "new_status",

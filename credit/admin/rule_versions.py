@@ -78,8 +78,10 @@ class VersionAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        if obj is None or obj.status == VersionStatus.DRAFT:
+        if obj is None:
             return fields
+        if obj.status == VersionStatus.DRAFT:
+            return [*fields, "shadow_run_display"]
         return [self.json_displays.get(f, f) if isinstance(f, str) else f for f in fields]
 
     def get_readonly_fields(self, request, obj=None):
@@ -94,7 +96,41 @@ class VersionAdmin(admin.ModelAdmin):
         )
         if obj is not None and obj.status != VersionStatus.DRAFT:
             return lifecycle + ("notes",) + self.rule_fields + tuple(self.json_displays.values())
-        return lifecycle
+        return (*lifecycle, "shadow_run_display")
+
+    @admin.display(description=_("shadow run"))
+    def shadow_run_display(self, obj):
+        """Whether this draft was tried on every line, and on the data as it is now."""
+        if obj is None or obj.pk is None:
+            return "—"
+        freshness = services.shadow_freshness(obj)
+        field = "scorecard" if isinstance(obj, Scorecard) else "policy"
+        start = format_html(
+            '<a href="{}?{}={}">{}</a>',
+            reverse("admin:credit_shadowrun_add"),
+            field,
+            obj.pk,
+            _("Start a shadow run"),
+        )
+        if freshness.state == "missing":
+            return format_html(
+                '<span class="credit-shadow-warning">{}</span> {}',
+                _("No shadow run has tried this version: nobody has seen what it would change."),
+                start,
+            )
+        link = format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:credit_shadowrun_change", args=[freshness.run.pk]),
+            freshness.run.name,
+        )
+        if freshness.warns:
+            return format_html(
+                '<span class="credit-shadow-warning">{}</span> {} · {}',
+                _shadow_warning(freshness),
+                link,
+                start,
+            )
+        return format_html("{} {}", link, _("(up to date)"))
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != VersionStatus.DRAFT:
@@ -112,12 +148,16 @@ class VersionAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
             return
+        draft = queryset.get()
+        freshness = services.shadow_freshness(draft)
         try:
-            obj = service(queryset.get(), request.user)
+            obj = service(draft, request.user)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return
         self.message_user(request, done % {"version": obj.version})
+        if freshness.warns:
+            self.message_user(request, _shadow_warning(freshness), messages.WARNING)
 
     @admin.action(
         description=_("Ask for activation (a second supervisor approves)"),
@@ -206,6 +246,31 @@ def _bin_text(b: dict) -> str:
     rng = "missing" if b.get("missing") else f"[{b.get('min', '-∞')}, {b.get('max', '∞')})"
     override = f" → {b['reason_code']}" if b.get("reason_code") else ""
     return f"{rng}: {b.get('points')} pts{override}"
+
+
+def _shadow_warning(freshness) -> str:
+    if freshness.state == "missing":
+        return str(_("Warning: no shadow run has tried this version on the lines."))
+    if freshness.rules_changed:
+        return str(
+            _(
+                "Warning: this version was edited after its shadow run; run it again to see "
+                "what the rules as they are now would change."
+            )
+        )
+    if freshness.events_since:
+        return str(
+            _(
+                "Warning: the shadow run of this version is older than the data (events "
+                "arrived since it ran); run it again to see what would change now."
+            )
+        )
+    return str(
+        _(
+            "Warning: the shadow run of this version compared it with versions that are no "
+            "longer active; run it again."
+        )
+    )
 
 
 @admin.register(Scorecard)
@@ -311,13 +376,22 @@ class DecisionPolicyAdmin(VersionAdmin):
     @admin.display(description=_("segment rules"))
     def segments_display(self, obj):
         return labelled_table(
-            (_("rule"), _("when all hold"), _("a closure becomes"), _("share kept")),
+            (
+                _("segment"),
+                _("when all hold"),
+                _("a closure becomes"),
+                _("share removed"),
+                _("notice period (days)"),
+                _("staff review first"),
+            ),
             (
                 (
                     seg.get("name", ""),
                     "; ".join(condition_text(c) for c in seg.get("conditions", [])),
-                    seg.get("close_becomes", ""),
+                    seg.get("close_becomes") or "—",
                     seg.get("reduce_share") or "—",
+                    seg.get("closure_buffer_days") or "—",
+                    _("yes") if seg.get("review") else _("no"),
                 )
                 for seg in obj.segments
             ),
@@ -347,7 +421,13 @@ class DecisionPolicyAdmin(VersionAdmin):
                 for c in s.get("conditions", [])
             )
             flat[f"{segment_label} · {s.get('name')}"] = (
-                f"if {conditions}: close → {s.get('close_becomes')}"
+                f"if {conditions}: close → {s.get('close_becomes') or 'close'}"
                 + (f" (share {s['reduce_share']})" if s.get("reduce_share") else "")
+                + (
+                    f"; notice {s['closure_buffer_days']} days"
+                    if s.get("closure_buffer_days") is not None
+                    else ""
+                )
+                + ("; staff review first" if s.get("review") else "")
             )
         return flat

@@ -2,6 +2,7 @@
 
 from .decide import (
     MAX_REASONS,
+    REVIEWED_OUTCOMES,
     AttributeScore,
     LineState,
     Plan,
@@ -15,6 +16,7 @@ from .decide import (
     principal_reasons,
     reduced_limit,
     score,
+    segment_of,
 )
 from .features import (
     EventFact,
@@ -28,12 +30,14 @@ from .rules import (
     PolicyRules,
     RulesError,
     ScorecardRules,
+    Segment,
     parse_policy,
     parse_scorecard,
 )
 
 __all__ = [
     "MAX_REASONS",
+    "REVIEWED_OUTCOMES",
     "AttributeScore",
     "EventFact",
     "Features",
@@ -45,6 +49,7 @@ __all__ = [
     "RulesError",
     "ScoreResult",
     "ScorecardRules",
+    "Segment",
     "Verdict",
     "closure_buffer",
     "closure_buffer_days",
@@ -58,4 +63,5 @@ __all__ = [
     "principal_reasons",
     "reduced_limit",
     "score",
+    "segment_of",
 ]

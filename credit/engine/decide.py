@@ -10,6 +10,8 @@ from .features import Features
 from .rules import SEVERITY, PolicyRules, ScorecardRules
 
 MAX_REASONS = 4
+# The outcomes a segment marked for review stages for staff before they take effect.
+REVIEWED_OUTCOMES = frozenset({"freeze", "close"})
 LIMIT_STEP = Decimal("100")
 
 
@@ -65,6 +67,12 @@ class Verdict:
     reduce_share: Decimal | None = None
     closure_buffer_days: int = 0
     attributes: tuple[AttributeScore, ...] = ()
+    # The segment softened a scored closure into `outcome` (the borrower is told so).
+    softened_by_segment: bool = False
+    # A closure or pause of a segment the policy marks for review: staged for staff first.
+    review_first: bool = False
+    # The segment's longer notice period for a closure (None: the policy's).
+    segment_notice_days: int | None = None
 
 
 def score(card: ScorecardRules, features: Features | Mapping) -> ScoreResult:
@@ -131,11 +139,23 @@ def principal_reasons(
     return tuple(reasons[:MAX_REASONS])
 
 
+def segment_of(features: Features | Mapping, policy: PolicyRules) -> str | None:
+    """The name of the policy's segment the features fall in (the first whose conditions all
+    hold, in the policy's order), or None. What decisions, shadow runs and monitoring group by."""
+    values = features.as_dict() if isinstance(features, Features) else features
+    segment = policy.segment_for(values)
+    return segment.name if segment is not None else None
+
+
 def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Verdict:
     values = features.as_dict()
     result = score(card, values)
+    segment = policy.segment_for(values)
+    buffer_days = policy.closure_buffer_days
+    segment_notice = segment.closure_buffer_days if segment is not None else None
     fired = [k for k in policy.knockouts if k.condition.holds(values)]
     if fired:
+        # A knock-out is never softened by a segment; a review still applies.
         outcome = max((k.outcome for k in fired), key=SEVERITY.__getitem__)
         return Verdict(
             outcome=outcome,
@@ -144,10 +164,13 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
                 result, tuple((k.condition.feature, k.reason_code) for k in fired)
             ),
             knockouts=tuple(k.name for k in fired),
+            segment=segment.name if segment else None,
             reduce_share=policy.reduce_share,
-            closure_buffer_days=policy.closure_buffer_days,
+            closure_buffer_days=buffer_days,
             attributes=result.attributes,
             features=values,
+            review_first=bool(segment and segment.review),
+            segment_notice_days=segment_notice,
         )
 
     s = result.score
@@ -160,24 +183,25 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
     else:
         outcome = "close"
 
-    segment = None
     share = policy.reduce_share
-    if outcome == "close":
-        segment_rule = next((seg for seg in policy.segments if seg.matches(values)), None)
-        if segment_rule is not None:
-            segment = segment_rule.name
-            outcome = segment_rule.close_becomes
-            share = segment_rule.reduce_share or share
+    softened = False
+    if outcome == "close" and segment is not None and segment.close_becomes:
+        outcome = segment.close_becomes
+        share = segment.reduce_share or share
+        softened = True
 
     return Verdict(
         outcome=outcome,
         score=s,
         reasons=() if outcome == "keep" else principal_reasons(result),
-        segment=segment,
+        segment=segment.name if segment else None,
         reduce_share=share,
-        closure_buffer_days=policy.closure_buffer_days,
+        closure_buffer_days=buffer_days,
         attributes=result.attributes,
         features=values,
+        softened_by_segment=softened,
+        review_first=bool(segment and segment.review and outcome in REVIEWED_OUTCOMES),
+        segment_notice_days=segment_notice,
     )
 
 
@@ -225,10 +249,15 @@ def closure_buffer_days(
 
 
 def closure_buffer(verdict: Verdict, reason_buffers: Mapping[str, int]) -> int:
-    """The notice period of a closure the engine schedules (see `closure_buffer_days`)."""
-    return closure_buffer_days(
+    """The notice period of a closure the engine schedules (see `closure_buffer_days`). A
+    segment's longer notice applies unless a reason cuts the policy's short (fraud, a
+    regulator): that reason's shorter period wins for everyone."""
+    days = closure_buffer_days(
         verdict.closure_buffer_days, (reason.code for reason in verdict.reasons), reason_buffers
     )
+    if verdict.segment_notice_days is not None and days >= verdict.closure_buffer_days:
+        days = max(days, verdict.segment_notice_days)
+    return days
 
 
 def plan_change(

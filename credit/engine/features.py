@@ -42,6 +42,8 @@ class LineFacts:
     credit_limit: Decimal
     balance: Decimal
     events: tuple[EventFact, ...] = ()
+    # Staff marked the line a key customer (a flag on the line, not an event).
+    key_customer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,10 @@ class Features:
     bureau_score: int | None
     identity_expired: bool
     verification_status: str  # "verified" | "unverified" | "expired"
+    # Whole months since the last instalment repaid late or not at all (since the line opened
+    # when none was ever late): how long the borrower has repaid cleanly with us.
+    clean_repayment_months: int = 0
+    key_customer: bool = False
 
     def as_dict(self) -> dict:
         # Flat fields only: a comprehension is several times faster than dataclasses.asdict.
@@ -155,12 +161,20 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
 
     due_in_window = 0
     late = 0
+    last_late: datetime | None = None
     for due, paid_at in instalments.items():
         deadline = _end_of_day(due)
-        if deadline > as_of or as_of - deadline > REPAYMENT_WINDOW:
-            continue  # not yet due, or older than the window
+        if deadline > as_of:
+            continue  # not yet due
+        missed = paid_at is None or paid_at >= deadline
+        if missed:
+            # Clean since it was repaid; an instalment still unpaid leaves no clean months.
+            cleared = as_of if paid_at is None or paid_at > as_of else paid_at
+            last_late = cleared if last_late is None else max(last_late, cleared)
+        if as_of - deadline > REPAYMENT_WINDOW:
+            continue  # older than the window
         due_in_window += 1
-        if paid_at is None or paid_at >= deadline:
+        if missed:
             late += 1
     on_time_ratio = None if due_in_window == 0 else (due_in_window - late) / due_in_window
 
@@ -187,6 +201,8 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
 
     opened_at = facts.opened_at if facts.opened_at.tzinfo else facts.opened_at.replace(tzinfo=UTC)
     age_days = max((as_of - opened_at).total_seconds() / 86400, 0)
+    clean_since = max(last_late, opened_at) if last_late is not None else opened_at
+    clean_days = max((as_of - clean_since).total_seconds() / 86400, 0)
 
     return Features(
         on_time_ratio_12m=None if on_time_ratio is None else round(on_time_ratio, 4),
@@ -207,6 +223,8 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
         bureau_score=bureau_score,
         identity_expired=identity_expired,
         verification_status=verification,
+        clean_repayment_months=math.floor(clean_days / DAYS_PER_MONTH),
+        key_customer=facts.key_customer,
     )
 
 
@@ -220,6 +238,8 @@ def facts_from_rows(
     credit_limit: Decimal,
     balance: Decimal,
     rows: Iterable[tuple[str, datetime, Mapping]],
+    *,
+    key_customer: bool = False,
 ) -> LineFacts:
     """Build LineFacts from (kind, occurred_at, data) tuples as a bulk query returns them."""
     return LineFacts(
@@ -228,4 +248,5 @@ def facts_from_rows(
         credit_limit=credit_limit,
         balance=balance,
         events=tuple(EventFact(kind, occurred_at, data) for kind, occurred_at, data in rows),
+        key_customer=key_customer,
     )

@@ -86,12 +86,21 @@ class Knockout:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """Borrowers matching every condition are treated more gently than the score alone says."""
+    """A named group of borrowers (every condition holds) the policy treats differently.
+
+    A borrower is in the first segment of the policy whose conditions all hold, or in none.
+    What the segment changes, each optional: a scored closure becomes `close_becomes` (a
+    knock-out is never softened), and a reduction so made removes `reduce_share`; a closure gets
+    `closure_buffer_days` of notice (never fewer than the policy's); with `review`, a closure
+    or pause is staged for a staff review before it takes effect or is told.
+    """
 
     name: str
     conditions: tuple[Condition, ...]
-    close_becomes: str  # an outcome less severe than "close"
+    close_becomes: str | None = None  # an outcome less severe than "close"
     reduce_share: Decimal | None = None
+    closure_buffer_days: int | None = None
+    review: bool = False
 
     def matches(self, features: Mapping) -> bool:
         return all(c.holds(features) for c in self.conditions)
@@ -110,6 +119,13 @@ class PolicyRules:
 
     def reason_codes(self) -> set[str]:
         return {k.reason_code for k in self.knockouts}
+
+    def segment_for(self, features: Mapping) -> Segment | None:
+        """The first segment whose conditions all hold, in the policy's order."""
+        return next((seg for seg in self.segments if seg.matches(features)), None)
+
+    def segment_names(self) -> tuple[str, ...]:
+        return tuple(seg.name for seg in self.segments)
 
 
 def _require(cond: bool, message: str) -> None:
@@ -248,30 +264,9 @@ def parse_policy(
         )
     segs = []
     for i, raw in enumerate(segments, start=1):
-        where = f"segment rule {i}"
-        _require(isinstance(raw, Mapping), f"{where} must be an object")
-        conditions = raw.get("conditions")
-        _require(isinstance(conditions, list) and conditions, f"{where}: conditions are required")
-        _require(
-            raw.get("close_becomes") in ("reduce_limit", "freeze"),
-            f"{where}: close_becomes must be reduce_limit or freeze",
-        )
-        seg_share = raw.get("reduce_share")
-        if seg_share is not None:
-            seg_share = Decimal(str(seg_share))
-            _require(
-                Decimal(0) < seg_share < Decimal(1), f"{where}: reduce_share must be in (0, 1)"
-            )
-        segs.append(
-            Segment(
-                name=str(raw.get("name") or f"segment_{i}"),
-                conditions=tuple(
-                    _condition(c, f"{where}, condition {j}") for j, c in enumerate(conditions, 1)
-                ),
-                close_becomes=raw["close_becomes"],
-                reduce_share=seg_share,
-            )
-        )
+        segs.append(_segment(raw, f"segment rule {i}", i, closure_buffer_days))
+    names = [seg.name for seg in segs]
+    _require(len(set(names)) == len(names), "segment names must differ")
     return PolicyRules(
         version=version,
         keep_min_score=keep_min_score,
@@ -281,6 +276,59 @@ def parse_policy(
         closure_buffer_days=closure_buffer_days,
         knockouts=tuple(kos),
         segments=tuple(segs),
+    )
+
+
+SEGMENT_KEYS = frozenset(
+    {"name", "conditions", "close_becomes", "reduce_share", "closure_buffer_days", "review"}
+)
+
+
+def _segment(raw, where: str, index: int, policy_buffer_days: int) -> Segment:
+    _require(isinstance(raw, Mapping), f"{where} must be an object")
+    unknown = sorted(set(raw) - SEGMENT_KEYS)
+    _require(not unknown, f"{where}: unknown key {', '.join(map(repr, unknown))}")
+    name = str(raw.get("name") or f"segment_{index}")
+    # The name is stored on each decision and grouped by: a short identifier.
+    _require(
+        len(name) <= 64 and name.replace("_", "").isascii() and name.replace("_", "").isalnum(),
+        f"{where}: the name must be letters, digits and _ (64 at most)",
+    )
+    conditions = raw.get("conditions")
+    _require(isinstance(conditions, list) and conditions, f"{where}: conditions are required")
+    close_becomes = raw.get("close_becomes") or None
+    _require(
+        close_becomes in (None, "reduce_limit", "freeze"),
+        f"{where}: close_becomes must be reduce_limit or freeze",
+    )
+    seg_share = raw.get("reduce_share")
+    if seg_share is not None:
+        try:
+            seg_share = Decimal(str(seg_share))
+        except InvalidOperation as exc:
+            raise RulesError(f"{where}: reduce_share must be a number") from exc
+        _require(Decimal(0) < seg_share < Decimal(1), f"{where}: reduce_share must be in (0, 1)")
+    buffer_days = raw.get("closure_buffer_days")
+    if buffer_days is not None:
+        _require(
+            isinstance(buffer_days, int) and not isinstance(buffer_days, bool),
+            f"{where}: closure_buffer_days must be a whole number",
+        )
+        _require(
+            buffer_days >= policy_buffer_days,
+            f"{where}: a segment's notice period cannot be shorter than the policy's",
+        )
+    review = raw.get("review", False)
+    _require(isinstance(review, bool), f"{where}: review must be true or false")
+    return Segment(
+        name=name,
+        conditions=tuple(
+            _condition(c, f"{where}, condition {j}") for j, c in enumerate(conditions, 1)
+        ),
+        close_becomes=close_becomes,
+        reduce_share=seg_share,
+        closure_buffer_days=buffer_days,
+        review=review,
     )
 
 

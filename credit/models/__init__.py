@@ -28,6 +28,7 @@ from .decisions import (
 )
 from .events import CreditEvent, CreditEventKind
 from .lines import ClosureDeferral, CreditLine, CreditLineStatus
+from .monitoring import AlertKind, EvaluationTally, MonitoringAlert, MonitoringDay
 from .rules import (
     DEFAULT_CLOSURE_BUFFER_DAYS,
     DecisionPolicy,
@@ -37,8 +38,16 @@ from .rules import (
     VersionedRules,
     VersionStatus,
 )
+from .shadow import ShadowLine, ShadowRun, ShadowState
 
 __all__ = [
+    "AlertKind",
+    "EvaluationTally",
+    "MonitoringAlert",
+    "MonitoringDay",
+    "ShadowLine",
+    "ShadowRun",
+    "ShadowState",
     "CampaignAction",
     "CampaignLine",
     "CampaignLineState",

@@ -80,6 +80,9 @@ class CreditDecision(ImmutableModel):
         verbose_name=_("decided by"),
     )
     note = models.TextField(_("note"), blank=True)
+    # The policy segment the borrower fell in when the engine decided (blank: none, or not
+    # the engine's decision). Frozen with the decision, like its features.
+    segment = models.CharField(_("segment"), max_length=64, blank=True, default="")
     # The writing transaction's id, set by PostgreSQL (the column default; 0 on SQLite, where
     # writers take turns). The reconciliation API pages by (commit_txid, id) and shows only
     # transactions older than every one still running, so a page never skips a decision
@@ -94,6 +97,11 @@ class CreditDecision(ImmutableModel):
             models.Index(fields=["line", "-created_at"], name="credit_decision_line_idx"),
             models.Index(fields=["outcome", "created_at"], name="credit_decision_outcome_idx"),
             models.Index(fields=["commit_txid", "id"], name="credit_decision_cursor_idx"),
+            models.Index(
+                fields=["segment", "created_at"],
+                name="credit_decision_segment_idx",
+                condition=~Q(segment=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,12 @@ class CreditLine(FSMModelMixin, models.Model):
     )
     closing_effective_at = models.DateTimeField(_("closing on"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    # A staff flag the policy's segments may use (e.g. to review a closure before it goes).
+    key_customer = models.BooleanField(
+        _("key customer"),
+        default=False,
+        help_text=_("Set by staff. A policy segment may treat key customers differently."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

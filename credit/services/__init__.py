@@ -37,7 +37,14 @@ from .decisions import (
     decision_notices_send,
     decision_notices_sweep,
 )
-from .lines import credit_line_upsert
+from .lines import credit_line_upsert, credit_lines_key_customer_set
+from .monitoring import (
+    evaluation_tally_record,
+    monitoring_alerts_raise,
+    monitoring_day_compute,
+    monitoring_yesterday,
+    verdict_segment,
+)
 from .reevaluation import (
     DEFAULT_DEBOUNCE_SECONDS,
     PENDING_KEY,
@@ -62,8 +69,35 @@ from .rule_versions import (
     scorecard_request_activation,
     scorecard_save_draft,
 )
+from .shadow import (
+    ShadowFreshness,
+    shadow_cancel,
+    shadow_clean,
+    shadow_freshness,
+    shadow_resume,
+    shadow_run_chunk,
+    shadow_run_for,
+    shadow_runs_resume_stalled,
+    shadow_save_draft,
+    shadow_start,
+)
 
 __all__ = [
+    "evaluation_tally_record",
+    "monitoring_alerts_raise",
+    "monitoring_day_compute",
+    "monitoring_yesterday",
+    "verdict_segment",
+    "ShadowFreshness",
+    "shadow_cancel",
+    "shadow_clean",
+    "shadow_freshness",
+    "shadow_resume",
+    "shadow_run_chunk",
+    "shadow_run_for",
+    "shadow_runs_resume_stalled",
+    "shadow_save_draft",
+    "shadow_start",
     "DEFAULT_DEBOUNCE_SECONDS",
     "MANUAL_OUTCOMES",
     "NOTICES_DEFERRED",
@@ -97,6 +131,7 @@ __all__ = [
     "credit_line_postpone_closure",
     "credit_line_reevaluate",
     "credit_line_upsert",
+    "credit_lines_key_customer_set",
     "credit_lines_close_due",
     "credit_lines_reevaluate",
     "credit_lines_reevaluation_queue",

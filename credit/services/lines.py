@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ..models import CreditLine
 from .lender import credit_line_lender_change
+
+logger = logging.getLogger(__name__)
 
 
 def _money(value, name: str) -> Decimal:
@@ -50,3 +54,21 @@ def credit_line_upsert(
         )
         line.refresh_from_db()
     return line, False
+
+
+@transaction.atomic
+def credit_lines_key_customer_set(*, line_ids, key_customer: bool, actor=None) -> int:
+    """Mark lines as key customers, or remove the mark (a staff flag that policy segments may
+    use). Returns how many lines changed; a line already so marked is left untouched."""
+    changed = (
+        CreditLine.objects.filter(pk__in=list(line_ids))
+        .exclude(key_customer=key_customer)
+        .update(key_customer=key_customer, updated_at=timezone.now())
+    )
+    logger.info(
+        "%s set key_customer=%s on %d credit lines",
+        getattr(actor, "pk", None),
+        key_customer,
+        changed,
+    )
+    return changed

@@ -21,6 +21,7 @@ from .. import engine, selectors
 from ..fanout import chunked
 from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
+from .monitoring import evaluation_tally_record
 
 logger = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE_SECONDS = 60
@@ -162,7 +163,10 @@ def credit_lines_reevaluate(
     # again under its lock.
     rows = selectors.lines_for_evaluation(ids)
     summary.evaluated = len(rows)
-    plans = _plan(rows, rules, as_of=as_of)
+    verdicts: dict[int, engine.Verdict] = {}
+    plans = _plan(rows, rules, as_of=as_of, seen=verdicts)
+    # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
+    evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
     if plans:
         read = {row.id: row for row in rows}
         locked = list(
@@ -195,6 +199,7 @@ def credit_lines_reevaluate(
             decision.score = verdict.score
             decision.actor = actor
             decision.note = _verdict_note(verdict)
+            decision.segment = verdict.segment or ""
             reasons = (
                 []
                 if decision.outcome == DecisionOutcome.REINSTATE
@@ -219,9 +224,14 @@ def _moved(line: CreditLine, row: selectors.LineRow) -> bool:
 
 
 def _plan(
-    rows: Sequence[selectors.LineRow], rules: selectors.ActiveRules, *, as_of: datetime
+    rows: Sequence[selectors.LineRow],
+    rules: selectors.ActiveRules,
+    *,
+    as_of: datetime,
+    seen: dict | None = None,
 ) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
-    """Score every line; return the plan and verdict of each line whose outcome changes.
+    """Score every line; return the plan and verdict of each line whose outcome changes
+    (and put every line's verdict in `seen`, when given).
 
     Each line's latest decision is read (one query): was it a person's pause, was the limit
     already cut, and by the scorecard (which a "keep" then undoes)?
@@ -232,12 +242,19 @@ def _plan(
     verdicts = {}
     for row in rows:
         facts = engine.facts_from_rows(
-            row.id, row.opened_at, row.credit_limit, row.balance, events.get(row.id, ())
+            row.id,
+            row.opened_at,
+            row.credit_limit,
+            row.balance,
+            events.get(row.id, ()),
+            key_customer=row.key_customer,
         )
         verdict = engine.decide(
             rules.policy_rules, rules.card_rules, engine.compute_features(facts, as_of=as_of)
         )
         verdicts[row.id] = verdict
+    if seen is not None:
+        seen.update(verdicts)
     # Every line's last decision: an active line kept by the verdict may carry a cut the
     # scorecard made, which a "keep" now undoes (one query per chunk).
     last = selectors.last_decisions([row.id for row in rows])

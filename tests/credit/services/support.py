@@ -25,3 +25,33 @@ def closing_decision():
     line = clean_line()
     multi_lending(line, start=NOW - timedelta(days=10))
     return line, reevaluate(line)
+
+
+KEY_CUSTOMER_SEGMENT = {
+    "name": "key_customer",
+    "conditions": [{"feature": "key_customer", "op": "eq", "value": True}],
+    "review": True,
+    "closure_buffer_days": 60,
+}
+
+
+def activate_policy(**changes):
+    """A new policy version: v1 with `changes` (e.g. segments=[...]), through the real services
+    (a maker puts it forward, a checker activates it). Returns the active version."""
+    from credit.models import DecisionPolicy
+    from tests.factories import StaffFactory
+
+    policy = services.policy_copy_to_draft(source=DecisionPolicy.objects.get(version=1))
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    services.policy_save_draft(policy=policy)
+    services.policy_request_activation(policy=policy, actor=StaffFactory())
+    return services.policy_activate(policy=policy, actor=StaffFactory())
+
+
+def with_key_customer_segment():
+    """The active policy gains a key-customer segment (reviewed first) before v1's segments."""
+    from credit.models import DecisionPolicy
+
+    v1 = DecisionPolicy.objects.get(version=1)
+    return activate_policy(segments=[KEY_CUSTOMER_SEGMENT, *v1.segments])
