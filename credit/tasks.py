@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
+from django.utils import timezone
 
 from . import fanout, selectors, services
 
@@ -35,8 +36,12 @@ def request_reevaluation(line_ids: list[int], trigger: str) -> None:
     retry_backoff=True,
     max_retries=5,
 )
-def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = None) -> dict:
-    """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk."""
+def reevaluate_lines(
+    line_ids: list[int], trigger: str, actor_id: int | None = None, batch_id: int | None = None
+) -> dict:
+    """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk.
+    A chunk of a batch (`batch_id`) passes the circuit breaker first, and is staged if the
+    batch is held."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     summary = services.credit_lines_reevaluate(
         line_ids=line_ids,
@@ -44,16 +49,23 @@ def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = N
         actor=actor,
         keep_decisions=False,
         notice_mode=services.NOTICES_DEFERRED,
+        batch_id=batch_id,
     )
     return {"evaluated": summary.evaluated, "changed": summary.changed}
 
 
 @shared_task(name="credit.reevaluate_all_lines")
 def reevaluate_all_lines() -> int:
-    """Nightly: fan every line out to the workers in chunks of ids. Returns the chunk count."""
+    """Nightly: fan every line out to the workers in chunks of ids, as one batch watched by
+    the circuit breaker. Returns the chunk count."""
+    batch = services.evaluation_batch_start(
+        kind="nightly",
+        name=f"Nightly re-evaluation {timezone.localdate():%Y-%m-%d}",
+        trigger="periodic",
+    )
     chunks = 0
     for chunk in selectors.all_line_ids(chunk_size=fanout.chunk_size()):
-        reevaluate_lines.delay(chunk, "periodic", None)
+        reevaluate_lines.delay(chunk, "periodic", None, batch.pk)
         chunks += 1
     return chunks
 
@@ -114,10 +126,29 @@ def run_correction_chunk(correction_id: int) -> bool:
     return services.correction_run_for(correction_id=correction_id)
 
 
+@shared_task(
+    name="credit.apply_released_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def apply_released_batch(batch_id: int) -> bool:
+    """The staged decisions of a batch a supervisor released, chunk after chunk for a while;
+    then queues the next task. What is not applied stays staged, so a lost task loses none."""
+    return services.evaluation_batch_apply(batch_id=batch_id)
+
+
 @shared_task(name="credit.resume_stalled_campaigns")
 def resume_stalled_campaigns() -> int:
-    """Every few minutes: campaigns and corrections whose worker was lost carry on."""
-    return services.campaigns_resume_stalled() + services.corrections_resume_stalled()
+    """Every few minutes: campaigns, corrections and released batches whose worker was lost
+    carry on."""
+    return (
+        services.campaigns_resume_stalled()
+        + services.corrections_resume_stalled()
+        + services.evaluation_batches_resume_released()
+    )
 
 
 @shared_task(name="credit.lift_ended_campaigns")

@@ -4,6 +4,14 @@ This package only registers screens; nothing here writes a row itself: re-evalua
 activation, copying and saving go through `credit.services`. Importing it registers them.
 """
 
-from . import campaigns, corrections, events, lines, reason_codes, rule_versions
+from . import campaigns, corrections, events, lines, reason_codes, rule_versions, staging
 
-__all__ = ["campaigns", "corrections", "events", "lines", "reason_codes", "rule_versions"]
+__all__ = [
+    "campaigns",
+    "corrections",
+    "events",
+    "lines",
+    "reason_codes",
+    "rule_versions",
+    "staging",
+]

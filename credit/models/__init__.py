@@ -37,6 +37,15 @@ from .rules import (
     VersionedRules,
     VersionStatus,
 )
+from .staging import (
+    DecisionReview,
+    DecisionReviewState,
+    EvaluationBatch,
+    EvaluationBatchKind,
+    EvaluationBatchState,
+    HeldDecision,
+    HeldDecisionState,
+)
 
 __all__ = [
     "CampaignAction",
@@ -56,6 +65,13 @@ __all__ = [
     "CreditEventKind",
     "CreditLine",
     "CreditLineStatus",
+    "DecisionReview",
+    "DecisionReviewState",
+    "EvaluationBatch",
+    "EvaluationBatchKind",
+    "EvaluationBatchState",
+    "HeldDecision",
+    "HeldDecisionState",
     "DecisionOutcome",
     "DecisionPolicy",
     "DecisionReason",

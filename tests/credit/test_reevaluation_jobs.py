@@ -126,9 +126,9 @@ def test_the_nightly_run_fans_out_chunks_of_ids(monkeypatch, settings, sent_noti
     chunks = []
     real = tasks.reevaluate_lines
 
-    def record(ids, trigger, actor_id):
+    def record(ids, trigger, actor_id, batch_id):
         chunks.append(list(ids))
-        return real(ids, trigger, actor_id)
+        return real(ids, trigger, actor_id, batch_id)
 
     monkeypatch.setattr(tasks.reevaluate_lines, "delay", record)
     with time_machine.travel(NOW, tick=False):
