@@ -231,4 +231,4 @@ class DecisionReview(StagedPlan):
         indexes = [models.Index(fields=["state", "due_at"], name="credit_review_queue_idx")]
 
     def __str__(self) -> str:
-        return f"{self.line_id} {self.outcome} ({self.state})"
+        return f"{self.line} · {self.get_outcome_display()} · {self.get_state_display()}"

@@ -373,9 +373,10 @@ def evaluation_batch_queue(
 def evaluation_batch_after_activation(*, version, actor) -> EvaluationBatch:
     """A newly activated scorecard or policy re-evaluates every line as one batch, under the
     circuit breaker, so a broken version is held before any borrower hears of it."""
+    label = "Scorecard" if version._meta.model_name == "scorecard" else "Decision policy"
     return evaluation_batch_queue(
         kind=EvaluationBatchKind.ACTIVATION,
-        name=str(version),
+        name=f"{label} v{version.version} activated",
         trigger=DecisionTrigger.STAFF,
         actor=actor,
     )
