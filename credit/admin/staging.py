@@ -5,6 +5,7 @@ discard). Every button is a POST to a service; nothing here writes a row itself.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, When
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -133,13 +134,12 @@ class DecisionReviewAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "segment",
         "due_display",
         "state",
-        "staged_at",
         "reviewed_by",
     )
-    list_filter = ("state", "segment", "outcome")
+    list_filter = ("state", "segment")
     list_select_related = ("line__borrower", "reviewed_by")
     search_fields = ("line__borrower__customer_id",)
-    ordering = ("state", "due_at", "id")
+    ordering = ("due_at", "id")
     fields = (
         "line",
         ("state", "due_at", "staged_at"),
@@ -177,6 +177,13 @@ class DecisionReviewAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "features_display",
     )
     acts = ("confirm", "override")
+
+    def get_ordering(self, request):
+        # The queue: reviews still waiting first, the most urgent at the top.
+        waiting_first = Case(
+            When(state=DecisionReviewState.PENDING, then=0), default=1, output_field=IntegerField()
+        )
+        return (waiting_first.asc(), "due_at", "id")
 
     @admin.display(description=_("customer ID"), ordering="line__borrower__customer_id")
     def customer_id(self, obj):
