@@ -24,9 +24,9 @@ from .models import (
     EvaluationBatchKind,
     EvaluationBatchState,
     PolicyCampaign,
-    VersionStatus,
     ReasonCode,
     SystemCorrection,
+    VersionStatus,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -376,9 +376,12 @@ def _key_customer_line(user: User, now: datetime, today: date) -> CreditLine:
 def _held_nightly_run(now: datetime, line: CreditLine | None) -> None:
     """Last night's run, held: a faulty partner feed reported C-1009 95 days overdue, so the
     run would close his line; its adverse share is far out of band."""
-    if line is None or EvaluationBatch.objects.filter(
-        kind=EvaluationBatchKind.NIGHTLY, state=EvaluationBatchState.HELD
-    ).exists():
+    if (
+        line is None
+        or EvaluationBatch.objects.filter(
+            kind=EvaluationBatchKind.NIGHTLY, state=EvaluationBatchState.HELD
+        ).exists()
+    ):
         return
     night = now - timedelta(hours=8)
     _record(

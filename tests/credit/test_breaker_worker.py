@@ -106,13 +106,15 @@ def test_a_broken_version_is_held_on_the_worker_then_released_and_the_notices_go
     )
     ids = {line.pk for line in lines}
     _wait_for(
-        lambda: {
-            int(i)
-            for i in _borrower_notices()
-            .filter(event="credit.closure_scheduled")
-            .values_list("object_id", flat=True)
-        }
-        == set(CreditDecision.objects.values_list("pk", flat=True)),
+        lambda: (
+            {
+                int(i)
+                for i in _borrower_notices()
+                .filter(event="credit.closure_scheduled")
+                .values_list("object_id", flat=True)
+            }
+            == set(CreditDecision.objects.values_list("pk", flat=True))
+        ),
         "every decision's notice",
     )
     assert set(CreditDecision.objects.values_list("line_id", flat=True)) == ids
