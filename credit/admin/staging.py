@@ -286,7 +286,7 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "name",
         ("kind", "state", "trigger"),
         ("started_at", "held_at"),
-        ("lines_total", "lines_evaluated", "adverse"),
+        ("lines_total", "lines_evaluated", "adverse", "trailing_rate"),
         ("reviewed_by", "reviewed_at"),
         "review_note",
     )
@@ -300,6 +300,7 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "lines_total",
         "lines_evaluated",
         "adverse",
+        "trailing_rate",
         "reviewed_by",
         "reviewed_at",
         "review_note",

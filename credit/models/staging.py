@@ -105,6 +105,10 @@ class EvaluationBatch(models.Model):
     lines_total = models.PositiveIntegerField(_("lines to evaluate"), default=0)
     lines_evaluated = models.PositiveIntegerField(_("lines evaluated"), default=0)
     adverse = models.PositiveIntegerField(_("adverse decisions"), default=0)
+    # The breaker's baseline, read once when the batch starts: adverse decisions per line over
+    # the 30 days before (None without history). Not re-read per chunk, so the batch's own
+    # decisions never raise its bar, and a million-line run does not count the table 1,000 times.
+    trailing_rate = models.FloatField(_("trailing 30-day adverse rate"), null=True, blank=True)
     held_because = models.CharField(_("held because"), max_length=16, blank=True)
     held_at = models.DateTimeField(_("held"), null=True, blank=True)
     reviewed_by = models.ForeignKey(

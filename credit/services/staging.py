@@ -343,14 +343,16 @@ def evaluation_batch_start(
 ) -> EvaluationBatch:
     """Record a batch over every line (in the caller's transaction); its chunks carry its id.
     With no line at all there is nothing to watch: it is completed at once."""
+    now = now or timezone.now()
     total = CreditLine.objects.count()
     return EvaluationBatch.objects.create(
         kind=kind,
         name=name,
         trigger=trigger,
         actor=actor,
-        started_at=now or timezone.now(),
+        started_at=now,
         lines_total=total,
+        trailing_rate=breaker.trailing_adverse_rate(now=now, lines=total),
         state=EvaluationBatchState.RUNNING if total else EvaluationBatchState.COMPLETED,
     )
 
@@ -391,12 +393,11 @@ def batch_chunk_gate(*, batch_id: int, evaluated: int, adverse: int, now: dateti
     batch.lines_evaluated += evaluated
     batch.adverse += adverse
     if batch.state == EvaluationBatchState.RUNNING:
-        lines = CreditLine.objects.count()
         because = breaker_rules.held_because(
             breaker.band(),
             adverse=batch.adverse,
             evaluated=batch.lines_evaluated,
-            trailing_rate=breaker.trailing_adverse_rate(now=now, lines=lines),
+            trailing_rate=batch.trailing_rate,
         )
         if because:
             batch.state, batch.held_because, batch.held_at = (

@@ -222,3 +222,29 @@ def test_a_key_customer_in_a_released_batch_goes_to_review_not_straight_to_closu
     assert HeldDecision.objects.get(line=lines[0]).state == HeldDecisionState.REVIEW
     assert CreditDecision.objects.count() == 3
     assert len(sent_notices) == 3
+
+
+def test_a_nightly_run_far_above_the_trailing_rate_is_held_even_under_the_absolute_share(
+    clock, sent_notices, settings
+):
+    settings.CREDIT_BREAKER_MIN_LINES = 2
+    settings.CREDIT_BREAKER_ABSOLUTE_SHARE = 0.9
+    settings.CREDIT_BREAKER_MULTIPLE = 3
+    lines = [clean_line() for _ in range(10)]
+    # One adverse decision in the last 30 days over 10 lines: a trailing rate of 0.1.
+    multi_lending(lines[0], start=NOW - timedelta(days=20))
+    services.credit_lines_reevaluate(
+        line_ids=[lines[0].pk], trigger="event", now=NOW - timedelta(days=10)
+    )
+    for line in lines[1:5]:
+        multi_lending(line, start=NOW - timedelta(days=10))
+    tasks.reevaluate_all_lines()
+    batch = EvaluationBatch.objects.get()
+    # 4 of 10 (0.4) is under the 0.9 absolute share but above 3 x 0.1.
+    assert (batch.trailing_rate, batch.adverse) == (0.1, 4)
+    assert (batch.state, batch.held_because) == (
+        EvaluationBatchState.HELD,
+        rules.ABOVE_TRAILING_RATE,
+    )
+    assert CreditDecision.objects.count() == 1
+    assert len(sent_notices) == 1  # the decision of 10 days ago, nothing from tonight
