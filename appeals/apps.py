@@ -30,6 +30,16 @@ def register_restoration_listener() -> None:
     restorations.register("moot_appeal", appeals_resolve_moot)
 
 
+def register_review_calendar() -> None:
+    """A key customer's staged decision is due for review in 2 business days of the desk's
+    holiday calendar (see credit.services.staging)."""
+    from credit.services import register_business_calendar
+
+    from .selectors.staff import business_calendar
+
+    register_business_calendar(lambda: business_calendar().is_business_day)
+
+
 class AppealsConfig(AppConfig):
     name = "appeals"
     verbose_name = _("Appeals")
@@ -38,3 +48,4 @@ class AppealsConfig(AppConfig):
         register_closure_hold()
         register_my_credit_panel()
         register_restoration_listener()
+        register_review_calendar()

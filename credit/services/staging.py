@@ -62,22 +62,24 @@ STAGED_FIELDS = tuple(f.attname for f in StagedPlan._meta.fields)
 
 # --- The business-day calendar of the review's due date ------------------------------------
 
-_business_day: Callable[[date], bool] | None = None
+_business_days: Callable[[], Callable[[date], bool]] | None = None
 
 
-def register_business_calendar(is_business_day: Callable[[date], bool]) -> None:
-    """An app with a holiday calendar (appeals) lends it to the review's due date."""
-    global _business_day
-    _business_day = is_business_day
+def register_business_calendar(business_days: Callable[[], Callable[[date], bool]]) -> None:
+    """An app with a holiday calendar (appeals) lends it to the review's due date:
+    `business_days()` reads the calendar and returns its "is this a business day?" test."""
+    global _business_days
+    _business_days = business_days
 
 
 def review_due_at(staged_at: datetime) -> datetime:
-    """Two business days after staging, in the lender's time zone."""
+    """Two business days after staging, in the lender's time zone (weekends off, and the
+    registered holiday calendar's days off and make-up working days)."""
     return add_business_days(
         staged_at,
         REVIEW_BUSINESS_DAYS,
         zone=ZoneInfo(settings.TIME_ZONE),
-        is_business_day=_business_day or engine.reviews.weekday,
+        is_business_day=_business_days() if _business_days else engine.reviews.weekday,
     )
 
 

@@ -2,7 +2,7 @@
 staged for staff, due in 2 business days, and takes effect (and is told) only once a reviewer
 confirms it; an override is a staff decision with a reason, or keeps the line as it is."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -85,6 +85,18 @@ def test_a_review_is_due_two_business_days_after_staging():
     # Staged on a Monday: Wednesday, same time.
     monday = NOW + timedelta(days=3)
     assert services.review_due_at(monday) == monday + timedelta(days=2)
+
+
+def test_the_review_due_date_skips_the_desks_holidays_and_counts_make_up_days():
+    from appeals.models import CalendarDay, CalendarDayKind
+
+    friday = NOW
+    # Monday a holiday: Friday + 2 business days is Wednesday.
+    CalendarDay.objects.create(date=date(2025, 12, 8), name="Holiday")
+    assert services.review_due_at(friday) == friday + timedelta(days=5)
+    # With Saturday a make-up working day, Saturday counts and Monday still does not: Tuesday.
+    CalendarDay.objects.create(date=date(2025, 12, 6), kind=CalendarDayKind.WORKDAY, name="Make-up")
+    assert services.review_due_at(friday) == friday + timedelta(days=4)
 
 
 def test_a_staged_reviews_due_date_is_recorded(clock, sent_notices, reviewer):
