@@ -57,6 +57,20 @@ BORROWERS = (
         "+8613800001007",
         language="en",
     ),
+    DemoPerson(
+        "sun.li@demo.recourse",
+        "孙丽",
+        "key customer: a closure staged for staff review",
+        "C-1008",
+        "+8613800001008",
+    ),
+    DemoPerson(
+        "he.jun@demo.recourse",
+        "何军",
+        "active; last night's run would close the line (held by the circuit breaker)",
+        "C-1009",
+        "+8613800001009",
+    ),
 )
 STAFF = (
     DemoPerson("agent@demo.recourse", "Agent Zhao", "staff", role=roles.AGENT, language="en"),
@@ -65,6 +79,10 @@ STAFF = (
     ),
     DemoPerson(
         "supervisor@demo.recourse", "Supervisor Qian", "staff", role=roles.SUPERVISOR, language="en"
+    ),
+    # A second supervisor: a new rule version is asked for by one and approved by another.
+    DemoPerson(
+        "supervisor2@demo.recourse", "Supervisor Hu", "staff", role=roles.SUPERVISOR, language="en"
     ),
     DemoPerson("auditor@demo.recourse", "Auditor Zhou", "staff", role=roles.AUDITOR, language="en"),
 )

@@ -39,6 +39,16 @@ def register_monitoring_figures() -> None:
     figures.register("appeals", appeal_figures)
 
 
+def register_review_calendar() -> None:
+    """A key customer's staged decision is due for review in 2 business days of the desk's
+    holiday calendar (see credit.services.staging)."""
+    from credit.services import register_business_calendar
+
+    from .selectors.staff import business_calendar
+
+    register_business_calendar(lambda: business_calendar().is_business_day)
+
+
 class AppealsConfig(AppConfig):
     name = "appeals"
     verbose_name = _("Appeals")
@@ -48,3 +58,4 @@ class AppealsConfig(AppConfig):
         register_my_credit_panel()
         register_restoration_listener()
         register_monitoring_figures()
+        register_review_calendar()

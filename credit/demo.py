@@ -21,6 +21,9 @@ from .models import (
     DecisionOutcome,
     DecisionPolicy,
     DecisionTrigger,
+    EvaluationBatch,
+    EvaluationBatchKind,
+    EvaluationBatchState,
     EvaluationTally,
     MonitoringDay,
     PolicyCampaign,
@@ -124,6 +127,7 @@ def seed(stdout=None) -> dict[str, CreditLine]:
     now = timezone.now()
     today = timezone.localdate(now, SHANGHAI)
     lines: dict[str, CreditLine] = {}
+    _key_customer_policy()
 
     # C-1001 李伟: two years of on-time repayments, good credit report: active.
     if user := users.get("C-1001"):
@@ -213,6 +217,20 @@ def seed(stdout=None) -> dict[str, CreditLine]:
             )
             _correction(now, line)
         lines["C-1005"] = line
+
+    # C-1008 孙丽: a key customer (staff flag) of 40 months, every instalment on time, then
+    # the same multi-lending: policy v2 stages her closure for a staff review instead.
+    if user := users.get("C-1008"):
+        lines["C-1008"] = _key_customer_line(user, now, today)
+
+    # C-1009 何军: an active line; last night a partner feed reported him 95 days overdue
+    # elsewhere. The nightly run would have closed his line, but the circuit breaker held it.
+    if user := users.get("C-1009"):
+        line, created = _line(user, "18000.00", "1500.00", _at(_months_back(today, 16)))
+        if created:
+            _repayment_history(line, today, 12)
+        lines["C-1009"] = line
+    _held_nightly_run(now, lines.get("C-1009"))
 
     _held_campaign(now)
     if "C-1001" in lines:
@@ -416,3 +434,95 @@ def _monitoring_days(today: date) -> None:
             },
         )
         services.monitoring_day_compute(day=day)
+
+
+KEY_CUSTOMER_POLICY_NOTE = "v2: a key customer's closure or pause is reviewed by staff first."
+KEY_CUSTOMER_SEGMENT = {
+    "name": "key_customer",
+    "conditions": [{"feature": "key_customer", "op": "eq", "value": True}],
+    "review": True,
+    "closure_buffer_days": 60,
+}
+
+
+def _key_customer_policy() -> None:
+    """Policy v2: v1 plus a key-customer segment, asked for by one supervisor and approved by
+    another (its activation re-evaluates every line as a batch behind the breaker)."""
+    maker = User.objects.filter(email="supervisor@demo.recourse").first()
+    checker = User.objects.filter(email="supervisor2@demo.recourse").first()
+    if (
+        maker is None
+        or checker is None
+        or DecisionPolicy.objects.filter(notes=KEY_CUSTOMER_POLICY_NOTE).exists()
+    ):
+        return
+    active = DecisionPolicy.objects.get(status=VersionStatus.ACTIVE)
+    draft = services.policy_copy_to_draft(source=active)
+    draft.segments = [KEY_CUSTOMER_SEGMENT, *active.segments]
+    draft.notes = KEY_CUSTOMER_POLICY_NOTE
+    services.policy_save_draft(policy=draft)
+    services.policy_request_activation(policy=draft, actor=maker)
+    services.policy_activate(policy=draft, actor=checker)
+
+
+def _key_customer_line(user: User, now: datetime, today: date) -> CreditLine:
+    line, created = _line(user, "28000.00", "6000.00", _at(_months_back(today, 40)))
+    if created:
+        _repayment_history(line, today, 12)
+        supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+        services.credit_lines_key_customer_set(
+            line_ids=[line.pk], key_customer=True, actor=supervisor
+        )
+        staged = now - timedelta(hours=20)
+        for i, platform in enumerate(("Jiebei Partner A", "QuickCash B", "FenQi C")):
+            when = staged - timedelta(days=9 - 3 * i)
+            _record(line, f"app-{i}", "external_loan_application", when, platform=platform)
+            _record(
+                line,
+                f"open-{i}",
+                "external_loan_opened",
+                when + timedelta(hours=3),
+                platform=platform,
+                loan_id=f"L-{i}",
+                amount="8000.00",
+            )
+        services.credit_lines_reevaluate(
+            line_ids=[line.pk], trigger=DecisionTrigger.EVENT, now=staged
+        )
+    return line
+
+
+def _held_nightly_run(now: datetime, line: CreditLine | None) -> None:
+    """Last night's run, held: a faulty partner feed reported C-1009 95 days overdue, so the
+    run would close his line; its adverse share is far out of band."""
+    if (
+        line is None
+        or EvaluationBatch.objects.filter(
+            kind=EvaluationBatchKind.NIGHTLY, state=EvaluationBatchState.HELD
+        ).exists()
+    ):
+        return
+    night = now - timedelta(hours=8)
+    _record(
+        line,
+        "feed-overdue",
+        "external_overdue",
+        night - timedelta(hours=1),
+        days_past_due=95,
+        amount="4200.00",
+        platform="Partner feed D",
+    )
+    batch = services.evaluation_batch_start(
+        kind=EvaluationBatchKind.NIGHTLY,
+        name=f"Nightly re-evaluation {timezone.localdate(night, SHANGHAI):%Y-%m-%d}",
+        trigger=DecisionTrigger.PERIODIC,
+        now=night,
+    )
+    # A real install never holds a batch of under 100 lines; the demo has only a handful.
+    with override_settings(CREDIT_BREAKER_MIN_LINES=1):
+        services.credit_lines_reevaluate(
+            line_ids=list(CreditLine.objects.values_list("pk", flat=True)),
+            trigger=DecisionTrigger.PERIODIC,
+            now=night,
+            batch_id=batch.pk,
+        )

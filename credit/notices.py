@@ -200,6 +200,23 @@ def send_monitoring_alert(*, recipient, alert) -> None:
     )
 
 
+def send_decision_review_needed(
+    *, recipient, review, customer_id: str, outcome: dict, segment: str, due_on: str
+) -> None:
+    """Tell a reviewer that a key customer's closure or pause waits for their review."""
+    notify(
+        recipient=recipient,
+        event="staff.key_customer_review_needed",
+        context={
+            "customer_id": customer_id,
+            "outcome": outcome,
+            "segment": segment,
+            "due_on": due_on,
+        },
+        obj=review,
+    )
+
+
 # --- Declared events ---------------------------------------------------------------------
 # What credit tells people, registered with notifications at start-up; its templates are in
 # credit/templates/credit/messages/<event>/<language>/. Also declared here, because credit
@@ -367,5 +384,25 @@ register(
             "band": ("the band it was expected in", "3.1% – 8.9%"),
         },
         default_link="/admin/credit/monitoringday/",
+    )
+)
+register(
+    EventSpec(
+        name="staff.key_customer_review_needed",
+        label=_("Key customer decision waiting for review"),
+        category=STAFF_CATEGORY.name,
+        channels=STAFF_CHANNELS,
+        audience=Audience.STAFF,
+        templates=TEMPLATES,
+        context={
+            "customer_id": ("the borrower's customer ID", "C-1007"),
+            "outcome": (
+                "what the engine would do (localised text)",
+                {"zh-hans": "安排关闭", "en": "Closure scheduled"},
+            ),
+            "segment": ("the policy segment that asks for the review", "key_customer"),
+            "due_on": ("the review's due date (ISO date)", "2026-12-02"),
+        },
+        default_link="/admin/credit/decisionreview/",
     )
 )

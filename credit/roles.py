@@ -15,11 +15,15 @@ CREDIT_READ = (
     "credit.view_closuredeferral",
     "credit.view_policycampaign",
     "credit.view_systemcorrection",
+    "credit.view_evaluationbatch",
+    "credit.view_helddecision",
+    "credit.view_decisionreview",
 )
 
 GRANTS = {
     AGENT: CREDIT_READ,
-    REVIEWER: CREDIT_READ,
+    # Reviewers confirm or override a key customer's staged closure or pause.
+    REVIEWER: CREDIT_READ + ("credit.decide_decisionreview",),
     SUPERVISOR: CREDIT_READ
     + (
         "credit.reevaluate_creditline",
@@ -46,6 +50,8 @@ GRANTS = {
         "credit.run_shadowrun",
         "credit.view_monitoringday",
         "credit.view_monitoringalert",
+        "credit.decide_decisionreview",
+        "credit.review_evaluationbatch",
     ),
     AUDITOR: ("credit.view_*",),
 }

@@ -1,12 +1,11 @@
 """Thin Celery tasks: ids in, one service call, safe to run twice."""
 
-import itertools
-
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, transaction
+from django.utils import timezone
 
-from . import fanout, selectors, services
+from . import fanout, services
 
 
 @shared_task(
@@ -54,8 +53,12 @@ def request_reevaluation(line_ids: list[int], trigger: str) -> None:
     retry_backoff=True,
     max_retries=5,
 )
-def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = None) -> dict:
-    """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk."""
+def reevaluate_lines(
+    line_ids: list[int], trigger: str, actor_id: int | None = None, batch_id: int | None = None
+) -> dict:
+    """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk.
+    A chunk of a batch (`batch_id`) passes the circuit breaker first, and is staged if the
+    batch is held."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     summary = services.credit_lines_reevaluate(
         line_ids=line_ids,
@@ -63,26 +66,30 @@ def reevaluate_lines(line_ids: list[int], trigger: str, actor_id: int | None = N
         actor=actor,
         keep_decisions=False,
         notice_mode=services.NOTICES_DEFERRED,
+        batch_id=batch_id,
     )
     return {"evaluated": summary.evaluated, "changed": summary.changed}
 
 
 @shared_task(name="credit.reevaluate_all_lines")
 def reevaluate_all_lines() -> int:
-    """Nightly: fan every line out to the workers in chunks of ids. Returns the chunk count.
+    """Nightly: fan every line out to the workers in chunks of ids, as one batch watched by
+    the circuit breaker. Returns the chunk count.
 
-    The chunks are queued work (`jobs`) written in one transaction: a worker killed during
-    the fan-out leaves all of them or none, and a broker error loses none (the relay hands
-    them over). Each chunk is acknowledged only when done, so a chunk whose worker was
-    killed is handed to another; evaluating a line twice writes nothing the second time.
+    The batch and its chunks are queued work (`jobs`) written in one transaction: a worker
+    killed during the fan-out leaves all of them or none, and a broker error loses none (the
+    relay hands them over). Each chunk is acknowledged only when done, so a chunk whose worker
+    was killed is handed to another; evaluating a line twice writes nothing the second time.
     """
+    size = fanout.chunk_size()
     with transaction.atomic():
-        return services.credit_lines_reevaluation_queue(
-            line_ids=itertools.chain.from_iterable(
-                selectors.all_line_ids(chunk_size=fanout.chunk_size())
-            ),
+        batch = services.evaluation_batch_queue(
+            kind="nightly",
+            name=f"Nightly re-evaluation {timezone.localdate():%Y-%m-%d}",
             trigger="periodic",
+            chunk_size=size,
         )
+    return -(-batch.lines_total // size)
 
 
 @shared_task(
@@ -154,13 +161,29 @@ def run_shadow_chunk(run_id: int) -> bool:
     return services.shadow_run_for(run_id=run_id)
 
 
+@shared_task(
+    name="credit.apply_released_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def apply_released_batch(batch_id: int) -> bool:
+    """The staged decisions of a batch a supervisor released, chunk after chunk for a while;
+    then queues the next task. What is not applied stays staged, so a lost task loses none."""
+    return services.evaluation_batch_apply(batch_id=batch_id)
+
+
 @shared_task(name="credit.resume_stalled_campaigns")
 def resume_stalled_campaigns() -> int:
-    """Every few minutes: campaigns, corrections and shadow runs whose worker was lost carry on."""
+    """Every few minutes: campaigns, corrections, shadow runs and released batches whose
+    worker was lost carry on."""
     return (
         services.campaigns_resume_stalled()
         + services.corrections_resume_stalled()
         + services.shadow_runs_resume_stalled()
+        + services.evaluation_batches_resume_released()
     )
 
 

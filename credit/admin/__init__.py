@@ -13,6 +13,7 @@ from . import (
     reason_codes,
     rule_versions,
     shadow,
+    staging,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "reason_codes",
     "rule_versions",
     "shadow",
+    "staging",
 ]

@@ -78,7 +78,6 @@ class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
         "balance",
         "available",
         "closing_effective_at",
-        "key_customer",
         "updated_at",
     )
     list_filter = ("status", "key_customer")

@@ -67,7 +67,7 @@ class Verdict:
     reduce_share: Decimal | None = None
     closure_buffer_days: int = 0
     attributes: tuple[AttributeScore, ...] = ()
-    # The segment softened a scored closure into `outcome` (the borrower is told so).
+    # The segment softened a scored closure into `outcome` (staff see the segment on the decision).
     softened_by_segment: bool = False
     # A closure or pause of a segment the policy marks for review: staged for staff first.
     review_first: bool = False

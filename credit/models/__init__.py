@@ -39,6 +39,15 @@ from .rules import (
     VersionStatus,
 )
 from .shadow import ShadowLine, ShadowRun, ShadowState
+from .staging import (
+    DecisionReview,
+    DecisionReviewState,
+    EvaluationBatch,
+    EvaluationBatchKind,
+    EvaluationBatchState,
+    HeldDecision,
+    HeldDecisionState,
+)
 
 __all__ = [
     "AlertKind",
@@ -65,6 +74,13 @@ __all__ = [
     "CreditEventKind",
     "CreditLine",
     "CreditLineStatus",
+    "DecisionReview",
+    "DecisionReviewState",
+    "EvaluationBatch",
+    "EvaluationBatchKind",
+    "EvaluationBatchState",
+    "HeldDecision",
+    "HeldDecisionState",
     "DecisionOutcome",
     "DecisionPolicy",
     "DecisionReason",

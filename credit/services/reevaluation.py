@@ -19,7 +19,16 @@ from jobs.services import job_enqueue
 
 from .. import engine, selectors
 from ..fanout import chunked
-from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
+from ..models import (
+    ADVERSE_OUTCOMES,
+    CreditDecision,
+    CreditLine,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionTrigger,
+    EvaluationBatchState,
+)
+from . import staging
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 from .monitoring import evaluation_tally_record
 
@@ -139,6 +148,7 @@ def credit_lines_reevaluate(
     now: datetime | None = None,
     keep_decisions: bool = True,
     notice_mode: str = NOTICES_INLINE,
+    batch_id: int | None = None,
 ) -> ReevaluationSummary:
     """Evaluate lines against the active scorecard and policy and apply what changes.
 
@@ -149,6 +159,10 @@ def credit_lines_reevaluate(
 
     Notices are written in this transaction (`inline`), or, for big batches (`deferred`),
     rendered by a task queued on commit; the hourly sweep sends any a lost task missed.
+
+    Staged, not applied (`staging`): a key customer's closure or pause goes to a staff review;
+    a chunk of a batch (`batch_id`, nightly or after an activation) that the circuit breaker
+    holds stages all its decisions in the batch. Either way nobody is told yet.
     """
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
@@ -167,6 +181,22 @@ def credit_lines_reevaluate(
     plans = _plan(rows, rules, as_of=as_of, seen=verdicts)
     # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
     evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
+    if batch_id is not None:
+        adverse = sum(1 for plan, _ in plans.values() if plan.outcome in ADVERSE_OUTCOMES)
+        state = staging.batch_chunk_gate(
+            batch_id=batch_id, evaluated=len(rows), adverse=adverse, now=now
+        )
+        if state in (EvaluationBatchState.HELD, EvaluationBatchState.DISCARDED):
+            read = {row.id: row for row in rows}
+            staging.batch_stage(
+                batch_id=batch_id,
+                state=state,
+                items=[
+                    _staged(read[line_id], plan, verdict, rules, trigger, actor, now)
+                    for line_id, (plan, verdict) in plans.items()
+                ],
+            )
+            return summary
     if plans:
         read = {row.id: row for row in rows}
         locked = list(
@@ -184,12 +214,15 @@ def credit_lines_reevaluate(
             locked = [
                 CreditLine.objects.get(pk=line.id) if line.id in moved else line for line in locked
             ]
-        changed = []
+        changed, to_review = [], []
         for line in locked:
             planned = plans.get(line.id)
             if planned is None:
                 continue
             plan, verdict = planned
+            if staging.needs_review(plan, verdict):
+                to_review.append(_staged(line, plan, verdict, rules, trigger, actor, now))
+                continue
             decision = _apply_plan(line, plan, now=now)
             decision.trigger = trigger
             decision.scorecard = rules.scorecard
@@ -208,11 +241,29 @@ def credit_lines_reevaluate(
             changed.append((line, decision, reasons))
         if changed:
             _write_decisions(rows=changed, notice_mode=notice_mode)
+        staging.reviews_stage(to_review, now=now)
         for _, decision, _ in changed:
             summary.outcomes[decision.outcome] += 1
         if keep_decisions:
             summary.decisions = [decision for _, decision, _ in changed]
     return summary
+
+
+def _staged(line, plan, verdict, rules, trigger, actor, now) -> dict:
+    """A plan kept for later, from a locked line or a line as read (`LineRow`)."""
+    return staging.staged_fields(
+        line_id=line.id,
+        status=line.status,
+        credit_limit=line.credit_limit,
+        updated_at=line.updated_at,
+        plan=plan,
+        verdict=verdict,
+        rules=rules,
+        trigger=trigger,
+        actor=actor,
+        note=_verdict_note(verdict),
+        now=now,
+    )
 
 
 def _moved(line: CreditLine, row: selectors.LineRow) -> bool:

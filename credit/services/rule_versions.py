@@ -138,6 +138,10 @@ def _activate(model, obj, validate, actor):
     obj.activated_at = now
     obj.activated_by = actor
     obj.save(update_fields=["status", "activated_at", "activated_by"])
+    # Every line is evaluated under the new version as one batch, behind the circuit breaker.
+    from .staging import evaluation_batch_after_activation
+
+    evaluation_batch_after_activation(version=obj, actor=actor)
     return obj
 
 

@@ -152,10 +152,17 @@ GRANTED_SINCE = {
     roles.AGENT: {
         "credit.view_policycampaign",  # issue 12: staff read campaigns and corrections
         "credit.view_systemcorrection",
+        "credit.view_evaluationbatch",  # issue 12: and staged decisions
+        "credit.view_helddecision",
+        "credit.view_decisionreview",
     },
     roles.REVIEWER: {
         "credit.view_policycampaign",  # issue 12
         "credit.view_systemcorrection",
+        "credit.view_evaluationbatch",
+        "credit.view_helddecision",
+        "credit.view_decisionreview",
+        "credit.decide_decisionreview",  # issue 12: reviewers confirm or override key customers
     },
     roles.SUPERVISOR: {
         # issue 13: supervisors manage the lender's webhook endpoints
@@ -176,6 +183,12 @@ GRANTED_SINCE = {
         "credit.change_systemcorrection",
         "credit.run_systemcorrection",
         "credit.decide_creditline",
+        # issue 12: key-customer reviews and batches held by the circuit breaker
+        "credit.view_evaluationbatch",
+        "credit.view_helddecision",
+        "credit.view_decisionreview",
+        "credit.decide_decisionreview",
+        "credit.review_evaluationbatch",
     },
 }
 

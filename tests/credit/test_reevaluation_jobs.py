@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from config.beat import BEAT_SCHEDULE
 from credit import services, tasks
-from credit.models import CreditDecision, CreditLineStatus
+from credit.models import CreditDecision, CreditLineStatus, EvaluationBatch
 from jobs.models import QueuedJob
 from jobs.services import jobs_relay
 from tests.credit.factories import (
@@ -177,11 +177,12 @@ def test_the_nightly_run_fans_out_chunks_of_ids(settings, sent_notices):
     lines = [closing_candidate() for _ in range(5)]
     with time_machine.travel(NOW, tick=False):
         assert tasks.reevaluate_all_lines() == 3
+    batch = EvaluationBatch.objects.get()
     chunks = [job.args for job in QueuedJob.objects.order_by("id")]
     assert chunks == [
-        [[lines[0].pk, lines[1].pk], "periodic", None],
-        [[lines[2].pk, lines[3].pk], "periodic", None],
-        [[lines[4].pk], "periodic", None],
+        [[lines[0].pk, lines[1].pk], "periodic", None, batch.pk],
+        [[lines[2].pk, lines[3].pk], "periodic", None, batch.pk],
+        [[lines[4].pk], "periodic", None, batch.pk],
     ]
     assert not QueuedJob.objects.filter(published_at__isnull=True).exists()
     assert CreditDecision.objects.filter(trigger="periodic").count() == 5

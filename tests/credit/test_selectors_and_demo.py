@@ -8,7 +8,14 @@ import time_machine
 from django.core.management import call_command
 
 from credit import selectors, services
-from credit.models import CreditDecision, CreditLine, CreditLineStatus, PolicyCampaign
+from credit.models import (
+    CreditDecision,
+    CreditLine,
+    CreditLineStatus,
+    DecisionReview,
+    EvaluationBatch,
+    PolicyCampaign,
+)
 from tests.credit.factories import at, make_line, multi_lending, repayments
 
 pytestmark = pytest.mark.django_db
@@ -103,8 +110,26 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     wrong = lines["C-1005"].decisions.get(outcome="schedule_closure")
     assert wrong.correction_entry.restore_decision == restored
 
-    # A nightly re-evaluation leaves every demo situation as it is.
+    # C-1008 is a key customer whose closure waits for a staff review: nothing applied yet.
+    review = DecisionReview.objects.get(line=lines["C-1008"])
+    assert (review.state, review.outcome, review.segment) == (
+        "pending",
+        "schedule_closure",
+        "key_customer",
+    )
+    assert lines["C-1008"].status == CreditLineStatus.ACTIVE
+    assert not lines["C-1008"].decisions.exists()
+    # Last night's run, held by the circuit breaker, would close C-1009; nothing applied.
+    nightly = EvaluationBatch.objects.get(kind="nightly", state="held")
+    staged = {h.line_id: h.outcome for h in nightly.held_decisions.all()}
+    assert staged[lines["C-1009"].pk] == "schedule_closure"
+    assert lines["C-1009"].status == CreditLineStatus.ACTIVE
+    assert not lines["C-1009"].decisions.exists()
+
+    # A nightly re-evaluation leaves every other demo situation as it is (C-1008's closure is
+    # already waiting for its review).
     summary = services.credit_lines_reevaluate(
-        line_ids=[line.pk for line in lines.values()], trigger="periodic"
+        line_ids=[line.pk for key, line in lines.items() if key != "C-1009"], trigger="periodic"
     )
     assert summary.changed == 0
+    assert DecisionReview.objects.count() == 1

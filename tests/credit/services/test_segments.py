@@ -9,7 +9,12 @@ from credit import services
 from credit.models import CreditDecision, CreditLine, DecisionOutcome
 from tests.credit.conftest import NOW
 from tests.credit.factories import make_line, multi_lending, repayments
-from tests.credit.services.support import clean_line, reevaluate, with_key_customer_segment
+from tests.credit.services.support import (
+    KEY_CUSTOMER_SEGMENT,
+    activate_policy,
+    clean_line,
+    reevaluate,
+)
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +41,8 @@ def test_a_decision_outside_every_segment_stores_none(clock, sent_notices):
 
 
 def test_staff_mark_a_key_customer_and_the_policy_segment_then_applies(clock, sent_notices):
-    with_key_customer_segment()
+    # A key-customer segment giving a longer notice (no review here: see test_reviews).
+    activate_policy(segments=[{**KEY_CUSTOMER_SEGMENT, "review": False}])
     line, other = clean_line(), clean_line()
     changed = services.credit_lines_key_customer_set(
         line_ids=[line.pk], key_customer=True, actor=StaffFactory()

@@ -1,0 +1,573 @@
+"""Decisions the engine planned and staged instead of applying: a key customer's closure or
+pause waiting for a staff review, and the decisions of a nightly or post-activation batch the
+circuit breaker held. Nothing staged changes a line or tells a borrower until a person lets
+it go; applying it writes the decision the engine would have written, and the notice goes then.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.localtime import local_date
+from accounts.roles import staff_holding
+from jobs.services import job_enqueue
+
+from .. import engine, notices
+from ..engine import breaker as breaker_rules
+from ..engine.reviews import REVIEW_BUSINESS_DAYS, add_business_days
+from ..fanout import chunk_size as fanout_chunk_size
+from ..models import (
+    ADVERSE_OUTCOMES,
+    CreditDecision,
+    CreditLine,
+    DecisionOutcome,
+    DecisionReview,
+    DecisionReviewState,
+    DecisionTrigger,
+    EvaluationBatch,
+    EvaluationBatchKind,
+    EvaluationBatchState,
+    HeldDecision,
+    HeldDecisionState,
+)
+from ..models.staging import StagedPlan
+from . import breaker
+from ._batches import queue_safely, run_for
+from ._writes import NOTICES_DEFERRED, NOTICES_INLINE, _apply_plan, _write_decisions
+
+logger = logging.getLogger(__name__)
+
+REVIEW_PERMISSION = "credit.decide_decisionreview"
+REVIEWED_PLANS = frozenset({DecisionOutcome.FREEZE, DecisionOutcome.SCHEDULE_CLOSURE})
+OVERRIDE_OUTCOMES = (
+    "keep",
+    DecisionOutcome.REDUCE_LIMIT,
+    DecisionOutcome.FREEZE,
+    DecisionOutcome.SCHEDULE_CLOSURE,
+)
+RELEASE_CHUNK_SIZE = 500
+# A staged plan's own fields (by column), copied when a held decision goes to review.
+STAGED_FIELDS = tuple(f.attname for f in StagedPlan._meta.fields)
+
+# --- The business-day calendar of the review's due date ------------------------------------
+
+_business_days: Callable[[], Callable[[date], bool]] | None = None
+
+
+def register_business_calendar(business_days: Callable[[], Callable[[date], bool]]) -> None:
+    """An app with a holiday calendar (appeals) lends it to the review's due date:
+    `business_days()` reads the calendar and returns its "is this a business day?" test."""
+    global _business_days
+    _business_days = business_days
+
+
+def review_due_at(staged_at: datetime) -> datetime:
+    """Two business days after staging, in the lender's time zone (weekends off, and the
+    registered holiday calendar's days off and make-up working days)."""
+    return add_business_days(
+        staged_at,
+        REVIEW_BUSINESS_DAYS,
+        zone=ZoneInfo(settings.TIME_ZONE),
+        is_business_day=_business_days() if _business_days else engine.reviews.weekday,
+    )
+
+
+# --- Staging ----------------------------------------------------------------------------------
+
+
+def staged_fields(
+    *,
+    line_id: int,
+    status: str,
+    credit_limit: Decimal,
+    updated_at: datetime,
+    plan: engine.Plan,
+    verdict: engine.Verdict,
+    rules,
+    trigger: str,
+    actor,
+    note: str,
+    now: datetime,
+) -> dict:
+    """Everything the decision would record, as a staged plan's fields."""
+    reasons = (
+        []
+        if plan.outcome == DecisionOutcome.REINSTATE
+        else [[r.code, r.attribute, r.points_lost, r.knockout] for r in verdict.reasons]
+    )
+    return {
+        "line_id": line_id,
+        "staged_at": now,
+        "trigger": trigger,
+        "actor": actor,
+        "outcome": plan.outcome,
+        "old_status": status,
+        "new_status": plan.new_status,
+        "old_limit": credit_limit,
+        "new_limit": plan.new_limit,
+        "buffer_days": plan.buffer_days,
+        "line_updated_at": updated_at,
+        "scorecard": rules.scorecard,
+        "policy": rules.policy,
+        "score": verdict.score,
+        "features": verdict.features or {},
+        "points": [a.as_dict() for a in verdict.attributes],
+        "segment": verdict.segment or "",
+        "note": note,
+        "reasons": reasons,
+        "review_first": bool(verdict.review_first and plan.outcome in REVIEWED_PLANS),
+    }
+
+
+def needs_review(plan: engine.Plan, verdict: engine.Verdict) -> bool:
+    """A closure or pause of a borrower in a segment the policy marks for review."""
+    return bool(verdict.review_first and plan.outcome in REVIEWED_PLANS)
+
+
+def reviews_stage(items: Sequence[dict], *, now: datetime) -> list[DecisionReview]:
+    """Stage key customers' closures and pauses for review (in the caller's transaction, with
+    the lines locked) and tell the reviewers. A line with a review pending is not staged
+    twice; a line whose reviewer kept it is not staged again for the same outcome and
+    reasons (the override stands until the engine's reasons change)."""
+    if not items:
+        return []
+    line_ids = [item["line_id"] for item in items]
+    pending = set(
+        DecisionReview.objects.filter(
+            line_id__in=line_ids, state=DecisionReviewState.PENDING
+        ).values_list("line_id", flat=True)
+    )
+    kept: dict[int, tuple] = {}
+    for line_id, outcome, reasons in (
+        DecisionReview.objects.filter(
+            line_id__in=line_ids, state=DecisionReviewState.OVERRIDDEN, decision__isnull=True
+        )
+        .order_by("reviewed_at", "id")
+        .values_list("line_id", "outcome", "reasons")
+    ):
+        kept[line_id] = (outcome, [r[0] for r in reasons])
+    due_at = review_due_at(now)
+    new = [
+        DecisionReview(**item, due_at=due_at)
+        for item in items
+        if item["line_id"] not in pending
+        and kept.get(item["line_id"]) != (item["outcome"], [r[0] for r in item["reasons"]])
+    ]
+    if not new:
+        return []
+    DecisionReview.objects.bulk_create(new)
+    _tell_reviewers(new)
+    return new
+
+
+def _tell_reviewers(reviews: Sequence[DecisionReview]) -> None:
+    reviewers = list(staff_holding(REVIEW_PERMISSION))
+    if not reviewers:
+        logger.warning("%d decisions wait for review and no one may review them", len(reviews))
+        return
+    customer_ids = dict(
+        CreditLine.objects.filter(pk__in=[r.line_id for r in reviews]).values_list(
+            "pk", "borrower__customer_id"
+        )
+    )
+    for review in reviews:
+        outcome = outcome_words(review.outcome)
+        for reviewer in reviewers:
+            notices.send_decision_review_needed(
+                recipient=reviewer,
+                review=review,
+                customer_id=customer_ids.get(review.line_id) or str(review.line_id),
+                outcome=outcome,
+                segment=review.segment,
+                due_on=local_date(review.due_at, reviewer).isoformat(),
+            )
+
+
+def outcome_words(outcome: str) -> dict:
+    """The outcome's label in both languages, for a staff message."""
+    from django.utils import translation
+
+    words = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            words[language] = str(DecisionOutcome(outcome).label)
+    return words
+
+
+# --- Applying what was staged ---------------------------------------------------------------
+
+
+def _stale(line: CreditLine, staged) -> bool:
+    return (line.status, line.credit_limit, line.updated_at) != (
+        staged.old_status,
+        staged.old_limit,
+        staged.line_updated_at,
+    )
+
+
+def _apply_staged(
+    staged: Sequence, *, now: datetime, notice_mode: str
+) -> dict[int, CreditDecision | None]:
+    """Write the decisions staged plans describe, on lines that have not changed since (the
+    others get None: a stale plan is never applied). The borrowers are told now."""
+    if not staged:
+        return {}
+    lines = {
+        line.pk: line
+        for line in CreditLine.objects.select_for_update(of=("self",))
+        .select_related("borrower")
+        .filter(pk__in=[s.line_id for s in staged])
+        .order_by("pk")
+    }
+    rows, result = [], {}
+    for item in staged:
+        line = lines[item.line_id]
+        if _stale(line, item):
+            result[item.pk] = None
+            continue
+        plan = engine.Plan(item.outcome, item.new_status, item.new_limit, item.buffer_days)
+        decision = _apply_plan(line, plan, now=now)
+        decision.trigger = item.trigger
+        decision.actor_id = item.actor_id
+        decision.scorecard_id = item.scorecard_id
+        decision.policy_id = item.policy_id
+        decision.features = item.features
+        decision.points = item.points
+        decision.score = item.score
+        decision.segment = item.segment
+        decision.note = item.note
+        rows.append((line, decision, [tuple(r) for r in item.reasons]))
+        result[item.pk] = decision
+    if rows:
+        _write_decisions(rows=rows, notice_mode=notice_mode)
+    return result
+
+
+# --- Key-customer review ----------------------------------------------------------------------
+
+
+def _pending(review: DecisionReview) -> DecisionReview:
+    review = DecisionReview.objects.select_for_update().get(pk=review.pk)
+    if review.state != DecisionReviewState.PENDING:
+        raise ValidationError(_("This decision has already been reviewed."))
+    return review
+
+
+@transaction.atomic
+def decision_review_confirm(
+    *, review: DecisionReview, actor, comment: str = "", now: datetime | None = None
+) -> CreditDecision | None:
+    """The reviewer confirms the staged closure or pause: it takes effect now and the borrower
+    gets the normal notice. If the line changed since it was staged, nothing is applied (the
+    review is marked stale) and the engine looks at the line again."""
+    now = now or timezone.now()
+    review = _pending(review)
+    decision = _apply_staged([review], now=now, notice_mode=NOTICES_INLINE)[review.pk]
+    review.state = DecisionReviewState.CONFIRMED if decision else DecisionReviewState.STALE
+    review.decision = decision
+    review.reviewed_by, review.reviewed_at, review.comment = actor, now, comment
+    review.save()
+    if decision is None:
+        from .reevaluation import reevaluation_request  # a real cycle: reevaluation stages
+
+        reevaluation_request(line_ids=[review.line_id], trigger=DecisionTrigger.STAFF)
+    return decision
+
+
+@transaction.atomic
+def decision_review_override(
+    *,
+    review: DecisionReview,
+    actor,
+    outcome: str,
+    reason_code: str,
+    comment: str,
+    new_limit: Decimal | None = None,
+    buffer_days: int | None = None,
+    now: datetime | None = None,
+) -> CreditDecision | None:
+    """The reviewer decides otherwise, with a reason code and a comment: keep the line as it
+    is (no decision, nobody told: nothing changed), or reduce, pause or close with notice
+    (a staff decision, told to the borrower like any other). The staged plan is not applied."""
+    from .decisions import credit_line_decide  # decisions imports the writes, as we do
+
+    if outcome not in OVERRIDE_OUTCOMES:
+        raise ValidationError({"outcome": _("Choose keep, reduce, pause or close.")})
+    if not (comment or "").strip():
+        raise ValidationError({"comment": _("Say why you decide otherwise.")})
+    if not reason_code:
+        raise ValidationError({"reason_code": _("Give the reason for your decision.")})
+    now = now or timezone.now()
+    review = _pending(review)
+    codes = [reason_code]
+    from ..selectors import reason_codes_by_code
+
+    known = reason_codes_by_code(codes)
+    if reason_code not in known:
+        raise ValidationError({"reason_code": _("Unknown reason code.")})
+    decision = None
+    if outcome != "keep":
+        decision = credit_line_decide(
+            line=review.line,
+            outcome=outcome,
+            trigger=DecisionTrigger.STAFF,
+            reason_codes=codes,
+            actor=actor,
+            note=comment,
+            new_limit=new_limit,
+            buffer_days=buffer_days,
+            now=now,
+        )
+    review.state = DecisionReviewState.OVERRIDDEN
+    review.decision = decision
+    review.override_reason = known[reason_code]
+    review.reviewed_by, review.reviewed_at, review.comment = actor, now, comment
+    review.save()
+    return decision
+
+
+# --- Batches watched by the circuit breaker ---------------------------------------------------
+
+
+def evaluation_batch_start(
+    *, kind: str, name: str, trigger: str, actor=None, now: datetime | None = None
+) -> EvaluationBatch:
+    """Record a batch over every line (in the caller's transaction); its chunks carry its id.
+    With no line at all there is nothing to watch: it is completed at once."""
+    now = now or timezone.now()
+    total = CreditLine.objects.count()
+    return EvaluationBatch.objects.create(
+        kind=kind,
+        name=name,
+        trigger=trigger,
+        actor=actor,
+        started_at=now,
+        lines_total=total,
+        trailing_rate=breaker.trailing_adverse_rate(now=now, lines=total),
+        state=EvaluationBatchState.RUNNING if total else EvaluationBatchState.COMPLETED,
+    )
+
+
+def evaluation_batch_queue(
+    *, kind: str, name: str, trigger: str, actor=None, chunk_size: int | None = None
+) -> EvaluationBatch:
+    """Start a batch and queue its chunks with the caller's act (durable `jobs` rows)."""
+    from ..selectors import all_line_ids
+
+    batch = evaluation_batch_start(kind=kind, name=name, trigger=trigger, actor=actor)
+    for chunk in all_line_ids(chunk_size=chunk_size or fanout_chunk_size()):
+        job_enqueue(
+            task="credit.reevaluate_lines",
+            args=[chunk, trigger, getattr(actor, "pk", None), batch.pk],
+        )
+    return batch
+
+
+def evaluation_batch_after_activation(*, version, actor) -> EvaluationBatch:
+    """A newly activated scorecard or policy re-evaluates every line as one batch, under the
+    circuit breaker, so a broken version is held before any borrower hears of it."""
+    label = "Scorecard" if version._meta.model_name == "scorecard" else "Decision policy"
+    return evaluation_batch_queue(
+        kind=EvaluationBatchKind.ACTIVATION,
+        name=f"{label} v{version.version} activated",
+        trigger=DecisionTrigger.STAFF,
+        actor=actor,
+    )
+
+
+def batch_chunk_gate(*, batch_id: int, evaluated: int, adverse: int, now: datetime) -> str:
+    """Count a chunk into its batch (the batch row is locked, so chunks take turns) and say
+    whether its decisions apply: while the batch runs, once its adverse share leaves the
+    breaker's band it is held, supervisors are told, and from then on its decisions are
+    staged. Returns the batch's state."""
+    batch = EvaluationBatch.objects.select_for_update().get(pk=batch_id)
+    batch.lines_evaluated += evaluated
+    batch.adverse += adverse
+    if batch.state == EvaluationBatchState.RUNNING:
+        because = breaker_rules.held_because(
+            breaker.band(),
+            adverse=batch.adverse,
+            evaluated=batch.lines_evaluated,
+            trailing_rate=batch.trailing_rate,
+        )
+        if because:
+            batch.state, batch.held_because, batch.held_at = (
+                EvaluationBatchState.HELD,
+                because,
+                now,
+            )
+            breaker.batch_held_tell(
+                batch=batch, name=batch.name, affected=batch.adverse, because=because
+            )
+        elif batch.lines_evaluated >= batch.lines_total:
+            batch.state = EvaluationBatchState.COMPLETED
+    batch.save()
+    return batch.state
+
+
+def batch_stage(*, batch_id: int, state: str, items: Iterable[dict]) -> int:
+    """Stage a chunk's plans in its held (or discarded) batch; a chunk run twice stages each
+    line once."""
+    rows = [
+        HeldDecision(
+            batch_id=batch_id,
+            state=(
+                HeldDecisionState.DISCARDED
+                if state == EvaluationBatchState.DISCARDED
+                else HeldDecisionState.STAGED
+            ),
+            **item,
+        )
+        for item in items
+    ]
+    HeldDecision.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _held(batch: EvaluationBatch) -> EvaluationBatch:
+    batch = EvaluationBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state != EvaluationBatchState.HELD:
+        raise ValidationError(_("Only a held batch can be released or discarded."))
+    return batch
+
+
+@transaction.atomic
+def evaluation_batch_release(
+    *, batch: EvaluationBatch, actor, note: str = "", now: datetime | None = None
+) -> int:
+    """A supervisor releases a held batch: its staged decisions apply (in chunks, after
+    commit) and their notices go; key customers among them go to review. Recorded."""
+    batch = _held(batch)
+    batch.state = EvaluationBatchState.RELEASED
+    batch.reviewed_by, batch.reviewed_at, batch.review_note = actor, now or timezone.now(), note
+    batch.save()
+    batch_id = batch.pk
+    transaction.on_commit(lambda: _queue_apply(batch_id))
+    return batch.held_decisions.filter(state=HeldDecisionState.STAGED).count()
+
+
+@transaction.atomic
+def evaluation_batch_discard(
+    *, batch: EvaluationBatch, actor, note: str = "", now: datetime | None = None
+) -> int:
+    """A supervisor discards a held batch: no line changes, nobody is told; the staged
+    decisions stay, marked discarded, as the record. Recorded."""
+    batch = _held(batch)
+    batch.state = EvaluationBatchState.DISCARDED
+    batch.reviewed_by, batch.reviewed_at, batch.review_note = actor, now or timezone.now(), note
+    batch.save()
+    return batch.held_decisions.filter(state=HeldDecisionState.STAGED).update(
+        state=HeldDecisionState.DISCARDED
+    )
+
+
+def _queue_apply(batch_id: int) -> None:
+    from ..tasks import apply_released_batch  # tasks import the services: a real cycle
+
+    queue_safely(apply_released_batch, batch_id)
+
+
+@transaction.atomic
+def evaluation_batch_apply_chunk(
+    *, batch_id: int, size: int = RELEASE_CHUNK_SIZE, now: datetime | None = None
+) -> int:
+    """Apply the next staged decisions of a released batch, in one transaction (a lost
+    worker loses nothing: what is not applied stays staged). Returns how many were handled."""
+    now = now or timezone.now()
+    if not EvaluationBatch.objects.filter(
+        pk=batch_id, state=EvaluationBatchState.RELEASED
+    ).exists():
+        return 0
+    staged = list(
+        HeldDecision.objects.select_for_update(skip_locked=True)
+        .filter(batch_id=batch_id, state=HeldDecisionState.STAGED)
+        .order_by("id")[:size]
+    )
+    if not staged:
+        return 0
+    to_review = [s for s in staged if s.review_first]
+    to_apply = [s for s in staged if not s.review_first]
+    applied = _apply_staged(to_apply, now=now, notice_mode=NOTICES_DEFERRED)
+    for item in to_apply:
+        item.decision = applied[item.pk]
+        item.state = HeldDecisionState.APPLIED if item.decision else HeldDecisionState.STALE
+    if to_review:
+        lines = {
+            line.pk: line
+            for line in CreditLine.objects.select_for_update(of=("self",)).filter(
+                pk__in=[s.line_id for s in to_review]
+            )
+        }
+        fresh = [s for s in to_review if not _stale(lines[s.line_id], s)]
+        reviews_stage([_review_fields(s, now) for s in fresh], now=now)
+        for item in to_review:
+            item.state = HeldDecisionState.REVIEW if item in fresh else HeldDecisionState.STALE
+    HeldDecision.objects.bulk_update(staged, ["state", "decision"])
+    return len(staged)
+
+
+def _review_fields(held: HeldDecision, now: datetime) -> dict:
+    fields = {name: getattr(held, name) for name in STAGED_FIELDS}
+    fields["staged_at"] = now
+    return fields
+
+
+def evaluation_batch_apply(*, batch_id: int) -> bool:
+    """Apply a released batch's staged decisions chunk after chunk for a while; True when
+    done (then the batch is marked completed), False when handed over to a new task."""
+    done = run_for(
+        lambda: evaluation_batch_apply_chunk(batch_id=batch_id),
+        lambda: _queue_apply(batch_id),
+    )
+    if done:
+        EvaluationBatch.objects.filter(pk=batch_id, state=EvaluationBatchState.RELEASED).exclude(
+            held_decisions__state=HeldDecisionState.STAGED
+        ).update(state=EvaluationBatchState.COMPLETED)
+    return done
+
+
+def evaluation_batches_resume_released() -> int:
+    """Released batches with decisions still staged (their worker was lost) carry on."""
+    ids = list(
+        EvaluationBatch.objects.filter(
+            state=EvaluationBatchState.RELEASED,
+            held_decisions__state=HeldDecisionState.STAGED,
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    for batch_id in ids:
+        _queue_apply(batch_id)
+    return len(ids)
+
+
+# --- What a supervisor sees of a held batch --------------------------------------------------
+
+
+def held_batch_summary(batch: EvaluationBatch) -> dict:
+    """What the batch would change: counts by outcome and segment, and by reason code."""
+    staged = HeldDecision.objects.filter(batch=batch)
+    by_segment = list(
+        staged.values("outcome", "segment").annotate(lines=Count("id")).order_by("-lines")
+    )
+    by_reason: dict[str, int] = {}
+    for reasons in staged.values_list("reasons", flat=True).iterator(chunk_size=2000):
+        for code in {r[0] for r in reasons}:
+            by_reason[code] = by_reason.get(code, 0) + 1
+    return {
+        "by_segment": by_segment,
+        "by_reason": sorted(by_reason.items(), key=lambda item: (-item[1], item[0])),
+        "adverse": staged.filter(outcome__in=ADVERSE_OUTCOMES).count(),
+        "lines": staged.count(),
+    }
