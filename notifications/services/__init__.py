@@ -9,7 +9,12 @@ from ..registry import RegistryError
 from ..rendering import NotificationContextError
 from .delivery import DeliveryResult, RelayResult, notification_deliver, outbox_relay
 from .outbox import notify
-from .preferences import inbox_mark_all_read, notification_mark_read, preferences_update
+from .preferences import (
+    inbox_mark_all_read,
+    inbox_supersede,
+    notification_mark_read,
+    preferences_update,
+)
 from .resend import notification_cancel, notification_resend
 
 __all__ = [
@@ -18,6 +23,7 @@ __all__ = [
     "RegistryError",
     "RelayResult",
     "inbox_mark_all_read",
+    "inbox_supersede",
     "notification_cancel",
     "notification_deliver",
     "notification_mark_read",
