@@ -8,6 +8,8 @@ from .borrower import (
     lines_with_open_appeal,
     open_appeal_for_line,
     public_messages,
+    support_request_get_for_borrower,
+    support_requests_for_borrower,
 )
 from .staff import (
     TimelineEntry,
@@ -39,6 +41,8 @@ __all__ = [
     "open_appeal_for_line",
     "people_who_can_work",
     "public_messages",
+    "support_request_get_for_borrower",
+    "support_requests_for_borrower",
     "reviewers",
     "second_review_by_reviewer",
     "second_reviewers",
