@@ -4,6 +4,7 @@ above the tab bar), named for what it contests, not for a deadline; in both lang
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import ARTIFACTS
 from tests.credit.story import closing_line
 from tests.e2e.conftest import DESKTOP, screenshot
 from tests.e2e.test_my_credit import sign_in
@@ -33,9 +34,11 @@ def test_the_appeal_action_is_in_view_without_scrolling(new_page, language, labe
     text = action.inner_text()
     assert not any(ch.isdigit() for ch in text)  # named for the act, not a date
     screenshot(page, f"my-credit-sticky-action-phone-{language}")
+    folder = ARTIFACTS / "screenshots"  # what the borrower sees first, without scrolling
+    page.screenshot(path=str(folder / f"my-credit-first-screen-phone-{language}.png"))
 
-    page.mouse.wheel(0, 600)  # still there while reading the reasons
-    page.wait_for_function("window.scrollY > 0")
+    page.evaluate("window.scrollBy(0, 600)")  # still there while reading the reasons
+    assert page.evaluate("window.scrollY") > 0
     assert action.evaluate(IN_VIEWPORT)
     action.click()
     page.wait_for_url("**/appeals/new/**")
