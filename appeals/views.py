@@ -387,7 +387,10 @@ def support_list(request):
 @login_required
 @answered_once
 def support_new(request):
-    """A new support request; from My credit it carries the decision it is about."""
+    """A new support request; from My credit it carries the decision it is about. Staff
+    answer requests in the admin; they do not send them."""
+    if request.user.is_staff:
+        raise PermissionDenied
     decision, _until = _appealable_decision(
         request, request.POST.get("decision") or request.GET.get("decision")
     )

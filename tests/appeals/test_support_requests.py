@@ -142,3 +142,15 @@ def test_the_desk_replies_and_closes_in_the_admin(client):
     assert support.status == ST.CLOSED and support.closed_by == agent
     assert support.messages.filter(from_staff=True, body="Answered here.").exists()
     assert Notification.objects.filter(recipient=line.borrower, event="support.replied").exists()
+
+
+def test_the_demo_shows_an_answered_support_request_once(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # a second run changes nothing
+    support = SupportRequest.objects.get(borrower__customer_id="C-1005")
+    assert support.status == ST.ANSWERED
+    assert support.messages.count() == 2
+    _signed_in(client, support.borrower, "zh-hans")
+    assert support.subject in plain(client.get(reverse("appeals:support")))
