@@ -101,3 +101,16 @@ def test_another_borrowers_draft_cannot_be_discarded(client):
     assert client.get(reverse("appeals:discard", args=[draft.pk])).status_code == 404
     assert client.post(reverse("appeals:discard", args=[draft.pk])).status_code == 404
     assert Appeal.objects.get(pk=draft.pk).status == S.DRAFT
+
+
+def test_withdrawing_a_draft_through_the_api_discards_it(client):
+    draft = f.draft_appeal()
+    client.force_login(draft.borrower)
+    response = client.post(
+        reverse("api-appeal-withdraw", args=[draft.pk]), {}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "discarded"
+    listed = client.get(reverse("api-appeals")).json()
+    assert draft.pk not in [a["id"] for a in listed["results"]]
+    assert client.get(reverse("api-appeal", args=[draft.pk])).status_code == 404
