@@ -96,7 +96,7 @@ def seed(stdout=None) -> Appeal | None:
     return made[0] if made else None
 
 
-SUPPORT_SUBJECT = "额度关闭后还能再申请吗？"
+SUPPORT_SUBJECT = "Will the wrong closure show on my credit report?"
 
 
 def _seed_support(stdout, agent) -> None:
@@ -110,11 +110,17 @@ def _seed_support(stdout, agent) -> None:
         support = services.support_request_open(
             borrower=borrower,
             subject=SUPPORT_SUBJECT,
-            body="我的额度之前被错误关闭，现在已经恢复。以后这条记录会影响我的征信吗？",
+            body=(
+                "My credit line was closed by mistake and is now restored. Will that closure "
+                "affect my credit report?"
+            ),
         )
         services.support_staff_reply(
             request=support,
             actor=agent,
-            body="不会。那次关闭是我们的系统误操作，已经更正，也没有报送征信机构。",
+            body=(
+                "No. The closure was our system error; we corrected it and never reported it "
+                "to the credit bureau."
+            ),
         )
     _say(stdout, f"appeals demo: support request {support.reference} for C-1005, answered.")
