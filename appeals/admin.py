@@ -24,6 +24,8 @@ from .models import (
     CalendarDay,
     CannedResponse,
     SlaBreach,
+    SupportMessage,
+    SupportRequest,
     Survey,
 )
 from .selectors import people_who_can_work
@@ -168,3 +170,105 @@ class SlaBreachAdmin(_ReadOnly):
 class SurveyAdmin(_ReadOnly):
     list_display = ("appeal", "rating", "submitted_at")
     readonly_fields = ("appeal", "rating", "comment", "submitted_at")
+
+
+class SupportMessageInline(admin.TabularInline):
+    """The thread, oldest first: read-only (the desk answers through the form below it)."""
+
+    model = SupportMessage
+    fields = ("created_at", "from_staff", "author", "body")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SupportAnswerForm(forms.ModelForm):
+    """The desk's answer: a public reply (the borrower is told), and/or closing the request."""
+
+    reply = forms.CharField(
+        label=gettext_lazy("Reply to the borrower"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=5000,
+        help_text=gettext_lazy("The borrower sees it in the thread and is told by message."),
+    )
+    close = forms.BooleanField(label=gettext_lazy("Close this request"), required=False)
+
+    class Meta:
+        model = SupportRequest
+        fields = ()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("reply", "").strip() and not data.get("close"):
+            raise ValidationError(_("Write a reply, or tick “Close this request”, or both."))
+        return data
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(admin.ModelAdmin):
+    """Support requests: a plain thread (no appeal state machine). Staff with
+    `answer_supportrequest` reply and close; every write goes through `appeals.services`."""
+
+    form = SupportAnswerForm
+    list_display = ("reference", "subject", "borrower", "status", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("subject", "borrower__email", "borrower__customer_id")
+    list_select_related = ("borrower",)
+    ordering = ("-updated_at",)
+    readonly_fields = (
+        "reference",
+        "borrower",
+        "subject",
+        "decision",
+        "status",
+        "created_at",
+        "closed_at",
+        "closed_by",
+    )
+    fieldsets = (
+        (None, {"fields": readonly_fields}),
+        (gettext_lazy("Answer"), {"fields": ("reply", "close")}),
+    )
+    inlines = (SupportMessageInline,)
+    actions = ("close_selected",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("appeals.answer_supportrequest")
+
+    def get_fieldsets(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            return ((None, {"fields": self.readonly_fields}),)
+        return super().get_fieldsets(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        reply = form.cleaned_data.get("reply", "").strip()
+        close = form.cleaned_data.get("close")
+        if reply:
+            services.support_staff_reply(request=obj, actor=request.user, body=reply, close=close)
+        elif close and obj.status != "closed":
+            services.support_request_close(request=obj, actor=request.user)
+
+    @admin.action(
+        description=gettext_lazy("Close the selected support requests"), permissions=["change"]
+    )
+    def close_selected(self, request, queryset):
+        closed = 0
+        for support in queryset.exclude(status="closed"):
+            services.support_request_close(request=support, actor=request.user)
+            closed += 1
+        self.message_user(
+            request, _("%(n)s support requests closed.") % {"n": closed}, messages.SUCCESS
+        )

@@ -139,7 +139,9 @@ class _AppealView(GenericAPIView):
             raise NotFound() from exc
 
     def detail(self, appeal: Appeal, status_code=status.HTTP_200_OK) -> Response:
-        appeal = selectors.appeal_get_for_borrower(user=self.request.user, appeal_id=appeal.pk)
+        appeal = selectors.appeal_get_for_borrower(
+            user=self.request.user, appeal_id=appeal.pk, include_discarded=True
+        )
         return Response(AppealOutput(appeal).data, status=status_code)
 
 

@@ -15,7 +15,7 @@ from credit.models import CreditLine
 from . import services
 from .desk.demo import seed_desk
 from .desk.demo_queue import seed_queue
-from .models import Appeal
+from .models import Appeal, SupportRequest
 
 DEMO_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -92,4 +92,35 @@ def seed(stdout=None) -> Appeal | None:
         _say(stdout, f"appeals demo: {appeal.reference} for {customer_id}, under review.")
         made.append(appeal)
     seed_queue(stdout)  # and a working day's queue around them
+    _seed_support(stdout, agent)
     return made[0] if made else None
+
+
+SUPPORT_SUBJECT = "Will the wrong closure show on my credit report?"
+
+
+def _seed_support(stdout, agent) -> None:
+    """C-1005 Emma Liu asks the desk a question outside any appeal; the agent has answered."""
+    borrower = get_user_model().objects.filter(customer_id="C-1005").first()
+    if borrower is None or agent is None:
+        return
+    if SupportRequest.objects.filter(borrower=borrower, subject=SUPPORT_SUBJECT).exists():
+        return
+    with transaction.atomic():
+        support = services.support_request_open(
+            borrower=borrower,
+            subject=SUPPORT_SUBJECT,
+            body=(
+                "My credit line was closed by mistake and is now restored. Will that closure "
+                "affect my credit report?"
+            ),
+        )
+        services.support_staff_reply(
+            request=support,
+            actor=agent,
+            body=(
+                "No. The closure was our system error; we corrected it and never reported it "
+                "to the credit bureau."
+            ),
+        )
+    _say(stdout, f"appeals demo: support request {support.reference} for C-1005, answered.")

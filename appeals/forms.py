@@ -104,3 +104,26 @@ class SurveyForm(forms.Form):
         max_length=2000,
         required=False,
     )
+
+
+class SupportRequestForm(forms.Form):
+    subject = forms.CharField(
+        label=_("What is it about?"),
+        max_length=120,
+        error_messages={"required": _("Give your request a short subject.")},
+    )
+    body = forms.CharField(
+        label=_("Your message"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+        error_messages={"required": _("Write your message before sending.")},
+    )
+
+
+class SupportReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"required": _("Write a reply before sending.")},
+    )

@@ -156,6 +156,17 @@ def appeal_message_received(appeal, message) -> None:
     )
 
 
+def support_replied(request, message) -> None:
+    """The desk answered a support request: the borrower is told, with the start of the answer."""
+    notify(
+        recipient=request.borrower,
+        event="support.replied",
+        context={"support_reference": request.reference, "excerpt": _excerpt(message.body)},
+        obj=message,
+        link=reverse("appeals:support-detail", args=[request.pk]),
+    )
+
+
 def appeal_extended(appeal, extension) -> None:
     notify_borrower(
         appeal,
@@ -390,6 +401,20 @@ _appeal_event(
             {
                 "zh-hans": "我们已收到您的材料，正在核实。",
                 "en": "We received your documents and are checking them.",
+            },
+        ),
+    },
+)
+_appeal_event(
+    "support.replied",
+    gettext_lazy("Reply to a support request"),
+    context={
+        "support_reference": ("support request reference", "S-2026-000042"),
+        "excerpt": (
+            "start of our answer",
+            {
+                "zh-hans": "感谢您的来信。我们已查看您的额度记录。",
+                "en": "Thank you for writing. We have looked at your credit line.",
             },
         ),
     },

@@ -17,6 +17,12 @@ APPEALS_READ = (
     "appeals.view_survey",
 )
 APPEALS_WORK = ("appeals.work_appeal", "appeals.request_info")
+# Support requests: every desk role reads and answers them (the auditor only reads).
+SUPPORT = (
+    "appeals.view_supportrequest",
+    "appeals.view_supportmessage",
+    "appeals.answer_supportrequest",
+)
 DESK_READ = (
     "appeals.view_calendarday",
     "appeals.view_cannedresponse",
@@ -27,14 +33,16 @@ DESK_READ = (
 )
 
 GRANTS = {
-    AGENT: APPEALS_READ + APPEALS_WORK + DESK_READ,
+    AGENT: APPEALS_READ + APPEALS_WORK + DESK_READ + SUPPORT,
     REVIEWER: APPEALS_READ
     + APPEALS_WORK
     + DESK_READ
+    + SUPPORT
     + ("appeals.decide_appeal", "appeals.extend_appeal"),
     SUPERVISOR: APPEALS_READ
     + APPEALS_WORK
     + DESK_READ
+    + SUPPORT
     + (
         "appeals.decide_appeal",
         "appeals.decide_second_review",

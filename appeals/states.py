@@ -18,6 +18,9 @@ WITHDRAWN = "withdrawn"
 # Made moot: the line was restored by something other than the appeal (e.g. the borrower
 # closed her other loans and the re-evaluation restored it) while the appeal was being worked.
 RESOLVED = "resolved"
+# A draft the borrower threw away: it was never sent, so it is not "withdrawn" and is not
+# listed to the borrower any more (the row stays as the record of what was typed).
+DISCARDED = "discarded"
 
 # Being worked: submitted and not yet decided (or back for a second review). Such an appeal
 # holds the closure of its line, counts towards its assignee's load and is in the desk's

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,10 +24,12 @@ from .forms import (
     EvidenceForm,
     ReplyForm,
     SecondReviewForm,
+    SupportReplyForm,
+    SupportRequestForm,
     SurveyForm,
 )
 from .idempotency import answered_once
-from .models import EVIDENCE_STATES, Appeal, AppealStatus, Evidence
+from .models import EVIDENCE_STATES, Appeal, AppealStatus, Evidence, SupportRequest
 
 S = AppealStatus
 
@@ -283,11 +285,51 @@ def appeal_submit(request, pk):
     return _simple_action(request, pk, services.appeal_submit, success)
 
 
+def _confirm(request, appeal, kind: str, status: int = 200, error: str = ""):
+    """The step before withdrawing or discarding: what happens next, then one button. A plain
+    page (no script), so it works under the strict CSP and on any phone."""
+    return render(
+        request,
+        "appeals/appeal_confirm.html",
+        {
+            "appeal": appeal,
+            "kind": kind,
+            "error": error,
+            "appeal_until": services.decision_appealable_until(appeal.decision, now=timezone.now()),
+        },
+        status=status,
+    )
+
+
 @login_required
-@require_POST
 @answered_once
 def appeal_withdraw(request, pk):
+    """GET asks for confirmation and says what happens next; POST withdraws."""
+    appeal = _own_appeal(request, pk)
+    if appeal.status == S.DRAFT:
+        return redirect("appeals:discard", pk=appeal.pk)
+    if request.method != "POST":
+        if not appeal.is_open:
+            return redirect("appeals:detail", pk=appeal.pk)
+        return _confirm(request, appeal, "withdraw")
     return _simple_action(request, pk, services.appeal_withdraw, _("Your appeal was withdrawn."))
+
+
+@login_required
+@answered_once
+def appeal_discard(request, pk):
+    """GET asks for confirmation; POST discards the draft, which then leaves the list."""
+    appeal = _own_appeal(request, pk)
+    if appeal.status != S.DRAFT:
+        return redirect("appeals:detail", pk=appeal.pk)
+    if request.method != "POST":
+        return _confirm(request, appeal, "discard")
+    try:
+        services.appeal_discard(appeal=appeal, actor=request.user)
+    except ValidationError as exc:
+        return _confirm(request, appeal, "discard", status=400, error=" ".join(exc.messages))
+    messages.success(request, _("Your draft was discarded. Nothing was sent to us."))
+    return redirect("appeals:list")
 
 
 @login_required
@@ -330,3 +372,89 @@ def evidence_download(request, pk, evidence_pk):
     except Evidence.DoesNotExist as exc:
         raise Http404 from exc
     return evidence_response(item)
+
+
+# --- support requests: a plain thread with the desk, for when no appeal is possible ---------
+
+
+def _own_support_request(request, pk) -> SupportRequest:
+    try:
+        return selectors.support_request_get_for_borrower(user=request.user, request_id=pk)
+    except (SupportRequest.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+@login_required
+def support_list(request):
+    requests = list(selectors.support_requests_for_borrower(user=request.user))
+    return render(request, "appeals/support_list.html", {"support_requests": requests})
+
+
+@login_required
+@answered_once
+def support_new(request):
+    """A new support request; from My credit it carries the decision it is about. Staff
+    answer requests in the admin; they do not send them."""
+    if request.user.is_staff:
+        raise PermissionDenied
+    decision, _until = _appealable_decision(
+        request, request.POST.get("decision") or request.GET.get("decision")
+    )
+    form = SupportRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.support_request_open(
+                borrower=request.user,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                decision=decision,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(
+                request, _("Your message was sent. A person on our team will answer here.")
+            )
+            return redirect("appeals:support-detail", support_pk=created.pk)
+    return render(
+        request,
+        "appeals/support_new.html",
+        {"form": form, "decision": decision},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _support_page(request, support_pk, reply_form=None, status=200):
+    support = _own_support_request(request, support_pk)
+    return render(
+        request,
+        "appeals/support_detail.html",
+        {"support": support, "reply_form": reply_form or SupportReplyForm()},
+        status=status,
+    )
+
+
+@login_required
+def support_detail(request, support_pk):
+    return _support_page(request, support_pk)
+
+
+@login_required
+@require_POST
+@answered_once
+def support_reply(request, support_pk):
+    support = _own_support_request(request, support_pk)
+    form = SupportReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.support_borrower_message(
+                request=support, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your message was sent."))
+            return redirect("appeals:support-detail", support_pk=support.pk)
+    return _support_page(request, support_pk, reply_form=form, status=400)

@@ -7,6 +7,11 @@ context keys are the ones the notifications catalogue declares for each event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from accounts.localtime import local_date
@@ -20,7 +25,7 @@ from notifications.registry import (
     register,
     register_category,
 )
-from notifications.services import notify
+from notifications.services import inbox_supersede, notify
 
 from .appealability import appeal_deadline
 from .models import (
@@ -139,6 +144,43 @@ def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> Non
         event=event,
         context=decision_context(decision, recipient=recipient, reasons=reasons),
         obj=decision,
+    )
+
+
+# The notices of an adverse decision, which a later restoration of the line replaces.
+ADVERSE_EVENTS = tuple(
+    EVENT_BY_OUTCOME[outcome]
+    for outcome in (
+        DecisionOutcome.SCHEDULE_CLOSURE,
+        DecisionOutcome.CLOSE,
+        DecisionOutcome.REDUCE_LIMIT,
+        DecisionOutcome.FREEZE,
+    )
+)
+
+
+def supersede_adverse_notices(restorations: Sequence[CreditDecision]) -> int:
+    """A restoration (a correction, an upheld appeal, reasons that cleared) replaces what the
+    line's earlier adverse notices said: in the inbox they are marked superseded, no longer
+    unread or important. One UPDATE for the whole batch, in the caller's transaction."""
+    if not restorations:
+        return 0
+    line_ids = {d.line_id for d in restorations}
+    earliest = min(d.created_at for d in restorations)
+    earlier = (
+        CreditDecision.objects.filter(
+            line_id__in=line_ids,
+            outcome__in=ADVERSE_OUTCOMES,
+            created_at__lte=earliest,
+        )
+        .exclude(pk__in=[d.pk for d in restorations if d.pk])
+        .annotate(key=Cast("pk", CharField()))
+        .values("key")
+    )
+    return inbox_supersede(
+        object_type=ContentType.objects.get_for_model(CreditDecision),
+        object_ids=earlier,
+        events=ADVERSE_EVENTS,
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from accounts.localtime import local_date
@@ -96,6 +97,15 @@ class DecisionView:
     @property
     def decided_by(self) -> str:
         return _DECIDERS.get(self.decision.trigger, DECIDED_BY_SYSTEM)
+
+    @property
+    def campaign_ends_on(self):
+        """The end date of the campaign that took this decision, if it has one."""
+        try:
+            entry = self.decision.campaign_entry
+        except ObjectDoesNotExist:
+            return None
+        return entry.campaign.ends_on
 
     @property
     def knockout(self) -> ReasonView | None:

@@ -9,7 +9,8 @@ A panel source is called once per page with the borrower and their `CreditOvervi
 returns a `Panel` (the template to include at each place of the page it fills, and the
 context those templates read as `panel`) or None when it has nothing to show. The places:
 `STATUS`, in the status card under the figures; `DECISION`, under the reasons of the
-decision that explains the line (only shown when a decision explains it).
+decision that explains the line (only shown when a decision explains it); `ACTION`, the
+page's one main action, kept in view at the bottom of the screen (a sticky bar on phones).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ if TYPE_CHECKING:  # the overview module imports the models; this registry stays
 
 STATUS = "status"
 DECISION = "decision"
-PLACES = (STATUS, DECISION)
+ACTION = "action"
+PLACES = (STATUS, DECISION, ACTION)
 
 
 @dataclass(frozen=True, slots=True)

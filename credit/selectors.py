@@ -254,7 +254,8 @@ def decisions_for_line(*, line: CreditLine) -> QuerySet[CreditDecision]:
     """A line's decisions, newest first, each with its ranked reasons and their texts."""
     return (
         CreditDecision.objects.filter(line=line)
-        .select_related("scorecard", "policy")
+        # The campaign's end date is part of "who decided" ("a product policy change, until …").
+        .select_related("scorecard", "policy", "campaign_entry__campaign")
         .prefetch_related(_reasons_prefetch())
         .order_by("-created_at", "-id")
     )

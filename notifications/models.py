@@ -66,6 +66,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # A later act replaced what this message said (e.g. a correction restored the line a
+    # closing notice announced): kept as the record, shown as no longer applying, not unread.
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

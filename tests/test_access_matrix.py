@@ -79,6 +79,11 @@ RULES: dict[str, object] = {
     "appeals:reply": BORROWER_PAGE,
     "appeals:submit": BORROWER_PAGE,
     "appeals:withdraw": BORROWER_PAGE,
+    "appeals:discard": BORROWER_PAGE,
+    "appeals:support": BORROWER_PAGE,
+    "appeals:support-new": BORROWER_PAGE,
+    "appeals:support-detail": BORROWER_PAGE,
+    "appeals:support-reply": BORROWER_PAGE,
     "appeals:second-review": BORROWER_PAGE,
     "appeals:survey": BORROWER_PAGE,
     "notifications:inbox": BORROWER_PAGE,
@@ -145,9 +150,17 @@ def world():
     appeal_b = appeal_services.appeal_submit(appeal=appeal_b, actor=appeal_b.borrower)
     notice_b = Notification.objects.filter(recipient=appeal_b.borrower).first()
     assert notice_b is not None
+    support_b = appeal_services.support_request_open(
+        borrower=appeal_b.borrower, subject="B's question", body="B's message"
+    )
     a = closing_line().borrower
     return {
-        "ids": {"pk": appeal_b.pk, "evidence_pk": evidence_b.pk, "notice": notice_b.pk},
+        "ids": {
+            "pk": appeal_b.pk,
+            "evidence_pk": evidence_b.pk,
+            "notice": notice_b.pk,
+            "support_pk": support_b.pk,
+        },
         "a": a,
         "a_token": borrower_token(a)[1],
         "staff": {role: f.staff(role) for role in (AGENT, REVIEWER, SUPERVISOR, AUDITOR)},

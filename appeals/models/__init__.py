@@ -25,6 +25,7 @@ from .desk import (
     SlaBreach,
     SlaClockName,
 )
+from .support import SupportMessage, SupportRequest, SupportRequestStatus
 from .thread import AppealTransition, Evidence, Message, MessageKind, Survey
 
 # The closure hold: a submitted appeal being worked holds its line's closure.
@@ -53,6 +54,9 @@ __all__ = [
     "MessageKind",
     "SlaBreach",
     "SlaClockName",
+    "SupportMessage",
+    "SupportRequest",
+    "SupportRequestStatus",
     "Survey",
     "appeal_id_from_reference",
     "appeal_reference",

@@ -32,6 +32,7 @@ class AppealStatus(models.TextChoices):
     DENIED_FINAL = states.DENIED_FINAL, _("Not approved after second review")
     WITHDRAWN = states.WITHDRAWN, _("Withdrawn")
     RESOLVED = states.RESOLVED, _("Resolved: your credit line was restored")
+    DISCARDED = states.DISCARDED, _("Draft discarded")
 
 
 S = AppealStatus
@@ -375,7 +376,11 @@ class Appeal(FSMModelMixin, models.Model):
         self.awaiting_since = None
         self.borrower_reply_due = None
 
-    @transition(field=status, source=list(OPEN_STATES), target=S.WITHDRAWN)
+    @transition(field=status, source=S.DRAFT, target=S.DISCARDED)
+    def discard(self, *, at) -> None:
+        self.closed_at = at
+
+    @transition(field=status, source=list(BEING_WORKED_STATES), target=S.WITHDRAWN)
     def withdraw(self, *, at) -> None:
         self.closed_at = at
         self.borrower_replied_at = None

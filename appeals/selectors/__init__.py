@@ -11,6 +11,8 @@ from .borrower import (
     open_appeal_for_line,
     public_messages,
     public_thread_page,
+    support_request_get_for_borrower,
+    support_requests_for_borrower,
 )
 from .staff import (
     TimelineEntry,
@@ -45,6 +47,8 @@ __all__ = [
     "people_who_can_work",
     "public_messages",
     "public_thread_page",
+    "support_request_get_for_borrower",
+    "support_requests_for_borrower",
     "reviewers",
     "second_review_by_reviewer",
     "second_reviewers",

@@ -12,10 +12,13 @@ from ..models import (
     HOLDING_STATES,
     OPEN_STATES,
     Appeal,
+    AppealStatus,
     AppealTransition,
     Evidence,
     Message,
     MessageKind,
+    SupportMessage,
+    SupportRequest,
     appeal_reference,
 )
 
@@ -77,17 +80,23 @@ def public_thread_page(
 
 
 def appeals_for_borrower(*, user) -> QuerySet[Appeal]:
+    """The borrower's appeals, newest first; a discarded draft is not listed."""
     return (
         Appeal.objects.filter(borrower=user)
+        .exclude(status=AppealStatus.DISCARDED)
         .select_related("decision", "line")
         .order_by("-created_at", "-id")
     )
 
 
-def appeal_get_for_borrower(*, user, appeal_id) -> Appeal:
-    """The borrower's own appeal with what its page shows; Appeal.DoesNotExist otherwise."""
+def appeal_get_for_borrower(*, user, appeal_id, include_discarded: bool = False) -> Appeal:
+    """The borrower's own appeal with what its page shows; Appeal.DoesNotExist otherwise (and
+    for a discarded draft, unless the caller is answering the act that discarded it)."""
+    qs = Appeal.objects.all()
+    if not include_discarded:
+        qs = qs.exclude(status=AppealStatus.DISCARDED)
     return (
-        Appeal.objects.select_related("decision", "line", "credit_decision", "survey")
+        qs.select_related("decision", "line", "credit_decision", "survey")
         .prefetch_related(
             "decision__reasons__reason_code",
             "evidence",
@@ -115,3 +124,19 @@ def evidence_get_for_user(*, user, appeal_id, evidence_id) -> Evidence:
     if not (user.is_staff and user.has_perm("appeals.view_evidence")):
         qs = qs.filter(appeal__borrower=user)
     return qs.get()
+
+
+def support_requests_for_borrower(*, user) -> QuerySet[SupportRequest]:
+    """The borrower's support requests, the latest message first."""
+    return SupportRequest.objects.filter(borrower=user).order_by("-updated_at", "-id")
+
+
+def support_request_get_for_borrower(*, user, request_id) -> SupportRequest:
+    """The borrower's own request with its thread; SupportRequest.DoesNotExist otherwise."""
+    return (
+        SupportRequest.objects.select_related("decision")
+        .prefetch_related(
+            Prefetch("messages", queryset=SupportMessage.objects.order_by("created_at", "id"))
+        )
+        .get(pk=request_id, borrower=user)
+    )

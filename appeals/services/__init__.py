@@ -28,7 +28,13 @@ from .reference_data import (
 )
 from .resolution import appeals_resolve_moot
 from .second_review import appeal_decide_second_review, appeal_request_second_review
-from .submission import appeal_auto_review, appeal_submit, appeal_withdraw
+from .submission import appeal_auto_review, appeal_discard, appeal_submit, appeal_withdraw
+from .support import (
+    support_borrower_message,
+    support_request_close,
+    support_request_open,
+    support_staff_reply,
+)
 from .survey import survey_submit
 from .thread import appeal_borrower_message, appeal_request_info, appeal_staff_message
 from .waiting import appeal_reply_deadline_passed, appeals_remind_and_expire_replies
@@ -57,6 +63,7 @@ __all__ = [
     "appeal_start_review",
     "appeal_submit",
     "appeal_update_draft",
+    "appeal_discard",
     "appeal_withdraw",
     "appeals_escalate_breaches",
     "appeals_resolve_moot",
@@ -69,5 +76,9 @@ __all__ = [
     "decision_appealable_until",
     "desk_due_dates",
     "evidence_add",
+    "support_borrower_message",
+    "support_request_close",
+    "support_request_open",
+    "support_staff_reply",
     "survey_submit",
 ]

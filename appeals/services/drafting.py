@@ -60,7 +60,7 @@ def appeal_create(
             {"decision": _("You already have an open appeal for this credit line.")},
             code="open_appeal",
         )
-    if decision.appeals.exclude(status=S.WITHDRAWN).exists():
+    if decision.appeals.exclude(status__in=[S.WITHDRAWN, S.DISCARDED]).exists():
         raise ValidationError(
             {
                 "decision": _(

@@ -126,7 +126,19 @@ def appeal_auto_review(*, appeal_id: int) -> Appeal | None:
 
 @transaction.atomic
 def appeal_withdraw(*, appeal: Appeal, actor) -> Appeal:
-    """Any open state → withdrawn, by the borrower only. The hold on the closure ends."""
+    """Any state being worked → withdrawn, by the borrower only. The hold on the closure ends.
+    A draft was never sent: withdrawing it discards it (`appeal_discard`)."""
+    if appeal.status == S.DRAFT:
+        return appeal_discard(appeal=appeal, actor=actor)
     with appeal_transition(appeal, "withdraw", _("withdrawn"), actor=actor, borrower=True) as step:
+        step.apply(at=step.now)
+    return step.appeal
+
+
+@transaction.atomic
+def appeal_discard(*, appeal: Appeal, actor) -> Appeal:
+    """draft → discarded, by the borrower only. Nothing was sent, so nobody else is told and
+    the draft leaves the borrower's list; the line may be appealed again while it can be."""
+    with appeal_transition(appeal, "discard", _("discarded"), actor=actor, borrower=True) as step:
         step.apply(at=step.now)
     return step.appeal

@@ -60,7 +60,7 @@ def appeal_staff_message(*, appeal: Appeal, actor, body: str, internal: bool) ->
     require_staff(actor, "work_appeal")
     body = clean_text(body, field="body", required=True)
     appeal = lock_appeal(appeal)
-    if appeal.status in (S.DRAFT, S.WITHDRAWN) and not internal:
+    if appeal.status in (S.DRAFT, S.WITHDRAWN, S.DISCARDED) and not internal:
         raise ValidationError(_("This appeal cannot receive replies."), code="state")
     now = timezone.now()
     message = Message.objects.create(

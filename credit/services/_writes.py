@@ -104,6 +104,10 @@ def _write_decisions(
             for (line, _, reasons), d in zip(rows, decisions, strict=True)
         ]
     )
+    # What the line's earlier adverse notices said no longer holds once it is restored.
+    notices.supersede_adverse_notices(
+        [d for d in decisions if d.outcome == DecisionOutcome.REINSTATE]
+    )
     told_elsewhere = _tell_restorations(decisions)
     if told_elsewhere:
         rows = [row for row in rows if row[0].pk not in told_elsewhere]

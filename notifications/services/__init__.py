@@ -16,7 +16,12 @@ from .delivery import (
     outbox_relay,
 )
 from .outbox import notify
-from .preferences import inbox_mark_all_read, notification_mark_read, preferences_update
+from .preferences import (
+    inbox_mark_all_read,
+    inbox_supersede,
+    notification_mark_read,
+    preferences_update,
+)
 from .resend import notification_cancel, notification_resend
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "RegistryError",
     "RelayResult",
     "inbox_mark_all_read",
+    "inbox_supersede",
     "notification_cancel",
     "notification_deliver",
     "notification_mark_read",

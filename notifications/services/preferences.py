@@ -1,8 +1,11 @@
-"""A recipient's own settings and inbox: on/off per category and channel, read marks."""
+"""A recipient's own settings and inbox: on/off per category and channel, read marks, and
+messages a later act superseded."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import Notification, Preference
@@ -47,3 +50,18 @@ def inbox_mark_all_read(*, user) -> int:
     return Notification.objects.filter(
         recipient=user, channel=Channel.INBOX, read_at__isnull=True
     ).update(read_at=timezone.now())
+
+
+def inbox_supersede(*, object_type, object_ids, events: Iterable[str], now=None) -> int:
+    """Mark the inbox messages of these events about these objects superseded (a later act
+    replaced them): they stay as the record, no longer unread and no longer shown as
+    important. `object_ids` may be a subquery of string ids. Runs in the caller's
+    transaction; marking twice keeps the first time. Returns how many changed."""
+    now = now or timezone.now()
+    return Notification.objects.filter(
+        channel=Channel.INBOX,
+        event__in=list(events),
+        object_type=object_type,
+        object_id__in=object_ids,
+        superseded_at__isnull=True,
+    ).update(superseded_at=now, read_at=Coalesce(F("read_at"), Value(now)))

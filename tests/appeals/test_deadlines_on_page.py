@@ -34,7 +34,7 @@ def test_a_draft_shows_the_last_day_to_submit_and_the_closure_date(client, langu
     appeal = f.draft_appeal()
     until = services.decision_appealable_until(appeal.decision, now=timezone.now())
     body = page(client, appeal, language)
-    assert say(language, "Submit by", "请在此日期前提交") + on(appeal, language, until) in body
+    assert say(language, "Submit by", "提交截止日期") + on(appeal, language, until) in body
     closes = on(appeal, language, appeal.line.closing_effective_at)
     assert say(language, "Closure takes effect on", "关闭生效日期") + closes in body
 
@@ -68,7 +68,7 @@ def test_waiting_for_the_borrower_shows_the_reply_deadline(client, language):
     appeal = f.awaiting_appeal()
     body = page(client, appeal, language)
     assert (
-        say(language, "Your reply by", "请您回复的截止日期")
+        say(language, "Your reply by", "回复截止日期")
         + on(appeal, language, appeal.borrower_reply_due)
         in body
     )

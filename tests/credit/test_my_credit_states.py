@@ -8,11 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
 
 from accounts.localtime import format_local_date
 from accounts.models import User
 from appeals.models import Appeal
-from credit.models import CreditLine
+from credit.models import CampaignLine, CreditLine
 from tests.support import plain
 
 pytestmark = pytest.mark.django_db
@@ -150,12 +151,17 @@ def test_closed_with_an_appeal_asking_to_reopen(client, demo, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_paused_by_a_campaign(client, demo, language):
     body = my_credit(client, "C-1004", language)
+    ends_on = CampaignLine.objects.get(line=demo["C-1004"]).campaign.ends_on
+    with translation.override(language):
+        until = date_format(ends_on, "DATE_FORMAT").replace(" ", "")
     check(
         body,
         must=[
             say(language, "Paused", "已暂停使用"),
             say(language, "Available¥0.00", "可用额度¥0.00"),
             say(language, "product policy change", "产品运营策略调整"),
+            # the campaign's end date is part of who decided
+            say(language, f"until{until}", f"有效期至{until}"),
         ],
         must_not=[
             say(language, "Available¥17,000.00", "可用额度¥17,000.00"),
@@ -216,7 +222,7 @@ def test_appeal_pages_say_what_the_appeal_does_to_this_line(client, demo, langua
     closed_page = detail(closed)
     check(
         closed_page,
-        must=[say(language, "your appeal asks us to reopen it", "申诉即请求我们重新开通")],
+        must=[say(language, "your appeal asks us to reopen it", "申诉是请求我们重新开通额度")],
         must_not=[
             say(language, "does not take effect", "不会被关闭"),
             say(language, "will not close", "不会关闭"),

@@ -103,4 +103,8 @@ def test_a_panel_asking_for_an_unknown_place_is_refused(client, sent_notices, re
 
 
 def test_no_panels_without_a_credit_line():
-    assert panels.panels_for(user=None, overview=None) == {panels.STATUS: [], panels.DECISION: []}
+    assert panels.panels_for(user=None, overview=None) == {
+        panels.STATUS: [],
+        panels.DECISION: [],
+        panels.ACTION: [],
+    }

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.demo import DEMO_PASSWORD
-from appeals.models import Appeal
+from appeals.models import Appeal, SupportRequest
 from credit.models import CreditLine
 from notifications.models import Notification
 from tests.conftest import ROOT, require
@@ -40,6 +40,10 @@ def _pages():
     closing = CreditLine.objects.get(borrower__customer_id="C-1002")
     decision = closing.decisions.order_by("-created_at", "-id").first()
     message = Notification.objects.filter(recipient=closing.borrower, channel="inbox").first()
+    superseded = Notification.objects.filter(
+        recipient__customer_id="C-1005", channel="inbox", superseded_at__isnull=False
+    ).first()
+    support = SupportRequest.objects.get(borrower__customer_id="C-1005")
     pages = [(None, "/login/"), (None, "/password-reset/"), (None, "/help/")]
     pages += [
         (c, "/credit/")
@@ -54,6 +58,11 @@ def _pages():
         ("C-1002", f"/messages/{message.pk}/"),
         ("C-1002", "/messages/settings/"),
         ("C-1002", "/no-such-page/"),
+        ("C-1006", f"/appeals/{held.pk}/withdraw/"),
+        ("C-1005", "/appeals/support/"),
+        ("C-1005", "/appeals/support/new/"),
+        ("C-1005", f"/appeals/support/{support.pk}/"),
+        ("C-1005", f"/messages/{superseded.pk}/"),
     ]
     return pages
 

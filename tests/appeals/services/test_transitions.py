@@ -120,12 +120,28 @@ def test_a_denial_needs_a_reason_the_borrower_reads():
     )
 
 
-def test_withdraw_from_every_open_state():
-    for make in (f.draft_appeal, f.submitted_appeal, f.in_review_appeal, f.awaiting_appeal):
+def test_withdraw_from_every_state_being_worked():
+    for make in (f.submitted_appeal, f.in_review_appeal, f.awaiting_appeal):
         appeal = make()
         services.appeal_withdraw(appeal=appeal, actor=appeal.borrower)
         appeal.refresh_from_db()
         assert appeal.status == S.WITHDRAWN
+
+
+def test_a_draft_is_discarded_never_withdrawn():
+    for act in (services.appeal_discard, services.appeal_withdraw):
+        draft = f.draft_appeal()
+        act(appeal=draft, actor=draft.borrower)
+        draft.refresh_from_db()
+        assert draft.status == S.DISCARDED
+        assert list(draft.transitions.values_list("to_status", flat=True)) == [
+            S.DRAFT,
+            S.DISCARDED,
+        ]
+    submitted = f.submitted_appeal()
+    assert_refused(
+        submitted, lambda: services.appeal_discard(appeal=submitted, actor=submitted.borrower)
+    )
 
 
 def test_second_review_by_a_different_supervisor():
