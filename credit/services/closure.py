@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import engine, holds, selectors
+from .. import audited, engine, holds, selectors
 from ..models import (
     ClosureDeferral,
     CreditDecision,
@@ -176,4 +176,5 @@ def credit_line_postpone_closure(
             )
             for r in source.reasons.all()
         )
+    audited.decisions_written([decision])
     return decision

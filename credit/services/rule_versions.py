@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import engine, selectors
+from .. import audited, engine, selectors
 from ..models import DecisionPolicy, ReasonCode, Scorecard, VersionStatus
 
 
@@ -107,6 +107,7 @@ def _request_activation(model, obj, validate, actor):
     obj.activation_requested_at = timezone.now()
     obj.activation_requested_by = actor
     obj.save(update_fields=["activation_requested_at", "activation_requested_by"])
+    audited.rule_version_act(obj, "activation requested", actor=actor)
     return obj
 
 
@@ -138,6 +139,7 @@ def _activate(model, obj, validate, actor):
     obj.activated_at = now
     obj.activated_by = actor
     obj.save(update_fields=["status", "activated_at", "activated_by"])
+    audited.rule_version_act(obj, "activated", actor=actor)
     return obj
 
 
