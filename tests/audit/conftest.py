@@ -2,7 +2,6 @@ import shutil
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.utils import translation
 
 from notifications import sms

@@ -31,9 +31,12 @@ def test_the_table_is_named_for_an_auditor_with_sql():
 def test_the_database_refuses_to_change_or_remove_an_entry(statement):
     entry = _one_entry()
 
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement, [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [entry.pk])
 
     entry.refresh_from_db()
     assert entry.summary == "test export"
