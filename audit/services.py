@@ -45,7 +45,10 @@ def _object_fields(obj, label: str) -> dict[str, str]:
 def _actor_fields(actor) -> dict[str, Any]:
     if actor is None or not getattr(actor, "pk", None):
         return {"actor": None, "actor_label": ""}
-    return {"actor": actor, "actor_label": actor.get_username()[:254]}
+    # Staff are named; anyone else (a borrower) only by id: the trail holds no personal data.
+    if getattr(actor, "is_staff", False):
+        return {"actor": actor, "actor_label": f"{actor} #{actor.pk}"[:254]}
+    return {"actor": actor, "actor_label": f"user #{actor.pk}"}
 
 
 def _entry(act: Audited, now: datetime) -> AuditEntry:
