@@ -9,8 +9,10 @@ values they edit. Log lines never carry them at all (`accounts.logging.PersonalD
 
 from __future__ import annotations
 
+import contextlib
 import re
 
+import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,6 +28,9 @@ def mask_phone(value) -> str:
     """+8613812341234 → 138****1234; another country keeps its code: +44 770****0123."""
     if not value:
         return ""
+    if isinstance(value, str) and value.startswith("+"):
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            value = phonenumbers.parse(value)
     text = str(getattr(value, "as_e164", value) or "")
     digits = re.sub(r"\D", "", text)
     country = ""

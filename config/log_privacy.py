@@ -56,7 +56,8 @@ class PersonalDataFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_text(record.exc_text)
+            # Formatters then print the masked text (the JSON one would format exc_info again).
+            record.exc_text, record.exc_info = mask_text(record.exc_text), None
         for key, value in list(vars(record).items()):
             if key not in _STANDARD:
                 setattr(record, key, _mask_value(value))
