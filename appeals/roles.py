@@ -49,5 +49,5 @@ GRANTS = {
         "appeals.change_cannedresponse",
         "appeals.delete_cannedresponse",
     ),
-    AUDITOR: ("appeals.view_*",),
+    AUDITOR: ("appeals.view_*", "appeals.export_appeal"),
 }

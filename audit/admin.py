@@ -4,12 +4,10 @@ actor, object, kind and date, and exported as a streaming CSV (the export itself
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
-from .exports import audited_csv_response
+from .exports import AuditedExportMixin
 from .models import AuditEntry
 
 
@@ -59,7 +57,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(AuditedExportMixin, admin.ModelAdmin):
     list_display = ("at", "kind_label", "actor_label", "object_type", "object_label", "summary")
     list_filter = (KindFilter, ActorFilter, ObjectTypeFilter, "at")
     search_fields = ("object_id", "object_label", "actor_label", "summary")
@@ -78,6 +76,17 @@ class AuditEntryAdmin(admin.ModelAdmin):
     )
     fields = readonly_fields
     change_list_template = "audit/change_list.html"
+    export_permission = "audit.export_auditentry"
+    export_name = "audit entries"
+    export_columns = (
+        ("at", lambda e: e.at.isoformat()),
+        ("kind", lambda e: e.kind),
+        ("actor", lambda e: e.actor_label),
+        ("object_type", lambda e: e.object_type),
+        ("object_id", lambda e: e.object_id),
+        ("object", lambda e: e.object_label),
+        ("summary", lambda e: e.summary),
+    )
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, entry: AuditEntry) -> str:
@@ -92,43 +101,5 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_export_permission(self, request) -> bool:
-        return request.user.is_active and request.user.has_perm("audit.export_auditentry")
-
-    def get_urls(self):
-        export = self.admin_site.admin_view(self.export_view)
-        return [path("export/", export, name="audit_auditentry_export"), *super().get_urls()]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": self.has_export_permission(request)}
-        return super().changelist_view(request, extra_context)
-
-    def export_view(self, request):
-        """The entries the changelist shows with the same filters, as a CSV."""
-        if not (self.has_view_permission(request) and self.has_export_permission(request)):
-            raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        entries = changelist.get_queryset(request).order_by("at", "id")
-        filters = {k: v for k, v in request.GET.items() if k not in {"o", "p"}}
-        header = ["at", "kind", "actor", "object_type", "object_id", "object", "summary"]
-        rows = (
-            (
-                e.at.isoformat(),
-                e.kind,
-                e.actor_label,
-                e.object_type,
-                e.object_id,
-                e.object_label,
-                e.summary,
-            )
-            for e in entries.iterator(chunk_size=2000)
-        )
-        return audited_csv_response(
-            actor=request.user,
-            what="audit entries",
-            filename="audit-entries",
-            header=header,
-            rows=rows,
-            row_count=entries.count(),
-            filters=filters,
-        )
+    def export_queryset(self, request):
+        return super().export_queryset(request).order_by("at", "id")

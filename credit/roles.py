@@ -41,5 +41,5 @@ GRANTS = {
         "credit.change_systemcorrection",
         "credit.run_systemcorrection",
     ),
-    AUDITOR: ("credit.view_*",),
+    AUDITOR: ("credit.view_*", "credit.export_creditdecision"),
 }

@@ -104,6 +104,8 @@ PAGES: dict[str, Page] = {
 EXTRA_PAGES = {
     "admin:audit_auditentry_export": SC,
     "admin:accounts_user_reveal": SC,
+    "admin:appeals_appeal_export": frozenset({C}),
+    "admin:credit_creditdecision_export": frozenset({C}),
 }
 
 REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label_lower)

@@ -90,6 +90,7 @@ class CreditDecision(ImmutableModel):
         verbose_name = _("credit decision")
         verbose_name_plural = _("credit decisions")
         ordering = ["-created_at", "-id"]
+        permissions = [("export_creditdecision", "Can export decisions as CSV (audited)")]
         indexes = [
             models.Index(fields=["line", "-created_at"], name="credit_decision_line_idx"),
             models.Index(fields=["outcome", "created_at"], name="credit_decision_outcome_idx"),
