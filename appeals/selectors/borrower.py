@@ -55,6 +55,7 @@ def appeal_get_for_borrower(*, user, appeal_id) -> Appeal:
         Appeal.objects.select_related("decision", "line", "credit_decision", "survey")
         .prefetch_related(
             "decision__reasons__reason_code",
+            "decision__reasons__wording",
             "evidence",
             "extensions",
             Prefetch(

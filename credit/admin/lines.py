@@ -50,7 +50,7 @@ class DecisionInline(ReadOnlyMixin, admin.StackedInline):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("reasons__reason_code")
+            .prefetch_related("reasons__reason_code", "reasons__wording")
             .select_related("scorecard", "policy")
         )
 

@@ -90,6 +90,7 @@ def _write_decisions(
                 decision=decision,
                 rank=rank,
                 reason_code=codes[code],
+                wording_id=codes[code].wording_id,  # the texts as they are now, kept
                 attribute=attribute,
                 points_lost=points_lost,
                 knockout=knockout,
