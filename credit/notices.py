@@ -75,8 +75,7 @@ def event_for(decision: CreditDecision) -> str | None:
 
 def _reasons(reasons) -> list[dict]:
     return [
-        {"zh-hans": r.title_zh, "en": r.title_en}
-        for r in sorted(reasons, key=lambda r: r.rank)
+        {"zh-hans": r.title_zh, "en": r.title_en} for r in sorted(reasons, key=lambda r: r.rank)
     ]
 
 
