@@ -33,9 +33,13 @@ def _staff_access(user: User) -> dict:
 
 
 class RevealForm(forms.Form):
+    # The label is a question: no colon after it, in either language.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
     reason = forms.CharField(
         label=_("Why do you need to see this person's details?"),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "style": "max-width: 100%"}),
         max_length=500,
         help_text=_("Recorded in the audit trail with your name."),
     )

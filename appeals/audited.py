@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.registry import AuditKind, register
 from audit.services import audit_record
 
-TRANSITION = register(AuditKind("appeal.transition", _("Appeal moved (state change or outcome)")))
+TRANSITION = register(AuditKind("appeal.transition", _("Appeal state changed")))
 ASSIGNMENT = register(AuditKind("appeal.assignment", _("Appeal assigned")))
 EXTENSION = register(AuditKind("appeal.extension", _("Appeal decision date extended")))
 
@@ -34,7 +34,7 @@ def assignment(appeal, *, previous_id, to, actor, at) -> None:
         actor=actor,
         obj=appeal,
         at=at,
-        summary=f"assignee {previous_id or '—'}→{to.get_username()}",
+        summary=f"assignee #{previous_id or '—'} → {to} #{to.pk}",
         details={"from": previous_id, "to": to.pk},
     )
 

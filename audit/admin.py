@@ -44,8 +44,10 @@ class ActorFilter(admin.SimpleListFilter):
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
+        # Staff only: a borrower acting (submitting, withdrawing) is found by the object.
         actors = (
             AuditEntry.objects.exclude(actor_label="")
+            .exclude(actor_label__startswith="user #")
             .order_by("actor_label")
             .values_list("actor_id", "actor_label")
             .distinct()
@@ -58,7 +60,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(AuditedExportMixin, admin.ModelAdmin):
-    list_display = ("at", "kind_label", "actor_label", "object_type", "object_label", "summary")
+    list_display = ("at", "kind_label", "actor_label", "object_label", "summary")
     list_filter = (KindFilter, ActorFilter, ObjectTypeFilter, "at")
     search_fields = ("object_id", "object_label", "actor_label", "summary")
     date_hierarchy = "at"
