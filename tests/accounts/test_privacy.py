@@ -30,6 +30,12 @@ def _text(response) -> str:
 
 
 @pytest.fixture
+def client(client):
+    client.cookies["recourse_language"] = "en"  # the pages' words are matched in English
+    return client
+
+
+@pytest.fixture
 def appeal():
     appeal = f.in_review_appeal()
     User.objects.filter(pk=appeal.borrower_id).update(email=EMAIL, phone=PHONE)
