@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -296,3 +298,37 @@ class ApiTokenAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+def _role_permissions(group: Group) -> list[str]:
+    if group.pk is None:
+        return []
+    return sorted(
+        f"{app}.{code}"
+        for app, code in group.permissions.values_list("content_type__app_label", "codename")
+    )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(DjangoGroupAdmin):
+    """Roles are groups: an administrator changing what a role may do is audited (a code
+    deploy changes them through `sync_staff_groups` and its migration instead)."""
+
+    def save_model(self, request, obj, form, change):
+        before = Group.objects.get(pk=obj.pk) if change else Group()
+        request._role_permissions_before = _role_permissions(before)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_role_permissions_before", None)
+        if before is not None:
+            audited.role_permissions_changed(
+                form.instance,
+                actor=request.user,
+                before=before,
+                after=_role_permissions(form.instance),
+            )

@@ -41,3 +41,19 @@ def personal_data_revealed(person, *, actor, reason: str) -> None:
         summary=reason,
         details={"fields": ["full_name", "email", "phone", "customer_id"], "reason": reason},
     )
+
+
+def role_permissions_changed(group, *, actor, before: list[str], after: list[str]) -> None:
+    """A role's (group's) permissions changed in the admin: what was added and removed."""
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    if not (added or removed):
+        return
+    audit_record(
+        kind=STAFF_ACCESS.code,
+        actor=actor,
+        obj=group,
+        label=f"role {group.name}",
+        summary=(f"added: {', '.join(added) or '—'}; removed: {', '.join(removed) or '—'}")[:500],
+        details={"added": added, "removed": removed},
+    )

@@ -170,3 +170,24 @@ def test_log_lines_carry_no_email_phone_or_id_number(json_log):
     assert lines[0]["recipient"] == "l***@example.com"
     assert lines[0]["numbers"] == ["138****1234"]
     assert "l***@example.com" in lines[1]["exc_info"]
+
+
+def test_a_change_to_what_a_role_may_do_is_audited_once(client):
+    from django.contrib.auth.models import Permission
+
+    admin_user = StaffFactory(is_superuser=True, email="root2@recourse.test")
+    client.force_login(admin_user)
+    role = Group.objects.get(name=REVIEWER)
+    extra = Permission.objects.get(codename="export_appeal")
+    url = reverse("admin:auth_group_change", args=[role.pk])
+    form = {
+        "name": role.name,
+        "permissions": [*role.permissions.values_list("pk", flat=True), extra.pk],
+    }
+
+    assert client.post(url, form).status_code == 302
+    client.post(url, form)  # saved again unchanged: nothing to record
+
+    entry = AuditEntry.objects.get(kind="accounts.staff_access", object_type="auth.group")
+    assert entry.actor == admin_user
+    assert entry.details == {"added": ["appeals.export_appeal"], "removed": []}
