@@ -1,15 +1,50 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import audited, privacy
 from .models import ApiToken, User
 from .services import api_token_revoke
+
+
+def _staff_access(user: User) -> dict:
+    if user.pk is None:
+        return {"roles": [], "permissions": [], "is_staff": False, "is_superuser": False}
+    return {
+        "roles": sorted(user.groups.values_list("name", flat=True)),
+        "permissions": sorted(
+            f"{app}.{code}"
+            for app, code in user.user_permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        ),
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+    }
+
+
+class RevealForm(forms.Form):
+    # The label is a question: no colon after it, in either language.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
+    reason = forms.CharField(
+        label=_("Why do you need to see this person's details?"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "style": "max-width: 100%"}),
+        max_length=500,
+        help_text=_("Recorded in the audit trail with your name."),
+    )
 
 
 class RecourseUserCreationForm(UserCreationForm):
@@ -30,6 +65,14 @@ class UserAdmin(DjangoUserAdmin):
     add_form = RecourseUserCreationForm
     ordering = ("email",)
     list_display = ("email", "full_name", "customer_id", "phone", "is_staff", "is_active")
+    masked_list_display = (
+        "masked_email",
+        "full_name",
+        "customer_id",
+        "masked_phone",
+        "is_staff",
+        "is_active",
+    )
     list_filter = ("is_staff", "is_active", "groups", "preferred_language")
     search_fields = ("email", "full_name", "customer_id", "phone")
     fieldsets = (
@@ -47,6 +90,106 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
+    change_form_template = "admin/accounts/user/change_form.html"
+
+    # Contact details are masked for everyone who does not edit people (agents, reviewers,
+    # supervisors, auditors); the search still runs on the full values in the database.
+    @admin.display(description=_("email"), ordering="email")
+    def masked_email(self, user: User) -> str:
+        return privacy.mask_email(user.email)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, user: User) -> str:
+        return privacy.mask_phone(user.phone) or "—"
+
+    def get_list_display(self, request):
+        if privacy.sees_personal_data(request.user):
+            return self.list_display
+        return self.masked_list_display
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or privacy.sees_personal_data(request.user):
+            return fieldsets
+        swap = {"email": "masked_email", "phone": "masked_phone", "password": None}
+        return tuple(
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(
+                        swap.get(f, f) for f in options["fields"] if swap.get(f, f) is not None
+                    ),
+                },
+            )
+            for name, options in fieldsets
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not privacy.sees_personal_data(request.user):
+            fields += ("masked_email", "masked_phone")
+        return fields
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_reveal"] = (
+            obj is not None
+            and not privacy.sees_personal_data(request.user)
+            and privacy.may_reveal(request.user)
+        )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_urls(self):
+        reveal = self.admin_site.admin_view(self.reveal_view)
+        return [
+            path("<int:user_id>/reveal/", reveal, name="accounts_user_reveal"),
+            *super().get_urls(),
+        ]
+
+    def reveal_view(self, request, user_id: int):
+        """A supervisor or auditor sees one person's contact details, after giving a reason."""
+        if not privacy.may_reveal(request.user):
+            raise PermissionDenied
+        person = get_object_or_404(User, pk=user_id)
+        form = RevealForm(request.POST or None)
+        revealed = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                revealed = privacy.personal_data_reveal(
+                    person=person, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                for message in exc.message_dict.get("reason", exc.messages):
+                    form.add_error("reason", message)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Reveal personal data"),
+            "person": person,
+            "masked": {
+                "email": privacy.mask_email(person.email),
+                "phone": privacy.mask_phone(person.phone),
+            },
+            "form": form,
+            "revealed": revealed,
+            "back": request.GET.get("next") or "",
+        }
+        response = TemplateResponse(request, "admin/accounts/user/reveal.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def save_model(self, request, obj, form, change):
+        before = User.objects.get(pk=obj.pk) if change else User()
+        request._staff_access_before = _staff_access(before)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_staff_access_before", None)
+        if before is not None:
+            audited.staff_access_changed(
+                form.instance, actor=request.user, before=before, after=_staff_access(form.instance)
+            )
 
 
 class ApiTokenForm(forms.ModelForm):
@@ -155,3 +298,37 @@ class ApiTokenAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+def _role_permissions(group: Group) -> list[str]:
+    if group.pk is None:
+        return []
+    return sorted(
+        f"{app}.{code}"
+        for app, code in group.permissions.values_list("content_type__app_label", "codename")
+    )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(DjangoGroupAdmin):
+    """Roles are groups: an administrator changing what a role may do is audited (a code
+    deploy changes them through `sync_staff_groups` and its migration instead)."""
+
+    def save_model(self, request, obj, form, change):
+        before = Group.objects.get(pk=obj.pk) if change else Group()
+        request._role_permissions_before = _role_permissions(before)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_role_permissions_before", None)
+        if before is not None:
+            audited.role_permissions_changed(
+                form.instance,
+                actor=request.user,
+                before=before,
+                after=_role_permissions(form.instance),
+            )

@@ -54,12 +54,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            ("reveal_personal_data", _("Can reveal a person's contact details, giving a reason"))
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.full_name} <{self.email}>"
+        # No email here: a person is named in admin lists, labels and the audit trail, where
+        # contact details are masked (accounts.privacy).
+        return self.full_name or self.customer_id or f"user {self.pk}"
 
     def save(self, *args, **kwargs):
         # Every way a password is set (reset link, admin, set-password email, shell) and every

@@ -23,14 +23,20 @@ SUPERVISOR = "supervisor"
 AUDITOR = "compliance auditor"
 STAFF_ROLES = (AGENT, REVIEWER, SUPERVISOR, AUDITOR)
 
-# Accounts' own grants. Every role looks people up; supervisors see API tokens and may revoke
-# them (change = revoke; nothing else about a token is editable). The compliance auditor reads
-# everything and changes nothing, in this app as in every other.
+# Accounts' own grants. Every role looks people up (contact details masked); supervisors see API
+# tokens and may revoke them (change = revoke; nothing else about a token is editable).
+# Supervisors and the compliance auditor may reveal one person's contact details with a reason
+# (audited). The auditor reads everything and changes nothing, in this app as in every other.
 GRANTS: Mapping[str, tuple[str, ...]] = {
     AGENT: ("accounts.view_user",),
     REVIEWER: ("accounts.view_user",),
-    SUPERVISOR: ("accounts.view_user", "accounts.view_apitoken", "accounts.change_apitoken"),
-    AUDITOR: ("accounts.view_*",),
+    SUPERVISOR: (
+        "accounts.view_user",
+        "accounts.view_apitoken",
+        "accounts.change_apitoken",
+        "accounts.reveal_personal_data",
+    ),
+    AUDITOR: ("accounts.view_*", "accounts.reveal_personal_data"),
 }
 
 

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.exports import AuditedExportMixin
+
 from . import services
 from .desk.availability import SelfAvailabilityMixin, my_availability
 from .desk.case import CaseAdminMixin
@@ -86,9 +88,39 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
+def _iso(moment) -> str:
+    return moment.isoformat() if moment else ""
+
+
 @admin.register(Appeal)
-class AppealAdmin(CaseAdminMixin, QueueAdminMixin, _ReadOnly):
-    """Staff read appeals; nothing is added, edited or deleted through forms."""
+class AppealAdmin(AuditedExportMixin, CaseAdminMixin, QueueAdminMixin, _ReadOnly):
+    """Staff read appeals; nothing is added, edited or deleted through forms. Auditors export
+    the list as it is filtered (audited); no contact details are in the file."""
+
+    export_permission = "appeals.export_appeal"
+    export_name = "appeals"
+    export_columns = (
+        ("reference", lambda a: a.reference),
+        ("status", lambda a: a.status),
+        ("customer_id", lambda a: a.borrower.customer_id or ""),
+        ("line", lambda a: a.line_id),
+        ("decision_appealed", lambda a: a.decision_id),
+        ("grounds", lambda a: " ".join(a.grounds or [])),
+        ("created_at", lambda a: _iso(a.created_at)),
+        ("submitted_at", lambda a: _iso(a.submitted_at)),
+        ("first_response_due", lambda a: _iso(a.first_response_due)),
+        ("first_responded_at", lambda a: _iso(a.first_responded_at)),
+        ("resolution_due", lambda a: _iso(a.resolution_due)),
+        ("decided_at", lambda a: _iso(a.decided_at)),
+        ("decided_by", lambda a: str(a.decided_by) if a.decided_by_id else ""),
+        ("granted_limit", lambda a: a.granted_limit if a.granted_limit is not None else ""),
+        ("second_decided_at", lambda a: _iso(a.second_decided_at)),
+        ("closed_at", lambda a: _iso(a.closed_at)),
+        ("assignee", lambda a: str(a.assignee) if a.assignee_id else ""),
+    )
+
+    def export_queryset(self, request):
+        return super().export_queryset(request).select_related("decided_by")
 
     class Media:
         css = {"all": ("appeals/desk.css",)}

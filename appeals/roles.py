@@ -57,5 +57,5 @@ GRANTS = {
         "appeals.change_cannedresponse",
         "appeals.delete_cannedresponse",
     ),
-    AUDITOR: ("appeals.view_*",),
+    AUDITOR: ("appeals.view_*", "appeals.export_appeal"),
 }

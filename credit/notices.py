@@ -80,8 +80,7 @@ def event_for(decision: CreditDecision) -> str | None:
 
 def _reasons(reasons) -> list[dict]:
     return [
-        {"zh-hans": r.reason_code.title_zh, "en": r.reason_code.title_en}
-        for r in sorted(reasons, key=lambda r: r.rank)
+        {"zh-hans": r.title_zh, "en": r.title_en} for r in sorted(reasons, key=lambda r: r.rank)
     ]
 
 

@@ -53,5 +53,5 @@ GRANTS = {
         "credit.decide_decisionreview",
         "credit.review_evaluationbatch",
     ),
-    AUDITOR: ("credit.view_*",),
+    AUDITOR: ("credit.view_*", "credit.export_creditdecision"),
 }

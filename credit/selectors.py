@@ -239,7 +239,7 @@ def line_ids_for_customers(customer_ids: Iterable[str]) -> tuple[list[int], list
 def _reasons_prefetch() -> Prefetch:
     return Prefetch(
         "reasons",
-        queryset=DecisionReason.objects.select_related("reason_code").order_by("rank"),
+        queryset=DecisionReason.objects.select_related("reason_code", "wording").order_by("rank"),
     )
 
 

@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts import privacy
+
 from .models import DeliveryAttempt, Notification, StaffMessage, Status
 from .registry import Channel, RegistryError, registry
 from .selectors import outbox_for_admin
@@ -86,7 +88,7 @@ class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
                     "category",
                     "channel",
                     "is_legal_notice",
-                    "address",
+                    "masked_address",
                     "language",
                 ]
             },
@@ -130,6 +132,16 @@ class NotificationAdmin(EventLabelMixin, admin.ModelAdmin):
             return "—"
         return format_html(
             '<a href="{}" class="notification-about">{}</a>', link, _("Open the case")
+        )
+
+    @admin.display(description=_("address"))
+    def masked_address(self, obj: Notification) -> str:
+        # Masked for every role: staff recognise the person, they never need the full address
+        # here (accounts.privacy; supervisors reveal it on the person's page, audited).
+        return (
+            privacy.mask_email(obj.address)
+            if "@" in (obj.address or "")
+            else (privacy.mask_phone(obj.address) or "—")
         )
 
     @admin.display(description=_("text"))

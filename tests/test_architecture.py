@@ -26,11 +26,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("jobs", "accounts", "notifications", "webhooks", "credit", "appeals")
+APPS = ("jobs", "audit", "accounts", "notifications", "webhooks", "credit", "appeals")
 # importer app -> apps it must never reach
 FORBIDDEN: dict[str, frozenset[str]] = {
     # the durable after-commit queue sits below every app: it runs tasks by name only
-    "jobs": frozenset({"accounts", "notifications", "webhooks", "credit", "appeals"}),
+    "jobs": frozenset({"audit", "accounts", "notifications", "webhooks", "credit", "appeals"}),
+    # the audit trail sits just above jobs: every app records its acts in it (each app's
+    # audited.py registers its kinds); it names no domain app, act or role module.
+    "audit": frozenset({"jobs", "accounts", "notifications", "webhooks", "credit", "appeals"}),
     "accounts": frozenset({"credit", "appeals", "webhooks"}),
     "notifications": frozenset({"credit", "appeals", "webhooks"}),
     # webhooks is a lower layer like notifications: credit and appeals emit through it (each
@@ -43,6 +46,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 # "appeals.decide_appeal").
 NAME_PREFIXES = {
     "jobs": "jobs",
+    "audit": "audit",
     "accounts": "accounts",
     "notifications": "notifications",
     "credit": "credit",

@@ -86,13 +86,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     )
     actions = ("rotate_secret", "enable", "replay_time_range")
 
-    @admin.action(description=_("Rotate the secret (the old one stays valid for 24 hours)"))
+    # Supervisors only (they hold change_webhookendpoint): the auditor reads and changes nothing.
+    @admin.action(
+        description=_("Rotate the secret (the old one stays valid for 24 hours)"),
+        permissions=["change"],
+    )
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             services.endpoint_rotate_secret(endpoint=endpoint)
         self.message_user(request, _("New secrets are shown on each endpoint's page."))
 
-    @admin.action(description=_("Enable again and deliver what waits"))
+    @admin.action(description=_("Enable again and deliver what waits"), permissions=["change"])
     def enable(self, request, queryset):
         for endpoint in queryset:
             services.endpoint_enable(endpoint=endpoint)
@@ -167,7 +171,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Replay the selected deliveries"))
+    @admin.action(description=_("Replay the selected deliveries"), permissions=["change"])
     def replay(self, request, queryset):
         count = 0
         for endpoint_id in set(queryset.values_list("endpoint_id", flat=True)):
@@ -196,7 +200,13 @@ class WebhookMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Replay the selected messages to every endpoint"))
+    def has_replay_permission(self, request) -> bool:
+        # Replaying a message creates deliveries: the permission to change deliveries.
+        return request.user.has_perm("webhooks.change_webhookdelivery")
+
+    @admin.action(
+        description=_("Replay the selected messages to every endpoint"), permissions=["replay"]
+    )
     def replay_to_all(self, request, queryset):
         selected = list(queryset)
         ids = [m.pk for m in selected]

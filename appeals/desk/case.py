@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from accounts import privacy
 from credit.feature_labels import feature_rows
 
 from .. import macros, services
@@ -193,6 +194,11 @@ class CaseAdminMixin:
             "appeal": appeal,
             "state": state_chip(appeal),
             "borrower": appeal.borrower,
+            "contact": {
+                "phone": privacy.shown_phone(appeal.borrower, user),
+                "email": privacy.shown_email(appeal.borrower, user),
+                "can_reveal": not privacy.sees_personal_data(user) and privacy.may_reveal(user),
+            },
             "line": appeal.line,
             "decision": appeal.decision,
             "reasons": reasons,

@@ -109,7 +109,7 @@ def macro_values(appeal: Appeal, language: str) -> dict[str, str]:
             return _when(moment) if moment else "—"
 
         reasons = sorted(appeal.decision.reasons.all(), key=lambda r: r.rank)
-        titles = [r.reason_code.title_en if english else r.reason_code.title_zh for r in reasons]
+        titles = [r.title_en if english else r.title_zh for r in reasons]
         return {
             "borrower_name": appeal.borrower.full_name,
             "reference": appeal.reference,

@@ -285,7 +285,7 @@ class QueueAdminMixin:
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            qs = qs.prefetch_related("decision__reasons__reason_code")
+            qs = qs.prefetch_related("decision__reasons__reason_code", "decision__reasons__wording")
         return qs
 
     def get_ordering(self, request):

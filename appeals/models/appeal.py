@@ -216,6 +216,7 @@ class Appeal(FSMModelMixin, models.Model):
             ("request_info", "Can ask the borrower for more information"),
             ("decide_appeal", "Can approve, partly approve or deny an appeal"),
             ("decide_second_review", "Can decide a second review"),
+            ("export_appeal", "Can export appeals as CSV (audited)"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -99,6 +99,7 @@ def appeal_get_for_borrower(*, user, appeal_id, include_discarded: bool = False)
         qs.select_related("decision", "line", "credit_decision", "survey")
         .prefetch_related(
             "decision__reasons__reason_code",
+            "decision__reasons__wording",
             "evidence",
             "extensions",
             Prefetch(

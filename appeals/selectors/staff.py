@@ -138,6 +138,7 @@ def appeal_get_for_staff(*, appeal_id) -> Appeal:
         )
         .prefetch_related(
             "decision__reasons__reason_code",
+            "decision__reasons__wording",
             Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
             Prefetch("messages", queryset=Message.objects.select_related("author")),
             Prefetch(

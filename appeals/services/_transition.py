@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from .. import outbound
+from .. import audited, outbound
 from ..models import Appeal, AppealTransition
 
 
@@ -97,6 +97,7 @@ def log_transition(
         at=at,
         comment=comment,
     )
+    audited.transition(appeal, from_status, actor=actor, at=at)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import assignment, notices
+from .. import assignment, audited, notices
 from ..models import AgentAvailability, Appeal, AppealAssignment, AppealStatus, Message, MessageKind
 from ..selectors import assignment_candidates
 from ._input import clean_text
@@ -42,6 +42,7 @@ def _record(appeal: Appeal, *, to, previous_id, actor, reason: str, at: datetime
         at=at,
         reason=reason,
     )
+    audited.assignment(appeal, previous_id=previous_id, to=to, actor=actor, at=at)
 
 
 def _give(appeal: Appeal, *, to, actor, reason: str = "") -> Appeal:

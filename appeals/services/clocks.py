@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import clock, notices
+from .. import audited, clock, notices
 from ..models import Appeal, AppealExtension, SlaBreach
 from ..selectors import breached_q, business_calendar, supervisors
 from ..states import EXTENDABLE_STATES
@@ -80,6 +80,7 @@ def appeal_extend(*, appeal: Appeal, actor, reason: str) -> Appeal:
         resolution_due_before=before,
         resolution_due_after=step.resolution_due,
     )
+    audited.extension(appeal, extension, actor=actor)
     notices.appeal_extended(appeal, extension)
     return appeal
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "csp",
     "anymail",
     "jobs",
+    "audit",
     "accounts",
     "notifications",
     "credit",
@@ -336,8 +337,14 @@ LOGGING = {
         },
         "text": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
     },
+    # No email, phone or ID number reaches a log line (config/log_privacy.py).
+    "filters": {"personal_data": {"()": "config.log_privacy.PersonalDataFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -80,8 +80,8 @@ def reasons_html(decision: CreditDecision) -> str:
             (
                 (
                     r.reason_code.code,
-                    r.reason_code.title_en,
-                    r.reason_code.title_zh,
+                    r.title_en,
+                    r.title_zh,
                     _("knock-out rule") + ", " if r.knockout else "",
                     _("%(points)s points below maximum") % {"points": r.points_lost},
                 )

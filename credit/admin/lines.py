@@ -1,8 +1,11 @@
 """Credit lines and the decisions taken on them (read-only; staff may queue a re-evaluation)."""
 
 from django.contrib import admin, messages
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from audit.exports import AuditedExportMixin
 
 from .. import services
 from ..models import (
@@ -48,7 +51,7 @@ class DecisionInline(ReadOnlyMixin, admin.StackedInline):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("reasons__reason_code")
+            .prefetch_related("reasons__reason_code", "reasons__wording")
             .select_related("scorecard", "policy")
         )
 
@@ -167,7 +170,41 @@ class DecisionReasonInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(CreditDecision)
-class CreditDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CreditDecisionAdmin(AuditedExportMixin, ReadOnlyMixin, admin.ModelAdmin):
+    export_permission = "credit.export_creditdecision"
+    export_name = "credit decisions"
+    export_columns = (
+        ("id", lambda d: d.pk),
+        ("created_at", lambda d: d.created_at.isoformat()),
+        ("customer_id", lambda d: d.line.borrower.customer_id or ""),
+        ("line", lambda d: d.line_id),
+        ("trigger", lambda d: d.trigger),
+        ("outcome", lambda d: d.outcome),
+        ("old_status", lambda d: d.old_status),
+        ("new_status", lambda d: d.new_status),
+        ("old_limit", lambda d: d.old_limit),
+        ("new_limit", lambda d: d.new_limit),
+        ("score", lambda d: "" if d.score is None else d.score),
+        ("scorecard_version", lambda d: d.scorecard.version if d.scorecard_id else ""),
+        ("policy_version", lambda d: d.policy.version if d.policy_id else ""),
+        ("reasons", lambda d: " ".join(r.reason_code.code for r in d.reasons.all())),
+        ("actor", lambda d: str(d.actor) if d.actor_id else ""),
+        ("closing_effective_at", lambda d: d.closing_effective_at or ""),
+    )
+
+    def export_queryset(self, request):
+        return (
+            super()
+            .export_queryset(request)
+            .select_related("line__borrower", "scorecard", "policy", "actor")
+            .prefetch_related(
+                Prefetch(
+                    "reasons",
+                    queryset=DecisionReason.objects.select_related("reason_code").order_by("rank"),
+                )
+            )
+        )
+
     list_display = (
         "created_at",
         "customer_id",

@@ -28,4 +28,4 @@ class ReasonCodeAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.reason_code_save(reason_code=obj)
+        services.reason_code_save(reason_code=obj, actor=request.user)

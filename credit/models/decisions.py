@@ -93,6 +93,7 @@ class CreditDecision(ImmutableModel):
         verbose_name = _("credit decision")
         verbose_name_plural = _("credit decisions")
         ordering = ["-created_at", "-id"]
+        permissions = [("export_creditdecision", "Can export decisions as CSV (audited)")]
         indexes = [
             models.Index(fields=["line", "-created_at"], name="credit_decision_line_idx"),
             models.Index(fields=["outcome", "created_at"], name="credit_decision_outcome_idx"),
@@ -138,6 +139,15 @@ class DecisionReason(ImmutableModel):
     attribute = models.CharField(_("scored factor"), max_length=64, blank=True)
     points_lost = models.IntegerField(_("points below maximum"), default=0)
     knockout = models.BooleanField(_("knock-out rule"), default=False)
+    # The texts the borrower was given: the reason's wording when the decision was written.
+    wording = models.ForeignKey(
+        "credit.ReasonWording",
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("wording"),
+    )
 
     class Meta:
         verbose_name = _("decision reason")
@@ -152,3 +162,26 @@ class DecisionReason(ImmutableModel):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.reason_code_id}"
+
+    @property
+    def texts(self):
+        """What this reason said to the borrower (every row has its wording since migration
+        0009; the reason's current texts stand in for a row written without one)."""
+        return self.wording if self.wording_id else self.reason_code
+
+    def title_in(self, language: str | None) -> str:
+        return self.texts.title_in(language)
+
+    def explanation_in(self, language: str | None) -> str:
+        return self.texts.explanation_in(language)
+
+    def advice_in(self, language: str | None) -> str:
+        return self.texts.advice_in(language)
+
+    @property
+    def title_zh(self) -> str:
+        return self.texts.title_zh
+
+    @property
+    def title_en(self) -> str:
+        return self.texts.title_en

@@ -29,8 +29,40 @@ class ReasonCategory(models.TextChoices):
     SYSTEM_ERROR = "system_error", _("System error (our mistake)")
 
 
-class ReasonCode(models.Model):
-    """A reason a borrower may be given, in both languages. The texts are data, not gettext."""
+WORDING_FIELDS = (
+    "title_zh",
+    "title_en",
+    "explanation_zh",
+    "explanation_en",
+    "advice_zh",
+    "advice_en",
+)
+
+
+class _Worded:
+    """Reading a title, explanation or advice in the reader's language."""
+
+    def _pick(self, field: str, language: str | None) -> str:
+        lang = (language or "").lower()
+        return getattr(self, f"{field}_en" if lang.startswith("en") else f"{field}_zh")
+
+    def title_in(self, language: str | None) -> str:
+        return self._pick("title", language)
+
+    def explanation_in(self, language: str | None) -> str:
+        return self._pick("explanation", language)
+
+    def advice_in(self, language: str | None) -> str:
+        return self._pick("advice", language)
+
+
+class ReasonCode(_Worded, models.Model):
+    """A reason a borrower may be given, in both languages. The texts are data, not gettext.
+
+    The texts here are the current wording, what the admin edits; each saved change becomes a
+    new `ReasonWording` version (`wording` points at the latest), and a decision keeps the
+    version it was made with, so an edit never rewrites what a borrower was told.
+    """
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
     category = models.CharField(_("category"), max_length=32, choices=ReasonCategory.choices)
@@ -45,6 +77,15 @@ class ReasonCode(models.Model):
         _("default notice period (days)"), default=DEFAULT_CLOSURE_BUFFER_DAYS
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    wording = models.ForeignKey(
+        "ReasonWording",
+        verbose_name=_("current wording"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("reason code")
@@ -55,18 +96,54 @@ class ReasonCode(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    def _pick(self, field: str, language: str | None) -> str:
-        lang = (language or "").lower()
-        return getattr(self, f"{field}_en" if lang.startswith("en") else f"{field}_zh")
+    def wording_differs(self) -> bool:
+        """Whether the texts differ from the current wording version (or there is none)."""
+        current = self.wording
+        return current is None or any(
+            getattr(self, name) != getattr(current, name) for name in WORDING_FIELDS
+        )
 
-    def title_in(self, language: str | None) -> str:
-        return self._pick("title", language)
 
-    def explanation_in(self, language: str | None) -> str:
-        return self._pick("explanation", language)
+class ReasonWording(_Worded, models.Model):
+    """One version of a reason's texts, as borrowers read them; never changed once written."""
 
-    def advice_in(self, language: str | None) -> str:
-        return self._pick("advice", language)
+    reason_code = models.ForeignKey(
+        ReasonCode, verbose_name=_("reason code"), on_delete=models.PROTECT, related_name="wordings"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    title_zh = models.CharField(_("title (Chinese)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120)
+    explanation_zh = models.TextField(_("explanation (Chinese)"))
+    explanation_en = models.TextField(_("explanation (English)"))
+    advice_zh = models.TextField(_("what you can do (Chinese)"))
+    advice_en = models.TextField(_("what you can do (English)"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("reason wording")
+        verbose_name_plural = _("reason wordings")
+        ordering = ["reason_code", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reason_code", "version"], name="credit_reason_wording_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason_code_id} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("A reason's wording is kept as it was; save a new version."))
+        super().save(*args, **kwargs)
 
 
 class VersionStatus(models.TextChoices):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .. import engine, notices, outbound, restorations, selectors
+from .. import audited, engine, notices, outbound, restorations, selectors
 from ..models import (
     CreditDecision,
     CreditLine,
@@ -80,6 +80,7 @@ def _write_decisions(
     """Bulk-write changed lines, their decisions and reasons, then notify each borrower."""
     _update_lines([line for line, _, _ in rows])
     decisions = CreditDecision.objects.bulk_create([decision for _, decision, _ in rows])
+    audited.decisions_written(decisions)
     codes = selectors.reason_codes_by_code(code for _, _, reasons in rows for code, *_ in reasons)
     reasons_by_decision: dict[int, list[DecisionReason]] = {}
     all_reasons = []
@@ -89,6 +90,7 @@ def _write_decisions(
                 decision=decision,
                 rank=rank,
                 reason_code=codes[code],
+                wording_id=codes[code].wording_id,  # the texts as they are now, kept
                 attribute=attribute,
                 points_lost=points_lost,
                 knockout=knockout,

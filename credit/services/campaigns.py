@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import audited
 from ..engine import campaigns as campaign_rules
 from ..models import (
     CampaignAction,
@@ -148,9 +149,13 @@ def campaign_start(*, campaign: PolicyCampaign, actor, now: datetime | None = No
         breaker.batch_held_tell(
             batch=campaign, name=campaign.name, affected=campaign.lines_total, because=because
         )
+        audited.run_act(
+            audited.CAMPAIGN, campaign, "start", actor=actor, lines=campaign.lines_total
+        )
         return campaign.lines_total
     campaign.state = CampaignState.RUNNING
     campaign.save()
+    audited.run_act(audited.CAMPAIGN, campaign, "start", actor=actor, lines=campaign.lines_total)
     _queue_chunk_on_commit(campaign.pk)
     return campaign.lines_total
 
@@ -163,6 +168,7 @@ def campaign_release(*, campaign: PolicyCampaign, actor, now: datetime | None = 
     campaign.reviewed_by, campaign.reviewed_at = actor, now or timezone.now()
     campaign.last_progress_at = campaign.reviewed_at
     campaign.save()
+    audited.run_act(audited.CAMPAIGN, campaign, "release", actor=actor)
     _queue_chunk_on_commit(campaign.pk)
     return campaign.lines_total
 
@@ -175,6 +181,7 @@ def campaign_discard(*, campaign: PolicyCampaign, actor, now: datetime | None = 
     campaign.reviewed_by, campaign.reviewed_at = actor, now or timezone.now()
     campaign.finished_at = campaign.reviewed_at
     campaign.save()
+    audited.run_act(audited.CAMPAIGN, campaign, "discard", actor=actor)
     return 0
 
 
@@ -314,6 +321,7 @@ def campaign_cancel(*, campaign: PolicyCampaign, actor) -> PolicyCampaign:
     campaign.state = CampaignState.CANCELLED
     campaign.finished_at = timezone.now()
     campaign.save()
+    audited.run_act(audited.CAMPAIGN, campaign, "cancel", actor=actor)
     return campaign
 
 
@@ -333,6 +341,7 @@ def campaign_lift(*, campaign: PolicyCampaign, actor=None, now: datetime | None 
     campaign.lines_done = 0
     campaign.last_progress_at = now
     campaign.save()
+    audited.run_act(audited.CAMPAIGN, campaign, "lift", actor=actor, lines=campaign.lines_total)
     _queue_chunk_on_commit(campaign.pk)
     return campaign.lines_total
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import engine, holds, selectors
+from .. import audited, engine, holds, selectors
 from ..models import (
     ClosureDeferral,
     CreditDecision,
@@ -116,7 +116,7 @@ def _scheduling_decisions(line_ids: Sequence[int]) -> dict[int, CreditDecision]:
         CreditDecision.objects.filter(
             line_id__in=line_ids, outcome=DecisionOutcome.SCHEDULE_CLOSURE
         )
-        .prefetch_related("reasons__reason_code")
+        .prefetch_related("reasons__reason_code", "reasons__wording")
         .order_by("line_id", "-created_at", "-id")
     )
     for decision in qs:
@@ -170,10 +170,12 @@ def credit_line_postpone_closure(
                 decision=decision,
                 rank=r.rank,
                 reason_code=r.reason_code,
+                wording_id=r.wording_id,
                 attribute=r.attribute,
                 points_lost=r.points_lost,
                 knockout=r.knockout,
             )
             for r in source.reasons.all()
         )
+    audited.decisions_written([decision])
     return decision

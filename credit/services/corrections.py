@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import audited
 from ..engine import campaigns as campaign_rules
 from ..models import (
     ADVERSE_OUTCOMES,
@@ -131,6 +132,9 @@ def correction_start(*, correction: SystemCorrection, actor, now: datetime | Non
     correction.state = CorrectionState.RUNNING
     correction.started_at = correction.last_progress_at = now
     correction.save()
+    audited.run_act(
+        audited.CORRECTION, correction, "start", actor=actor, lines=correction.lines_total
+    )
     transaction.on_commit(lambda: _queue(correction.pk))
     return correction.lines_total
 

@@ -133,7 +133,7 @@ def decision_notices_send(*, decision_ids: Sequence[int]) -> int:
     decisions = list(
         CreditDecision.objects.filter(pk__in=decision_ids)
         .select_related("line__borrower")
-        .prefetch_related("reasons__reason_code")
+        .prefetch_related("reasons__reason_code", "reasons__wording")
         .order_by("id")
     )
     already = selectors.decision_ids_with_notices([d.pk for d in decisions])

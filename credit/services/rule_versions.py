@@ -8,15 +8,30 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import engine, selectors
-from ..models import DecisionPolicy, ReasonCode, Scorecard, VersionStatus
+from .. import audited, engine, selectors
+from ..models import DecisionPolicy, ReasonCode, ReasonWording, Scorecard, VersionStatus
+from ..models.rules import WORDING_FIELDS
 
 
 @transaction.atomic
-def reason_code_save(*, reason_code: ReasonCode) -> ReasonCode:
-    """Save an edited reason code; both languages' title, explanation and advice are required."""
+def reason_code_save(*, reason_code: ReasonCode, actor=None) -> ReasonCode:
+    """Save an edited reason code; both languages' title, explanation and advice are required.
+
+    Changed texts become a new wording version for decisions from now on; decisions already
+    made keep the version they were made with (audited as "credit.reason_wording")."""
     reason_code.full_clean()
     reason_code.save()
+    if reason_code.wording_differs():
+        latest = reason_code.wordings.order_by("-version").values_list("version", flat=True)
+        version = (latest.first() or 0) + 1
+        reason_code.wording = ReasonWording.objects.create(
+            reason_code=reason_code,
+            version=version,
+            created_by=actor,
+            **{name: getattr(reason_code, name) for name in WORDING_FIELDS},
+        )
+        reason_code.save(update_fields=["wording", "updated_at"])
+        audited.reason_wording_changed(reason_code, actor=actor, version=version)
     return reason_code
 
 
@@ -107,6 +122,7 @@ def _request_activation(model, obj, validate, actor):
     obj.activation_requested_at = timezone.now()
     obj.activation_requested_by = actor
     obj.save(update_fields=["activation_requested_at", "activation_requested_by"])
+    audited.rule_version_act(obj, "activation requested", actor=actor)
     return obj
 
 
@@ -142,6 +158,7 @@ def _activate(model, obj, validate, actor):
     from .staging import evaluation_batch_after_activation
 
     evaluation_batch_after_activation(version=obj, actor=actor)
+    audited.rule_version_act(obj, "activated", actor=actor)
     return obj
 
 

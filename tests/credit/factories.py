@@ -4,6 +4,7 @@ import importlib
 import itertools
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from credit.models import CreditEvent, CreditLine
@@ -107,4 +108,6 @@ def ensure_reference_data() -> None:
     migration.load_v1(apps, None)
     later = importlib.import_module("credit.migrations.0004_advice_true_in_every_state")
     later.forwards(apps, None)
+    wordings = importlib.import_module("credit.migrations.0009_reason_wording_v1")
+    wordings.first_versions(apps, SimpleNamespace(connection=SimpleNamespace(vendor="none")))
     sync_staff_groups()
