@@ -6,8 +6,9 @@ Roles (DESIGN, "accounts"): an agent works assigned appeals; a reviewer also dec
 supervisor reassigns, decides second reviews, runs campaigns and corrections, edits reason codes
 and rule drafts, manages webhooks and tokens; a compliance auditor reads everything a case
 needs and changes nothing. Supervisors and auditors read (and export) the audit trail and may
-reveal one person's contact details with a reason. Operations tables (queued jobs, sign-in
-attempts, groups) are for administrators (superusers) only: none of the four roles.
+reveal one person's contact details with a reason. Operations tables (sign-in attempts,
+groups) are for administrators (superusers) only: none of the four roles; queued work is read by
+supervisors and the auditor.
 """
 
 from __future__ import annotations
@@ -56,10 +57,22 @@ PAGES: dict[str, Page] = {
     "appeals.cannedresponse": Page(view=ALL, add=ONLY_S, change=ONLY_S, delete=ONLY_S),
     "appeals.slabreach": Page(view=ALL),
     "appeals.survey": Page(view=ALL),
+    # issue 10: agents, reviewers and supervisors answer and close support requests
+    "appeals.supportrequest": Page(
+        view=ALL, change=frozenset({A, R, S}), actions={"close_selected": frozenset({A, R, S})}
+    ),
     "audit.auditentry": Page(view=SC),
     "credit.creditdecision": Page(view=ALL),
     "credit.creditevent": Page(view=ALL),
-    "credit.creditline": Page(view=ALL, actions={"reevaluate": ONLY_S}),
+    "credit.creditline": Page(
+        view=ALL,
+        actions={
+            "reevaluate": ONLY_S,
+            # issue 12: the staff flag that puts a line in the key-customer segment
+            "mark_key_customer": ONLY_S,
+            "unmark_key_customer": ONLY_S,
+        },
+    ),
     "credit.reasoncode": Page(view=ALL, add=ONLY_S, change=ONLY_S),
     "credit.scorecard": Page(
         view=SC,
@@ -85,10 +98,20 @@ PAGES: dict[str, Page] = {
     ),
     "credit.policycampaign": Page(view=ALL, add=ONLY_S, change=ONLY_S),
     "credit.systemcorrection": Page(view=ALL, add=ONLY_S, change=ONLY_S),
+    # issue 12: staged decisions are read by all; their acts are POST buttons checked per
+    # permission (reviewers and supervisors decide reviews, supervisors release held batches)
+    "credit.decisionreview": Page(view=ALL),
+    "credit.evaluationbatch": Page(view=ALL),
+    "credit.shadowrun": Page(view=SC, add=ONLY_S, change=ONLY_S),
+    "credit.monitoringday": Page(view=SC),
+    "credit.monitoringalert": Page(view=SC),
     "notifications.notification": Page(view=ALL, actions={"resend": ONLY_S, "cancel": ONLY_S}),
     "notifications.staffmessage": Page(view=ALL, own_only=True),
     "webhooks.webhookendpoint": Page(
-        view=SC, add=ONLY_S, change=ONLY_S, actions={"rotate_secret": ONLY_S, "enable": ONLY_S}
+        view=SC,
+        add=ONLY_S,
+        change=ONLY_S,
+        actions={"rotate_secret": ONLY_S, "enable": ONLY_S, "replay_time_range": ONLY_S},
     ),
     "webhooks.webhookmessage": Page(view=SC, actions={"replay_to_all": ONLY_S}),
     "webhooks.webhookdelivery": Page(view=SC, change=ONLY_S, actions={"replay": ONLY_S}),
@@ -97,7 +120,8 @@ PAGES: dict[str, Page] = {
     "axes.accessattempt": Page(view=NONE),
     "axes.accessfailurelog": Page(view=NONE),
     "axes.accesslog": Page(view=NONE),
-    "jobs.queuedjob": Page(view=NONE),
+    # issue 15: queued work is read by supervisors and the auditor (the runbook's first look)
+    "jobs.queuedjob": Page(view=SC),
 }
 
 # The admin's own pages beyond the model pages: (url name, args from the world) -> who may.

@@ -155,6 +155,10 @@ GRANTED_SINCE = {
         "credit.view_evaluationbatch",  # issue 12: and staged decisions
         "credit.view_helddecision",
         "credit.view_decisionreview",
+        # issue 10: staff read and answer borrowers' support requests
+        "appeals.view_supportrequest",
+        "appeals.view_supportmessage",
+        "appeals.answer_supportrequest",
     },
     roles.REVIEWER: {
         "credit.view_policycampaign",  # issue 12
@@ -163,6 +167,10 @@ GRANTED_SINCE = {
         "credit.view_helddecision",
         "credit.view_decisionreview",
         "credit.decide_decisionreview",  # issue 12: reviewers confirm or override key customers
+        # issue 10: staff read and answer borrowers' support requests
+        "appeals.view_supportrequest",
+        "appeals.view_supportmessage",
+        "appeals.answer_supportrequest",
     },
     roles.SUPERVISOR: {
         # issue 13: supervisors manage the lender's webhook endpoints
@@ -194,6 +202,19 @@ GRANTED_SINCE = {
         "audit.view_auditentry",
         "audit.export_auditentry",
         "accounts.reveal_personal_data",
+        # issue 10: staff read and answer borrowers' support requests
+        "appeals.view_supportrequest",
+        "appeals.view_supportmessage",
+        "appeals.answer_supportrequest",
+        # issue 12: shadow runs of draft versions, and the daily monitoring figures
+        "credit.view_shadowrun",
+        "credit.add_shadowrun",
+        "credit.change_shadowrun",
+        "credit.run_shadowrun",
+        "credit.view_monitoringday",
+        "credit.view_monitoringalert",
+        # issue 15: queued work (the jobs outbox), read-only
+        "jobs.view_queuedjob",
     },
 }
 
@@ -207,7 +228,7 @@ AUDITOR_BEYOND_READING = {
     "accounts.reveal_personal_data",
 }
 
-PROJECT_APPS = ("audit", "accounts", "credit", "appeals", "notifications", "webhooks")
+PROJECT_APPS = ("jobs", "audit", "accounts", "credit", "appeals", "notifications", "webhooks")
 
 
 def _group_permissions(role: str) -> set[str]:
@@ -234,6 +255,7 @@ def test_the_groups_the_migrations_made_hold_exactly_the_table(role):
 def test_each_app_declares_its_own_grants_and_accounts_names_no_other_app():
     declared = {module.__name__ for _, module in roles.project_app_modules("roles")}
     assert declared == {
+        "jobs.roles",
         "audit.roles",
         "accounts.roles",
         "notifications.roles",
