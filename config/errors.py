@@ -4,8 +4,9 @@ Django calls the handler while the exception is being handled, whichever layer r
 view, DRF's authentication, a middleware reading the session or the user), so this one place
 sees every request the database failed. A lost or refused connection, a server shutting
 down, a deadlock or a cancelled statement are all `OperationalError`/`InterfaceError`: the
-request may be sent again once the database answers (its transaction was rolled back, so
-nothing of it was written). Anything else stays a 500.
+request may be sent again once the database answers: its transaction was rolled back, or, if
+the database went away between the commit and the answer, committed whole (an ingestion batch
+sent again then answers "duplicate"). Anything else stays a 500.
 
 Pages get the static bilingual 503 page and the API its JSON error shape; neither touches the
 database (no request context, no session, no user).
@@ -46,7 +47,7 @@ def service_unavailable(request) -> HttpResponse:
                 "error": {
                     "code": "service_unavailable",
                     "message": "The service is briefly unavailable; send the request again "
-                    "after Retry-After seconds. Nothing of this request was saved.",
+                    "after Retry-After seconds.",
                 }
             },
             status=503,

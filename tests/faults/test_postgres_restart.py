@@ -3,8 +3,9 @@ private PostgreSQL cluster; threads send borrower pages, the borrower API and in
 batches; PostgreSQL is stopped mid-load and started again. While it is down every request is
 answered promptly with 503 and Retry-After (the JSON error shape under /api/, the unavailable
 page elsewhere), never 500 and never a hang; once it is back every request succeeds on new
-connections, and each ingestion batch answered 503 is accepted whole when sent again (nothing
-of it was written)."""
+connections, and each ingestion batch answered 503 was written whole or not at all: sent
+again, it is accepted whole, or answered whole as duplicates when the database went away between
+the commit and the answer."""
 
 from __future__ import annotations
 
@@ -256,12 +257,15 @@ def test_postgres_stopped_under_load_answers_503_and_recovers(app_on_private_pos
     back = [answer for _ in range(THREADS) for answer in load.round()]
     assert [a.status for a in back] == [200] * len(back), [a.body[:300] for a in back]
 
-    # Each batch answered 503 was written not at all: sent again, every event is accepted.
+    # Each batch answered 503 was written whole or not at all, never in part: sent again, its
+    # events are all accepted, or (when PostgreSQL went away after the commit but before the
+    # answer, which no server can rule out) all answered as duplicates.
     refused = [a.batch for a in unavailable if a.kind == "ingest"]
     for batch in refused:
         again = load.send("ingest", batch)
         assert again.status == 200
-        assert json.loads(again.body)["counts"]["accepted"] == len(batch), again.body
+        counts = json.loads(again.body)["counts"]
+        assert len(batch) in (counts["accepted"], counts["duplicate"]), again.body
     # and a batch that was answered 200 was written whole: sent again, all duplicates
     saved = next(a.batch for a in [*warm, *during] if a.kind == "ingest" and a.status == 200)
     again = load.send("ingest", saved)
