@@ -93,7 +93,8 @@ def credit_line_decide(
             DecisionOutcome.REINSTATE: CreditLineStatus.ACTIVE,
         }[outcome],
         new_limit=Decimal(new_limit) if new_limit is not None else line.credit_limit,
-        buffer_days=buffer_days or 0,
+        # A person's reduction or pause takes effect at once (the notice field is a closure's).
+        buffer_days=(buffer_days or 0) if outcome == DecisionOutcome.SCHEDULE_CLOSURE else 0,
     )
     if not _transition_allowed(line, outcome):
         raise ValidationError(
