@@ -16,12 +16,11 @@ from tests.appeals import factories as f
 from tests.credit.conftest import NOW
 from tests.credit.factories import (
     close_external_loans,
-    event,
     make_line,
     multi_lending,
     repayments,
 )
-from tests.credit.services.support import clean_line, reevaluate
+from tests.credit.services.support import reevaluate
 
 pytestmark = pytest.mark.django_db
 DUE = NOW + timedelta(days=30)
