@@ -74,6 +74,8 @@ def credit_line_decide(
         outcome == DecisionOutcome.REINSTATE
         and line.status == CreditLineStatus.ACTIVE
         and (new_limit is None or Decimal(new_limit) <= line.credit_limit)
+        # A reduction or pause still waiting for its date is called off at the current limit.
+        and not (line.scheduled_change and new_limit is not None and new_limit == line.credit_limit)
     ):
         raise ValidationError(
             {"new_limit": "An active line is restored only by raising its limit back."}

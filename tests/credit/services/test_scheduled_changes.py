@@ -150,3 +150,16 @@ def test_a_staff_decision_replaces_a_scheduled_change():
     line.refresh_from_db()
     assert line.status == CreditLineStatus.FROZEN and line.scheduled_change == ""
     assert CreditDecision.objects.filter(line=line).count() == 2
+
+
+def test_an_upheld_appeal_calls_the_scheduled_reduction_off(sent_notices):
+    line, decision = _reduced_on_notice()
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        appeal = f.in_review_appeal(line=line)
+        appeals.appeal_approve(appeal=appeal, actor=f.reviewer(), explanation="记录有误。")
+    line.refresh_from_db()
+    assert (line.credit_limit, line.scheduled_change) == (Decimal("36000.00"), "")
+    with time_machine.travel(DUE + timedelta(hours=1), tick=False):
+        assert services.credit_lines_apply_scheduled_due().applied == 0
+    line.refresh_from_db()
+    assert line.credit_limit == Decimal("36000.00")
