@@ -163,3 +163,41 @@ def test_an_upheld_appeal_calls_the_scheduled_reduction_off(sent_notices):
         assert services.credit_lines_apply_scheduled_due().applied == 0
     line.refresh_from_db()
     assert line.credit_limit == Decimal("36000.00")
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "text"),
+    [
+        (
+            "en",
+            "Your limit will be reduced to ¥18,000.00 on Jan. 4",
+            "From Jan. 4, 2026, your credit limit is ¥18,000.00 instead of ¥36,000.00. "
+            "Until then you can keep using your current limit",
+        ),
+        (
+            "zh-hans",
+            "您的额度将于1月4日调低至 ¥18,000.00",
+            "自2026年1月4日起，您的额度由 ¥36,000.00 调整为 ¥18,000.00。在此之前，您可继续使用当前额度",
+        ),
+    ],
+)
+def test_the_notice_gives_the_date_the_reduction_takes_effect(sent_notices, language, title, text):
+    from notifications.registry import registry
+    from notifications.rendering import render, validate_context
+
+    _reduced_on_notice()
+    notice = sent_notices[-1]
+    assert notice["context"]["effective_on"] == "2026-01-04"  # NOW + 30 days, Shanghai
+    spec = next(s for s in registry.events() if s.name == "credit.limit_reduced")
+    inbox = render(
+        spec=spec,
+        channel="inbox",
+        context=validate_context(spec, notice["context"]),
+        language=language,
+        time_zone="Asia/Shanghai",
+        recipient_name="",
+        site_url="https://example.test",
+        link="/",
+    )
+    assert inbox.subject == title
+    assert text in inbox.text
