@@ -71,6 +71,13 @@ BORROWERS = (
         "C-1009",
         "+8613800001009",
     ),
+    DemoPerson(
+        "qian.hua@demo.recourse",
+        "钱华",
+        "limit reduction scheduled (notice period running)",
+        "C-1010",
+        "+8613800001010",
+    ),
 )
 STAFF = (
     DemoPerson("agent@demo.recourse", "Agent Zhao", "staff", role=roles.AGENT, language="en"),

@@ -97,6 +97,7 @@ def _multi_lending_line(
     decided_days_ago: int,
     repaid: int = 10,
     limit: str = "20000.00",
+    applied_days_ago: int | None = None,
 ) -> CreditLine:
     """On-time instalments, then loans at three platforms within two weeks, then a review."""
     line, created = _line(user, limit, "3000.00", _at(_months_back(today, months)))
@@ -118,12 +119,17 @@ def _multi_lending_line(
         services.credit_lines_reevaluate(
             line_ids=[line.pk], trigger=DecisionTrigger.EVENT, now=decided
         )
+        if applied_days_ago is not None:
+            # A reduction's notice period that has ended: the hourly job made the change.
+            services.credit_lines_apply_scheduled_due(
+                line_ids=[line.pk], now=now - timedelta(days=applied_days_ago)
+            )
     return line
 
 
 @transaction.atomic
 def seed(stdout=None) -> dict[str, CreditLine]:
-    users = {u.customer_id: u for u in User.objects.filter(customer_id__startswith="C-100")}
+    users = {u.customer_id: u for u in User.objects.filter(customer_id__startswith="C-10")}
     now = timezone.now()
     today = timezone.localdate(now, SHANGHAI)
     lines: dict[str, CreditLine] = {}
@@ -156,10 +162,26 @@ def seed(stdout=None) -> dict[str, CreditLine]:
         lines["C-1006"] = _multi_lending_line(user, now, today, months=13, decided_days_ago=12)
 
     # C-1007 Zhao Lei: 30 months with the lender, every instalment on time, then the same
-    # multi-lending: the policy's long-clean-history segment reduces his limit instead.
+    # multi-lending: the policy's long-clean-history segment reduces his limit instead. The
+    # reduction was decided 34 days ago with 30 days' notice: it took effect 4 days ago.
     if user := users.get("C-1007"):
         lines["C-1007"] = _multi_lending_line(
-            user, now, today, months=30, decided_days_ago=4, repaid=12, limit="36000.00"
+            user,
+            now,
+            today,
+            months=30,
+            decided_days_ago=34,
+            repaid=12,
+            limit="36000.00",
+            applied_days_ago=4,
+        )
+
+    # C-1010 钱华: the same story decided 4 days ago: the reduction waits for the end of its
+    # 30-day notice period, and My credit shows its date.
+    # (¥28,000: below the held campaign's ¥30,000, which it would otherwise join.)
+    if user := users.get("C-1010"):
+        lines["C-1010"] = _multi_lending_line(
+            user, now, today, months=30, decided_days_ago=4, repaid=12, limit="28000.00"
         )
 
     # C-1003 张敏: 95 days overdue at another platform (a knock-out): closure scheduled 40

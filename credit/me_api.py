@@ -4,7 +4,8 @@ Both answer only about the authenticated borrower; there is no id in the URL to 
 """
 
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 
 from .overview import credit_overview_for_borrower, decision_view
 from .selectors import credit_line_get_for_borrower, decision_history_for_line
+from .templatetags.credit_format import cny
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -49,6 +51,8 @@ class DecisionOutput(serializers.Serializer):
     closing_effective_at = serializers.DateTimeField(
         source="decision.closing_effective_at", allow_null=True
     )
+    # A reduction or pause given a notice period takes effect then (null: when decided).
+    effective_at = serializers.DateTimeField(source="decision.effective_at", allow_null=True)
     reasons = ReasonOutput(many=True)
     appealable = serializers.BooleanField()
     appeal_until = serializers.DateTimeField(allow_null=True)
@@ -61,6 +65,32 @@ class RepaymentRecordOutput(serializers.Serializer):
 
 class HoldOutput(serializers.Serializer):
     name = serializers.CharField()
+
+
+class ScheduledChangeOutput(serializers.Serializer):
+    """A reduction or pause waiting for its notice period to end (null when there is none)."""
+
+    change = serializers.CharField(source="line.scheduled_change")
+    new_limit = money(source="line.scheduled_limit")
+    effective_at = serializers.DateTimeField(source="line.scheduled_change_at")
+    effective_on = serializers.DateField(source="scheduled_on")  # the borrower's own day
+    held = serializers.BooleanField(source="change_held")
+    text = serializers.SerializerMethodField()
+
+    def to_representation(self, overview):
+        if not overview.line.scheduled_change:
+            return None
+        return super().to_representation(overview)
+
+    def get_text(self, overview) -> str:
+        """The sentence My credit shows, in the request's language."""
+        when = date_format(overview.scheduled_on, "DATE_FORMAT")
+        if overview.line.scheduled_change == "freeze":
+            return gettext("Your credit line will be paused on %(date)s.") % {"date": when}
+        return gettext("Your limit will be reduced to %(limit)s on %(date)s.") % {
+            "limit": cny(overview.line.scheduled_limit),
+            "date": when,
+        }
 
 
 class CreditLineOutput(serializers.Serializer):
@@ -76,6 +106,7 @@ class CreditLineOutput(serializers.Serializer):
     )
     days_left = serializers.IntegerField(allow_null=True)
     closure_held = serializers.SerializerMethodField()
+    scheduled_change = ScheduledChangeOutput(source="*", allow_null=True)
     repayment_record = RepaymentRecordOutput(source="repayments", allow_null=True)
     explaining_decision = DecisionOutput(source="explaining", allow_null=True)
 

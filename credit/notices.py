@@ -90,6 +90,9 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
     decided_on = local_date(decision.created_at, recipient)
     appeal_by = local_date(appeal_deadline(decision.created_at), recipient).isoformat()
     outcome = decision.outcome
+    # A reduction or pause given a notice period takes effect on its own date.
+    scheduled = decision.effective_at is not None
+    effective_on = local_date(decision.effective_at, recipient) if scheduled else decided_on
     if outcome == DecisionOutcome.SCHEDULE_CLOSURE:
         return {
             "closing_effective_on": local_date(
@@ -109,12 +112,18 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
         return {
             "old_limit": str(decision.old_limit),
             "new_limit": str(decision.new_limit),
-            "effective_on": decided_on.isoformat(),
+            "effective_on": effective_on.isoformat(),
+            "scheduled": scheduled,
             "reasons": _reasons(reasons),
             "appeal_by": appeal_by,
         }
     if outcome == DecisionOutcome.FREEZE:
-        return {"reasons": _reasons(reasons), "appeal_by": appeal_by}
+        return {
+            "paused_on": effective_on.isoformat(),
+            "scheduled": scheduled,
+            "reasons": _reasons(reasons),
+            "appeal_by": appeal_by,
+        }
     if event_for(decision) == SYSTEM_ERROR_CORRECTED:
         wrong = (
             CreditDecision.objects.filter(
@@ -326,6 +335,7 @@ _credit_event(
         "old_limit": ("limit before (decimal string, CNY)", "20000.00"),
         "new_limit": ("limit after (decimal string, CNY)", "8000.00"),
         "effective_on": ("date the new limit applies (ISO date)", "2026-11-28"),
+        "scheduled": ("the new limit applies from a later date (notice period)", True),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
     },
@@ -335,6 +345,8 @@ _credit_event(
     "credit.frozen",
     _("Credit line paused"),
     context={
+        "paused_on": ("date the pause takes effect (ISO date)", "2026-12-28"),
+        "scheduled": ("the pause takes effect on a later date (notice period)", True),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
     },

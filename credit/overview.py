@@ -7,7 +7,7 @@ which decision explains the line, whether it can be appealed, or how many days a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -190,8 +190,30 @@ class CreditOverview:
 
     @property
     def limit_reduced(self) -> bool:
+        """The limit was cut (and the cut is in effect: a scheduled one is `scheduled_change`)."""
         d = self.explaining and self.explaining.decision
-        return bool(d and d.outcome == DecisionOutcome.REDUCE_LIMIT and d.new_limit < d.old_limit)
+        return bool(
+            d
+            and d.outcome == DecisionOutcome.REDUCE_LIMIT
+            and d.new_limit < d.old_limit
+            and not self.line.scheduled_change
+        )
+
+    @property
+    def scheduled_change(self) -> str:
+        """A reduction or pause waiting for the end of its notice period ("" when none)."""
+        return self.line.scheduled_change
+
+    @property
+    def change_held(self) -> bool:
+        """An open appeal holds the scheduled reduction or pause."""
+        return bool(self.line.scheduled_change and self.holds)
+
+    @property
+    def scheduled_on(self) -> date | None:
+        """The day the scheduled change takes effect, in the borrower's time zone."""
+        at = self.line.scheduled_change_at
+        return local_date(at, self.line.borrower) if at else None
 
     @property
     def restored(self) -> DecisionView | None:
@@ -305,6 +327,8 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         days_left = max(
             (local_date(line.closing_effective_at, user) - local_date(now, user)).days, 0
         )
+        line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
+    elif line.scheduled_change:
         line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
 
     return CreditOverview(

@@ -172,6 +172,7 @@ class LineRow(NamedTuple):
     opened_at: datetime
     updated_at: datetime
     key_customer: bool
+    scheduled_change: str = ""
 
 
 def lines_for_evaluation(line_ids: Sequence[int], *, lock: bool = False) -> list[LineRow]:
@@ -196,6 +197,7 @@ def line_state(line, last: LastDecision | None) -> engine.LineState:
         # Only a cut the scorecard made is undone by the scorecard (a person's is not).
         limit_before_reduction=last.old_limit if limit_reduced and last.scored else None,
         manual_hold=manual_hold,
+        scheduled=getattr(line, "scheduled_change", ""),
     )
 
 

@@ -99,9 +99,18 @@ def reevaluate_all_lines() -> int:
     max_retries=5,
 )
 def close_due_lines() -> dict:
-    """Close the lines whose notice period has ended (held and cleared lines stay)."""
+    """Close the lines whose notice period has ended (held and cleared lines stay), then make
+    the reductions and pauses whose notice period has ended (the same holds apply)."""
     summary = services.credit_lines_close_due()
-    return {"closed": summary.closed, "held": summary.held, "cleared": summary.cleared}
+    changes = services.credit_lines_apply_scheduled_due()
+    return {
+        "closed": summary.closed,
+        "held": summary.held,
+        "cleared": summary.cleared,
+        "changed": changes.applied,
+        "changes_held": changes.held,
+        "changes_cleared": changes.cleared,
+    }
 
 
 @shared_task(

@@ -34,7 +34,11 @@ def reinstate_line(appeal: Appeal, *, actor, note: str, new_limit: Decimal | Non
     """Restore the appealed line (a CreditDecision with trigger `appeal`): a closing, frozen
     or closed line becomes active; a reduced limit goes back up, in full or to `new_limit`."""
     line = appeal.line
-    if line.status == CreditLineStatus.ACTIVE:
+    if line.status == CreditLineStatus.ACTIVE and line.scheduled_change:
+        # The reduction or pause appealed has not taken effect: approving calls it off and
+        # the line keeps its limit (or gets the higher one given).
+        new_limit = max(new_limit or line.credit_limit, line.credit_limit)
+    elif line.status == CreditLineStatus.ACTIVE:
         # The decision appealed reduced the limit: approving gives it back, in full or in part.
         wanted = new_limit if new_limit is not None else appeal.decision.old_limit
         if wanted <= line.credit_limit:

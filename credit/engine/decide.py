@@ -219,6 +219,9 @@ class LineState:
     # The latest adverse state came from staff or a campaign, not from the scorecard: a
     # re-evaluation may make it stricter but never lifts it (its reasons are not scores).
     manual_hold: bool = False
+    # A reduction or pause given notice and not yet in effect ("" | reduce_limit | freeze):
+    # the line counts as already in that state, so it is not decided again every run.
+    scheduled: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,8 @@ class Plan:
     outcome: str  # a DecisionOutcome value
     new_status: str
     new_limit: Decimal
+    # The notice period: a closure's buffer, or (for an active line's reduction or pause)
+    # the days before the change takes effect; 0 means at once.
     buffer_days: int = 0
 
 
@@ -265,12 +270,15 @@ def plan_change(
 ) -> Plan | None:
     """The change the verdict calls for on a line in `state`, or None when nothing changes."""
     status, limit, outcome = state.status, state.credit_limit, verdict.outcome
-    current = {
-        "active": "reduce_limit" if state.limit_reduced else "keep",
-        "frozen": "freeze",
-        "closing": "close",
-        "closed": "close",
-    }[status]
+    current = (
+        state.scheduled
+        or {
+            "active": "reduce_limit" if state.limit_reduced else "keep",
+            "frozen": "freeze",
+            "closing": "close",
+            "closed": "close",
+        }[status]
+    )
     if state.manual_hold and SEVERITY[outcome] <= SEVERITY[current]:
         return None
     if outcome == current:
@@ -282,16 +290,22 @@ def plan_change(
         return Plan(
             "schedule_closure", "closing", limit, closure_buffer(verdict, reason_buffers or {})
         )
+    # An active line's reduction or pause gets the same notice as a closure (none for fraud
+    # or regulatory reasons); a closing line paused instead is eased at once.
+    notice = closure_buffer(verdict, reason_buffers or {}) if status == "active" else 0
     if outcome == "freeze":
         if status == "closed":
             return None  # a closed line is not paused; it stays closed
-        return Plan("freeze", "frozen", limit)
+        return Plan("freeze", "frozen", limit, notice)
     if outcome == "reduce_limit":
         new_limit = limit if state.limit_reduced else reduced_limit(limit, verdict.reduce_share)
         if status == "active":
-            return Plan("reduce_limit", "active", new_limit)
+            return Plan("reduce_limit", "active", new_limit, notice)
         return Plan("reinstate", "active", new_limit)
     # keep
+    if state.scheduled:
+        # The reasons for a change not yet in effect have cleared: it is called off.
+        return Plan("reinstate", "active", limit)
     if status == "active":
         if state.limit_reduced and state.limit_before_reduction:
             # The reasons for the scorecard's cut have cleared: the limit goes back up.

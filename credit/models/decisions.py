@@ -71,6 +71,8 @@ class CreditDecision(ImmutableModel):
     old_limit = models.DecimalField(_("limit before"), max_digits=12, decimal_places=2)
     new_limit = models.DecimalField(_("limit after"), max_digits=12, decimal_places=2)
     closing_effective_at = models.DateTimeField(_("closing on"), null=True, blank=True)
+    # A reduction or pause given a notice period takes effect on this date (empty: at once).
+    effective_at = models.DateTimeField(_("takes effect on"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -38,6 +38,19 @@ class CreditLine(FSMModelMixin, models.Model):
     )
     closing_effective_at = models.DateTimeField(_("closing on"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    # A reduction or pause with a notice period: what happens, to which limit, and when
+    # (`credit.services.scheduled`). All three are set, or none.
+    scheduled_change = models.CharField(
+        _("scheduled change"),
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[("reduce_limit", _("limit reduction")), ("freeze", _("pause"))],
+    )
+    scheduled_limit = models.DecimalField(
+        _("scheduled limit"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    scheduled_change_at = models.DateTimeField(_("scheduled change on"), null=True, blank=True)
     # A staff flag the policy's segments may use (e.g. to review a closure before it goes).
     key_customer = models.BooleanField(
         _("key customer"),
@@ -68,9 +81,30 @@ class CreditLine(FSMModelMixin, models.Model):
                 ),
                 name="credit_line_closing_date_iff_closing",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        scheduled_change__in=["reduce_limit", "freeze"],
+                        scheduled_limit__isnull=False,
+                        scheduled_change_at__isnull=False,
+                        status=CreditLineStatus.ACTIVE,
+                    )
+                    | Q(
+                        scheduled_change="",
+                        scheduled_limit__isnull=True,
+                        scheduled_change_at__isnull=True,
+                    )
+                ),
+                name="credit_line_scheduled_change_all_or_none",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "closing_effective_at"], name="credit_line_due_idx"),
+            models.Index(
+                fields=["scheduled_change_at"],
+                name="credit_line_scheduled_due_idx",
+                condition=Q(scheduled_change_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -79,6 +113,9 @@ class CreditLine(FSMModelMixin, models.Model):
     @property
     def available(self) -> Decimal:
         return max(self.credit_limit - self.balance, Decimal("0.00"))
+
+    def clear_scheduled_change(self) -> None:
+        self.scheduled_change, self.scheduled_limit, self.scheduled_change_at = "", None, None
 
     # Transitions only set fields on self; services lock, call, save, record and notify.
 

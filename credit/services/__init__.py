@@ -69,6 +69,7 @@ from .rule_versions import (
     scorecard_request_activation,
     scorecard_save_draft,
 )
+from .scheduled import ScheduledDueSummary, credit_lines_apply_scheduled_due
 from .shadow import (
     ShadowFreshness,
     shadow_cancel,
@@ -133,6 +134,8 @@ __all__ = [
     "NOTICE_SWEEP_WINDOW",
     "PENDING_KEY",
     "CloseDueSummary",
+    "ScheduledDueSummary",
+    "credit_lines_apply_scheduled_due",
     "ReevaluationSummary",
     "campaign_cancel",
     "campaign_clean",

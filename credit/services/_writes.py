@@ -30,6 +30,30 @@ NOTICES_DEFERRED = "deferred"
 def _apply_plan(line: CreditLine, plan: engine.Plan, *, now: datetime) -> CreditDecision:
     """Run the FSM transition the plan names on the (locked) line; return the unsaved decision."""
     old_status, old_limit = line.status, line.credit_limit
+    # Whatever is decided now replaces a reduction or pause still waiting for its date.
+    line.clear_scheduled_change()
+    if (
+        plan.outcome in (DecisionOutcome.FREEZE, DecisionOutcome.REDUCE_LIMIT)
+        and plan.buffer_days > 0
+        and line.status == CreditLineStatus.ACTIVE
+    ):
+        # A notice period: the line keeps its limit and status until the date, when
+        # `credit_lines_apply_scheduled_due` makes the change (unless a hold keeps it back).
+        effective_at = now + timedelta(days=plan.buffer_days)
+        line.scheduled_change = plan.outcome
+        line.scheduled_limit = plan.new_limit
+        line.scheduled_change_at = effective_at
+        line.updated_at = now
+        return CreditDecision(
+            line=line,
+            created_at=now,
+            outcome=plan.outcome,
+            old_status=old_status,
+            new_status=plan.new_status,
+            old_limit=old_limit,
+            new_limit=plan.new_limit,
+            effective_at=effective_at,
+        )
     if plan.outcome == DecisionOutcome.SCHEDULE_CLOSURE:
         line.schedule_closure(effective_at=now + timedelta(days=plan.buffer_days))
     elif plan.outcome == DecisionOutcome.FREEZE:
@@ -61,14 +85,33 @@ def _update_lines(lines: Sequence[CreditLine]) -> None:
     """Write the changed lines with one UPDATE per distinct new state (a batch has few)."""
     groups: dict[tuple, list[int]] = {}
     for line in lines:
-        key = (line.status, line.credit_limit, line.closing_effective_at, line.updated_at)
+        key = (
+            line.status,
+            line.credit_limit,
+            line.closing_effective_at,
+            line.updated_at,
+            line.scheduled_change,
+            line.scheduled_limit,
+            line.scheduled_change_at,
+        )
         groups.setdefault(key, []).append(line.pk)
-    for (status, limit, closing_at, updated_at), ids in groups.items():
+    for (
+        status,
+        limit,
+        closing_at,
+        updated_at,
+        change,
+        change_limit,
+        change_at,
+    ), ids in groups.items():
         CreditLine.objects.filter(pk__in=ids).update(
             status=status,
             credit_limit=limit,
             closing_effective_at=closing_at,
             updated_at=updated_at,
+            scheduled_change=change,
+            scheduled_limit=change_limit,
+            scheduled_change_at=change_at,
         )
 
 

@@ -74,6 +74,8 @@ def credit_line_decide(
         outcome == DecisionOutcome.REINSTATE
         and line.status == CreditLineStatus.ACTIVE
         and (new_limit is None or Decimal(new_limit) <= line.credit_limit)
+        # A reduction or pause still waiting for its date is called off at the current limit.
+        and not (line.scheduled_change and new_limit is not None and new_limit == line.credit_limit)
     ):
         raise ValidationError(
             {"new_limit": "An active line is restored only by raising its limit back."}
@@ -93,7 +95,8 @@ def credit_line_decide(
             DecisionOutcome.REINSTATE: CreditLineStatus.ACTIVE,
         }[outcome],
         new_limit=Decimal(new_limit) if new_limit is not None else line.credit_limit,
-        buffer_days=buffer_days or 0,
+        # A person's reduction or pause takes effect at once (the notice field is a closure's).
+        buffer_days=(buffer_days or 0) if outcome == DecisionOutcome.SCHEDULE_CLOSURE else 0,
     )
     if not _transition_allowed(line, outcome):
         raise ValidationError(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 
-from accounts.localtime import format_local_date
+from accounts.localtime import format_local_date, local_date
 from accounts.models import User
 from appeals.models import Appeal
 from credit.models import CampaignLine, CreditLine
@@ -274,3 +274,49 @@ def test_the_api_agrees_nothing_can_be_borrowed_from_a_closed_or_paused_line(cli
         data = client.get("/api/v1/me/credit-line/").json()
         assert (data["status"], data["available"]) == (status, "0.00")
         assert data["credit_limit"] != "0.00"  # the old limit stays as history
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reduction_scheduled(client, demo, language):
+    line = demo["C-1010"]
+    assert (line.scheduled_change, line.credit_limit) == ("reduce_limit", 28000)
+    body = my_credit(client, "C-1010", language)
+    date = on(line, language, line.scheduled_change_at)
+    check(
+        body,
+        must=[
+            say(language, "Limit reduction scheduled", "额度调整已安排"),
+            say(
+                language,
+                f"Your limit will be reduced to ¥14,000.00 on {date}.",
+                f"您的额度将于{date}调低至¥14,000.00。",
+            ),
+            say(language, "you can borrow up to your current limit", "您仍可按当前额度借款"),
+            "¥25,000.00",  # available: still the current limit less what is owed
+            say(language, "Appeal this decision", "对此决定申诉"),
+        ],
+        must_not=[
+            say(language, "Not available", "暂不可用"),
+            # The cut is not in effect yet: no "Limit reduced" chip or "days left" countdown.
+            say(language, "Limit reduced<", "额度已调低<"),
+            say(language, "days left", "还剩"),
+            *_promises(language),
+        ],
+    )
+    client.cookies["recourse_language"] = language
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    api = client.get("/api/v1/me/credit-line/").json()
+    assert api["available"] == "25000.00" and api["credit_limit"] == "28000.00"
+    change = api["scheduled_change"]
+    assert (change["change"], change["new_limit"], change["held"]) == (
+        "reduce_limit",
+        "14000.00",
+        False,
+    )
+    assert change["effective_on"] == local_date(line.scheduled_change_at, line.borrower).isoformat()
+    assert change["text"].replace(" ", "") == say(
+        language,
+        f"Your limit will be reduced to ¥14,000.00 on {date}.",
+        f"您的额度将于{date}调低至¥14,000.00。",
+    )
+    assert api["explaining_decision"]["effective_at"] is not None

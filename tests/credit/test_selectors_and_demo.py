@@ -74,7 +74,7 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     lines = {
         line.borrower.customer_id: line
         for line in CreditLine.objects.select_related("borrower").filter(
-            borrower__customer_id__startswith="C-100"
+            borrower__customer_id__startswith="C-10"
         )
     }
     assert lines["C-1001"].status == CreditLineStatus.ACTIVE
@@ -106,6 +106,12 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     reduced = selectors.latest_decision_for_line(line=lines["C-1007"])
     assert lines["C-1007"].status == CreditLineStatus.ACTIVE
     assert (reduced.outcome, reduced.new_limit < reduced.old_limit) == ("reduce_limit", True)
+    assert reduced.effective_at is None and lines["C-1007"].credit_limit == reduced.new_limit
+    # C-1010's reduction waits for the end of its notice period: the limit is still the old one.
+    scheduled = selectors.latest_decision_for_line(line=lines["C-1010"])
+    assert scheduled.outcome == "reduce_limit" and scheduled.effective_at > scheduled.created_at
+    assert lines["C-1010"].credit_limit == scheduled.old_limit
+    assert lines["C-1010"].scheduled_limit == scheduled.new_limit
     assert lines["C-1006"].status == CreditLineStatus.CLOSING
     wrong = lines["C-1005"].decisions.get(outcome="schedule_closure")
     assert wrong.correction_entry.restore_decision == restored

@@ -79,11 +79,26 @@ def _expectations(customer_id, line, language):
             ["Limit reduced" if en else "额度已调低", "¥36,000.00 → ¥18,000.00"],
             ["Not available" if en else "暂不可用"],
         )
+    if customer_id == "C-1010":
+        with translation.override(language):
+            date = format_local_date(line.scheduled_change_at, line.borrower)
+        return (
+            "Active" if en else "正常可用",
+            "¥25,000.00",  # until the date, the current limit (¥28,000) less what is owed
+            [
+                "Limit reduction scheduled" if en else "额度调整已安排",
+                f"Your limit will be reduced to ¥14,000.00 on {date}."
+                if en
+                else f"您的额度将于{date}调低至¥14,000.00。",
+            ],
+            ["Not available" if en else "暂不可用", "days left" if en else "还剩"],
+        )
     return ("Active" if en else "正常可用", "¥25,800.00", [], ["days left" if en else "还剩"])
 
 
 @pytest.mark.parametrize(
-    "customer_id", ["C-1001", "C-1002", "C-1006", "C-1003", "C-1004", "C-1005", "C-1007"]
+    "customer_id",
+    ["C-1001", "C-1002", "C-1006", "C-1003", "C-1004", "C-1005", "C-1007", "C-1010"],
 )
 def test_every_demo_state_reads_true(new_page, customer_id):
     call_command("seed_demo")

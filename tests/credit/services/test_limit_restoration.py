@@ -28,6 +28,8 @@ def _reduced_line():
     multi_lending(line, start=decided - timedelta(days=12))
     with time_machine.travel(decided, tick=False):
         services.credit_lines_reevaluate(line_ids=[line.pk], trigger="event")
+    # The reduction's notice period (30 days) has ended: it took effect 10 days ago.
+    services.credit_lines_apply_scheduled_due(line_ids=[line.pk], now=decided + timedelta(days=30))
     line.refresh_from_db()
     assert (line.status, line.credit_limit) == (CreditLineStatus.ACTIVE, Decimal("18000.00"))
     return line

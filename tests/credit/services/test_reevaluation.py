@@ -49,11 +49,15 @@ def test_reduce_limit_cuts_the_limit_once_and_tells_the_borrower(clock, sent_not
     decision = reevaluate(line)
     assert decision.outcome == DecisionOutcome.REDUCE_LIMIT
     assert (decision.old_limit, decision.new_limit) == (Decimal("20000.00"), Decimal("14000.00"))
-    assert line.credit_limit == Decimal("14000.00") and line.status == CreditLineStatus.ACTIVE
+    # The policy's notice period: the borrower is told now, the limit changes on the date.
+    assert decision.effective_at == NOW + timedelta(days=30)
+    assert line.credit_limit == Decimal("20000.00") and line.status == CreditLineStatus.ACTIVE
+    assert (line.scheduled_change, line.scheduled_limit) == ("reduce_limit", Decimal("14000.00"))
     assert decision.reasons_ranked[0].reason_code.code == "external_overdue"
     assert sent_notices[-1]["event"] == "credit.limit_reduced"
-    assert reevaluate(line) is None, "the same verdict does not cut the limit again"
-    assert line.credit_limit == Decimal("14000.00")
+    assert reevaluate(line) is None, "the same verdict does not schedule the cut again"
+    assert line.credit_limit == Decimal("20000.00")
+    # Taking effect on the date: tests/credit/services/test_scheduled_changes.py.
 
 
 def test_freeze_pauses_the_line(clock, sent_notices):
@@ -81,8 +85,9 @@ def test_freeze_pauses_the_line(clock, sent_notices):
     decision = reevaluate(line)
     assert decision.score == 670
     assert decision.outcome == DecisionOutcome.FREEZE
-    assert line.status == CreditLineStatus.FROZEN
+    assert line.status == CreditLineStatus.ACTIVE and line.scheduled_change == "freeze"
     assert sent_notices[-1]["event"] == "credit.frozen"
+    assert decision.effective_at == NOW + timedelta(days=30)
 
 
 def test_schedule_closure_sets_the_notice_period_and_records_everything(clock, sent_notices):
