@@ -49,11 +49,14 @@ _parsed: dict[tuple, object] = {}
 
 def _engine_rules(kind: str, version, parse):
     """The engine's form of a rules version, cached once activated (it can no longer change).
-    Raises engine.RulesError for rules the engine cannot read (drafts being edited)."""
-    key = (kind, version.pk, version.version)
+    Raises engine.RulesError for rules the engine cannot read (drafts being edited). The key
+    holds the rule values themselves (cheap to read, unlike parsing them), so a row id used
+    again (a restored or emptied database) never finds another version's rules."""
+    values = version.rule_values()
+    key = (kind, version.pk, version.version, json.dumps(values, sort_keys=True, default=str))
     if version.status != VersionStatus.DRAFT and key in _parsed:
         return _parsed[key]
-    rules = parse(version=version.version or 0, **version.rule_values())
+    rules = parse(version=version.version or 0, **values)
     if version.status != VersionStatus.DRAFT:
         _parsed[key] = rules
     return rules
