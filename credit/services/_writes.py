@@ -81,6 +81,30 @@ def _apply_plan(line: CreditLine, plan: engine.Plan, *, now: datetime) -> Credit
     )
 
 
+def _effective_decision(
+    line: CreditLine, plan: engine.Plan, source: CreditDecision | None, *, now: datetime
+) -> tuple[CreditDecision, list[tuple]]:
+    """The decision that makes a scheduled change take effect once its notice has ended (a
+    closure, a reduction or a pause): the plan applied to the locked line, carrying the facts
+    of the decision that scheduled it (scorecard, policy, features, score, segment) and its
+    ranked reasons, so history and reports count it where it was decided."""
+    decision = _apply_plan(line, plan, now=now)
+    decision.trigger = DecisionTrigger.PERIODIC
+    decision.note = "The notice period ended."
+    if source is None:
+        return decision, []
+    decision.scorecard_id = source.scorecard_id
+    decision.policy_id = source.policy_id
+    decision.features = source.features
+    decision.points = source.points
+    decision.score = source.score
+    decision.segment = source.segment
+    reasons = [
+        (r.reason_code.code, r.attribute, r.points_lost, r.knockout) for r in source.reasons.all()
+    ]
+    return decision, reasons
+
+
 def _update_lines(lines: Sequence[CreditLine]) -> None:
     """Write the changed lines with one UPDATE per distinct new state (a batch has few)."""
     groups: dict[tuple, list[int]] = {}

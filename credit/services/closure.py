@@ -21,7 +21,7 @@ from ..models import (
     DecisionReason,
     DecisionTrigger,
 )
-from ._writes import _apply_plan, _write_decisions
+from ._writes import _effective_decision, _write_decisions
 from .reevaluation import credit_lines_reevaluate
 
 
@@ -86,23 +86,8 @@ def credit_lines_close_due(*, line_ids: Sequence[int] | None = None, now=None) -
     scheduling = _scheduling_decisions([line.id for line in to_close])
     rows = []
     for line in to_close:
-        source = scheduling.get(line.id)
-        decision = _apply_plan(
-            line, engine.Plan("close", CreditLineStatus.CLOSED, line.credit_limit), now=now
-        )
-        decision.trigger = DecisionTrigger.PERIODIC
-        decision.note = "The notice period ended."
-        reasons = []
-        if source is not None:
-            decision.scorecard_id = source.scorecard_id
-            decision.policy_id = source.policy_id
-            decision.features = source.features
-            decision.points = source.points
-            decision.score = source.score
-            reasons = [
-                (r.reason_code.code, r.attribute, r.points_lost, r.knockout)
-                for r in source.reasons.all()
-            ]
+        plan = engine.Plan("close", CreditLineStatus.CLOSED, line.credit_limit)
+        decision, reasons = _effective_decision(line, plan, scheduling.get(line.id), now=now)
         rows.append((line, decision, reasons))
     _write_decisions(rows)
     summary.closed = len(rows)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .. import engine, holds
 from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
-from ._writes import _apply_plan, _write_decisions
+from ._writes import _effective_decision, _write_decisions
 from .reevaluation import credit_lines_reevaluate
 
 
@@ -67,22 +67,8 @@ def credit_lines_apply_scheduled_due(
     for line in to_apply:
         change, limit = line.scheduled_change, line.scheduled_limit
         new_status = CreditLineStatus.FROZEN if change == "freeze" else CreditLineStatus.ACTIVE
-        decision = _apply_plan(line, engine.Plan(change, new_status, limit), now=now)
-        decision.trigger = DecisionTrigger.PERIODIC
-        decision.note = "The notice period ended."
-        reasons = []
-        source = sources.get(line.id)
-        if source is not None:
-            decision.scorecard_id = source.scorecard_id
-            decision.policy_id = source.policy_id
-            decision.features = source.features
-            decision.points = source.points
-            decision.score = source.score
-            decision.segment = source.segment
-            reasons = [
-                (r.reason_code.code, r.attribute, r.points_lost, r.knockout)
-                for r in source.reasons.all()
-            ]
+        plan = engine.Plan(change, new_status, limit)
+        decision, reasons = _effective_decision(line, plan, sources.get(line.id), now=now)
         rows.append((line, decision, reasons))
     _write_decisions(rows)
     summary.applied = len(rows)

@@ -4,6 +4,7 @@ staff flag on a line puts it in a key-customer segment."""
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 
 from credit import services
 from credit.models import CreditDecision, CreditLine, DecisionOutcome
@@ -60,3 +61,24 @@ def test_staff_mark_a_key_customer_and_the_policy_segment_then_applies(clock, se
     assert decisions[line.pk].closing_effective_at - NOW == timedelta(days=60)
     assert decisions[other.pk].closing_effective_at - NOW == timedelta(days=30)
     assert CreditLine.objects.get(pk=line.pk).key_customer
+
+
+def test_the_closure_taking_effect_keeps_the_segment_that_scheduled_it(clock, sent_notices):
+    # Monitoring and the overturn reports count a decision under its segment: the closure
+    # that ends the notice period counts where the scheduling decision did.
+    activate_policy(segments=[{**KEY_CUSTOMER_SEGMENT, "review": False}])
+    line = clean_line()
+    services.credit_lines_key_customer_set(line_ids=[line.pk], key_customer=True)
+    multi_lending(line, start=NOW - timedelta(days=10))
+    scheduled = reevaluate(line)
+    assert (scheduled.outcome, scheduled.segment) == (
+        DecisionOutcome.SCHEDULE_CLOSURE,
+        "key_customer",
+    )
+    due = scheduled.closing_effective_at
+    multi_lending(line, start=due - timedelta(days=10))  # still borrowing elsewhere on the day
+    with time_machine.travel(due + timedelta(hours=1), tick=False):
+        services.credit_lines_close_due()
+    closed = CreditDecision.objects.filter(line=line).latest("created_at")
+    assert (closed.outcome, closed.segment) == (DecisionOutcome.CLOSE, "key_customer")
+    assert closed.policy_id == scheduled.policy_id
