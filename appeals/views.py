@@ -16,7 +16,7 @@ from config.ratelimits import limited
 from credit.models import CreditDecision
 from credit.selectors import decision_with_reasons
 
-from . import pages, selectors, services
+from . import comparison, pages, selectors, services
 from .evidence import evidence_response
 from .forms import (
     AppealDraftForm,
@@ -157,6 +157,7 @@ def _detail_context(request, appeal, **forms):
     context = {
         "appeal": appeal,
         "steps": pages.stepper(appeal),
+        "before_after": comparison.before_after(appeal),
         "thread": selectors.public_thread_page(appeal, before=_thread_before(request)),
         "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
         "hints": pages.evidence_hints(appeal.decision),
