@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +18,7 @@ from audit.exports import AuditedExportMixin
 from . import services
 from .desk.availability import SelfAvailabilityMixin, my_availability
 from .desk.case import CaseAdminMixin
+from .desk.lessons import LESSONS_PERMISSION, LessonsAdminMixin
 from .desk.queue import CappedCountPaginator, QueueAdminMixin
 from .models import (
     AgentAvailability,
@@ -93,7 +95,9 @@ def _iso(moment) -> str:
 
 
 @admin.register(Appeal)
-class AppealAdmin(AuditedExportMixin, CaseAdminMixin, QueueAdminMixin, _ReadOnly):
+class AppealAdmin(
+    AuditedExportMixin, LessonsAdminMixin, CaseAdminMixin, QueueAdminMixin, _ReadOnly
+):
     """Staff read appeals; nothing is added, edited or deleted through forms. Auditors export
     the list as it is filtered (audited); no contact details are in the file."""
 
@@ -126,7 +130,13 @@ class AppealAdmin(AuditedExportMixin, CaseAdminMixin, QueueAdminMixin, _ReadOnly
         css = {"all": ("appeals/desk.css",)}
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "my_availability": my_availability(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "my_availability": my_availability(request),
+            "lessons_url": reverse("admin:appeals_appeal_lessons")
+            if request.user.has_perm(LESSONS_PERMISSION)
+            else None,
+        }
         return super().changelist_view(request, extra_context)
 
 

@@ -56,6 +56,8 @@ GRANTS = {
         "appeals.add_cannedresponse",
         "appeals.change_cannedresponse",
         "appeals.delete_cannedresponse",
+        # The risk team: what appeals teach the scorecard (the auditor reads it too).
+        "appeals.view_lessons",
     ),
     AUDITOR: ("appeals.view_*", "appeals.export_appeal"),
 }

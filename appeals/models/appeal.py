@@ -217,6 +217,7 @@ class Appeal(FSMModelMixin, models.Model):
             ("decide_appeal", "Can approve, partly approve or deny an appeal"),
             ("decide_second_review", "Can decide a second review"),
             ("export_appeal", "Can export appeals as CSV (audited)"),
+            ("view_lessons", "Can see what appeals teach the scorecard"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -14,6 +14,7 @@ from .borrower import (
     support_request_get_for_borrower,
     support_requests_for_borrower,
 )
+from .lessons import OVERTURNED_STATES, UPHELD_STATES, LessonCase, appealed_cases
 from .staff import (
     TimelineEntry,
     appeal_get_for_staff,
@@ -30,6 +31,10 @@ from .staff import (
 )
 
 __all__ = [
+    "OVERTURNED_STATES",
+    "UPHELD_STATES",
+    "LessonCase",
+    "appealed_cases",
     "PUBLIC_KINDS",
     "THREAD_PAGE_SIZE",
     "ThreadPage",

@@ -37,6 +37,7 @@ from .decisions import (
     decision_notices_send,
     decision_notices_sweep,
 )
+from .lessons import LessonDraft, lessons_draft_and_shadow, lessons_proposal
 from .lines import credit_line_upsert, credit_lines_key_customer_set
 from .monitoring import (
     evaluation_tally_record,
@@ -105,6 +106,9 @@ __all__ = [
     "monitoring_yesterday",
     "verdict_segment",
     "ShadowFreshness",
+    "LessonDraft",
+    "lessons_draft_and_shadow",
+    "lessons_proposal",
     "shadow_cancel",
     "shadow_clean",
     "shadow_freshness",

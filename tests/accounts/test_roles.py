@@ -215,6 +215,8 @@ GRANTED_SINCE = {
         "credit.view_monitoringalert",
         # issue 15: queued work (the jobs outbox), read-only
         "jobs.view_queuedjob",
+        # issue 17: the risk team sees what appeals teach the scorecard
+        "appeals.view_lessons",
     },
 }
 
