@@ -25,6 +25,7 @@ SET_ASIDE = "set_aside"  # a person restored the line in full without scoring it
 WEIGHED = "weighed"  # a person restored part of the limit without scoring it again
 
 DECIDED_STATES = frozenset(states.RESOLVED_STATES)
+RESTORED_STATES = frozenset({*states.FAVOURABLE_STATES, states.RESOLVED})
 # The state of each reason, in the order the page lists them.
 STATE_ORDER = (REMAINS, NEW, WEIGHED, SET_ASIDE, CLEARED)
 
@@ -90,7 +91,21 @@ def _decision_after(appeal: Appeal) -> CreditDecision | None:
             .filter(pk=appeal.credit_decision_id)
             .first()
         )
-    return _appeal_decisions(appeal).first()
+    after = _appeal_decisions(appeal).first()
+    if after is None and appeal.status in RESTORED_STATES:
+        # Restored before the appeal's own re-evaluation wrote anything (e.g. by events that
+        # arrived meanwhile): the decision in force is the latest since the one appealed.
+        later = CreditDecision.objects.filter(
+            line_id=appeal.line_id, created_at__gte=appeal.decision.created_at
+        ).exclude(pk=appeal.decision_id)
+        if appeal.closed_at:
+            later = later.filter(created_at__lte=appeal.closed_at)
+        after = (
+            later.prefetch_related(Prefetch("reasons", queryset=_reasons_qs()))
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    return after
 
 
 def _appeal_decisions(appeal: Appeal):
@@ -150,11 +165,19 @@ def before_after(appeal: Appeal) -> BeforeAfter | None:
         after_score = rescored.first()
     by_person = not scored_after and after_score is None
 
-    after_by_code = {r.reason_code_id: r for r in after_reasons}
-    before_codes = {r.reason_code_id for r in before_reasons}
+    after_by_code = {r.reason_code.code: r for r in after_reasons}
+    # Points each reason code still costs in the decision in force (its stored points): a
+    # reason cleared because the score passes again may still cost some.
+    still_costs: dict[str, int] = {}
+    if not unchanged:
+        for scored in after.points or ():
+            lost = int(scored.get("max_points", 0)) - int(scored.get("points", 0))
+            code = scored.get("reason_code", "")
+            still_costs[code] = still_costs.get(code, 0) + max(lost, 0)
+    before_codes = {r.reason_code.code for r in before_reasons}
     changes: list[ReasonChange] = []
     for reason in before_reasons:
-        now = after_by_code.get(reason.reason_code_id)
+        now = after_by_code.get(reason.reason_code.code)
         if now is not None:
             state = REMAINS
         elif not scored_after and appeal.status == states.PARTIALLY_APPROVED:
@@ -165,19 +188,21 @@ def before_after(appeal: Appeal) -> BeforeAfter | None:
             state = CLEARED
         changes.append(
             ReasonChange(
-                code=reason.reason_code_id,
+                code=reason.reason_code.code,
                 title=reason.title_in(language),
                 state=state,
                 knockout=reason.knockout,
                 points_before=reason.points_lost,
-                points_after=now.points_lost if now is not None else None,
+                points_after=now.points_lost
+                if now is not None
+                else (still_costs.get(reason.reason_code.code) or None),
             )
         )
     for reason in after_reasons:
-        if reason.reason_code_id not in before_codes:
+        if reason.reason_code.code not in before_codes:
             changes.append(
                 ReasonChange(
-                    code=reason.reason_code_id,
+                    code=reason.reason_code.code,
                     title=reason.title_in(language),
                     state=NEW,
                     knockout=reason.knockout,

@@ -14,6 +14,7 @@ from credit.models import CreditLine
 
 from . import services
 from .desk.demo import seed_desk
+from .desk.demo_lessons import seed_lessons
 from .desk.demo_queue import seed_queue
 from .models import Appeal, SupportRequest
 
@@ -92,6 +93,7 @@ def seed(stdout=None) -> Appeal | None:
         _say(stdout, f"appeals demo: {appeal.reference} for {customer_id}, under review.")
         made.append(appeal)
     seed_queue(stdout)  # and a working day's queue around them
+    seed_lessons(stdout)  # appealed scorecard closures, and what they teach the scorecard
     _seed_support(stdout, agent)
     return made[0] if made else None
 

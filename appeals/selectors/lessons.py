@@ -54,7 +54,7 @@ def appealed_cases() -> list[LessonCase]:
     for decision_id, code in (
         DecisionReason.objects.filter(decision_id__in=[r[5] for r in rows])
         .order_by("decision_id", "rank")
-        .values_list("decision_id", "reason_code_id")
+        .values_list("decision_id", "reason_code__code")
     ):
         codes.setdefault(decision_id, []).append(code)
     return [

@@ -51,11 +51,16 @@ def test_a_re_evaluation_that_restores_the_line_shows_the_score_rise_and_cleared
     ba = comparison.before_after(appeal)
     assert (ba.before.score, ba.after.score) == (before.score, after.score)
     assert ba.score_change == after.score - before.score
-    appealed_codes = [r.reason_code_id for r in before.reasons_ranked]
+    appealed_codes = [r.reason_code.code for r in before.reasons_ranked]
     assert appealed_codes, "a scored closure has reasons"
     assert [r.code for r in ba.reasons] == appealed_codes
     assert {r.state for r in ba.reasons} == {comparison.CLEARED}
     assert not ba.unchanged and not ba.by_person
+    # Income was never verified: that reason cleared (the line passes again) but still costs.
+    # The applications at other platforms do not go away when the loans close: that reason
+    # cleared (the line passes again) but still costs the points it did.
+    applications = next(r for r in ba.reasons if r.code == "multi_lending_applications")
+    assert applications.points_after == applications.points_before == 70
 
     body = _page(client, appeal)
     assert "Before and after your appeal" in body
@@ -63,6 +68,7 @@ def test_a_re_evaluation_that_restores_the_line_shows_the_score_rise_and_cleared
     assert "Closure scheduled" in body and "Restored" in body
     assert "Closing" in body and "Active" in body
     assert body.count("Cleared") == len(appealed_codes)
+    assert "It still costs 70 points, but your credit score is now high enough" in body
     for reason in before.reasons_ranked:
         assert reason.title_en in body
 

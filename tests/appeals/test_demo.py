@@ -71,3 +71,32 @@ def test_the_demo_queue_has_sixty_appeals_in_every_state_and_clock_condition():
     count = queue.count()
     appeals_demo.seed()
     assert queue.count() == count  # idempotent
+
+
+def test_the_demo_shows_overturns_per_bin_and_a_proposal_tried_in_shadow():
+    from appeals import comparison, selectors
+    from credit.models import Scorecard, ShadowRun, ShadowState, VersionStatus
+    from credit.services import lessons_proposal
+
+    _seed_all()
+    lessons = Appeal.objects.filter(borrower__customer_id__startswith="L-3")
+    assert set(lessons.values_list("status", flat=True)) == {
+        AppealStatus.APPROVED,
+        AppealStatus.PARTIALLY_APPROVED,
+        AppealStatus.DENIED,
+        AppealStatus.AUTO_APPROVED,
+    }
+    proposal = lessons_proposal([c.case for c in selectors.appealed_cases()])
+    moved = {(m.name, m.label) for m in proposal.moves if m.kind == "bin"}
+    assert ("open_external_loans", "3 or more") in moved
+    run = ShadowRun.objects.get(note__startswith="Proposed from appealed decisions")
+    assert run.state == ShadowState.COMPLETED and run.lines_done == run.lines_total > 0
+    assert run.scorecard.status == VersionStatus.DRAFT  # tried, never activated
+    assert Scorecard.objects.filter(status=VersionStatus.ACTIVE).count() == 1
+    # The borrower who closed her loans first sees her score go back up, every reason cleared.
+    cleared = lessons.get(status=AppealStatus.AUTO_APPROVED)
+    ba = comparison.before_after(cleared)
+    assert ba.score_change > 0
+    assert {r.state for r in ba.reasons} == {comparison.CLEARED}
+    assert appeals_demo.seed() is not None  # idempotent
+    assert ShadowRun.objects.filter(note__startswith="Proposed from appealed").count() == 1

@@ -47,7 +47,7 @@ def test_the_cases_are_the_scorecard_decisions_a_person_decided_with_their_store
     assert cases[approved.pk].case.overturned and not cases[denied.pk].case.overturned
     assert cases[approved.pk].case.features == approved.decision.features
     assert cases[approved.pk].case.reason_codes == tuple(
-        r.reason_code_id for r in approved.decision.reasons_ranked
+        r.reason_code.code for r in approved.decision.reasons_ranked
     )
 
 
@@ -62,14 +62,15 @@ def test_the_page_counts_overturns_per_reason_and_bin_and_lists_the_overturned_f
     first_reason = approved[0].decision.reasons_ranked[0]
     by_reason = {code: tally for code, _, tally in response.context["by_reason"]}
     assert (
-        by_reason[first_reason.reason_code_id].overturned,
-        by_reason[first_reason.reason_code_id].upheld,
+        by_reason[first_reason.reason_code.code].overturned,
+        by_reason[first_reason.reason_code.code].upheld,
     ) == (3, 1)
     bins = {(t.feature, t.bin_label): t.tally for t, _ in response.context["bins"]}
     assert (
         bins[("open_external_loans", "3 or more")].overturned,
         bins[("open_external_loans", "3 or more")].upheld,
     ) == (3, 1)
+    assert first_reason.reason_code.title_en in body
     for appeal in approved:
         assert appeal.reference in body
     assert "Loans open at other platforms now" in body and "3 or more" in body
