@@ -116,12 +116,13 @@ def lessons_context(cases) -> dict:
         for case in cases
         if case.case.overturned
     ][:CASES_SHOWN]
+    labels = {a.feature: a.label for a in card.attributes}
     context["moves"] = [
         (
             move,
             str(DecisionPolicy._meta.get_field(move.name).verbose_name)
             if move.kind == "threshold"
-            else move.name,
+            else labels.get(move.name, move.name),
         )
         for move in proposal.moves
     ]

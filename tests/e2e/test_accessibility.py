@@ -64,6 +64,11 @@ def _pages():
         ("C-1005", f"/appeals/support/{support.pk}/"),
         ("C-1005", f"/messages/{superseded.pk}/"),
     ]
+    # issue 17: before and after an appeal (re-evaluated and cleared; decided by a person)
+    for status in ("auto_approved", "approved", "partially_approved", "denied"):
+        decided = Appeal.objects.filter(borrower__customer_id__startswith="L-3", status=status)
+        appeal = decided.order_by("pk").first()
+        pages.append((appeal.borrower.customer_id, f"/appeals/{appeal.pk}/"))
     return pages
 
 
