@@ -2,6 +2,7 @@
 events from any upstream system. Each item is judged on its own; what passes is written,
 what fails is answered with its reason and logged, and nothing of a failed item is kept."""
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -198,6 +199,20 @@ def credit_events_ingest(
 def _line_ids_by_customer(customer_ids: set[str]) -> dict[str, int]:
     if not customer_ids:
         return {}
+    if connection.vendor == "postgresql":
+        # One array parameter instead of one placeholder per customer: the driver quotes a
+        # 1,000-placeholder query on the client at a cost that rivals the query itself.
+        line, user = CreditLine._meta, User._meta
+        qn = connection.ops.quote_name
+        sql = (
+            f"SELECT u.{qn(user.get_field('customer_id').column)}, l.{qn(line.pk.column)}"  # noqa: S608 - identifiers from model meta
+            f" FROM {qn(line.db_table)} l JOIN {qn(user.db_table)} u"
+            f" ON u.{qn(user.pk.column)} = l.{qn(line.get_field('borrower').column)}"
+            f" WHERE u.{qn(user.get_field('customer_id').column)} = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [sorted(customer_ids)])
+            return dict(cursor.fetchall())
     return dict(
         CreditLine.objects.filter(borrower__customer_id__in=customer_ids).values_list(
             "borrower__customer_id", "pk"
@@ -228,6 +243,22 @@ def _stored_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     if not keys:
         return set()
     wanted = set(keys)
+    if connection.vendor == "postgresql":
+        # The exact pairs, as two array parameters, through the unique index.
+        meta = CreditEvent._meta
+        qn = connection.ops.quote_name
+        source, external = (
+            qn(meta.get_field("source").column),
+            qn(meta.get_field("external_id").column),
+        )
+        sql = (
+            f"SELECT e.{source}, e.{external} FROM {qn(meta.db_table)} e"  # noqa: S608 - identifiers from model meta
+            f" JOIN unnest(%s::text[], %s::text[]) AS k(source, external_id)"
+            f" ON e.{source} = k.source AND e.{external} = k.external_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [[s for s, _ in keys], [e for _, e in keys]])
+            return {(s, e) for s, e in cursor.fetchall()}
     found = CreditEvent.objects.filter(
         source__in={s for s, _ in keys}, external_id__in={e for _, e in keys}
     ).values_list("source", "external_id")
@@ -249,6 +280,8 @@ def _insert_ignoring_conflicts(
     # take the unique index's locks in one order, and wait for each other instead of
     # deadlocking.
     events = sorted(events, key=lambda event: event.key)
+    if connection.vendor == "postgresql":
+        return _insert_from_arrays(events, line_ids=line_ids, received_at=received_at)
     meta = CreditEvent._meta
     names = ("line", "source", "external_id", "kind", "occurred_at", "received_at", "data")
     fields = [meta.get_field(name) for name in names]
@@ -288,6 +321,47 @@ def _insert_ignoring_conflicts(
             cursor.execute(sql, params)
             inserted.update((source, external_id) for source, external_id in cursor.fetchall())
     return inserted
+
+
+def _insert_from_arrays(
+    events: list[ValidEvent], *, line_ids: dict[str, int], received_at: datetime
+) -> set[tuple[str, str]]:
+    """PostgreSQL: the whole batch as one INSERT … SELECT FROM unnest(one array per column),
+    in the order given (WITH ORDINALITY … ORDER BY), same ON CONFLICT and RETURNING. Seven
+    parameters instead of seven per row: the driver no longer quotes a 7,000-placeholder
+    statement on the client, and Django's per-value field preparation is not needed for
+    values validation already made plain (ints, text, aware datetimes, a JSON object)."""
+    meta = CreditEvent._meta
+    qn = connection.ops.quote_name
+    names = ("line", "source", "external_id", "kind", "occurred_at", "received_at", "data")
+    columns = ", ".join(qn(meta.get_field(name).column) for name in names)
+    source_col, external_col = (
+        qn(meta.get_field("source").column),
+        qn(meta.get_field("external_id").column),
+    )
+    encoder = meta.get_field("data").encoder
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns})"  # noqa: S608 - identifiers from model meta
+        " SELECT line_id, source, external_id, kind, occurred_at, %s, data::jsonb"
+        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],"
+        " %s::text[]) WITH ORDINALITY"
+        " AS given(line_id, source, external_id, kind, occurred_at, data, position)"
+        " ORDER BY position"
+        f" ON CONFLICT ({source_col}, {external_col}) DO NOTHING"
+        f" RETURNING {source_col}, {external_col}"
+    )
+    params = [
+        received_at,
+        [line_ids[event.customer_id] for event in events],
+        [event.source for event in events],
+        [event.external_id for event in events],
+        [event.kind for event in events],
+        [event.occurred_at for event in events],
+        [json.dumps(event.data, cls=encoder) for event in events],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(source, external_id) for source, external_id in cursor.fetchall()}
 
 
 # --- borrowers ----------------------------------------------------------------------------

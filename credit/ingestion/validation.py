@@ -23,6 +23,9 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 EVENT_FIELDS = ("source", "external_id", "customer_id", "kind", "occurred_at", "data")
 TEXT_LIMITS = {"source": 64, "external_id": 128, "customer_id": 64}
+# Read once: `CreditEventKind.values` builds its list anew on every call (a tenth of a
+# 1,000-event batch's validation time when asked per item).
+KINDS = frozenset(CreditEventKind.values)
 # ASCII digits only: \d would also take "１２３" or "١٢٣", which Decimal reads as numbers.
 AMOUNT_RE = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -101,7 +104,7 @@ def _validate(item: Any, *, index: int, now: datetime) -> ValidEvent:
         raise Invalid(Reason.MISSING_FIELD, f"Missing required field(s): {', '.join(missing)}.")
     text = {name: _text(item[name], name, limit) for name, limit in TEXT_LIMITS.items()}
     kind = item["kind"]
-    if not isinstance(kind, str) or kind not in CreditEventKind.values:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(
             Reason.UNKNOWN_KIND,
             f"kind: unknown kind {str(kind)[:40]!r}; expected one of "

@@ -161,3 +161,31 @@ def test_two_workers_claiming_at_once_never_send_a_row_twice(monkeypatch):
     assert not errors, errors
     assert claimed["a"] + claimed["b"] == len(ids)
     _assert_each_sent_once(ids)
+
+
+AWKWARD_ERROR = 'rejected: "to" {+86 138}, code NULL; back\\slash, it\'s 号码无效'
+
+
+class AwkwardError(sms.BaseSmsBackend):
+    """Every SMS is throttled with an error text that means something in an array literal."""
+
+    def send(self, *, to, body, reference):
+        raise sms.TransientDeliveryError(AWKWARD_ERROR, retry_after=60)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("daytime")
+def test_a_batch_records_a_providers_error_text_exactly(monkeypatch, settings):
+    # The results are written with one array per column: quotes, braces, commas,
+    # backslashes and the word NULL in an error reach the row and its attempt unchanged,
+    # and the emails sent beside them in the same UPDATE keep no error.
+    settings.NOTIFICATIONS_SMS_BACKEND = "tests.notifications.test_batch_delivery.AwkwardError"
+    _pending_rows(monkeypatch, 2)
+    result = notifications_deliver_due(limit=50)
+    assert (result.claimed, result.sent, result.retried) == (4, 2, 2)
+    for row in Notification.objects.filter(channel=Channel.SMS):
+        assert row.status == Status.PENDING and row.last_error == AWKWARD_ERROR
+        attempt = DeliveryAttempt.objects.get(notification=row)
+        assert attempt.outcome == AttemptOutcome.TRANSIENT_ERROR and attempt.error == AWKWARD_ERROR
+    for row in Notification.objects.filter(channel=Channel.EMAIL):
+        assert row.status == Status.SENT and row.last_error == "" and row.sent_at is not None

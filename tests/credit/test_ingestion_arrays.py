@@ -1,0 +1,59 @@
+"""Ingestion passes each column as one array on PostgreSQL (`unnest`): values that mean
+something inside an array literal (quotes, commas, braces, backslashes, the word NULL, empty
+and non-Latin text) are stored exactly as sent, answered per item, and found again as
+duplicates when resent. The same holds on SQLite, which keeps the per-row path."""
+
+import pytest
+import time_machine
+
+from credit.ingestion.services import credit_events_ingest
+from credit.models import CreditEvent
+from tests.credit.ingestion_factories import borrower_with_line, event
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = [
+    'quote"inside',
+    "comma,inside",
+    "{braces}",
+    "back\\slash",
+    "NULL",
+    "null",
+    "it's",
+    "inner  two spaces",
+    "还款-001",
+    "semi;colon",
+]
+
+
+@time_machine.travel("2026-03-12T12:00:00+08:00", tick=False)
+def test_awkward_text_is_stored_exactly_and_found_again_as_duplicates():
+    borrowers = [borrower_with_line() for _ in range(3)]
+    items = [
+        event(
+            borrowers[i % 3].customer_id,
+            external_id=f"{text}-{i}",
+            source=f"src {text}"[:64],
+            kind="external_loan_opened",
+            data={"platform": text, "loan_id": f"L-{i}", "amount": "3000"},
+        )
+        for i, text in enumerate(AWKWARD)
+    ]
+
+    first = credit_events_ingest(items=items, origin="test")
+    assert first.counts == {"accepted": len(items)}
+
+    stored = {
+        (e.source, e.external_id): (e.line.borrower.customer_id, e.data["platform"])
+        for e in CreditEvent.objects.select_related("line__borrower")
+    }
+    for item in items:
+        assert stored[(item["source"], item["external_id"])] == (
+            item["customer_id"],
+            item["data"]["platform"],
+        )
+
+    again = credit_events_ingest(items=list(reversed(items)), origin="test")
+    assert again.counts == {"duplicate": len(items)}
+    assert all("Already stored" in r.reason for r in again.results)
+    assert CreditEvent.objects.count() == len(items)
