@@ -181,7 +181,11 @@ class _Search:
         self.evaluations = 0
         # The decision's own features when the caller has them (the engine just made them).
         self.base = features if features is not None else self.features(self.facts, as_of)
+        self.scorer = _Scorer(card)
         self._replay: _Replay | None = None
+        # Only the groups of timed features the scorecard or a knock-out reads are replayed.
+        read = set(self.scorer.features) | {k.condition.feature for k in policy.knockouts}
+        self.groups = frozenset(g for g, fs in GROUP_FEATURES.items() if read & set(fs))
 
     def features(self, facts: LineFacts, at: datetime) -> dict:
         self.evaluations += 1
@@ -197,13 +201,37 @@ class _Search:
 
     def quick(self, values: dict) -> tuple[int, tuple[str, ...]]:
         """The score and the knock-outs that fire, as `decide` computes them."""
-        total = self.card.base_points
-        for attribute in self.card.attributes:
-            value = values.get(attribute.feature)
-            matched = next((b for b in attribute.bins if b.matches(value)), None)
-            total += matched.points if matched else min(b.points for b in attribute.bins)
+        total = self.scorer.base_points + sum(self.scorer.points_all(values))
         fired = tuple(k.name for k in self.policy.knockouts if k.condition.holds(values))
         return total, fired
+
+    def passes_with(self, values: dict, score: int) -> bool:
+        """`passes`, the score already known."""
+        return score >= self.policy.keep_min_score and not any(
+            k.condition.holds(values) for k in self.policy.knockouts
+        )
+
+    def may_pass_by_time(self) -> bool:
+        """False when time alone cannot make the line pass: a knock-out on a fact time does
+        not move fires, or the score stays short with every attribute time moves at its
+        best."""
+        for knockout in self.policy.knockouts:
+            if knockout.condition.feature not in TIMED_FEATURES and knockout.condition.holds(
+                self.base
+            ):
+                return False
+        scorer = self.scorer
+        points = scorer.points_all(self.base)
+        best = scorer.base_points + sum(
+            scorer.best[i] if feature in TIMED_FEATURES else points[i]
+            for i, feature in enumerate(scorer.features)
+        )
+        return best >= self.policy.keep_min_score
+
+    def replay(self) -> _Replay:
+        if self._replay is None:
+            self._replay = _Replay(self.facts, self.base)
+        return self._replay
 
     def passes(self, values: dict) -> bool:
         """Non-adverse: no knock-out fires and the score reaches the keep threshold (a
@@ -212,9 +240,40 @@ class _Search:
         return not fired and score >= self.policy.keep_min_score
 
     def at(self, moment: datetime) -> dict:
-        if self._replay is None:
-            self._replay = _Replay(self.facts, self.base)
-        return self._replay.values(moment)
+        return self.replay().values(moment)
+
+
+class _Scorer:
+    """The scorecard's points per attribute, matched as `Bin.matches` does, without objects."""
+
+    def __init__(self, card: ScorecardRules):
+        self.base_points = card.base_points
+        self.features = tuple(a.feature for a in card.attributes)
+        self.bins = tuple(
+            tuple((b.min, b.max, b.missing, b.points) for b in a.bins) for a in card.attributes
+        )
+        self.worst = tuple(min(b.points for b in a.bins) for a in card.attributes)
+        self.best = tuple(a.max_points for a in card.attributes)
+        self.by_feature_group = {
+            group: tuple(i for i, f in enumerate(self.features) if f in features)
+            for group, features in GROUP_FEATURES.items()
+        }
+
+    def points(self, index: int, values: dict) -> int:
+        value = values.get(self.features[index])
+        if value is None:
+            for _, _, missing, points in self.bins[index]:
+                if missing:
+                    return points
+            return self.worst[index]
+        value = float(value)
+        for low, high, missing, points in self.bins[index]:
+            if not missing and (low is None or value >= low) and (high is None or value < high):
+                return points
+        return self.worst[index]
+
+    def points_all(self, values: dict) -> list[int]:
+        return [self.points(i, values) for i in range(len(self.features))]
 
 
 # --- Applying changes to facts --------------------------------------------------------------
@@ -492,11 +551,32 @@ def _as_it_stands(facts: LineFacts, as_of: datetime) -> LineFacts:
     return replace(facts, events=tuple(e for e in facts.events if e.occurred_at <= as_of))
 
 
+# The features that move with time alone, in groups that move together.
+APPLICATIONS, OPENED, OVERDUE, REPAYMENTS, CLEAN, AGE = (
+    "apps",
+    "opened",
+    "overdue",
+    "repay",
+    "clean",
+    "age",
+)
+GROUP_FEATURES = {
+    APPLICATIONS: ("applications_30d", "applications_90d", "applications_weighted"),
+    OPENED: ("loans_opened_30d", "loans_opened_90d"),
+    OVERDUE: ("overdue_max_days_12m", "overdue_count_12m"),
+    REPAYMENTS: ("repayments_due_12m", "repayments_late_12m", "on_time_ratio_12m"),
+    CLEAN: ("clean_repayment_months",),
+    AGE: ("account_age_months",),
+}
+ALL_GROUPS = frozenset(GROUP_FEATURES)
+TIMED_FEATURES = frozenset(f for features in GROUP_FEATURES.values() for f in features)
+
+
 class _Replay:
     """The features of facts known at the decision, at a later moment: only what ages moves
     (windows of applications, loans opened and overdue records, instalments falling due and
     leaving the 12 months, months of account age and of clean repayment), the same way
-    `compute_features` computes it."""
+    `compute_features` computes it, one group of features at a time."""
 
     def __init__(self, facts: LineFacts, base: dict):
         self.base = base
@@ -520,8 +600,64 @@ class _Replay:
         self.instalments = [(_end_of_day(due), paid) for due, paid in instalments.items()]
         self.opened_at = _aware(facts.opened_at)
 
+    def days(
+        self, as_of: datetime, horizon_days: int, groups: frozenset = ALL_GROUPS
+    ) -> list[tuple[date, frozenset]]:
+        """Every day after `as_of`'s, within the horizon, whose start may see a group of
+        features different from the day before, with those groups: a day on which an event's
+        age crosses its window, an instalment falls due or leaves the 12 months, or a month of
+        account age or of clean repayment completes. (An instant marks its own day and the
+        next, so a window that closes on `<=` and one that opens on `>=` are both caught.)"""
+        instants: list[tuple[datetime, str]] = []
+        months = horizon_days / DAYS_PER_MONTH + 2
+
+        def monthly(since: datetime, *groups: str) -> None:
+            elapsed = max((as_of - since).total_seconds() / 86400 / DAYS_PER_MONTH, 0)
+            for k in range(math.floor(elapsed), math.ceil(elapsed + months) + 1):
+                moment = since + timedelta(days=k * DAYS_PER_MONTH)
+                instants.extend((moment, group) for group in groups)
+
+        if APPLICATIONS in groups:
+            for at in self.applications:
+                instants.extend((at + w, APPLICATIONS) for w, _ in APPLICATION_WEIGHTS)
+        if OPENED in groups:
+            for at in self.opened:
+                instants.extend((at + w, OPENED) for w, _ in APPLICATION_WEIGHTS)
+        if OVERDUE in groups:
+            instants.extend((at + OVERDUE_WINDOW, OVERDUE) for at, _ in self.overdue)
+        for deadline, paid in self.instalments:
+            if REPAYMENTS in groups:
+                instants.extend(((deadline, REPAYMENTS), (deadline + REPAYMENT_WINDOW, REPAYMENTS)))
+            if CLEAN in groups:
+                # Clean months count from the last late instalment's repayment (or the
+                # opening), and an unpaid one holds them at 0 from the day it falls due.
+                instants.append((deadline, CLEAN))
+                if paid is not None and paid >= deadline:
+                    instants.append((paid, CLEAN))
+                    monthly(paid, CLEAN)
+        monthly(self.opened_at, *(g for g in (AGE, CLEAN) if g in groups))
+
+        first = _lender_date(as_of) + timedelta(days=1)
+        last = _lender_date(as_of) + timedelta(days=horizon_days)
+        by_day: dict[date, set] = {}
+        for instant, group in instants:
+            day = _lender_date(instant)
+            for d in (day, day + timedelta(days=1)):
+                if first <= d <= last:
+                    by_day.setdefault(d, set()).add(group)
+        return [(d, frozenset(by_day[d])) for d in sorted(by_day)]
+
+    def update(self, values: dict, at: datetime, groups: Iterable[str]) -> None:
+        """Recompute these groups of features at `at`, in `values`."""
+        for group in groups:
+            getattr(self, f"_{group}")(values, at)
+
     def values(self, at: datetime) -> dict:
         values = dict(self.base)
+        self.update(values, at, ALL_GROUPS)
+        return values
+
+    def _apps(self, values: dict, at: datetime) -> None:
         ages = [at - t for t in self.applications]
         weighted = 0.0
         for age in ages:
@@ -532,91 +668,77 @@ class _Replay:
         values["applications_30d"] = sum(1 for a in ages if a <= timedelta(days=30))
         values["applications_90d"] = sum(1 for a in ages if a <= timedelta(days=90))
         values["applications_weighted"] = round(weighted, 4)
+
+    def _opened(self, values: dict, at: datetime) -> None:
         opened = [at - t for t in self.opened]
         values["loans_opened_30d"] = sum(1 for a in opened if a <= timedelta(days=30))
         values["loans_opened_90d"] = sum(1 for a in opened if a <= timedelta(days=90))
+
+    def _overdue(self, values: dict, at: datetime) -> None:
         days = [d for t, d in self.overdue if at - t <= OVERDUE_WINDOW]
         values["overdue_max_days_12m"] = max(days, default=0)
         values["overdue_count_12m"] = len(days)
 
+    def _repay(self, values: dict, at: datetime) -> None:
         due_in_window = late = 0
-        last_late: datetime | None = None
         for deadline, paid_at in self.instalments:
-            if deadline > at:
-                continue
-            missed = paid_at is None or paid_at >= deadline
-            if missed:
-                cleared = at if paid_at is None or paid_at > at else paid_at
-                last_late = cleared if last_late is None else max(last_late, cleared)
-            if at - deadline > REPAYMENT_WINDOW:
+            if deadline > at or at - deadline > REPAYMENT_WINDOW:
                 continue
             due_in_window += 1
-            late += missed
+            late += paid_at is None or paid_at >= deadline
         values["repayments_due_12m"] = due_in_window
         values["repayments_late_12m"] = late
         values["on_time_ratio_12m"] = (
             None if due_in_window == 0 else round((due_in_window - late) / due_in_window, 4)
         )
-        age_days = max((at - self.opened_at).total_seconds() / 86400, 0)
+
+    def _clean(self, values: dict, at: datetime) -> None:
+        last_late: datetime | None = None
+        for deadline, paid_at in self.instalments:
+            if deadline > at:
+                continue
+            if paid_at is None or paid_at >= deadline:
+                cleared = at if paid_at is None or paid_at > at else paid_at
+                last_late = cleared if last_late is None else max(last_late, cleared)
         clean_since = max(last_late, self.opened_at) if last_late is not None else self.opened_at
         clean_days = max((at - clean_since).total_seconds() / 86400, 0)
-        values["account_age_months"] = math.floor(age_days / DAYS_PER_MONTH)
         values["clean_repayment_months"] = math.floor(clean_days / DAYS_PER_MONTH)
-        return values
+
+    def _age(self, values: dict, at: datetime) -> None:
+        age_days = max((at - self.opened_at).total_seconds() / 86400, 0)
+        values["account_age_months"] = math.floor(age_days / DAYS_PER_MONTH)
 
 
 def change_days(facts: LineFacts, *, as_of: datetime, horizon_days: int) -> list[date]:
-    """Every day after `as_of`'s, within the horizon, whose start may see different features
-    than the day before: a day on which an event's age crosses a window, an instalment falls
-    due or leaves the 12 months, or a month of account age or of clean repayment completes.
-    (Both the instant's day and the next are given, so a window that closes on `<=` and one
-    that opens on `>=` are each caught.)"""
-    first = _lender_date(as_of) + timedelta(days=1)
-    last = _lender_date(as_of) + timedelta(days=horizon_days)
-    windows = sorted({w for w, _ in APPLICATION_WEIGHTS} | {OVERDUE_WINDOW})
-    instants: list[datetime] = []
-    months = horizon_days / DAYS_PER_MONTH + 2
-
-    def monthly(since: datetime) -> None:
-        # Whole months since `since` (account age; clean repayment since a late instalment).
-        elapsed = max((as_of - since).total_seconds() / 86400 / DAYS_PER_MONTH, 0)
-        for k in range(math.floor(elapsed), math.ceil(elapsed + months) + 1):
-            instants.append(since + timedelta(days=k * DAYS_PER_MONTH))
-
-    for event in facts.events:
-        if event.occurred_at > as_of:
-            continue
-        instants.extend(event.occurred_at + w for w in windows)
-        if event.kind == "repayment":
-            data = event.data or {}
-            due = _parse_date(data.get("due_date"))
-            if due is None:
-                continue
-            deadline = _end_of_day(due)
-            instants.extend((deadline, deadline + REPAYMENT_WINDOW))
-            paid = _parse_datetime(data.get("paid_at"))
-            if paid is not None and paid >= deadline:
-                instants.append(paid)
-                monthly(paid)
-    monthly(_aware(facts.opened_at))
-    days = set()
-    for instant in instants:
-        day = _lender_date(instant)
-        days.update((day, day + timedelta(days=1)))
-    return sorted(d for d in days if first <= d <= last)
+    """The days on whose start the features of these facts (as known at `as_of`) may move."""
+    facts = _as_it_stands(facts, as_of)
+    replay = _Replay(facts, {})
+    return [day for day, _ in replay.days(as_of, horizon_days)]
 
 
 def first_day(search: _Search, holds, *, horizon_days: int = HORIZON_DAYS) -> date | None:
-    """The first day after the decision's on whose start `holds(values)` is true, replaying
-    the facts known at the decision (nothing new happens); None within the horizon."""
-    for day in change_days(search.facts, as_of=search.as_of, horizon_days=horizon_days):
-        if holds(search.at(start_of_day(day))):
+    """The first day after the decision's on whose start `holds(values, score)` is true,
+    replaying the facts known at the decision (nothing new happens); None within the horizon.
+    Each day recomputes only the groups of features that can have moved, and re-scores only
+    the attributes that read them."""
+    replay = search.replay()
+    values = dict(search.base)
+    scorer = search.scorer
+    points = scorer.points_all(values)
+    for day, groups in replay.days(search.as_of, horizon_days, search.groups):
+        replay.update(values, start_of_day(day), groups)
+        for group in groups:
+            for index in scorer.by_feature_group.get(group, ()):
+                points[index] = scorer.points(index, values)
+        if holds(values, scorer.base_points + sum(points)):
             return day
     return None
 
 
 def by_time(search: _Search, *, horizon_days: int = HORIZON_DAYS) -> date | None:
-    day = first_day(search, search.passes, horizon_days=horizon_days)
+    if not search.may_pass_by_time():
+        return None
+    day = first_day(search, search.passes_with, horizon_days=horizon_days)
     if day is not None and not search.engine_passes(search.facts, start_of_day(day)):
         return None  # the quick replay and the engine disagree: promise nothing
     return day
@@ -659,7 +781,9 @@ def _knockout_answer(
                 break
     on = None
     if not changes and feature not in ACTIONABLE_FEATURES:
-        on = first_day(search, lambda v: not knockout.condition.holds(v), horizon_days=horizon_days)
+        on = first_day(
+            search, lambda v, _: not knockout.condition.holds(v), horizon_days=horizon_days
+        )
     return Counterfactual(
         kind=KNOCKOUT,
         reasons=(knockout.reason_code,),
