@@ -123,14 +123,14 @@ def _ordered(items: Iterable[dict]) -> list[dict]:
 
 def sentences_for_reason(items: Iterable[dict], code: str) -> list[str]:
     """The sentences shown under one reason: the answers that name its code. A reason no
-    answer names, beside changes that are enough without it, says so."""
+    answer names, beside changes that are enough without it, says it need not change."""
     items = _ordered(items)
     found = [sentence(i) for i in items if code in (i.get("reasons") or ())]
     if not found and any(i["kind"] == cf.ACTIONS for i in items):
         found.append(
             gettext(
-                "Nothing you can do today changes this factor itself; the change shown under "
-                "another reason is enough."
+                "This factor need not change: the change shown under another reason is "
+                "enough on its own."
             )
         )
     return found
