@@ -135,13 +135,13 @@ def test_my_credit_shows_it_under_each_reason_in_both_languages(client, clock, s
 def test_the_closure_notice_carries_them_in_both_languages(clock, sent_notices):
     line = clean_line()
     multi_lending(line, start=NOW - timedelta(days=10))
-    reevaluate(line)
+    decision = reevaluate(line)
+    (change,) = next(i for i in decision.counterfactuals if i["kind"] == "actions")["changes"]
+    closed = change["from"] - change["to"]
     (notice,) = [n for n in sent_notices if n["event"] == "credit.closure_scheduled"]
     lines = notice["context"]["what_would_change"]
-    assert any("close 1 of your loans at other platforms" in t["en"] for t in lines) or any(
-        "close 2 of your loans" in t["en"] for t in lines
-    )
-    assert any("结清其他平台的" in t["zh-hans"] for t in lines)
+    assert any(f"close {closed} of your loans at other platforms" in t["en"] for t in lines)
+    assert any(f"结清其他平台的 {closed} 笔借款" in t["zh-hans"] for t in lines)
     email = Notification.objects.get(event="credit.closure_scheduled", channel="email")
     assert "可以改变这个决定的情况" in email.body_text  # the borrower reads Chinese
     assert "结清其他平台的" in email.body_html
@@ -215,3 +215,20 @@ def test_a_campaign_decision_says_nothing_the_borrower_does_changes_it_and_when_
     with translation.override("zh-hans"):
         (words,) = counterfactual_texts.sentences(decision.counterfactuals)
     assert "您的任何操作都不会改变它" in words and _day(date(2026, 1, 31), "zh-hans") in words
+
+
+def test_the_closure_taking_effect_keeps_the_answers_of_the_decision_that_scheduled_it(
+    clock, sent_notices
+):
+    line = clean_line()
+    overdue_and_applications(line)
+    scheduled = reevaluate(line)
+    day = cf.time_alone_date(scheduled.counterfactuals)
+    # A long overdue record instead: the closure takes effect before any date could come.
+    event(line, "external_overdue", NOW, days_past_due=95, platform="Y")
+    clock.move_to(NOW + timedelta(days=31))
+    services.credit_lines_close_due()
+    closed = line.decisions.order_by("-created_at", "-id").first()
+    assert closed.outcome == DecisionOutcome.CLOSE
+    assert closed.counterfactuals == scheduled.counterfactuals
+    assert LineRecheck.objects.get(line=line, ran_at__isnull=True).due_on == day
