@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from bench import campaign
+from bench import campaign, counterfactuals
 from bench.common import commit, machine, own_database, record_rows, setup_django
 
 SCALES = {"quick": 5_000, "full": 1_000_000}
@@ -298,6 +298,7 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
         seed_time, _ = _timed(_seed, n, now)
         chunks = list(selectors.all_line_ids(chunk_size=CHUNK))
 
+        cf_figures = counterfactuals.measure(chunks, now)
         base_time, base_changed = _timed(_baseline, chunks, now)
         proj_time, proj_changed = _timed(_project, chunks, now)
         quiet_time, quiet_changed = _timed(_project, chunks, now)
@@ -324,6 +325,7 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
             "campaign_ratio": (campaign_lines / campaign_time) / (n / proj_time),
             "machine": machine(),
             "commit": commit(),
+            **cf_figures,
         }
         assert base_changed == proj_changed, "baseline and project must decide the same lines"
         _print(result)
@@ -343,7 +345,10 @@ def _print(r: dict) -> None:
         f"  project, nothing changes:          {r['quiet_rate']:,.0f} lines/s\n"
         f"  ratio project / baseline:          {r['ratio']:.2f} (target >= 0.50)\n"
         f"  campaign over {r['campaign_lines']:,} lines:    {r['campaign_rate']:,.0f} lines/s"
-        f"  ({r['campaign_ratio']:.2f} x the nightly re-evaluation)"
+        f"  ({r['campaign_ratio']:.2f} x the nightly re-evaluation)\n"
+        f"  counterfactuals: {r['cf_explained']:,} adverse decisions explained;"
+        f" pass {r['cf_without_s']:.2f} s without, {r['cf_with_s']:.2f} s with"
+        f" ({r['cf_overhead'] * 100:+.1f}%, target <= +20%)"
     )
 
 
@@ -370,4 +375,10 @@ def _write(r: dict) -> None:
     record_rows(start=START, end=END, header=header, rows=[row])
     record_rows(
         start=campaign.START, end=campaign.END, header=campaign.HEADER, rows=[campaign.row(r)]
+    )
+    record_rows(
+        start=counterfactuals.START,
+        end=counterfactuals.END,
+        header=counterfactuals.HEADER,
+        rows=[counterfactuals.row(r)],
     )

@@ -18,6 +18,12 @@ BEAT_SCHEDULE["credit.close_due_lines"] = {
     "task": "credit.close_due_lines",
     "schedule": crontab(minute=5),
 }
+# credit: a line re-evaluated on the day its decision said it would pass again by time alone
+# (hourly, so the lender's day is caught whatever time the workers start).
+BEAT_SCHEDULE["credit.recheck_due_lines"] = {
+    "task": "credit.recheck_due_lines",
+    "schedule": crontab(minute=25),
+}
 BEAT_SCHEDULE["credit.send_missing_notices"] = {
     "task": "credit.send_missing_notices",
     "schedule": crontab(minute=20),

@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from . import counterfactual_texts
 from .overview import credit_overview_for_borrower, decision_view
 from .selectors import credit_line_get_for_borrower, decision_history_for_line
 from .templatetags.credit_format import cny
@@ -31,6 +32,37 @@ class ReasonOutput(serializers.Serializer):
     advice = serializers.CharField()
     points_lost = serializers.IntegerField()
     knockout = serializers.BooleanField()
+
+
+class FactChangeOutput(serializers.Serializer):
+    """One actionable fact changed: the borrower's loans open elsewhere, their balance with
+    us, their verified income, their identity document."""
+
+    fact = serializers.CharField()
+    action = serializers.CharField()
+    before = serializers.JSONField(source="from", allow_null=True)
+    after = serializers.JSONField(source="to", allow_null=True)
+
+
+class CounterfactualOutput(serializers.Serializer):
+    """What would change an adverse decision, computed when it was made and never again.
+
+    `kind`: `actions` (these changes today give `outcome`), `time` (if nothing new happens,
+    the line passes again on `date`, when it is re-evaluated), `knockout` (what makes the
+    rule stop firing: `facts_changed` or `date`), `no_action` (no actionable change is
+    enough), `campaign` / `regulatory` (nothing the borrower does changes it; a campaign's
+    `date` is its end)."""
+
+    kind = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    facts_changed = FactChangeOutput(many=True, source="changes")
+    outcome = serializers.CharField(allow_null=True)
+    date = serializers.DateField(source="on", allow_null=True)
+    text = serializers.SerializerMethodField()
+
+    def get_text(self, item) -> str:
+        """The sentence My credit shows, in the request's language."""
+        return counterfactual_texts.sentence(item)
 
 
 class DecisionOutput(serializers.Serializer):
@@ -54,6 +86,7 @@ class DecisionOutput(serializers.Serializer):
     # A reduction or pause given a notice period takes effect then (null: when decided).
     effective_at = serializers.DateTimeField(source="decision.effective_at", allow_null=True)
     reasons = ReasonOutput(many=True)
+    counterfactuals = CounterfactualOutput(many=True, source="decision.counterfactuals")
     appealable = serializers.BooleanField()
     appeal_until = serializers.DateTimeField(allow_null=True)
 

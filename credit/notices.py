@@ -27,6 +27,7 @@ from notifications.registry import (
 )
 from notifications.services import inbox_supersede, notify
 
+from . import counterfactual_texts
 from .appealability import appeal_deadline
 from .models import (
     ADVERSE_OUTCOMES,
@@ -101,6 +102,8 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "credit_limit": str(decision.new_limit),
             "reasons": _reasons(reasons),
             "appeal_by": appeal_by,
+            # Stored with the decision when it was made; the notice only words them.
+            "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
         }
     if outcome == DecisionOutcome.CLOSE:
         return {
@@ -287,6 +290,18 @@ SAMPLE_REASONS = [
     {"zh-hans": "信用评分动态调整", "en": "Your credit score changed"},
 ]
 REASONS = ("principal reasons, ranked: a list of localised texts", SAMPLE_REASONS)
+SAMPLE_WOULD_CHANGE = [
+    {
+        "zh-hans": "如果您结清其他平台的 1 笔借款（目前 3 笔未结清，结清后 2 笔），"
+        "您的额度今天即可通过我们的评估。",
+        "en": "If you close 1 of your loans at other platforms (3 open now, 2 after), your "
+        "credit line would pass our check today.",
+    },
+]
+WOULD_CHANGE = (
+    "what would change the decision, and when (computed when it was made): localised texts",
+    SAMPLE_WOULD_CHANGE,
+)
 
 
 def _credit_event(name, label, *, context, **rules) -> EventSpec:
@@ -313,6 +328,7 @@ _credit_event(
         "credit_limit": ("current credit limit (decimal string, CNY)", "20000.00"),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+        "what_would_change": WOULD_CHANGE,
     },
     sms_params=("closing_effective_on",),
 )

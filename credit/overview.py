@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.localtime import local_date
 
-from . import holds
+from . import counterfactual_texts, holds
 from .appealability import appeal_until
 from .charts import ScoreChart, score_chart
 from .explaining import NEEDS_OLDER, DecisionFacts, explaining_index
@@ -81,6 +81,8 @@ class ReasonView:
     points_lost: int
     knockout: bool
     appealable: bool
+    # What would change the decision, as it bears on this reason (stored with the decision).
+    would_change: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +226,12 @@ class CreditOverview:
 
 
 def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, ...]:
+    with translation.override(language):
+        return _reason_views_in(decision, language)
+
+
+def _reason_views_in(decision: CreditDecision, language: str) -> tuple[ReasonView, ...]:
+    answers = decision.counterfactuals or []
     return tuple(
         ReasonView(
             rank=r.rank,
@@ -235,6 +243,9 @@ def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, 
             points_lost=r.points_lost,
             knockout=r.knockout,
             appealable=r.reason_code.appealable,
+            would_change=tuple(
+                counterfactual_texts.sentences_for_reason(answers, r.reason_code.code)
+            ),
         )
         for r in decision.reasons.all()  # prefetched in rank order
     )

@@ -114,6 +114,19 @@ def close_due_lines() -> dict:
 
 
 @shared_task(
+    name="credit.recheck_due_lines",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recheck_due_lines() -> dict:
+    """Re-evaluate the lines whose decision said they would pass again by time alone today
+    (each once); the borrower is told by the decision's notice when the outcome changed."""
+    summary = services.rechecks_run_due()
+    return {"ran": summary.ran, "changed": summary.changed}
+
+
+@shared_task(
     name="credit.send_decision_notices",
     autoretry_for=(OperationalError,),
     retry_backoff=True,

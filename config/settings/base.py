@@ -62,6 +62,8 @@ TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=[])
 CREDIT_REEVALUATION_DEBOUNCE_SECONDS = env.int("CREDIT_REEVALUATION_DEBOUNCE_SECONDS", default=60)
 # Line ids per task of a fan-out (the nightly run, staff requests).
 CREDIT_REEVALUATION_CHUNK_SIZE = env.int("CREDIT_REEVALUATION_CHUNK_SIZE", default=1000)
+# What would change each adverse decision, computed when it is made (docs/credit-policy.md).
+CREDIT_COUNTERFACTUALS = env.bool("CREDIT_COUNTERFACTUALS", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -29,6 +29,7 @@ from .decisions import (
 from .events import CreditEvent, CreditEventKind
 from .lines import ClosureDeferral, CreditLine, CreditLineStatus
 from .monitoring import AlertKind, EvaluationTally, MonitoringAlert, MonitoringDay
+from .rechecks import LineRecheck
 from .rules import (
     DEFAULT_CLOSURE_BUFFER_DAYS,
     DecisionPolicy,
@@ -51,6 +52,7 @@ from .staging import (
 )
 
 __all__ = [
+    "LineRecheck",
     "AlertKind",
     "EvaluationTally",
     "MonitoringAlert",

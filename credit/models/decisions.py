@@ -85,6 +85,10 @@ class CreditDecision(ImmutableModel):
     # The policy segment the borrower fell in when the engine decided (blank: none, or not
     # the engine's decision). Frozen with the decision, like its features.
     segment = models.CharField(_("segment"), max_length=64, blank=True, default="")
+    # What would change an adverse decision, and when (`credit.engine.counterfactuals`, their
+    # JSON form): computed when the decision is made, never again, so the explanation the
+    # borrower read stays the one that was true.
+    counterfactuals = models.JSONField(_("what would change it"), default=list, blank=True)
     # The writing transaction's id, set by PostgreSQL (the column default; 0 on SQLite, where
     # writers take turns). The reconciliation API pages by (commit_txid, id) and shows only
     # transactions older than every one still running, so a page never skips a decision

@@ -46,6 +46,13 @@ from .monitoring import (
     monitoring_yesterday,
     verdict_segment,
 )
+from .rechecks import (
+    RecheckSummary,
+    counterfactuals_enabled,
+    decision_counterfactuals,
+    rechecks_run_due,
+    rechecks_schedule,
+)
 from .reevaluation import (
     DEFAULT_DEBOUNCE_SECONDS,
     PENDING_KEY,
@@ -100,6 +107,11 @@ from .staging import (
 )
 
 __all__ = [
+    "RecheckSummary",
+    "counterfactuals_enabled",
+    "decision_counterfactuals",
+    "rechecks_run_due",
+    "rechecks_schedule",
     "evaluation_tally_record",
     "monitoring_alerts_raise",
     "monitoring_day_compute",

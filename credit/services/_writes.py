@@ -20,6 +20,7 @@ from ..models import (
     DecisionReason,
     DecisionTrigger,
 )
+from .rechecks import rechecks_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def _effective_decision(
     decision.points = source.points
     decision.score = source.score
     decision.segment = source.segment
+    decision.counterfactuals = source.counterfactuals
     reasons = [
         (r.reason_code.code, r.attribute, r.points_lost, r.knockout) for r in source.reasons.all()
     ]
@@ -148,6 +150,7 @@ def _write_decisions(
     _update_lines([line for line, _, _ in rows])
     decisions = CreditDecision.objects.bulk_create([decision for _, decision, _ in rows])
     audited.decisions_written(decisions)
+    rechecks_schedule(decisions)
     codes = selectors.reason_codes_by_code(code for _, _, reasons in rows for code, *_ in reasons)
     reasons_by_decision: dict[int, list[DecisionReason]] = {}
     all_reasons = []

@@ -44,6 +44,7 @@ from ._batches import (
     save_draft,
 )
 from ._writes import NOTICES_DEFERRED, _apply_plan, _write_decisions
+from .rechecks import campaign_counterfactuals
 
 CAMPAIGN_REASON_CATEGORIES = (ReasonCategory.POLICY_ADJUSTMENT, ReasonCategory.REGULATORY)
 
@@ -279,6 +280,10 @@ def _apply_rows(campaign, entries, lines, *, now):
             decision.outcome, decision.new_status = DecisionOutcome.CLOSE, line.status
             decision.closing_effective_at = None
         decision.note = campaign_note(campaign)
+        if plan.outcome != "reinstate":
+            decision.counterfactuals = campaign_counterfactuals(
+                reason_codes=[campaign.reason_code.code], ends_on=campaign.ends_on
+            )
         rows.append((line, decision, [] if plan.outcome == "reinstate" else reasons))
     return rows
 

@@ -14,8 +14,16 @@ from django_fsm import can_proceed
 
 from .. import engine, notices, selectors
 from ..fanout import chunked
-from ..models import CreditDecision, CreditLine, CreditLineStatus, DecisionOutcome, DecisionTrigger
+from ..models import (
+    CreditDecision,
+    CreditLine,
+    CreditLineStatus,
+    DecisionOutcome,
+    DecisionTrigger,
+    ReasonCategory,
+)
 from ._writes import _apply_plan, _write_decisions
+from .rechecks import regulatory_counterfactuals
 
 # Notices of decisions younger than this are checked by the sweep.
 NOTICE_SWEEP_WINDOW = timedelta(days=3)
@@ -112,6 +120,10 @@ def credit_line_decide(
     decision.trigger = trigger
     decision.actor = actor
     decision.note = note
+    regulatory = [c for c in codes if known[c].category == ReasonCategory.REGULATORY]
+    if outcome != DecisionOutcome.REINSTATE and regulatory:
+        # A regulation decided: say that no action of the borrower's changes it.
+        decision.counterfactuals = regulatory_counterfactuals(reason_codes=regulatory)
     _write_decisions([(line, decision, [(code, "", 0, False) for code in codes])])
     return decision
 

@@ -31,6 +31,7 @@ from ..models import (
 from . import staging
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 from .monitoring import evaluation_tally_record
+from .rechecks import counterfactuals_enabled, decision_counterfactuals
 
 logger = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE_SECONDS = 60
@@ -178,7 +179,8 @@ def credit_lines_reevaluate(
     rows = selectors.lines_for_evaluation(ids)
     summary.evaluated = len(rows)
     verdicts: dict[int, engine.Verdict] = {}
-    plans = _plan(rows, rules, as_of=as_of, seen=verdicts)
+    facts: dict[int, engine.LineFacts] = {}
+    plans = _plan(rows, rules, as_of=as_of, seen=verdicts, facts_seen=facts)
     # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
     evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
     if batch_id is not None:
@@ -209,12 +211,18 @@ def credit_lines_reevaluate(
             for line_id in moved:
                 plans.pop(line_id)
             plans.update(
-                _plan(selectors.lines_for_evaluation(moved, lock=True), rules, as_of=as_of)
+                _plan(
+                    selectors.lines_for_evaluation(moved, lock=True),
+                    rules,
+                    as_of=as_of,
+                    facts_seen=facts,
+                )
             )
             locked = [
                 CreditLine.objects.get(pk=line.id) if line.id in moved else line for line in locked
             ]
         changed, to_review = [], []
+        explain = counterfactuals_enabled()
         for line in locked:
             planned = plans.get(line.id)
             if planned is None:
@@ -233,6 +241,11 @@ def credit_lines_reevaluate(
             decision.actor = actor
             decision.note = _verdict_note(verdict)
             decision.segment = verdict.segment or ""
+            if explain and decision.outcome in ADVERSE_OUTCOMES:
+                # Only adverse outcomes: what would change them, computed once, kept.
+                decision.counterfactuals = decision_counterfactuals(
+                    verdict=verdict, facts=facts[line.id], rules=rules, as_of=as_of
+                )
             reasons = (
                 []
                 if decision.outcome == DecisionOutcome.REINSTATE
@@ -280,9 +293,10 @@ def _plan(
     *,
     as_of: datetime,
     seen: dict | None = None,
+    facts_seen: dict | None = None,
 ) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
     """Score every line; return the plan and verdict of each line whose outcome changes
-    (and put every line's verdict in `seen`, when given).
+    (and put every line's verdict in `seen` and its facts in `facts_seen`, when given).
 
     Each line's latest decision is read (one query): was it a person's pause, was the limit
     already cut, and by the scorecard (which a "keep" then undoes)?
@@ -300,6 +314,8 @@ def _plan(
             events.get(row.id, ()),
             key_customer=row.key_customer,
         )
+        if facts_seen is not None:
+            facts_seen[row.id] = facts
         verdict = engine.decide(
             rules.policy_rules, rules.card_rules, engine.compute_features(facts, as_of=as_of)
         )

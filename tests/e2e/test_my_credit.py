@@ -21,15 +21,15 @@ def sign_in(page, user):
 
 
 @pytest.mark.parametrize(
-    ("language", "viewport", "countdown", "appeal"),
+    ("language", "viewport", "countdown", "appeal", "change"),
     [
-        ("zh-hans", PHONE, "还剩 23 天", "对此决定申诉"),
-        ("en", PHONE, "23 days left", "Appeal this decision"),
-        ("zh-hans", DESKTOP, "还剩 23 天", "对此决定申诉"),
-        ("en", DESKTOP, "23 days left", "Appeal this decision"),
+        ("zh-hans", PHONE, "还剩 23 天", "对此决定申诉", "结清其他平台的"),
+        ("en", PHONE, "23 days left", "Appeal this decision", "close"),
+        ("zh-hans", DESKTOP, "还剩 23 天", "对此决定申诉", "结清其他平台的"),
+        ("en", DESKTOP, "23 days left", "Appeal this decision", "close"),
     ],
 )
-def test_closing_line_explained(new_page, language, viewport, countdown, appeal):
+def test_closing_line_explained(new_page, language, viewport, countdown, appeal, change):
     line = closing_line(days_ago=7)
     page = new_page(viewport=viewport, language=language)
     sign_in(page, line.borrower)
@@ -38,6 +38,9 @@ def test_closing_line_explained(new_page, language, viewport, countdown, appeal)
     expect(reasons.first).to_be_visible()
     assert 1 <= reasons.count() <= 4
     expect(page.get_by_role("link", name=appeal)).to_be_visible()
+    # What would change the decision, under the reason it answers (loans closed elsewhere).
+    expect(page.locator(".reason__change").first).to_be_visible()
+    expect(page.locator(".reason__change li").first).to_contain_text(change)
     expect(page.locator("svg.chart")).to_have_count(0)  # one decision: no trend to draw yet
     width = "phone" if viewport is PHONE else "desktop"
     screenshot(page, f"my-credit-closing-{width}-{language}")

@@ -1,0 +1,864 @@
+"""What would change an adverse decision, and when: exact counterfactuals (pure, no ORM).
+
+Computed once, when an adverse decision is made, from the same facts, scorecard and policy the
+engine decided with, and stored with the decision, so the explanation never changes after the
+fact. Three kinds of answer:
+
+- *by time alone* (`TIME`): the first day, within a bounded search, on which the same facts
+  replayed at the start of that day (lender's time zone) give a non-adverse outcome: old
+  applications age out of their 30/60/90-day windows, an overdue record out of its 12 months.
+  Exact at day granularity: the facts only change at known instants (an event's age crossing a
+  window, an instalment falling due, a month of account age), so only the days on which one
+  of them falls are replayed, and between two such days the outcome cannot move.
+- *by the borrower's own actions* (`ACTIONS`): the smallest set of changes to actionable facts
+  (close loans at other platforms, repay part of the balance, verify income, renew an identity
+  document) that flips the outcome today. Found by moving attributes to better bins, the move
+  that regains the most points per unit of effort first (a knock-out that fires must stop
+  firing first), then dropping every change the others make unnecessary. Never a change to an
+  immutable fact: account age, repayment history, past overdue records, applications made,
+  the credit report's score.
+- *honest limits*: a knock-out says exactly what makes it stop firing (`KNOCKOUT`); when no
+  actionable change is enough (`NO_ACTION`), it says so; a campaign's or a regulation's
+  decision (`CAMPAIGN`, `REGULATORY`) says that nothing the borrower does changes it, and what
+  does (the campaign's end date, a document).
+
+Each counterfactual lists the reason codes it answers, so a page can show it under each reason.
+`apply_changes` turns reported changes back into facts: applying them and deciding again gives
+the promised outcome (the engine's tests check exactly that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from .decide import Verdict, decide
+from .features import (
+    APPLICATION_WEIGHTS,
+    DAYS_PER_MONTH,
+    LENDER_TZ,
+    OVERDUE_WINDOW,
+    REPAYMENT_WINDOW,
+    EventFact,
+    LineFacts,
+    _decimal,
+    _end_of_day,
+    _parse_date,
+    _parse_datetime,
+    compute_features,
+)
+from .rules import Attribute, Knockout, PolicyRules, ScorecardRules
+
+HORIZON_DAYS = 400
+NON_ADVERSE = "keep"
+
+# Kinds of counterfactual.
+TIME = "time"
+ACTIONS = "actions"
+KNOCKOUT = "knockout"
+NO_ACTION = "no_action"
+CAMPAIGN = "campaign"
+REGULATORY = "regulatory"
+
+# The facts a borrower can change today, and the action that changes each.
+CLOSE_LOANS = "close_external_loans"
+REPAY_BALANCE = "repay_balance"
+VERIFY_INCOME = "verify_income"
+RENEW_IDENTITY = "renew_identity"
+ACTIONS_BY_FACT = {
+    "open_external_loans": CLOSE_LOANS,
+    "balance": REPAY_BALANCE,
+    "monthly_income": VERIFY_INCOME,
+    "identity_expired": RENEW_IDENTITY,
+}
+# Features the borrower's actions move (through the facts above); every other feature is
+# history or someone else's figure and is never the subject of a suggestion.
+ACTIONABLE_FEATURES = frozenset(
+    {"open_external_loans", "open_external_debt", "debt_to_income", "identity_expired"}
+    | {"monthly_income", "verification_status"}
+)
+IMMUTABLE_FEATURES = frozenset(
+    {
+        "on_time_ratio_12m",
+        "repayments_due_12m",
+        "repayments_late_12m",
+        "applications_30d",
+        "applications_90d",
+        "applications_weighted",
+        "loans_opened_30d",
+        "loans_opened_90d",
+        "overdue_max_days_12m",
+        "overdue_count_12m",
+        "account_age_months",
+        "clean_repayment_months",
+        "bureau_score",
+        "key_customer",
+    }
+)
+# Effort of one unit of each action: a loan closed, ¥1,000 repaid, a document verified.
+REPAY_STEP = Decimal(1000)
+MAX_STEPS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One actionable fact changed: `before` -> `after` (JSON-friendly values)."""
+
+    fact: str
+    action: str
+    before: object
+    after: object
+    # close_external_loans: the loans closed, [platform, loan_id] each (largest first).
+    loans: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict:
+        data = {"fact": self.fact, "action": self.action, "from": self.before, "to": self.after}
+        if self.loans:
+            data["loans"] = [list(loan) for loan in self.loans]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Change:
+        return cls(
+            fact=data["fact"],
+            action=data["action"],
+            before=data.get("from"),
+            after=data.get("to"),
+            loans=tuple(tuple(loan) for loan in data.get("loans", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Counterfactual:
+    kind: str
+    reasons: tuple[str, ...]  # the reason codes it answers (shown under each of them)
+    changes: tuple[Change, ...] = ()
+    outcome: str | None = None  # the outcome it leads to (None: no change leads anywhere)
+    on: date | None = None  # TIME: the first day; KNOCKOUT/CAMPAIGN: the day it stops
+    rule: str = ""  # KNOCKOUT: the rule's name
+    feature: str = ""  # KNOCKOUT: the feature the rule looks at
+    # ACTIONS: no single change is enough, only all of them together.
+    together: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "reasons": list(self.reasons),
+            "changes": [c.as_dict() for c in self.changes],
+            "outcome": self.outcome,
+            "on": self.on.isoformat() if self.on else None,
+            "rule": self.rule,
+            "feature": self.feature,
+            "together": self.together,
+        }
+
+
+class _Search:
+    """One counterfactual search: the facts at the decision and a quick check of the policy.
+
+    The search replays many variants of the facts (later days, changed facts). Each variant's
+    features are derived from the decision's own by the few fields that can differ, and only
+    the score and the knock-outs are computed; every answer reported is then checked with the
+    engine itself (`compute_features` and `decide`), and a mismatch falls back to the engine.
+    """
+
+    def __init__(
+        self,
+        policy: PolicyRules,
+        card: ScorecardRules,
+        facts: LineFacts,
+        as_of: datetime,
+        features: dict | None = None,
+    ):
+        self.policy = policy
+        self.card = card
+        self.facts = _as_it_stands(facts, as_of)
+        self.as_of = as_of
+        self.evaluations = 0
+        # The decision's own features when the caller has them (the engine just made them).
+        self.base = features if features is not None else self.features(self.facts, as_of)
+        self.scorer = _Scorer(card)
+        self._replay: _Replay | None = None
+        # Only the groups of timed features the scorecard or a knock-out reads are replayed.
+        read = set(self.scorer.features) | {k.condition.feature for k in policy.knockouts}
+        self.groups = frozenset(g for g, fs in GROUP_FEATURES.items() if read & set(fs))
+
+    def features(self, facts: LineFacts, at: datetime) -> dict:
+        self.evaluations += 1
+        return compute_features(facts, as_of=at).as_dict()
+
+    def engine_passes(self, facts: LineFacts, at: datetime) -> bool:
+        """The check every reported answer passes: the engine's own features of the facts."""
+        return self.passes(self.features(facts, at))
+
+    def verdict(self, facts: LineFacts, at: datetime) -> Verdict:
+        self.evaluations += 1
+        return decide(self.policy, self.card, compute_features(facts, as_of=at))
+
+    def quick(self, values: dict) -> tuple[int, tuple[str, ...]]:
+        """The score and the knock-outs that fire, as `decide` computes them."""
+        total = self.scorer.base_points + sum(self.scorer.points_all(values))
+        fired = tuple(k.name for k in self.policy.knockouts if k.condition.holds(values))
+        return total, fired
+
+    def passes_with(self, values: dict, score: int) -> bool:
+        """`passes`, the score already known."""
+        return score >= self.policy.keep_min_score and not any(
+            k.condition.holds(values) for k in self.policy.knockouts
+        )
+
+    def may_pass_by_time(self) -> bool:
+        """False when time alone cannot make the line pass: a knock-out on a fact time does
+        not move fires, or the score stays short with every attribute time moves at its
+        best."""
+        for knockout in self.policy.knockouts:
+            if knockout.condition.feature not in TIMED_FEATURES and knockout.condition.holds(
+                self.base
+            ):
+                return False
+        scorer = self.scorer
+        points = scorer.points_all(self.base)
+        best = scorer.base_points + sum(
+            scorer.best[i] if feature in TIMED_FEATURES else points[i]
+            for i, feature in enumerate(scorer.features)
+        )
+        return best >= self.policy.keep_min_score
+
+    def replay(self) -> _Replay:
+        if self._replay is None:
+            self._replay = _Replay(self.facts, self.base)
+        return self._replay
+
+    def passes(self, values: dict) -> bool:
+        """Non-adverse: no knock-out fires and the score reaches the keep threshold (a
+        segment only ever softens a closure, so it never makes a line pass)."""
+        score, fired = self.quick(values)
+        return not fired and score >= self.policy.keep_min_score
+
+    def at(self, moment: datetime) -> dict:
+        return self.replay().values(moment)
+
+
+class _Scorer:
+    """The scorecard's points per attribute, matched as `Bin.matches` does, without objects."""
+
+    def __init__(self, card: ScorecardRules):
+        self.base_points = card.base_points
+        self.features = tuple(a.feature for a in card.attributes)
+        self.bins = tuple(
+            tuple((b.min, b.max, b.missing, b.points) for b in a.bins) for a in card.attributes
+        )
+        self.worst = tuple(min(b.points for b in a.bins) for a in card.attributes)
+        self.best = tuple(a.max_points for a in card.attributes)
+        self.by_feature_group = {
+            group: tuple(i for i, f in enumerate(self.features) if f in features)
+            for group, features in GROUP_FEATURES.items()
+        }
+
+    def points(self, index: int, values: dict) -> int:
+        value = values.get(self.features[index])
+        if value is None:
+            for _, _, missing, points in self.bins[index]:
+                if missing:
+                    return points
+            return self.worst[index]
+        value = float(value)
+        for low, high, missing, points in self.bins[index]:
+            if not missing and (low is None or value >= low) and (high is None or value < high):
+                return points
+        return self.worst[index]
+
+    def points_all(self, values: dict) -> list[int]:
+        return [self.points(i, values) for i in range(len(self.features))]
+
+
+# --- Applying changes to facts --------------------------------------------------------------
+
+
+def apply_changes(facts: LineFacts, changes: Iterable[Change], *, as_of: datetime) -> LineFacts:
+    """The facts as they would be had the borrower made these changes at `as_of`."""
+    events = list(facts.events)
+    balance = facts.balance
+    income: Decimal | None = None
+    renew = False
+    for change in changes:
+        if change.action == CLOSE_LOANS:
+            events.extend(
+                EventFact("external_loan_closed", as_of, {"platform": platform, "loan_id": loan_id})
+                for platform, loan_id in change.loans
+            )
+        elif change.action == REPAY_BALANCE:
+            balance = Decimal(str(change.after))
+        elif change.action == VERIFY_INCOME:
+            income = Decimal(str(change.after))
+        elif change.action == RENEW_IDENTITY:
+            renew = True
+        else:
+            raise ValueError(f"Unknown action {change.action!r}")
+    if income is None and renew:
+        known = compute_features(facts, as_of=as_of).monthly_income
+        income = None if known is None else Decimal(str(known))
+    if income is not None:
+        # The lender re-verifies identity with income: one verification does both.
+        events.append(EventFact("income_verified", as_of, {"monthly_income": str(income)}))
+    return replace(facts, events=tuple(events), balance=balance)
+
+
+def _open_loans(facts: LineFacts, as_of: datetime) -> list[tuple[Decimal, str, str]]:
+    """(amount, platform, loan_id) of each loan open at other platforms, largest first."""
+    opened: dict[tuple[str, str], Decimal] = {}
+    for event in sorted(facts.events, key=lambda e: e.occurred_at):
+        if event.occurred_at > as_of:
+            continue
+        data = event.data or {}
+        key = (str(data.get("platform", "")), str(data.get("loan_id", "")))
+        if event.kind == "external_loan_opened":
+            opened[key] = _decimal(data.get("amount")) or Decimal(0)
+        elif event.kind == "external_loan_closed":
+            opened.pop(key, None)
+    return sorted(((a, p, i) for (p, i), a in opened.items()), key=lambda x: (-x[0], x[1], x[2]))
+
+
+# --- By the borrower's own actions ----------------------------------------------------------
+
+
+class _WhatIf:
+    """The features today had the borrower made some changes, derived from today's own."""
+
+    def __init__(self, search: _Search):
+        self.search = search
+        self.loans = _open_loans(search.facts, search.as_of)
+        self.debt = sum((a for a, _, _ in self.loans), Decimal(0))
+        income = search.base["monthly_income"]
+        self.income = None if income is None else Decimal(str(income))
+
+    def values(self, changes: dict) -> dict:
+        values = dict(self.search.base)
+        balance = self.search.facts.balance
+        debt = self.debt
+        income = self.income
+        close = changes.get(CLOSE_LOANS)
+        if close is not None:
+            closed = set(close.loans)
+            debt -= sum((a for a, p, i in self.loans if (p, i) in closed), Decimal(0))
+            values["open_external_loans"] = len(self.loans) - len(closed)
+            values["open_external_debt"] = float(debt)
+        if REPAY_BALANCE in changes:
+            balance = Decimal(str(changes[REPAY_BALANCE].after))
+        verified = VERIFY_INCOME in changes or (RENEW_IDENTITY in changes and income is not None)
+        if VERIFY_INCOME in changes:
+            income = Decimal(str(changes[VERIFY_INCOME].after))
+            values["monthly_income"] = float(income)
+        if verified:
+            values["identity_expired"] = False
+            values["verification_status"] = "verified"
+        if income:
+            values["debt_to_income"] = round(float((balance + debt) / (income * 12)), 4)
+        return values
+
+
+def _effort(change: Change) -> float:
+    if change.action == CLOSE_LOANS:
+        return float(len(change.loans))
+    if change.action == REPAY_BALANCE:
+        repaid = Decimal(str(change.before)) - Decimal(str(change.after))
+        return float(max(repaid / REPAY_STEP, Decimal("0.1")))
+    return 1.0
+
+
+def _total_effort(changes: dict) -> float:
+    return sum(_effort(c) for c in changes.values())
+
+
+def _attribute(card: ScorecardRules, feature: str) -> Attribute | None:
+    return next((a for a in card.attributes if a.feature == feature), None)
+
+
+def _integer_target(bin_min, bin_max, current: int) -> int | None:
+    """The largest whole value below `current` inside [bin_min, bin_max), or None."""
+    top = current - 1 if bin_max is None else min(current - 1, math.ceil(bin_max) - 1)
+    if bin_min is not None and top < bin_min:
+        return None
+    return top if top >= 0 else None
+
+
+def _points(attribute: Attribute, value) -> int:
+    matched = next((b for b in attribute.bins if b.matches(value)), None)
+    return matched.points if matched else min(b.points for b in attribute.bins)
+
+
+def _loan_targets(search: _Search, values: dict) -> set[int]:
+    current = values["open_external_loans"]
+    targets: set[int] = set()
+    attribute = _attribute(search.card, "open_external_loans")
+    if attribute is not None:
+        points = _points(attribute, current)
+        for b in attribute.bins:
+            if b.missing or b.points <= points:
+                continue
+            target = _integer_target(b.min, b.max, current)
+            if target is not None:
+                targets.add(target)
+    for knockout in search.policy.knockouts:
+        condition = knockout.condition
+        if condition.feature == "open_external_loans" and condition.holds(values):
+            if condition.op == "gte":
+                targets.add(math.ceil(condition.value) - 1)
+            elif condition.op == "gt":
+                targets.add(math.floor(condition.value))
+    return {t for t in targets if 0 <= t < current}
+
+
+def _candidate_changes(search: _Search, what_if: _WhatIf, changes: dict) -> list[Change]:
+    """Changes that each move one actionable attribute (or rule) a step further than `changes`
+    already do: every better bin, each reached with the least change of its fact."""
+    values = what_if.values(changes)
+    candidates: list[Change] = []
+
+    # Close loans at other platforms, the largest first (the most debt off for each loan).
+    total = len(what_if.loans)
+    for target in sorted(_loan_targets(search, values), reverse=True):
+        loans = tuple((p, i) for _, p, i in what_if.loans[: total - target])
+        candidates.append(Change("open_external_loans", CLOSE_LOANS, total, target, loans))
+
+    dti = _attribute(search.card, "debt_to_income")
+    if dti is not None:
+        current = _points(dti, values["debt_to_income"])
+        better = [b for b in dti.bins if not b.missing and b.points > current and b.max]
+        debt = Decimal(str(values["open_external_debt"]))
+        balance = search.facts.balance
+        if REPAY_BALANCE in changes:
+            balance = Decimal(str(changes[REPAY_BALANCE].after))
+        income = values["monthly_income"]
+        if income is not None:
+            # Repay part of the balance with us until the debt falls into the better bin.
+            income = Decimal(str(income))
+            for b in better:
+                room = Decimal(str(b.max)) * 12 * income - debt
+                if room <= 0:
+                    continue
+                new_balance = (room - Decimal("0.01")).to_integral_value(rounding=ROUND_FLOOR)
+                new_balance = _fit(what_if, changes, b, new_balance)
+                if new_balance is not None and new_balance < balance:
+                    candidates.append(
+                        Change(
+                            "balance", REPAY_BALANCE, str(search.facts.balance), str(new_balance)
+                        )
+                    )
+        else:
+            # Verify an income: the least monthly income that puts the ratio in the bin.
+            owed = balance + debt
+            for b in better:
+                needed = (owed / (Decimal(str(b.max)) * 12)).to_integral_value(
+                    rounding=ROUND_CEILING
+                ) + Decimal(1)
+                candidates.append(Change("monthly_income", VERIFY_INCOME, None, str(needed)))
+
+    if values["identity_expired"]:
+        if values["monthly_income"] is not None:
+            candidates.append(Change("identity_expired", RENEW_IDENTITY, True, False))
+        elif dti is None:
+            candidates.append(Change("monthly_income", VERIFY_INCOME, None, "1"))
+    return candidates
+
+
+def _fit(what_if: _WhatIf, changes: dict, target_bin, balance: Decimal) -> Decimal | None:
+    """Step the balance down a yuan at a time (a few at most) until the ratio is in the bin."""
+    for _ in range(5):
+        if balance < 0:
+            return None
+        trial = _merge(changes, Change("balance", REPAY_BALANCE, "0", str(balance)))
+        if target_bin.matches(what_if.values(trial)["debt_to_income"]):
+            return balance
+        balance -= 1
+    return None
+
+
+def _merge(changes: dict, change: Change) -> dict:
+    merged = dict(changes)
+    merged[change.action] = change
+    return merged
+
+
+def _ordered(changes: dict) -> tuple[Change, ...]:
+    order = list(ACTIONS_BY_FACT.values())
+    return tuple(changes[a] for a in sorted(changes, key=order.index))
+
+
+def by_actions(search: _Search) -> tuple[Change, ...] | None:
+    """The smallest set of actionable changes that makes today's outcome non-adverse: moves to
+    better bins, a knock-out's first, then the most points regained per unit of effort; then
+    every change the others make unnecessary is dropped (the costliest first)."""
+    what_if = _WhatIf(search)
+    changes: dict = {}
+    score, fired = search.quick(search.base)
+    for _ in range(MAX_STEPS):
+        if not fired and score >= search.policy.keep_min_score:
+            break
+        best, best_key = None, None
+        for change in _candidate_changes(search, what_if, changes):
+            proposed = _merge(changes, change)
+            new_score, new_fired = search.quick(what_if.values(proposed))
+            clears = len(new_fired) < len(fired)
+            gain = new_score - score
+            if not clears and gain <= 0:
+                continue
+            effort = max(_total_effort(proposed) - _total_effort(changes), 0.01)
+            passes = not new_fired and new_score >= search.policy.keep_min_score
+            key = (clears, passes, gain / effort)
+            if best_key is None or key > best_key:
+                best, best_key = (proposed, new_score, new_fired), key
+        if best is None:
+            return None
+        changes, score, fired = best
+    if fired or score < search.policy.keep_min_score:
+        return None
+    for action in sorted(changes, key=lambda a: -_effort(changes[a])):
+        fewer = {a: c for a, c in changes.items() if a != action}
+        if fewer and search.passes(what_if.values(fewer)):
+            changes = fewer
+    found = _ordered(changes)
+    # The engine itself must agree; a disagreement means the quick path is wrong: say nothing.
+    if not search.engine_passes(
+        apply_changes(search.facts, found, as_of=search.as_of), search.as_of
+    ):
+        return None
+    return found
+
+
+# --- By time alone --------------------------------------------------------------------------
+
+
+def start_of_day(day: date) -> datetime:
+    """The instant a day begins in the lender's time zone (when a day's replay is made)."""
+    return datetime.combine(day, time.min, tzinfo=LENDER_TZ)
+
+
+def _lender_date(moment: datetime) -> date:
+    return moment.astimezone(LENDER_TZ).date()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _as_it_stands(facts: LineFacts, as_of: datetime) -> LineFacts:
+    """Nothing new happens: only the facts known at `as_of` are replayed."""
+    return replace(facts, events=tuple(e for e in facts.events if e.occurred_at <= as_of))
+
+
+# The features that move with time alone, in groups that move together.
+APPLICATIONS, OPENED, OVERDUE, REPAYMENTS, CLEAN, AGE = (
+    "apps",
+    "opened",
+    "overdue",
+    "repay",
+    "clean",
+    "age",
+)
+GROUP_FEATURES = {
+    APPLICATIONS: ("applications_30d", "applications_90d", "applications_weighted"),
+    OPENED: ("loans_opened_30d", "loans_opened_90d"),
+    OVERDUE: ("overdue_max_days_12m", "overdue_count_12m"),
+    REPAYMENTS: ("repayments_due_12m", "repayments_late_12m", "on_time_ratio_12m"),
+    CLEAN: ("clean_repayment_months",),
+    AGE: ("account_age_months",),
+}
+ALL_GROUPS = frozenset(GROUP_FEATURES)
+TIMED_FEATURES = frozenset(f for features in GROUP_FEATURES.values() for f in features)
+
+
+class _Replay:
+    """The features of facts known at the decision, at a later moment: only what ages moves
+    (windows of applications, loans opened and overdue records, instalments falling due and
+    leaving the 12 months, months of account age and of clean repayment), the same way
+    `compute_features` computes it, one group of features at a time."""
+
+    def __init__(self, facts: LineFacts, base: dict):
+        self.base = base
+        self.applications: list[datetime] = []
+        self.opened: list[datetime] = []
+        self.overdue: list[tuple[datetime, int]] = []
+        instalments: dict[date, datetime | None] = {}
+        for event in sorted(facts.events, key=lambda e: e.occurred_at):
+            data = event.data or {}
+            if event.kind == "repayment":
+                due = _parse_date(data.get("due_date"))
+                if due is not None:
+                    instalments[due] = _parse_datetime(data.get("paid_at"))
+            elif event.kind == "external_loan_application":
+                self.applications.append(event.occurred_at)
+            elif event.kind == "external_loan_opened":
+                self.opened.append(event.occurred_at)
+            elif event.kind == "external_overdue":
+                with contextlib.suppress(TypeError, ValueError):
+                    self.overdue.append((event.occurred_at, int(data.get("days_past_due", 0))))
+        self.instalments = [(_end_of_day(due), paid) for due, paid in instalments.items()]
+        self.opened_at = _aware(facts.opened_at)
+
+    def days(
+        self, as_of: datetime, horizon_days: int, groups: frozenset = ALL_GROUPS
+    ) -> list[tuple[date, frozenset]]:
+        """Every day after `as_of`'s, within the horizon, whose start may see a group of
+        features different from the day before, with those groups: a day on which an event's
+        age crosses its window, an instalment falls due or leaves the 12 months, or a month of
+        account age or of clean repayment completes. (An instant marks its own day and the
+        next, so a window that closes on `<=` and one that opens on `>=` are both caught.)"""
+        instants: list[tuple[datetime, str]] = []
+        months = horizon_days / DAYS_PER_MONTH + 2
+
+        def monthly(since: datetime, *groups: str) -> None:
+            elapsed = max((as_of - since).total_seconds() / 86400 / DAYS_PER_MONTH, 0)
+            for k in range(math.floor(elapsed), math.ceil(elapsed + months) + 1):
+                moment = since + timedelta(days=k * DAYS_PER_MONTH)
+                instants.extend((moment, group) for group in groups)
+
+        if APPLICATIONS in groups:
+            for at in self.applications:
+                instants.extend((at + w, APPLICATIONS) for w, _ in APPLICATION_WEIGHTS)
+        if OPENED in groups:
+            for at in self.opened:
+                instants.extend((at + w, OPENED) for w, _ in APPLICATION_WEIGHTS)
+        if OVERDUE in groups:
+            instants.extend((at + OVERDUE_WINDOW, OVERDUE) for at, _ in self.overdue)
+        for deadline, paid in self.instalments:
+            if REPAYMENTS in groups:
+                instants.extend(((deadline, REPAYMENTS), (deadline + REPAYMENT_WINDOW, REPAYMENTS)))
+            if CLEAN in groups:
+                # Clean months count from the last late instalment's repayment (or the
+                # opening), and an unpaid one holds them at 0 from the day it falls due.
+                instants.append((deadline, CLEAN))
+                if paid is not None and paid >= deadline:
+                    instants.append((paid, CLEAN))
+                    monthly(paid, CLEAN)
+        monthly(self.opened_at, *(g for g in (AGE, CLEAN) if g in groups))
+
+        first = _lender_date(as_of) + timedelta(days=1)
+        last = _lender_date(as_of) + timedelta(days=horizon_days)
+        by_day: dict[date, set] = {}
+        for instant, group in instants:
+            day = _lender_date(instant)
+            for d in (day, day + timedelta(days=1)):
+                if first <= d <= last:
+                    by_day.setdefault(d, set()).add(group)
+        return [(d, frozenset(by_day[d])) for d in sorted(by_day)]
+
+    def update(self, values: dict, at: datetime, groups: Iterable[str]) -> None:
+        """Recompute these groups of features at `at`, in `values`."""
+        for group in groups:
+            getattr(self, f"_{group}")(values, at)
+
+    def values(self, at: datetime) -> dict:
+        values = dict(self.base)
+        self.update(values, at, ALL_GROUPS)
+        return values
+
+    def _apps(self, values: dict, at: datetime) -> None:
+        ages = [at - t for t in self.applications]
+        weighted = 0.0
+        for age in ages:
+            for limit, weight in APPLICATION_WEIGHTS:
+                if age <= limit:
+                    weighted += weight
+                    break
+        values["applications_30d"] = sum(1 for a in ages if a <= timedelta(days=30))
+        values["applications_90d"] = sum(1 for a in ages if a <= timedelta(days=90))
+        values["applications_weighted"] = round(weighted, 4)
+
+    def _opened(self, values: dict, at: datetime) -> None:
+        opened = [at - t for t in self.opened]
+        values["loans_opened_30d"] = sum(1 for a in opened if a <= timedelta(days=30))
+        values["loans_opened_90d"] = sum(1 for a in opened if a <= timedelta(days=90))
+
+    def _overdue(self, values: dict, at: datetime) -> None:
+        days = [d for t, d in self.overdue if at - t <= OVERDUE_WINDOW]
+        values["overdue_max_days_12m"] = max(days, default=0)
+        values["overdue_count_12m"] = len(days)
+
+    def _repay(self, values: dict, at: datetime) -> None:
+        due_in_window = late = 0
+        for deadline, paid_at in self.instalments:
+            if deadline > at or at - deadline > REPAYMENT_WINDOW:
+                continue
+            due_in_window += 1
+            late += paid_at is None or paid_at >= deadline
+        values["repayments_due_12m"] = due_in_window
+        values["repayments_late_12m"] = late
+        values["on_time_ratio_12m"] = (
+            None if due_in_window == 0 else round((due_in_window - late) / due_in_window, 4)
+        )
+
+    def _clean(self, values: dict, at: datetime) -> None:
+        last_late: datetime | None = None
+        for deadline, paid_at in self.instalments:
+            if deadline > at:
+                continue
+            if paid_at is None or paid_at >= deadline:
+                cleared = at if paid_at is None or paid_at > at else paid_at
+                last_late = cleared if last_late is None else max(last_late, cleared)
+        clean_since = max(last_late, self.opened_at) if last_late is not None else self.opened_at
+        clean_days = max((at - clean_since).total_seconds() / 86400, 0)
+        values["clean_repayment_months"] = math.floor(clean_days / DAYS_PER_MONTH)
+
+    def _age(self, values: dict, at: datetime) -> None:
+        age_days = max((at - self.opened_at).total_seconds() / 86400, 0)
+        values["account_age_months"] = math.floor(age_days / DAYS_PER_MONTH)
+
+
+def change_days(facts: LineFacts, *, as_of: datetime, horizon_days: int) -> list[date]:
+    """The days on whose start the features of these facts (as known at `as_of`) may move."""
+    facts = _as_it_stands(facts, as_of)
+    replay = _Replay(facts, {})
+    return [day for day, _ in replay.days(as_of, horizon_days)]
+
+
+def first_day(search: _Search, holds, *, horizon_days: int = HORIZON_DAYS) -> date | None:
+    """The first day after the decision's on whose start `holds(values, score)` is true,
+    replaying the facts known at the decision (nothing new happens); None within the horizon.
+    Each day recomputes only the groups of features that can have moved, and re-scores only
+    the attributes that read them."""
+    replay = search.replay()
+    values = dict(search.base)
+    scorer = search.scorer
+    points = scorer.points_all(values)
+    for day, groups in replay.days(search.as_of, horizon_days, search.groups):
+        replay.update(values, start_of_day(day), groups)
+        for group in groups:
+            for index in scorer.by_feature_group.get(group, ()):
+                points[index] = scorer.points(index, values)
+        if holds(values, scorer.base_points + sum(points)):
+            return day
+    return None
+
+
+def by_time(search: _Search, *, horizon_days: int = HORIZON_DAYS) -> date | None:
+    if not search.may_pass_by_time():
+        return None
+    day = first_day(search, search.passes_with, horizon_days=horizon_days)
+    if day is not None and not search.engine_passes(search.facts, start_of_day(day)):
+        return None  # the quick replay and the engine disagree: promise nothing
+    return day
+
+
+# --- Putting it together --------------------------------------------------------------------
+
+
+def _improved(search: _Search, verdict: Verdict, values: dict) -> tuple[str, ...]:
+    """The reasons whose attribute is in a better bin with `values`, and the knock-outs that
+    no longer fire (every reason when none is)."""
+    codes = [
+        r.code
+        for r in verdict.reasons
+        if not r.knockout
+        and (attribute := _attribute(search.card, r.attribute)) is not None
+        and _points(attribute, values.get(r.attribute))
+        > _points(attribute, search.base.get(r.attribute))
+    ]
+    _, fired = search.quick(values)
+    for knockout in search.policy.knockouts:
+        if knockout.name in verdict.knockouts and knockout.name not in fired:
+            codes.append(knockout.reason_code)
+    # A reason code shared by several attributes counts once.
+    return tuple(dict.fromkeys(codes)) or tuple(r.code for r in verdict.reasons)
+
+
+def _knockout_answer(
+    search: _Search, verdict: Verdict, knockout: Knockout, horizon_days: int
+) -> Counterfactual:
+    """What makes a knock-out that fired stop firing: the borrower's change, or a date."""
+    feature = knockout.condition.feature
+    changes: tuple[Change, ...] = ()
+    if feature in ACTIONABLE_FEATURES:
+        what_if = _WhatIf(search)
+        for change in _candidate_changes(search, what_if, {}):
+            facts = apply_changes(search.facts, (change,), as_of=search.as_of)
+            if not knockout.condition.holds(search.features(facts, search.as_of)):
+                changes = (change,)
+                break
+    on = None
+    if not changes and feature not in ACTIONABLE_FEATURES:
+        on = first_day(
+            search, lambda v, _: not knockout.condition.holds(v), horizon_days=horizon_days
+        )
+    return Counterfactual(
+        kind=KNOCKOUT,
+        reasons=(knockout.reason_code,),
+        changes=changes,
+        on=on,
+        rule=knockout.name,
+        feature=feature,
+    )
+
+
+def counterfactuals(
+    policy: PolicyRules,
+    card: ScorecardRules,
+    facts: LineFacts,
+    *,
+    as_of: datetime,
+    verdict: Verdict | None = None,
+    horizon_days: int = HORIZON_DAYS,
+) -> tuple[Counterfactual, ...]:
+    """The counterfactuals of the engine's adverse verdict on these facts at `as_of`, or ()
+    when the verdict is not adverse."""
+    search = _Search(policy, card, facts, as_of, verdict.features if verdict else None)
+    verdict = verdict or search.verdict(search.facts, as_of)
+    if verdict.outcome == NON_ADVERSE:
+        return ()
+    answers: list[Counterfactual] = [
+        _knockout_answer(search, verdict, knockout, horizon_days)
+        for knockout in policy.knockouts
+        if knockout.name in verdict.knockouts
+    ]
+    changes = by_actions(search)
+    if changes:
+        answers.append(
+            Counterfactual(
+                kind=ACTIONS,
+                reasons=_improved(search, verdict, _WhatIf(search).values(_keyed(changes))),
+                changes=changes,
+                outcome=NON_ADVERSE,
+                together=len(changes) > 1,
+            )
+        )
+    else:
+        answers.append(
+            Counterfactual(kind=NO_ACTION, reasons=tuple(r.code for r in verdict.reasons))
+        )
+    day = by_time(search, horizon_days=horizon_days)
+    if day is not None:
+        answers.append(
+            Counterfactual(
+                kind=TIME,
+                reasons=_improved(search, verdict, search.at(start_of_day(day))),
+                outcome=NON_ADVERSE,
+                on=day,
+            )
+        )
+    return tuple(answers)
+
+
+def _keyed(changes: Iterable[Change]) -> dict:
+    return {c.action: c for c in changes}
+
+
+def campaign_counterfactual(reason_codes: Sequence[str], ends_on: date | None) -> Counterfactual:
+    """A policy campaign decided: nothing the borrower does changes it; its end date does."""
+    return Counterfactual(kind=CAMPAIGN, reasons=tuple(reason_codes), on=ends_on)
+
+
+def regulatory_counterfactual(reason_codes: Sequence[str]) -> Counterfactual:
+    """A regulation decided (a person applied it): no action of the borrower's changes it."""
+    return Counterfactual(kind=REGULATORY, reasons=tuple(reason_codes))
+
+
+def time_alone_date(items: Iterable[dict]) -> date | None:
+    """The "by time alone" day among stored counterfactuals (their JSON form), if any."""
+    for item in items or ():
+        if item.get("kind") == TIME and item.get("on"):
+            return date.fromisoformat(item["on"])
+    return None
