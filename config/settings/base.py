@@ -324,6 +324,9 @@ CREDIT_BREAKER_ABSOLUTE_SHARE = env.float("CREDIT_BREAKER_ABSOLUTE_SHARE", defau
 CREDIT_BREAKER_MULTIPLE = env.float("CREDIT_BREAKER_MULTIPLE", default=3.0)
 CREDIT_BREAKER_MIN_LINES = env.int("CREDIT_BREAKER_MIN_LINES", default=100)
 
+# Risk tips (opt-in): at most one per borrower in this many days; the topic changes each period.
+CREDIT_TIPS_PERIOD_DAYS = env.int("CREDIT_TIPS_PERIOD_DAYS", default=30)
+
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

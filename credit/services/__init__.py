@@ -97,8 +97,12 @@ from .staging import (
     register_business_calendar,
     review_due_at,
 )
+from .tips import TipsSummary, risk_tips_send, tips_period
 
 __all__ = [
+    "TipsSummary",
+    "risk_tips_send",
+    "tips_period",
     "evaluation_tally_record",
     "monitoring_alerts_raise",
     "monitoring_day_compute",
