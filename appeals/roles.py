@@ -56,6 +56,7 @@ GRANTS = {
         "appeals.add_cannedresponse",
         "appeals.change_cannedresponse",
         "appeals.delete_cannedresponse",
+        "appeals.view_appealreportpage",
     ),
     AUDITOR: ("appeals.view_*", "appeals.export_appeal"),
 }
