@@ -15,6 +15,7 @@ from credit.models import CreditLine
 from . import services
 from .desk.demo import seed_desk
 from .desk.demo_queue import seed_queue
+from .desk.demo_reports import seed_report_history
 from .models import Appeal, SupportRequest
 
 DEMO_PDF = (
@@ -92,6 +93,7 @@ def seed(stdout=None) -> Appeal | None:
         _say(stdout, f"appeals demo: {appeal.reference} for {customer_id}, under review.")
         made.append(appeal)
     seed_queue(stdout)  # and a working day's queue around them
+    seed_report_history(stdout)  # and the month behind the appeals report
     _seed_support(stdout, agent)
     return made[0] if made else None
 
