@@ -107,3 +107,11 @@ def test_the_period_and_its_topic_are_the_same_for_every_day_in_it():
     for offset in range(30):
         assert services.tips_period(first + timedelta(days=offset), days=30) == (first, topic)
     assert services.tips_period(first + timedelta(days=30), days=30)[1] != topic
+
+
+def test_beat_runs_the_job_every_hour():
+    from config.beat import BEAT_SCHEDULE
+
+    entry = BEAT_SCHEDULE["credit.send_risk_tips"]
+    assert entry["task"] == send_risk_tips.name == "credit.send_risk_tips"
+    assert entry["schedule"].hour == set(range(24))
