@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db import connections
+from django.db.models import Aggregate, Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -165,6 +166,14 @@ def _bounds(since: date, until: date, zone: tzinfo) -> tuple[datetime, datetime]
     return start, end
 
 
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5): the median in the same pass as the other counts."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
 def _median(queryset: QuerySet, expression) -> timedelta | None:
     """The median of `expression` over `queryset`, by the database: the middle one or two
     values of the ordered rows (ORDER BY … LIMIT 2 OFFSET n/2), no rows brought over."""
@@ -182,17 +191,7 @@ def _median(queryset: QuerySet, expression) -> timedelta | None:
     return (middle[0] + middle[1]) / 2
 
 
-def _overturns(decided: QuerySet, *group_by: str) -> list[dict]:
-    return list(
-        decided.values(*group_by)
-        .annotate(
-            decided_count=Count("id"),
-            overturned_count=Count("id", filter=Q(status__in=FAVOURABLE_STATES)),
-        )
-        .order_by(*group_by)
-    )
-
-
+REASON = "decision__reasons__reason_code"
 DECISION_FACTS = (
     "decision__scorecard",
     "decision__policy",
@@ -202,7 +201,7 @@ DECISION_FACTS = (
 
 
 def _roll_up(grouped: list[dict], *keys: str) -> list[dict]:
-    """Sum groups of (versions, campaign, segment) counts into groups of `keys` alone."""
+    """Sum the grouped counts into groups of `keys` alone (no keys: one grand total)."""
     totals: dict[tuple, dict] = {}
     for g in grouped:
         key = tuple(g[k] for k in keys)
@@ -244,6 +243,21 @@ def appeal_report(*, since: date, until: date, zone: tzinfo | None = None) -> Ap
     )
     first_response_at = Coalesce("first_responded_at", "decided_at", "closed_at")
     first_decision_at = Coalesce("decided_at", "closed_at")
+    to_first_response = ExpressionWrapper(
+        first_response_at - F("submitted_at"), output_field=DurationField()
+    )
+    to_first_decision = ExpressionWrapper(
+        first_decision_at - F("submitted_at"), output_field=DurationField()
+    )
+    in_postgres = connections[resolved_in_range.db].vendor == "postgresql"
+    medians = (
+        {
+            "median_first_response": Median(to_first_response),
+            "median_resolution": Median(to_first_decision),
+        }
+        if in_postgres
+        else {}
+    )
     sla = resolved_in_range.annotate(
         first_response_at=first_response_at, first_decision_at=first_decision_at
     ).aggregate(
@@ -252,42 +266,57 @@ def appeal_report(*, since: date, until: date, zone: tzinfo | None = None) -> Ap
             "id", filter=Q(first_response_at__lte=F("first_response_due"))
         ),
         resolution_on_time=Count("id", filter=Q(first_decision_at__lte=F("resolution_due"))),
+        **medians,
     )
-    submitted = resolved_in_range.filter(submitted_at__isnull=False)
-    median_first_response = _median(
-        submitted,
-        ExpressionWrapper(first_response_at - F("submitted_at"), output_field=DurationField()),
-    )
-    median_resolution = _median(
-        submitted,
-        ExpressionWrapper(first_decision_at - F("submitted_at"), output_field=DurationField()),
-    )
+    if in_postgres:
+        median_first_response = sla["median_first_response"]
+        median_resolution = sla["median_resolution"]
+    else:  # SQLite (the embedded mode) has no percentile_cont: the middle rows instead
+        submitted = resolved_in_range.filter(submitted_at__isnull=False)
+        median_first_response = _median(submitted, to_first_response)
+        median_resolution = _median(submitted, to_first_decision)
 
+    # One pass over the decided appeals, their decisions and the decisions' reasons, grouped by
+    # reason code and the decision's facts together (a few hundred groups at most). An appeal
+    # counts once under each reason code of its decision (codes are unique per decision), and
+    # once, through its first reason (or none), for the versions, campaigns and segments.
     decided = resolved_in_range.filter(status__in=DECIDED_STATES)
-    totals = decided.aggregate(
-        decided=Count("id"), overturned=Count("id", filter=Q(status__in=FAVOURABLE_STATES))
+    favourable = Q(status__in=FAVOURABLE_STATES)
+    once = Q(decision__reasons__rank__isnull=True) | Q(decision__reasons__rank=1)
+    grouped = list(
+        decided.values(REASON, *DECISION_FACTS)
+        .annotate(
+            decided_count=Count("id"),
+            overturned_count=Count("id", filter=favourable),
+            decided_once=Count("id", filter=once),
+            overturned_once=Count("id", filter=once & favourable),
+        )
+        .order_by()
     )
-    by_reason_raw = _overturns(decided, "decision__reasons__reason_code")
+    by_decision = [
+        {**g, "decided_count": g["decided_once"], "overturned_count": g["overturned_once"]}
+        for g in grouped
+    ]
+    totals = _roll_up(by_decision)
+    totals = totals[0] if totals else {"decided_count": 0, "overturned_count": 0}
+    by_reason_raw = [g for g in _roll_up(grouped, REASON) if g[REASON] is not None]
     codes = dict(
-        ReasonCode.objects.filter(
-            pk__in=[g["decision__reasons__reason_code"] for g in by_reason_raw]
-        ).values_list("pk", "code")
+        ReasonCode.objects.filter(pk__in=[g[REASON] for g in by_reason_raw]).values_list(
+            "pk", "code"
+        )
     )
     by_reason = flag_reasons(
         _rows(
-            [g for g in by_reason_raw if g["decision__reasons__reason_code"] is not None],
-            key=lambda g: g["decision__reasons__reason_code"],
-            label=lambda g: codes.get(g["decision__reasons__reason_code"], "?"),
+            by_reason_raw,
+            key=lambda g: g[REASON],
+            label=lambda g: codes.get(g[REASON], "?"),
         ),
-        decided=totals["decided"],
-        overturned=totals["overturned"],
+        decided=totals["decided_count"],
+        overturned=totals["overturned_count"],
         min_appeals=settings.APPEAL_REPORT_FLAG_MIN_APPEALS,
         multiple=settings.APPEAL_REPORT_FLAG_MULTIPLE,
         margin=settings.APPEAL_REPORT_FLAG_MARGIN,
     )
-    # Versions, campaigns and segments from one pass over the decided appeals and their
-    # decisions: grouped by all three at once (a few dozen groups), then summed per table.
-    by_decision = _overturns(decided, *DECISION_FACTS)
     by_version_raw = _roll_up(by_decision, "decision__scorecard", "decision__policy")
     cards = {
         c.pk: c
@@ -365,8 +394,8 @@ def appeal_report(*, since: date, until: date, zone: tzinfo | None = None) -> Ap
         resolution_on_time=sla["resolution_on_time"],
         median_first_response=median_first_response,
         median_resolution=median_resolution,
-        decided=totals["decided"],
-        overturned=totals["overturned"],
+        decided=totals["decided_count"],
+        overturned=totals["overturned_count"],
         by_reason=by_reason,
         by_version=by_version,
         by_campaign=by_campaign,

@@ -284,3 +284,18 @@ def test_a_bad_range_is_refused_with_a_clear_error_and_the_default_range_is_show
 def test_agents_and_reviewers_may_not_open_it(client, role):
     client.force_login(role())
     assert client.get(reverse("admin:appeals_appealreportpage_changelist")).status_code == 403
+
+
+def test_the_middle_rows_median_of_the_embedded_mode_gives_the_same_figures(world, monkeypatch):
+    """SQLite has no percentile_cont; its way (ORDER BY … OFFSET) must agree with it."""
+    from types import SimpleNamespace
+
+    from appeals.selectors import reports
+
+    monkeypatch.setattr(reports, "connections", {"default": SimpleNamespace(vendor="sqlite")})
+    for since, first, decision in (
+        (date(2026, 11, 1), timedelta(hours=2), timedelta(hours=24)),
+        (date(2026, 11, 2), timedelta(hours=13), timedelta(hours=24)),
+    ):
+        report = _report(since=since)
+        assert (report.median_first_response, report.median_resolution) == (first, decision)
