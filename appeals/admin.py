@@ -20,6 +20,7 @@ from .desk.availability import SelfAvailabilityMixin, my_availability
 from .desk.case import CaseAdminMixin
 from .desk.lessons import LESSONS_PERMISSION, LessonsAdminMixin
 from .desk.queue import CappedCountPaginator, QueueAdminMixin
+from .desk.reports import AppealReportAdmin
 from .models import (
     AgentAvailability,
     Appeal,
@@ -34,7 +35,7 @@ from .models import (
 )
 from .selectors import people_who_can_work
 
-__all__ = ["AppealAdmin", "CappedCountPaginator"]
+__all__ = ["AppealAdmin", "AppealReportAdmin", "CappedCountPaginator"]
 
 
 @admin.register(CalendarDay)

@@ -16,6 +16,7 @@ from . import services
 from .desk.demo import seed_desk
 from .desk.demo_lessons import seed_lessons
 from .desk.demo_queue import seed_queue
+from .desk.demo_reports import seed_report_history
 from .models import Appeal, SupportRequest
 
 DEMO_PDF = (
@@ -94,6 +95,7 @@ def seed(stdout=None) -> Appeal | None:
         made.append(appeal)
     seed_queue(stdout)  # and a working day's queue around them
     seed_lessons(stdout)  # appealed scorecard closures, and what they teach the scorecard
+    seed_report_history(stdout)  # and the month behind the appeals report
     _seed_support(stdout, agent)
     return made[0] if made else None
 

@@ -58,6 +58,7 @@ GRANTS = {
         "appeals.delete_cannedresponse",
         # The risk team: what appeals teach the scorecard (the auditor reads it too).
         "appeals.view_lessons",
+        "appeals.view_appealreportpage",
     ),
     AUDITOR: ("appeals.view_*", "appeals.export_appeal"),
 }

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 # Each entry is a module of this package with run(scale, lines=None).
-BENCHMARKS = ("reevaluation", "admin_queue", "webhooks", "delivery", "http_load")
+BENCHMARKS = ("reevaluation", "admin_queue", "webhooks", "delivery", "http_load", "reports")
 
 
 def main(argv=None) -> int:

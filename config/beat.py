@@ -42,6 +42,13 @@ BEAT_SCHEDULE["credit.monitor_yesterday"] = {
     "schedule": crontab(hour=0, minute=40),
 }
 
+# credit: risk tips to borrowers who turned them on, once per period; hourly, so a borrower
+# in quiet hours at one run is told at the first run after they end.
+BEAT_SCHEDULE["credit.send_risk_tips"] = {
+    "task": "credit.send_risk_tips",
+    "schedule": crontab(minute=35),
+}
+
 # appeals: reply deadlines (a reminder before, the review goes on at the deadline).
 BEAT_SCHEDULE["appeals.remind_and_expire_replies"] = {
     "task": "appeals.remind_and_expire_replies",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from jobs.models import QueuedJob
+from notifications.services import preferences_update
 
 from . import services
 from .models import (
@@ -259,12 +260,22 @@ def seed(stdout=None) -> dict[str, CreditLine]:
         _queued_work(now, lines["C-1001"])
     _shadow_comparison(now)
     _monitoring_days(today)
+    _risk_tips(users, today)
 
     if stdout is not None:
         for customer_id, line in lines.items():
             line.refresh_from_db()
             stdout.write(f"  credit line {customer_id}: {line.status}")
     return lines
+
+
+def _risk_tips(users: dict[str, User], today: date) -> None:
+    """李伟 (Chinese, inbox and email) and Zhao Lei (English, inbox) turned tips on; the hourly
+    job told them this period's tip yesterday morning (a second seed writes nothing new)."""
+    for customer_id, channels in (("C-1001", ("inbox", "email")), ("C-1007", ("inbox",))):
+        if user := users.get(customer_id):
+            preferences_update(user=user, choices={("tips", c): True for c in channels})
+    services.risk_tips_send(now=_at(today - timedelta(days=1)))
 
 
 def _campaigns(now: datetime, today: date) -> None:

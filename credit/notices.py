@@ -304,6 +304,19 @@ WOULD_CHANGE = (
 )
 
 
+def send_risk_tip(*, recipient, topic: str, period: str, link: str) -> int:
+    """This period's tip to one borrower who turned tips on (the once-per-period key is the
+    period). Returns how many messages were written (0 if already told this period)."""
+    return len(
+        notify(
+            recipient=recipient,
+            event="tips.risk_reminder",
+            context={"topic": topic, "period": period},
+            link=link,
+        )
+    )
+
+
 def _credit_event(name, label, *, context, **rules) -> EventSpec:
     return register(
         EventSpec(
@@ -393,17 +406,25 @@ _credit_event(
     },
     sms_params=("decided_on",),
 )
+# The risk tip of a period (credit.services.tips): one topic per period, rotating, sent to
+# borrowers who turned tips on. The topics say only what is true of every borrower's line.
+TIP_TOPICS = ("on_time", "multi_lending", "check_report", "talk_to_us")
 register(
     EventSpec(
         name="tips.risk_reminder",
-        label=_("Reminder"),
+        label=_("Tip: keeping good credit"),
         category=TIPS_CATEGORY.name,
         channels=ALL_CHANNELS,
         templates=TEMPLATES,
-        context={"due_on": ("next repayment date (ISO date)", "2026-12-05")},
-        default_link="/credit/",
-        dedupe="tips:repayment:{due_on}",
-        sms_params=("due_on",),
+        context={
+            "topic": (f"the tip, one of {', '.join(TIP_TOPICS)}", "multi_lending"),
+            "period": ("first day of the tips period (ISO date)", "2026-12-01"),
+        },
+        default_link="/help/",
+        dedupe="tips:{period}",
+        # A template provider sends one approved text for every topic ("a new tip is in
+        # your Messages"); the other SMS backends send the topic's title.
+        sms_params=(),
     )
 )
 register(

@@ -219,3 +219,21 @@ def monitor_yesterday() -> int:
 def lift_ended_campaigns() -> int:
     """Daily: temporary pauses whose end date has come are lifted."""
     return services.campaigns_lift_ended()
+
+
+@shared_task(
+    name="credit.send_risk_tips",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_risk_tips() -> dict:
+    """This period's risk tip to borrowers who turned tips on (once per period; quiet hours
+    wait for a later run). Safe to run twice: the second run finds no one due."""
+    summary = services.risk_tips_send()
+    return {
+        "period": summary.period.isoformat(),
+        "topic": summary.topic,
+        "sent": summary.sent,
+        "waiting_quiet_hours": summary.waiting_quiet_hours,
+    }

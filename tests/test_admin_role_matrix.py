@@ -57,6 +57,8 @@ PAGES: dict[str, Page] = {
     "appeals.cannedresponse": Page(view=ALL, add=ONLY_S, change=ONLY_S, delete=ONLY_S),
     "appeals.slabreach": Page(view=ALL),
     "appeals.survey": Page(view=ALL),
+    # issue 14: the morning appeals report, for supervisors and the auditor
+    "appeals.appealreportpage": Page(view=SC),
     # issue 10: agents, reviewers and supervisors answer and close support requests
     "appeals.supportrequest": Page(
         view=ALL, change=frozenset({A, R, S}), actions={"close_selected": frozenset({A, R, S})}

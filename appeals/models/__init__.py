@@ -25,6 +25,7 @@ from .desk import (
     SlaBreach,
     SlaClockName,
 )
+from .reports import AppealReportPage
 from .support import SupportMessage, SupportRequest, SupportRequestStatus
 from .thread import AppealTransition, Evidence, Message, MessageKind, Survey
 
@@ -41,6 +42,7 @@ __all__ = [
     "AgentAvailability",
     "Appeal",
     "AppealAssignment",
+    "AppealReportPage",
     "AppealExtension",
     "AppealGround",
     "AppealStatus",

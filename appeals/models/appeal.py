@@ -230,6 +230,17 @@ class Appeal(FSMModelMixin, models.Model):
             models.Index(fields=["status", "resolution_due"], name="appeal_status_due_idx"),
             models.Index(fields=["assignee", "status"], name="appeal_assignee_idx"),
             models.Index(fields=["borrower", "-created_at"], name="appeal_borrower_idx"),
+            # The appeals report: opened per day, and resolved per day (with what it groups by).
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(submitted_at__isnull=False),
+                name="appeal_submitted_idx",
+            ),
+            models.Index(
+                fields=["closed_at", "status"],
+                condition=Q(closed_at__isnull=False),
+                name="appeal_closed_idx",
+            ),
             # Staff desk: the "breached" queue (first response still owed).
             models.Index(
                 fields=["status", "first_response_due"],

@@ -103,6 +103,8 @@ class Survey(models.Model):
                 condition=Q(rating__gte=1) & Q(rating__lte=5), name="appeal_survey_rating_1_to_5"
             ),
         ]
+        # The appeals report: answers of a date range.
+        indexes = [models.Index(fields=["submitted_at"], name="appeal_survey_answered_idx")]
 
     def __str__(self) -> str:
         return f"{self.appeal_id}: {self.rating}"

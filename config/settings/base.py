@@ -326,6 +326,16 @@ CREDIT_BREAKER_ABSOLUTE_SHARE = env.float("CREDIT_BREAKER_ABSOLUTE_SHARE", defau
 CREDIT_BREAKER_MULTIPLE = env.float("CREDIT_BREAKER_MULTIPLE", default=3.0)
 CREDIT_BREAKER_MIN_LINES = env.int("CREDIT_BREAKER_MIN_LINES", default=100)
 
+# The appeals report flags a reason code for the risk team when at least this many decided
+# appeals cited it and its overturn rate is this multiple of, and this margin above, the rate
+# of the appeals that did not.
+APPEAL_REPORT_FLAG_MIN_APPEALS = env.int("APPEAL_REPORT_FLAG_MIN_APPEALS", default=20)
+APPEAL_REPORT_FLAG_MULTIPLE = env.float("APPEAL_REPORT_FLAG_MULTIPLE", default=2.0)
+APPEAL_REPORT_FLAG_MARGIN = env.float("APPEAL_REPORT_FLAG_MARGIN", default=0.10)
+
+# Risk tips (opt-in): at most one per borrower in this many days; the topic changes each period.
+CREDIT_TIPS_PERIOD_DAYS = env.int("CREDIT_TIPS_PERIOD_DAYS", default=30)
+
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -105,6 +105,7 @@ from .staging import (
     register_business_calendar,
     review_due_at,
 )
+from .tips import TipsSummary, risk_tips_send, tips_period
 
 __all__ = [
     "RecheckSummary",
@@ -112,6 +113,9 @@ __all__ = [
     "decision_counterfactuals",
     "rechecks_run_due",
     "rechecks_schedule",
+    "TipsSummary",
+    "risk_tips_send",
+    "tips_period",
     "evaluation_tally_record",
     "monitoring_alerts_raise",
     "monitoring_day_compute",

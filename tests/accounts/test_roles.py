@@ -213,6 +213,8 @@ GRANTED_SINCE = {
         "credit.run_shadowrun",
         "credit.view_monitoringday",
         "credit.view_monitoringalert",
+        # issue 14: the morning appeals report (the auditor reads it through appeals.view_*)
+        "appeals.view_appealreportpage",
         # issue 15: queued work (the jobs outbox), read-only
         "jobs.view_queuedjob",
         # issue 17: the risk team sees what appeals teach the scorecard
