@@ -82,6 +82,12 @@ class ReasonView:
     knockout: bool
     appealable: bool
 
+    @property
+    def help_topic(self) -> str:
+        """The Help section on this reason's category (an anchor on the Help page, which has
+        one `why-<category>` section per category, e.g. `why-multi-lending`)."""
+        return "why-" + self.category.replace("_", "-")
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionView:

@@ -159,6 +159,8 @@ GRANTED_SINCE = {
         "appeals.view_supportrequest",
         "appeals.view_supportmessage",
         "appeals.answer_supportrequest",
+        # issue 14: every role reads the policy documents borrowers accept
+        "accounts.view_policyversion",
     },
     roles.REVIEWER: {
         "credit.view_policycampaign",  # issue 12
@@ -171,6 +173,8 @@ GRANTED_SINCE = {
         "appeals.view_supportrequest",
         "appeals.view_supportmessage",
         "appeals.answer_supportrequest",
+        # issue 14: every role reads the policy documents borrowers accept
+        "accounts.view_policyversion",
     },
     roles.SUPERVISOR: {
         # issue 13: supervisors manage the lender's webhook endpoints
@@ -215,6 +219,12 @@ GRANTED_SINCE = {
         "credit.view_monitoringalert",
         # issue 15: queued work (the jobs outbox), read-only
         "jobs.view_queuedjob",
+        # issue 14: supervisors write and publish policy versions and read who accepted them
+        "accounts.view_policyversion",
+        "accounts.add_policyversion",
+        "accounts.change_policyversion",
+        "accounts.publish_policyversion",
+        "accounts.view_policyacceptance",
     },
 }
 
