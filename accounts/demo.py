@@ -175,7 +175,7 @@ POLICIES = (
         (texts.PRIVACY_V2_ZH, texts.PRIVACY_V2_EN),
         (
             "新增“您的权利”一节：下载您的数据、申请删除账户，以及保留期结束后的匿名化处理。",
-            "A new section, “Your rights”: downloading your data, asking us to delete your "
+            'A new section, "Your rights": downloading your data, asking us to delete your '
             "account, and anonymising personal details after the retention period.",
         ),
     ),

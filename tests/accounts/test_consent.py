@@ -6,7 +6,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -285,3 +287,16 @@ def test_the_effective_date_cannot_be_in_the_past(supervisor):
     draft = _draft(effective_on=date(2020, 1, 1))
     with pytest.raises(ValidationError):
         policy_version_publish(version=draft, actor=supervisor)
+
+
+def test_once_accepted_a_page_costs_no_query_more_than_without_any_policy(borrower, supervisor):
+    client = _client(borrower)
+    client.get(MY_CREDIT)
+    with CaptureQueriesContext(connection) as without:
+        client.get(MY_CREDIT)
+    version = policy_version_publish(version=_draft(), actor=supervisor)
+    policies_accept(user=borrower, version_ids=[version.pk])
+    client.get(MY_CREDIT)  # reads what is in force, remembers the acceptance in the session
+    with CaptureQueriesContext(connection) as accepted:
+        client.get(MY_CREDIT)
+    assert len(accepted) == len(without)
