@@ -239,9 +239,7 @@ def policy_version_publish(*, version: PolicyVersion, actor) -> PolicyVersion:
     (`policy.updated`, in the background once this commits)."""
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     policy_version_check_publishable(version)
-    replaces = PolicyVersion.objects.filter(
-        document=version.document, published_at__isnull=False
-    ).exists()
+    replaces = _replaces_a_published_version(version)
     version.published_at = timezone.now()
     version.published_by = actor
     version.save(update_fields=["published_at", "published_by"])
@@ -255,14 +253,21 @@ def policy_version_publish(*, version: PolicyVersion, actor) -> PolicyVersion:
     return version
 
 
+def _replaces_a_published_version(version: PolicyVersion) -> bool:
+    earlier = PolicyVersion.objects.filter(document=version.document, published_at__isnull=False)
+    if version.published_at is not None:
+        earlier = earlier.filter(published_at__lt=version.published_at)
+    return earlier.exclude(pk=version.pk).exists()
+
+
 def policy_version_announce(*, version_id: int) -> int:
     """Tell every active borrower of a new version (`policy.updated`). Safe to run twice: the
     event's dedupe key (document and version) makes a second row impossible."""
     from .notices import notify_policy_updated
 
     version = PolicyVersion.objects.filter(pk=version_id, published_at__isnull=False).first()
-    if version is None:
-        return 0
+    if version is None or not _replaces_a_published_version(version):
+        return 0  # the first version of a document updates nothing; the gate asks anyway
     borrowers = User.objects.filter(is_staff=False, is_active=True).order_by("pk")
     sent, after = 0, 0
     while True:

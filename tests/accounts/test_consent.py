@@ -279,7 +279,8 @@ def test_the_first_version_of_a_document_is_not_announced_as_an_update(
     borrower, supervisor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        policy_version_publish(version=_draft(), actor=supervisor)
+        first = policy_version_publish(version=_draft(), actor=supervisor)
+    assert policy_version_announce(version_id=first.pk) == 0  # nor by a stray call
     assert not Notification.objects.filter(event="policy.updated").exists()
 
 
@@ -300,3 +301,26 @@ def test_once_accepted_a_page_costs_no_query_more_than_without_any_policy(borrow
     with CaptureQueriesContext(connection) as accepted:
         client.get(MY_CREDIT)
     assert len(accepted) == len(without)
+
+
+def test_a_supervisor_publishes_in_the_admin_and_a_published_version_is_read_only(supervisor):
+    draft = _draft()
+    client = _client(supervisor)
+    changelist = reverse("admin:accounts_policyversion_changelist")
+    answer = client.post(
+        changelist, {"action": "publish", "_selected_action": [draft.pk]}, follow=True
+    )
+    assert answer.status_code == 200
+    draft.refresh_from_db()
+    assert draft.published_by == supervisor
+    assert AuditEntry.objects.filter(kind="accounts.policy_published").count() == 1
+    change = client.get(reverse("admin:accounts_policyversion_change", args=[draft.pk]))
+    assert change.status_code == 200 and 'name="body_en"' not in change.content.decode()
+    # A draft with a missing text is refused with the reason, and stays a draft.
+    empty = _draft(version="2027-01")
+    PolicyVersion.objects.filter(pk=empty.pk).update(body_en="")
+    answer = client.post(
+        changelist, {"action": "publish", "_selected_action": [empty.pk]}, follow=True
+    )
+    assert "Needed in both languages." in answer.content.decode()
+    assert not PolicyVersion.objects.get(pk=empty.pk).is_published
