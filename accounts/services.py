@@ -236,7 +236,10 @@ def policy_version_publish(*, version: PolicyVersion, actor) -> PolicyVersion:
     """Publish a draft: from its effective date every borrower accepts it before going on.
 
     Audited. When it replaces an earlier version of the document, borrowers are told
-    (`policy.updated`, in the background once this commits)."""
+    (`policy.updated`, in the background once this commits). Only staff holding
+    `accounts.publish_policyversion` (supervisors) publish."""
+    if actor is None or not actor.has_perm("accounts.publish_policyversion"):
+        raise PermissionDenied("Only a supervisor publishes a policy document version.")
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     policy_version_check_publishable(version)
     replaces = _replaces_a_published_version(version)

@@ -236,6 +236,19 @@ def test_publishing_is_audited_once_and_a_published_version_never_changes(superv
     assert entries.count() == 1
 
 
+def test_only_a_supervisor_publishes():
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.roles import AGENT, AUDITOR
+
+    draft = _draft()
+    for role in (AGENT, AUDITOR):
+        with pytest.raises(PermissionDenied):
+            policy_version_publish(version=draft, actor=f.staff(role))
+    assert not PolicyVersion.objects.get().is_published
+    assert not AuditEntry.objects.filter(kind="accounts.policy_published").exists()
+
+
 def test_a_later_version_must_say_what_changed(published, supervisor):
     with pytest.raises(ValidationError) as raised:
         policy_version_publish(version=_draft(version="2027-01"), actor=supervisor)
