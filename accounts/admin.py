@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import audited, privacy
-from .models import ApiToken, User
-from .services import api_token_revoke
+from .models import ApiToken, PolicyAcceptance, PolicyVersion, User
+from .services import api_token_revoke, policy_version_publish, policy_version_save_draft
 
 
 def _staff_access(user: User) -> dict:
@@ -332,3 +332,100 @@ class AuditedGroupAdmin(DjangoGroupAdmin):
                 before=before,
                 after=_role_permissions(form.instance),
             )
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    """Supervisors write a draft in both languages and publish it; a published version is
+    read-only for everyone (a change is a new version). The auditor reads."""
+
+    list_display = ("document", "version", "effective_on", "status", "published_by")
+    list_filter = ("document", ("published_at", admin.EmptyFieldListFilter))
+    search_fields = ("version", "title_zh", "title_en")
+    actions = ("publish",)
+    fields = (
+        "document",
+        "version",
+        "effective_on",
+        "title_zh",
+        "title_en",
+        "changes_zh",
+        "changes_en",
+        "body_zh",
+        "body_en",
+        "published_at",
+        "published_by",
+    )
+    readonly_fields = ("published_at", "published_by")
+
+    @admin.display(description=_("status"))
+    def status(self, version: PolicyVersion) -> str:
+        if not version.is_published:
+            return _("draft")
+        if version.effective_on > timezone.localdate():
+            return _("published, not yet in effect")
+        return _("published")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.publish_policyversion")
+
+    def save_model(self, request, obj, form, change):
+        policy_version_save_draft(version=obj)
+
+    @admin.action(description=_("Publish the selected drafts"), permissions=["publish"])
+    def publish(self, request, queryset):
+        published = 0
+        for version in queryset.order_by("document", "effective_on"):
+            try:
+                policy_version_publish(version=version, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(
+                    request, f"{version}: {' '.join(exc.messages)}", level=messages.ERROR
+                )
+            else:
+                published += 1
+        if published:
+            self.message_user(
+                request,
+                ngettext(
+                    "Published %(count)d version. Borrowers accept it from its effective date.",
+                    "Published %(count)d versions. Borrowers accept them from their effective "
+                    "dates.",
+                    published,
+                )
+                % {"count": published},
+                level=messages.SUCCESS,
+            )
+
+
+@admin.register(PolicyAcceptance)
+class PolicyAcceptanceAdmin(admin.ModelAdmin):
+    """Who accepted which version, when and from where: read-only, for supervisors and the
+    auditor."""
+
+    list_display = ("user_label", "policy_version", "accepted_at", "channel")
+    list_filter = ("policy_version__document", "policy_version", "channel")
+    search_fields = ("user__customer_id",)
+    list_select_related = ("policy_version",)
+    date_hierarchy = "accepted_at"
+
+    @admin.display(description=_("borrower"))
+    def user_label(self, acceptance: PolicyAcceptance) -> str:
+        return f"user #{acceptance.user_id}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

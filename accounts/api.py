@@ -1,18 +1,25 @@
 """Borrower API tokens: exchange a username and password for a bearer token."""
 
 from django.contrib.auth import authenticate
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import error_responses
 
+from . import consent
 from .authentication import BearerTokenAuthentication
-from .models import ApiToken, ApiTokenKind
-from .serializers import TokenRequestSerializer, TokenSerializer
-from .services import api_token_revoke, borrower_token_issue
+from .models import ApiToken, ApiTokenKind, ConsentChannel
+from .serializers import (
+    ConsentAcceptSerializer,
+    ConsentsSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+from .services import api_token_revoke, borrower_token_issue, policies_accept
 from .throttles import sign_in_throttled
 
 
@@ -80,3 +87,66 @@ class BorrowerTokenView(APIView):
             raise exceptions.PermissionDenied("Service tokens are revoked in the admin.")
         api_token_revoke(token=token, actor=token.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _consents_body(user, language: str) -> dict:
+    accepted = set(user.acceptances.values_list("policy_version_id", flat=True))
+    documents = [
+        {
+            "id": version.pk,
+            "document": version.document,
+            "version": version.version,
+            "effective_on": version.effective_on,
+            "title": version.title_in(language),
+            "text": version.body_in(language),
+            "changes": version.changes_in(language),
+            "accepted": version.pk in accepted,
+        }
+        for version in consent.current_versions()
+    ]
+    return {"pending": not all(d["accepted"] for d in documents), "documents": documents}
+
+
+class ConsentsView(APIView):
+    """The policy versions in force and the borrower's acceptance of each. Reachable before
+    accepting (every other borrower endpoint answers 403 `consent_required` until then)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _borrower(self, request):
+        if request.user.is_staff:
+            raise exceptions.PermissionDenied("Only borrowers accept policy documents.")
+        return request.user
+
+    @extend_schema(
+        operation_id="consents_list",
+        summary="Policy documents in force, and whether you accepted each",
+        responses={200: ConsentsSerializer, **error_responses(401, 403)},
+    )
+    def get(self, request):
+        user = self._borrower(request)
+        return Response(ConsentsSerializer(_consents_body(user, translation.get_language())).data)
+
+    @extend_schema(
+        operation_id="consents_accept",
+        summary="Accept the policy versions you have read",
+        description=(
+            "Send the ids of the versions in force that you read. A version that is no longer "
+            "(or not yet) in force is refused with 400: read the current one and send again. "
+            "Accepting a version twice records it once."
+        ),
+        request=ConsentAcceptSerializer,
+        responses={200: ConsentsSerializer, **error_responses(400, 401, 403, 429)},
+    )
+    def post(self, request):
+        user = self._borrower(request)
+        given = ConsentAcceptSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        policies_accept(
+            user=user,
+            version_ids=given.validated_data["versions"],
+            channel=ConsentChannel.API,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        return Response(ConsentsSerializer(_consents_body(user, translation.get_language())).data)

@@ -9,6 +9,8 @@ from audit.services import audit_record
 
 STAFF_ACCESS = register(AuditKind("accounts.staff_access", _("Staff role or permission changed")))
 REVEALED = register(AuditKind("accounts.personal_data", _("Personal data revealed")))
+POLICY_PUBLISHED = register(AuditKind("accounts.policy_published", _("Policy version published")))
+CONSENT = register(AuditKind("accounts.consent", _("Policy accepted")))
 
 
 def staff_access_changed(person, *, actor, before: dict, after: dict) -> None:
@@ -56,4 +58,40 @@ def role_permissions_changed(group, *, actor, before: list[str], after: list[str
         label=f"role {group.name}",
         summary=(f"added: {', '.join(added) or '—'}; removed: {', '.join(removed) or '—'}")[:500],
         details={"added": added, "removed": removed},
+    )
+
+
+def policy_version_published(version, *, actor, announced: bool) -> None:
+    audit_record(
+        kind=POLICY_PUBLISHED.code,
+        actor=actor,
+        obj=version,
+        label=f"{version.document} {version.version}",
+        summary=f"{version.document} {version.version}, effective {version.effective_on}",
+        details={
+            "document": version.document,
+            "version": version.version,
+            "effective_on": version.effective_on.isoformat(),
+            "borrowers_told": announced,
+        },
+    )
+
+
+def policy_accepted(acceptance, *, actor) -> None:
+    """Who accepted which version, when and through what; the address stays on the acceptance
+    row (the trail holds no personal data)."""
+    version = acceptance.policy_version
+    audit_record(
+        kind=CONSENT.code,
+        actor=actor,
+        obj=acceptance,
+        at=acceptance.accepted_at,
+        label=f"user {acceptance.user_id}: {version.document} {version.version}",
+        summary=f"accepted {version.document} {version.version}",
+        details={
+            "document": version.document,
+            "version": version.version,
+            "policy_version_id": version.pk,
+            "channel": acceptance.channel,
+        },
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from . import demo_policies as texts
 from . import roles
 from .models import User
 
@@ -95,8 +96,15 @@ STAFF = (
 )
 
 
-@transaction.atomic
 def seed(stdout=None) -> dict[str, User]:
+    """Demo people, then the policy documents they accepted."""
+    people = seed_people()
+    seed_policies(people, stdout=stdout)
+    return people
+
+
+@transaction.atomic
+def seed_people() -> dict[str, User]:
     """Create or refresh the demo people; running it twice changes nothing more."""
     people: dict[str, User] = {}
     for person in BORROWERS + STAFF:
@@ -121,4 +129,100 @@ def seed(stdout=None) -> dict[str, User]:
 
 def describe() -> list[tuple[str, str]]:
     """(login, what it shows) rows for the start-up banner."""
-    return [(p.email, p.situation if not p.role else p.role) for p in BORROWERS + STAFF]
+    rows = []
+    for p in BORROWERS + STAFF:
+        situation = p.situation if not p.role else p.role
+        if p.email == GATED_BORROWER:
+            situation += "; meets the consent page (a new privacy policy to accept)"
+        rows.append((p.email, situation))
+    return rows
+
+
+# --- Policy documents ----------------------------------------------------------------------
+
+# Every demo borrower accepted the documents in force, and the November privacy policy,
+# except this one, who is asked to read and accept it before anything else.
+GATED_BORROWER = "he.jun@demo.recourse"
+
+
+POLICIES = (
+    # document, version, titles, bodies, what changed (zh, en)
+    (
+        "credit_agreement",
+        "2025-06",
+        ("借款协议", "Credit agreement"),
+        (texts.AGREEMENT_ZH, texts.AGREEMENT_EN),
+        ("", ""),
+    ),
+    (
+        "automated_decisions",
+        "2025-06",
+        ("自动化决策说明", "How automated decisions work"),
+        (texts.DECISIONS_ZH, texts.DECISIONS_EN),
+        ("", ""),
+    ),
+    (
+        "privacy_policy",
+        "2025-06",
+        ("隐私政策", "Privacy policy"),
+        (texts.PRIVACY_V1_ZH, texts.PRIVACY_V1_EN),
+        ("", ""),
+    ),
+    (
+        "privacy_policy",
+        "2026-11",
+        ("隐私政策", "Privacy policy"),
+        (texts.PRIVACY_V2_ZH, texts.PRIVACY_V2_EN),
+        (
+            "新增“您的权利”一节：下载您的数据、申请删除账户，以及保留期结束后的匿名化处理。",
+            'A new section, "Your rights": downloading your data, asking us to delete your '
+            "account, and anonymising personal details after the retention period.",
+        ),
+    ),
+)
+
+
+def seed_policies(people: dict[str, User], stdout=None) -> None:
+    """Publish the demo documents through the services, as a supervisor does, and have the
+    demo borrowers accept them (all but GATED_BORROWER accept the newest privacy policy)."""
+    from django.utils import timezone
+
+    from . import consent, services
+    from .models import ConsentChannel, PolicyVersion
+
+    supervisor = people["supervisor@demo.recourse"]
+    borrowers = [people[p.email] for p in BORROWERS]
+    for document, version, titles, bodies, changes in POLICIES:
+        row = PolicyVersion.objects.filter(document=document, version=version).first()
+        if row is None:
+            row = services.policy_version_save_draft(
+                version=PolicyVersion(
+                    document=document,
+                    version=version,
+                    title_zh=titles[0],
+                    title_en=titles[1],
+                    body_zh=bodies[0],
+                    body_en=bodies[1],
+                    changes_zh=changes[0],
+                    changes_en=changes[1],
+                    effective_on=timezone.localdate(),
+                )
+            )
+        if not row.is_published:
+            services.policy_version_publish(version=row, actor=supervisor)
+            # The announcement is queued to the worker; the demo tells the borrowers now.
+            services.policy_version_announce(version_id=row.pk)
+        in_force = {v.pk for v in consent.current_versions()}
+        for borrower in borrowers:
+            if borrower.email == GATED_BORROWER and version == "2026-11":
+                continue
+            if row.pk in in_force and not borrower.acceptances.filter(policy_version=row):
+                services.policies_accept(
+                    user=borrower,
+                    version_ids=[row.pk],
+                    channel=ConsentChannel.WEB,
+                    ip_address="127.0.0.1",
+                    user_agent="seed_demo",
+                )
+    if stdout is not None:
+        stdout.write(f"accounts: {len(POLICIES)} policy versions; {GATED_BORROWER} meets the gate")

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class SignInForm(AuthenticationForm):
@@ -24,3 +25,26 @@ class PasswordResetRequestForm(PasswordResetForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class ConsentForm(forms.Form):
+    """The versions the borrower was shown, and their agreement to all of them."""
+
+    versions = forms.TypedMultipleChoiceField(coerce=int, widget=forms.MultipleHiddenInput)
+    agree = forms.BooleanField(
+        label=_("I have read these documents and accept them."),
+        error_messages={"required": _("Tick the box to accept, or sign out.")},
+    )
+
+    def __init__(self, *args, versions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["versions"].choices = [(v.pk, str(v)) for v in versions]
+        self.fields["agree"].label = ngettext(
+            "I have read this document and accept it.",
+            "I have read these documents and accept them.",
+            len(versions),
+        )
+        self.fields["versions"].initial = [v.pk for v in versions]
+        self.fields["versions"].error_messages["invalid_choice"] = _(
+            "A document changed while you were reading. Please read the current version."
+        )

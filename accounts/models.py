@@ -163,3 +163,116 @@ class ApiToken(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class PolicyDocument(models.TextChoices):
+    """The documents a borrower accepts. The values are the `document` of `policy.updated`."""
+
+    CREDIT_AGREEMENT = "credit_agreement", _("credit agreement")
+    PRIVACY_POLICY = "privacy_policy", _("privacy policy")
+    AUTOMATED_DECISIONS = "automated_decisions", _("how automated decisions work")
+
+
+class PolicyVersion(models.Model):
+    """One version of a policy document, in both languages.
+
+    A draft is edited by supervisors and gates no one. Once published it never changes; it is
+    the current version of its document from its effective date until a later one takes over,
+    and every borrower accepts the current version of each document before going on.
+    """
+
+    document = models.CharField(_("document"), max_length=32, choices=PolicyDocument.choices)
+    version = models.CharField(
+        _("version"), max_length=32, help_text=_("A short label borrowers see, e.g. 2026-11.")
+    )
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_zh = models.TextField(_("text (Chinese)"))
+    body_en = models.TextField(_("text (English)"))
+    changes_zh = models.TextField(
+        _("what changed (Chinese)"),
+        blank=True,
+        help_text=_("Shown above the text to borrowers who accepted an earlier version."),
+    )
+    changes_en = models.TextField(_("what changed (English)"), blank=True)
+    effective_on = models.DateField(
+        _("effective from"), help_text=_("Borrowers are asked to accept it from this day on.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        "User",
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("policy document version")
+        verbose_name_plural = _("policy document versions")
+        ordering = ("document", "-effective_on", "-published_at")
+        permissions = [("publish_policyversion", _("Can publish a policy document version"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "version"], name="accounts_policy_version_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["published_at", "effective_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_display()} {self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def _in(self, field: str, language: str) -> str:
+        return getattr(self, f"{field}_{'en' if language == Language.EN else 'zh'}")
+
+    def title_in(self, language: str) -> str:
+        return self._in("title", language)
+
+    def body_in(self, language: str) -> str:
+        return self._in("body", language)
+
+    def changes_in(self, language: str) -> str:
+        return self._in("changes", language)
+
+
+class ConsentChannel(models.TextChoices):
+    WEB = "web", _("web page")
+    API = "api", _("API")
+
+
+class PolicyAcceptance(models.Model):
+    """A borrower accepted one version of a policy document: who, which, when and from where."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("borrower"), on_delete=models.CASCADE, related_name="acceptances"
+    )
+    policy_version = models.ForeignKey(
+        PolicyVersion,
+        verbose_name=_("version"),
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+    )
+    accepted_at = models.DateTimeField(_("accepted"), default=timezone.now)
+    channel = models.CharField(_("through"), max_length=8, choices=ConsentChannel.choices)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser or app"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("policy acceptance")
+        verbose_name_plural = _("policy acceptances")
+        ordering = ("-accepted_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "policy_version"], name="accounts_policy_accepted_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"user #{self.user_id} · {self.policy_version}"

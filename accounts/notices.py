@@ -13,7 +13,10 @@ POLICY_UPDATED = "policy.updated"
 
 
 def notify_policy_updated(*, recipient, document: str, version: str, effective_on: str) -> list:
-    """Tell a borrower a policy document has a new version (once per document and version)."""
+    """Tell a borrower a policy document has a new version (once per document and version).
+
+    The message promises what the consent gate does: from the effective date, the borrower
+    reads and accepts the new version before anything else (accounts.consent)."""
     return notify(
         recipient=recipient,
         event=POLICY_UPDATED,
@@ -34,11 +37,14 @@ register(
         channels=(Channel.EMAIL, Channel.INBOX),
         templates="accounts/messages",
         context={
-            "document": ("credit_agreement | privacy_policy", "privacy_policy"),
+            "document": (
+                "credit_agreement | privacy_policy | automated_decisions",
+                "privacy_policy",
+            ),
             "version": ("the new version label", "2026-11"),
             "effective_on": ("when it applies (ISO date)", "2026-12-01"),
         },
-        default_link="/",
+        default_link="/policies/",
         dedupe="policy:{document}:{version}",
     )
 )

@@ -1,5 +1,6 @@
 from rest_framework.permissions import BasePermission
 
+from . import consent
 from .models import ApiToken, ApiTokenKind
 
 
@@ -24,3 +25,23 @@ class HasScope(BasePermission):
             and token.kind == ApiTokenKind.SERVICE
             and self.scope in token.scopes
         )
+
+
+class PoliciesAccepted(BasePermission):
+    """A borrower reaches the API only after accepting the version in force of each policy
+    document; until then every borrower endpoint but the consent ones answers 403
+    `consent_required`, naming the versions to read and accept."""
+
+    code = "consent_required"
+    message = (
+        "Read and accept the current policy documents first: GET /api/v1/consents/ lists "
+        "them, POST /api/v1/consents/ accepts them."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated or user.is_staff:
+            return True
+        # Signed in through the page session: remember there; a bearer token has none.
+        session = getattr(request._request, "session", None) if request.auth is None else None
+        return not consent.must_accept(user, session)

@@ -27,14 +27,21 @@ STAFF_ROLES = (AGENT, REVIEWER, SUPERVISOR, AUDITOR)
 # tokens and may revoke them (change = revoke; nothing else about a token is editable).
 # Supervisors and the compliance auditor may reveal one person's contact details with a reason
 # (audited). The auditor reads everything and changes nothing, in this app as in every other.
+# Every role reads the policy documents borrowers accept (to answer questions about them);
+# supervisors write drafts and publish them, and with the auditor read who accepted what.
 GRANTS: Mapping[str, tuple[str, ...]] = {
-    AGENT: ("accounts.view_user",),
-    REVIEWER: ("accounts.view_user",),
+    AGENT: ("accounts.view_user", "accounts.view_policyversion"),
+    REVIEWER: ("accounts.view_user", "accounts.view_policyversion"),
     SUPERVISOR: (
         "accounts.view_user",
         "accounts.view_apitoken",
         "accounts.change_apitoken",
         "accounts.reveal_personal_data",
+        "accounts.view_policyversion",
+        "accounts.add_policyversion",
+        "accounts.change_policyversion",
+        "accounts.publish_policyversion",
+        "accounts.view_policyacceptance",
     ),
     AUDITOR: ("accounts.view_*", "accounts.reveal_personal_data"),
 }

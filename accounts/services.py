@@ -14,8 +14,17 @@ from django.utils.http import urlsafe_base64_encode
 
 from jobs.services import job_enqueue
 
-from . import tokens
-from .models import ApiScope, ApiToken, ApiTokenKind, Language, User
+from . import audited, consent, tokens
+from .models import (
+    ApiScope,
+    ApiToken,
+    ApiTokenKind,
+    ConsentChannel,
+    Language,
+    PolicyAcceptance,
+    PolicyVersion,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -182,3 +191,142 @@ def set_password_email_send(*, user_id: int) -> bool:
     message.send()
     logger.info("borrower.set_password_email_sent", extra={"user_id": user.pk})
     return True
+
+
+# --- Policy documents and consent ----------------------------------------------------------
+
+POLICY_ANNOUNCE_CHUNK = 500
+
+
+def policy_version_check_publishable(version: PolicyVersion) -> None:
+    """A version may be published once, with its texts in both languages; a later version of a
+    document that borrowers have accepted before says what changed, in both languages."""
+    if version.is_published:
+        raise ValidationError("This version is already published; publish a new version instead.")
+    missing = [
+        field
+        for field in ("title_zh", "title_en", "body_zh", "body_en")
+        if not getattr(version, field).strip()
+    ]
+    if missing:
+        raise ValidationError(dict.fromkeys(missing, "Needed in both languages."))
+    earlier = PolicyVersion.objects.filter(
+        document=version.document, published_at__isnull=False
+    ).exists()
+    if earlier and not (version.changes_zh.strip() and version.changes_en.strip()):
+        raise ValidationError(
+            {"changes_zh": "Say what changed since the last version, in both languages."}
+        )
+    if version.effective_on < timezone.localdate():
+        raise ValidationError({"effective_on": "The effective date cannot be in the past."})
+
+
+@transaction.atomic  # the admin saves inside its own transaction
+def policy_version_save_draft(*, version: PolicyVersion) -> PolicyVersion:
+    """Save a draft version (supervisors, in the admin). A published version never changes."""
+    if version.pk and PolicyVersion.objects.filter(pk=version.pk, published_at__isnull=False):
+        raise ValidationError("A published version never changes; write a new version.")
+    version.full_clean()
+    version.save()
+    return version
+
+
+@transaction.atomic(durable=True)
+def policy_version_publish(*, version: PolicyVersion, actor) -> PolicyVersion:
+    """Publish a draft: from its effective date every borrower accepts it before going on.
+
+    Audited. When it replaces an earlier version of the document, borrowers are told
+    (`policy.updated`, in the background once this commits). Only staff holding
+    `accounts.publish_policyversion` (supervisors) publish."""
+    if actor is None or not actor.has_perm("accounts.publish_policyversion"):
+        raise PermissionDenied("Only a supervisor publishes a policy document version.")
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    policy_version_check_publishable(version)
+    replaces = _replaces_a_published_version(version)
+    version.published_at = timezone.now()
+    version.published_by = actor
+    version.save(update_fields=["published_at", "published_by"])
+    audited.policy_version_published(version, actor=actor, announced=replaces)
+    consent.forget_current_versions()
+    transaction.on_commit(consent.forget_current_versions)
+    if replaces:
+        from .tasks import announce_policy_version
+
+        transaction.on_commit(lambda: announce_policy_version.delay(version.pk))
+    return version
+
+
+def _replaces_a_published_version(version: PolicyVersion) -> bool:
+    earlier = PolicyVersion.objects.filter(document=version.document, published_at__isnull=False)
+    if version.published_at is not None:
+        earlier = earlier.filter(published_at__lt=version.published_at)
+    return earlier.exclude(pk=version.pk).exists()
+
+
+def policy_version_announce(*, version_id: int) -> int:
+    """Tell every active borrower of a new version (`policy.updated`). Safe to run twice: the
+    event's dedupe key (document and version) makes a second row impossible."""
+    from .notices import notify_policy_updated
+
+    version = PolicyVersion.objects.filter(pk=version_id, published_at__isnull=False).first()
+    if version is None or not _replaces_a_published_version(version):
+        return 0  # the first version of a document updates nothing; the gate asks anyway
+    borrowers = User.objects.filter(is_staff=False, is_active=True).order_by("pk")
+    sent, after = 0, 0
+    while True:
+        chunk = list(borrowers.filter(pk__gt=after)[:POLICY_ANNOUNCE_CHUNK])
+        if not chunk:
+            return sent
+        with transaction.atomic():
+            for borrower in chunk:
+                rows = notify_policy_updated(
+                    recipient=borrower,
+                    document=version.document,
+                    version=version.version,
+                    effective_on=version.effective_on.isoformat(),
+                )
+                sent += bool(rows)
+        after = chunk[-1].pk
+
+
+@transaction.atomic(durable=True)
+def policies_accept(
+    *,
+    user: User,
+    version_ids: Iterable[int],
+    channel: str = ConsentChannel.WEB,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> list[PolicyAcceptance]:
+    """Record that `user` accepted the versions they were shown, all in force now.
+
+    A version no longer (or not yet) in force is refused: the borrower reads the current one.
+    Accepting a version twice records it once; each new acceptance is one audit entry."""
+    if user.is_staff:
+        raise PermissionDenied("Staff accept no borrower policies.")
+    wanted = set(version_ids)
+    in_force = {version.pk: version for version in consent.current_versions()}
+    if not wanted:
+        raise ValidationError({"versions": "Say which versions you accept."})
+    stale = wanted - in_force.keys()
+    if stale:
+        raise ValidationError(
+            {"versions": "A document changed while you were reading; please read it again."}
+        )
+    already = set(
+        PolicyAcceptance.objects.filter(user=user, policy_version_id__in=wanted).values_list(
+            "policy_version_id", flat=True
+        )
+    )
+    written = []
+    for version_id in sorted(wanted - already):
+        acceptance = PolicyAcceptance.objects.create(
+            user=user,
+            policy_version=in_force[version_id],
+            channel=channel,
+            ip_address=ip_address or None,
+            user_agent=(user_agent or "")[:300],
+        )
+        audited.policy_accepted(acceptance, actor=user)
+        written.append(acceptance)
+    return written

@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from .services import set_password_email_send
+from .services import policy_version_announce, set_password_email_send
 
 
 @shared_task(
@@ -14,3 +14,14 @@ from .services import set_password_email_send
 )
 def send_set_password_email(user_id: int) -> bool:
     return set_password_email_send(user_id=user_id)
+
+
+@shared_task(
+    name="accounts.announce_policy_version",
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def announce_policy_version(version_id: int) -> int:
+    return policy_version_announce(version_id=version_id)

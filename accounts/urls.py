@@ -25,4 +25,6 @@ urlpatterns = [
     ),
     path("language/", views.set_language, name="set-language"),
     path("help/", views.help_page, name="help"),
+    path("consent/", views.consent_page, name="consent"),
+    path("policies/", views.policies_page, name="policies"),
 ]

@@ -1,14 +1,18 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_POST
 
-from .forms import PasswordResetRequestForm, SignInForm
-from .models import Language
-from .services import user_set_language
+from . import consent
+from .forms import ConsentForm, PasswordResetRequestForm, SignInForm
+from .models import ConsentChannel, Language, PolicyVersion
+from .services import policies_accept, user_set_language
 from .throttles import reset_address_throttled, reset_email_throttled, sign_in_throttled
 
 THROTTLED_TEMPLATE = "registration/throttled.html"
@@ -99,4 +103,102 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def help_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/help.html")
+    """The help centre; the reasons on My credit link to its `why-<category>` sections."""
+    return render(
+        request,
+        "accounts/help.html",
+        {
+            "appeal_window_days": settings.APPEAL_WINDOW_DAYS,
+            "second_review_days": settings.APPEAL_SECOND_REVIEW_WINDOW_DAYS,
+        },
+    )
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or default
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return default
+    return next_url
+
+
+def _client_address(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR as the proxy in front sets it (the same address the sign-in lockout counts).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@login_required
+def consent_page(request: HttpRequest) -> HttpResponse:
+    """The versions in force the borrower has not accepted, each in full, and one agreement.
+
+    The gate sends a borrower here before anything else; accepting records who, which
+    version, when and from where (accounts.services.policies_accept) and goes on to `next`."""
+    next_url = _safe_next(request)
+    if request.user.is_staff:
+        return redirect("admin:index")
+    pending = consent.pending_versions(request.user)
+    if not pending:
+        return redirect(next_url)
+    form = ConsentForm(request.POST or None, versions=pending)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policies_accept(
+                user=request.user,
+                version_ids=form.cleaned_data["versions"],
+                channel=ConsentChannel.WEB,
+                ip_address=_client_address(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ValidationError:
+            form.add_error(None, form.fields["versions"].error_messages["invalid_choice"])
+        else:
+            request.session.pop(consent.SESSION_KEY, None)
+            return redirect(next_url)
+    language = translation.get_language()
+    documents = [
+        {
+            "version": version,
+            "title": version.title_in(language),
+            "body": version.body_in(language),
+            "changes": version.changes_in(language)
+            if consent.earlier_version_accepted(request.user, version)
+            else "",
+        }
+        for version in pending
+    ]
+    return render(
+        request,
+        "accounts/consent.html",
+        {"documents": documents, "form": form, "next_url": next_url, "gated": True},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def policies_page(request: HttpRequest) -> HttpResponse:
+    """Every document in force (and any published to take effect later), with when the
+    borrower accepted it."""
+    language = translation.get_language()
+    accepted = dict(
+        request.user.acceptances.values_list("policy_version_id", "accepted_at")
+        if not request.user.is_staff
+        else []
+    )
+    in_force = consent.current_versions()
+    upcoming = PolicyVersion.objects.filter(
+        published_at__isnull=False, effective_on__gt=timezone.localdate()
+    ).order_by("effective_on")
+    documents = [
+        {
+            "version": version,
+            "title": version.title_in(language),
+            "body": version.body_in(language),
+            "changes": version.changes_in(language),
+            "accepted_at": accepted.get(version.pk),
+            "upcoming": is_upcoming,
+        }
+        for is_upcoming, versions in ((False, in_force), (True, upcoming))
+        for version in versions
+    ]
+    return render(request, "accounts/policies.html", {"documents": documents})

@@ -84,6 +84,12 @@ class ReasonView:
     # What would change the decision, as it bears on this reason (stored with the decision).
     would_change: tuple[str, ...] = ()
 
+    @property
+    def help_topic(self) -> str:
+        """The Help section on this reason's category (an anchor on the Help page, which has
+        one `why-<category>` section per category, e.g. `why-multi-lending`)."""
+        return "why-" + self.category.replace("_", "-")
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionView:

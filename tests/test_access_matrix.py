@@ -48,6 +48,10 @@ RULES: dict[str, object] = {
     "password_reset_complete": PUBLIC,
     "set-language": PUBLIC,
     "help": PUBLIC,
+    # issue 14: the consent page and the policy documents (each borrower their own acceptances)
+    "consent": BORROWER_PAGE,
+    "policies": BORROWER_PAGE,
+    "api-consents": BORROWER_API,
     "api-borrowers-upsert": Service(ApiScope.BORROWERS_WRITE),
     "api-credit-events": Service(ApiScope.CREDIT_EVENTS_WRITE),
     "api-decisions": Service(ApiScope.DECISIONS_READ),

@@ -47,6 +47,12 @@ ONLY_S = frozenset({S})
 PAGES: dict[str, Page] = {
     "accounts.user": Page(view=ALL),
     "accounts.apitoken": Page(view=SC, change=ONLY_S, actions={"revoke_tokens": ONLY_S}),
+    # issue 14: supervisors write and publish policy versions; everyone reads them (to answer
+    # borrowers); who accepted what is for supervisors and the auditor; no one deletes either
+    "accounts.policyversion": Page(
+        view=ALL, add=ONLY_S, change=ONLY_S, actions={"publish": ONLY_S}
+    ),
+    "accounts.policyacceptance": Page(view=SC),
     "appeals.appeal": Page(view=ALL, actions={"reassign_selected": ONLY_S}),
     "appeals.agentavailability": Page(
         view=ALL, add=ONLY_S, change=ONLY_S, actions={"mark_away": ONLY_S, "mark_back": ONLY_S}

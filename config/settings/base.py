@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.StaffIdleTimeoutMiddleware",
     "accounts.middleware.BorrowerTimezoneMiddleware",
+    "accounts.middleware.ConsentGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -200,6 +201,23 @@ LANGUAGES = [
     ("en", "English"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# Pages a signed-in borrower reaches before accepting the policies in force (accounts.consent):
+# the consent page, signing out, the language, Help and a support request to reach a person.
+# The API has its own check (accounts.permissions.PoliciesAccepted).
+CONSENT_GATE_EXEMPT_PATHS = (
+    "/consent/",
+    "/policies/",
+    "/logout/",
+    "/language/",
+    "/help/",
+    "/appeals/support/",
+    "/api/",
+    "/admin/",
+    "/static/",
+    "/healthz",
+    "/metrics",
+)
 LANGUAGE_COOKIE_NAME = "recourse_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Asia/Shanghai"
@@ -255,7 +273,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A borrower who has not accepted the policies in force gets 403 `consent_required`.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.PoliciesAccepted",
+    ],
     "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

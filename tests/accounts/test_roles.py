@@ -159,6 +159,8 @@ GRANTED_SINCE = {
         "appeals.view_supportrequest",
         "appeals.view_supportmessage",
         "appeals.answer_supportrequest",
+        # issue 14: every role reads the policy documents borrowers accept
+        "accounts.view_policyversion",
     },
     roles.REVIEWER: {
         "credit.view_policycampaign",  # issue 12
@@ -171,6 +173,8 @@ GRANTED_SINCE = {
         "appeals.view_supportrequest",
         "appeals.view_supportmessage",
         "appeals.answer_supportrequest",
+        # issue 14: every role reads the policy documents borrowers accept
+        "accounts.view_policyversion",
     },
     roles.SUPERVISOR: {
         # issue 13: supervisors manage the lender's webhook endpoints
@@ -219,6 +223,12 @@ GRANTED_SINCE = {
         "jobs.view_queuedjob",
         # issue 17: the risk team sees what appeals teach the scorecard
         "appeals.view_lessons",
+        # issue 14: supervisors write and publish policy versions and read who accepted them
+        "accounts.view_policyversion",
+        "accounts.add_policyversion",
+        "accounts.change_policyversion",
+        "accounts.publish_policyversion",
+        "accounts.view_policyacceptance",
     },
 }
 

@@ -178,6 +178,45 @@ def _export():
     return do
 
 
+def _policy_draft(version="2026-11"):
+    from django.utils import timezone
+
+    from accounts.models import PolicyVersion
+    from accounts.services import policy_version_save_draft
+
+    return policy_version_save_draft(
+        version=PolicyVersion(
+            document="privacy_policy",
+            version=version,
+            title_zh="隐私政策",
+            title_en="Privacy policy",
+            body_zh="正文",
+            body_en="Text",
+            effective_on=timezone.localdate(),
+        )
+    )
+
+
+def _policy_publish():
+    from accounts.services import policy_version_publish
+
+    draft, supervisor = _policy_draft(), f.supervisor()
+    return lambda: (supervisor, policy_version_publish(version=draft, actor=supervisor))
+
+
+def _policy_accept():
+    from accounts.services import policies_accept, policy_version_publish
+
+    version = policy_version_publish(version=_policy_draft(), actor=f.supervisor())
+    borrower = BorrowerFactory()
+
+    def do():
+        (acceptance,) = policies_accept(user=borrower, version_ids=[version.pk])
+        return borrower, acceptance
+
+    return do
+
+
 ACTS = {
     "scorecard decision": Act("credit.decision", _scorecard_decision, frozen=True),
     "staff decision": Act("credit.decision", _staff_decision, frozen=True),
@@ -192,6 +231,8 @@ ACTS = {
     "appeal extended": Act("appeal.extension", _appeal_extend),
     "personal data revealed": Act("accounts.personal_data", _reveal),
     "export": Act("audit.exported", _export),
+    "policy version published": Act("accounts.policy_published", _policy_publish),
+    "policy accepted": Act("accounts.consent", _policy_accept),
 }
 
 

@@ -110,4 +110,6 @@ def ensure_reference_data() -> None:
     later.forwards(apps, None)
     wordings = importlib.import_module("credit.migrations.0009_reason_wording_v1")
     wordings.first_versions(apps, SimpleNamespace(connection=SimpleNamespace(vendor="none")))
+    advice = importlib.import_module("credit.migrations.0013_advice_points_to_what_exists")
+    advice.new_versions(apps, None)
     sync_staff_groups()
