@@ -24,3 +24,19 @@ class PasswordResetRequestForm(PasswordResetForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class AccountDeletionForm(forms.Form):
+    """Deleting the account is confirmed with the password and an explicit tick."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    understood = forms.BooleanField(
+        label=_(
+            "I understand that I can no longer sign in, and that records the law requires "
+            "are kept until the date shown."
+        ),
+    )

@@ -35,6 +35,10 @@ GRANTS: Mapping[str, tuple[str, ...]] = {
         "accounts.view_apitoken",
         "accounts.change_apitoken",
         "accounts.reveal_personal_data",
+        # legal holds keep a person's records past retention (placed and lifted, audited)
+        "accounts.view_legalhold",
+        "accounts.add_legalhold",
+        "accounts.change_legalhold",
     ),
     AUDITOR: ("accounts.view_*", "accounts.reveal_personal_data"),
 }

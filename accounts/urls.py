@@ -25,4 +25,11 @@ urlpatterns = [
     ),
     path("language/", views.set_language, name="set-language"),
     path("help/", views.help_page, name="help"),
+    path("settings/data/", views.data_rights_page, name="data-rights"),
+    path(
+        "settings/data/<uuid:export_id>/<str:kind>/",
+        views.data_export_download,
+        name="data-export-download",
+    ),
+    path("settings/data/delete/", views.account_delete, name="account-delete"),
 ]
