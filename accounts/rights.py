@@ -233,6 +233,7 @@ def account_deletion_request(*, person: User, password: str) -> DeletionRequest:
     person.save(update_fields=["is_active"])
     if keep_until is not None and keep_until <= now and not on_legal_hold(person):
         person_erase(person=person, now=now, reason="deletion request")
+        request.erased_at = now
     return request
 
 
