@@ -37,6 +37,6 @@ class AccountDeletionForm(forms.Form):
     understood = forms.BooleanField(
         label=_(
             "I understand that I can no longer sign in, and that records the law requires "
-            "are kept until the date shown."
+            "are kept as described above."
         ),
     )
