@@ -96,7 +96,7 @@ def data_export_request(*, person: User) -> DataExport:
 
 def export_document(person: User, *, language: str) -> tuple[dict, list]:
     """The person's data as a JSON-ready dict, and the sections the PDF draws."""
-    with translation.override(language):
+    with translation.override(language), timezone.override(person.zoneinfo):
         sections = data_rights.export_sections(person)
         document = {
             "format_version": EXPORT_FORMAT_VERSION,

@@ -107,10 +107,15 @@ def test_the_copy_has_every_kind_of_record_and_nothing_of_another_borrower():
 
 @pytest.mark.django_db
 def test_an_english_borrower_gets_an_english_pdf():
-    person = rich_borrower("EN", preferred_language="en", full_name="Emma Liu")
-    text = pdf_text(build(person))
+    person = rich_borrower(
+        "EN", preferred_language="en", full_name="Emma Liu", time_zone="America/New_York"
+    )
+    export = build(person)
+    text = pdf_text(export)
     assert "Your data at Recourse" in text
     assert "Supporting documents" in text and "Emma Liu" in text
+    joined = read_json(export)["profile"][0]["joined_at"]  # in her time zone, not Shanghai's
+    assert joined.endswith(("-05:00", "-04:00"))
 
 
 @pytest.mark.django_db
@@ -120,6 +125,7 @@ def test_the_page_asks_for_a_copy_shows_it_ready_and_serves_it_to_its_owner_only
     owner = BorrowerFactory(preferred_language="en")
     other = BorrowerFactory()
     client.force_login(owner)
+    client.cookies["recourse_language"] = "en"
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("data-rights"))
@@ -129,6 +135,8 @@ def test_the_page_asks_for_a_copy_shows_it_ready_and_serves_it_to_its_owner_only
 
     page = client.get(reverse("data-rights"))
     assert "Ready to download" in page.content.decode()
+    client.cookies["recourse_language"] = "zh-hans"
+    assert "可以下载" in client.get(reverse("data-rights")).content.decode()
     pdf_url = reverse("data-export-download", args=[export.pk, "pdf"])
     assert pdf_url in page.content.decode()
 
