@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from . import audited, privacy
 from .models import ApiToken, LegalHold, User
-from .rights import legal_hold_lift, legal_hold_place
+from .rights import legal_hold_lift, legal_hold_place, on_legal_hold
 from .services import api_token_revoke
 
 
@@ -344,6 +344,16 @@ class LegalHoldForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "person" in self.fields:
             self.fields["person"].queryset = User.objects.filter(is_staff=False)
+
+    def clean(self):
+        # The service's own checks, shown on the form (it checks again when it runs).
+        cleaned = super().clean()
+        person, reason = cleaned.get("person"), (cleaned.get("reason") or "").strip()
+        if person is not None and len(reason) >= 10 and on_legal_hold(person):
+            self.add_error("person", _("This person is already under a legal hold."))
+        if reason and len(reason) < 10:
+            self.add_error("reason", _("Say why the records must be kept (10 characters or more)."))
+        return cleaned
 
 
 @admin.register(LegalHold)

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.checks import run_checks
+from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import rights
 from accounts.models import DeletionRequest, LegalHold, User
@@ -108,14 +109,15 @@ def test_a_person_under_legal_hold_is_skipped_until_the_hold_is_lifted():
     assert acts == [("placed", supervisor.pk), ("lifted", supervisor.pk)]
 
 
+@translation.override("en")
 def test_a_legal_hold_needs_a_reason_and_one_at_a_time():
     borrower = BorrowerFactory()
     supervisor = f.supervisor()
-    with pytest.raises(Exception, match="10 characters"):
+    with pytest.raises(ValidationError, match="10 characters"):
         rights.legal_hold_place(person=borrower, reason="why", actor=supervisor)
     assert not LegalHold.objects.exists()
     rights.legal_hold_place(person=borrower, reason="Court order 2026/77", actor=supervisor)
-    with pytest.raises(Exception, match="already"):
+    with pytest.raises(ValidationError, match="already"):
         rights.legal_hold_place(person=borrower, reason="Court order 2026/78", actor=supervisor)
     assert LegalHold.objects.count() == 1
 
@@ -190,3 +192,30 @@ def test_months_are_calendar_months():
     moment = timezone.datetime(2026, 3, 31, 12, tzinfo=timezone.get_current_timezone())
     assert rights.months_before(moment, 1).date().isoformat() == "2026-02-28"
     assert rights.months_after(moment, 25).date().isoformat() == "2028-04-30"
+
+
+def test_a_supervisor_places_a_hold_in_the_admin_and_lifts_it(client):
+    borrower = BorrowerFactory()
+    supervisor = f.supervisor()
+    client.force_login(supervisor)
+    client.cookies["recourse_language"] = "en"
+    add = reverse("admin:accounts_legalhold_add")
+
+    short = client.post(add, {"person": borrower.pk, "reason": "why"})
+    assert short.status_code == 200 and not LegalHold.objects.exists()
+    assert "10 characters" in short.content.decode()
+
+    placed = client.post(add, {"person": borrower.pk, "reason": "Court order 2026/77"})
+    assert placed.status_code == 302
+    hold = LegalHold.objects.get(person=borrower)
+    assert hold.placed_by == supervisor and hold.in_place
+
+    again = client.post(add, {"person": borrower.pk, "reason": "Court order 2026/78"})
+    assert "already under a legal hold" in again.content.decode()
+    assert LegalHold.objects.count() == 1
+
+    changelist = reverse("admin:accounts_legalhold_changelist")
+    client.post(changelist, {"action": "lift_holds", "_selected_action": [hold.pk]})
+    hold.refresh_from_db()
+    assert hold.lifted_by == supervisor and not hold.in_place
+    assert AuditEntry.objects.filter(kind="accounts.legal_hold").count() == 2
