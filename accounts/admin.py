@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import audited, privacy
-from .models import ApiToken, PolicyAcceptance, PolicyVersion, User
+from .models import ApiToken, LegalHold, PolicyAcceptance, PolicyVersion, User
+from .rights import legal_hold_lift, legal_hold_place, on_legal_hold
 from .services import api_token_revoke, policy_version_publish, policy_version_save_draft
 
 
@@ -332,6 +333,83 @@ class AuditedGroupAdmin(DjangoGroupAdmin):
                 before=before,
                 after=_role_permissions(form.instance),
             )
+
+
+class LegalHoldForm(forms.ModelForm):
+    class Meta:
+        model = LegalHold
+        fields = ("person", "reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "person" in self.fields:
+            self.fields["person"].queryset = User.objects.filter(is_staff=False)
+
+    def clean(self):
+        # The service's own checks, shown on the form (it checks again when it runs).
+        cleaned = super().clean()
+        person, reason = cleaned.get("person"), (cleaned.get("reason") or "").strip()
+        if person is not None and len(reason) >= 10 and on_legal_hold(person):
+            self.add_error("person", _("This person is already under a legal hold."))
+        if reason and len(reason) < 10:
+            self.add_error("reason", _("Say why the records must be kept (10 characters or more)."))
+        return cleaned
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    """A supervisor places a hold (with a reason) and lifts it; both are audited. While a hold
+    is in place the retention job leaves the person's records as they are."""
+
+    form = LegalHoldForm
+    list_display = ("person", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by")
+    list_filter = (("lifted_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("person", "placed_by", "lifted_by")
+    search_fields = ("person__customer_id", "reason")
+    raw_id_fields = ("person",)
+    actions = ("lift_holds",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("placed_at", "placed_by", "lifted_at", "lifted_by")
+        return ("person", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("person", "reason")
+        return ("person", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a hold stays on record; it is lifted, never deleted
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing about a hold is edited once placed
+        try:
+            hold = legal_hold_place(
+                person=form.cleaned_data["person"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            raise PermissionDenied(" ".join(error.messages)) from error
+        obj.pk = hold.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no related rows; the service wrote the hold
+
+    @admin.action(description=_("Lift the selected legal holds"), permissions=["change"])
+    def lift_holds(self, request, queryset):
+        count = 0
+        for hold in queryset.filter(lifted_at__isnull=True):
+            legal_hold_lift(hold=hold, actor=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d legal hold lifted.", "%(count)d legal holds lifted.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(PolicyVersion)

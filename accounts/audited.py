@@ -95,3 +95,69 @@ def policy_accepted(acceptance, *, actor) -> None:
             "channel": acceptance.channel,
         },
     )
+
+
+DATA_EXPORT = register(AuditKind("accounts.data_export", _("Copy of personal data")))
+DELETION_REQUEST = register(AuditKind("accounts.deletion_request", _("Account deletion requested")))
+LEGAL_HOLD = register(AuditKind("accounts.legal_hold", _("Legal hold placed or lifted")))
+ERASED = register(
+    AuditKind("accounts.personal_data_erased", _("Personal details removed (retention)"))
+)
+
+
+def data_export_requested(export, *, actor) -> None:
+    audit_record(
+        kind=DATA_EXPORT.code,
+        actor=actor,
+        obj=actor,
+        label=f"user {actor.pk}",
+        summary="requested",
+        details={"export": str(export.pk), "act": "requested", "language": export.language},
+    )
+
+
+def data_export_downloaded(export, *, actor, kind: str) -> None:
+    audit_record(
+        kind=DATA_EXPORT.code,
+        actor=actor,
+        obj=actor,
+        label=f"user {actor.pk}",
+        summary=f"downloaded ({kind})",
+        details={"export": str(export.pk), "act": "downloaded", "file": kind},
+    )
+
+
+def deletion_requested(request, *, actor, in_use: bool) -> None:
+    audit_record(
+        kind=DELETION_REQUEST.code,
+        actor=actor,
+        obj=actor,
+        label=f"user {actor.pk}",
+        summary="confirmed by the borrower",
+        details={
+            "records_in_use": in_use,
+            "keep_until": None if in_use else request.keep_until.isoformat(),
+        },
+    )
+
+
+def legal_hold_changed(hold, *, actor, placed: bool) -> None:
+    audit_record(
+        kind=LEGAL_HOLD.code,
+        actor=actor,
+        obj=hold.person,
+        label=f"user {hold.person_id}",
+        summary=("placed: " if placed else "lifted: ") + hold.reason,
+        details={"hold": hold.pk, "act": "placed" if placed else "lifted", "reason": hold.reason},
+    )
+
+
+def personal_data_erased(person, *, reason: str, counts: dict) -> None:
+    audit_record(
+        kind=ERASED.code,
+        actor=None,
+        obj=person,
+        label=f"user {person.pk}",
+        summary=reason,
+        details={"reason": reason, "removed": counts},
+    )

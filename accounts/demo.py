@@ -30,7 +30,11 @@ BORROWERS = (
     DemoPerson("li.wei@demo.recourse", "李伟", "active", "C-1001", "+8613800001001"),
     DemoPerson("wang.fang@demo.recourse", "王芳", "closing", "C-1002", "+8613800001002"),
     DemoPerson(
-        "zhang.min@demo.recourse", "张敏", "closed, appeal in review", "C-1003", "+8613800001003"
+        "zhang.min@demo.recourse",
+        "张敏",
+        "closed, appeal in review; records under a legal hold",
+        "C-1003",
+        "+8613800001003",
     ),
     DemoPerson(
         "chen.jie@demo.recourse", "陈杰", "frozen by a campaign", "C-1004", "+8613800001004"
@@ -38,7 +42,7 @@ BORROWERS = (
     DemoPerson(
         "emma.liu@demo.recourse",
         "Emma Liu",
-        "reinstated after a system error",
+        "reinstated after a system error; a copy of her data ready (Settings → Your data)",
         "C-1005",
         "+8613800001005",
         language="en",
@@ -226,3 +230,25 @@ def seed_policies(people: dict[str, User], stdout=None) -> None:
                 )
     if stdout is not None:
         stdout.write(f"accounts: {len(POLICIES)} policy versions; {GATED_BORROWER} meets the gate")
+
+
+def seed_data_rights(stdout=None) -> None:
+    """After every app has seeded: Emma has a copy of her data ready on Settings → Your data,
+    and Zhang Min's records are under a legal hold placed by the supervisor (admin → Legal
+    holds). Runs after the other apps so the copy holds her line, decisions and messages."""
+    from .models import DataExport, DataExportStatus, LegalHold
+    from .rights import data_export_build, data_export_request, legal_hold_place
+
+    emma = User.objects.get(email="emma.liu@demo.recourse")
+    if not DataExport.objects.filter(owner=emma, status=DataExportStatus.READY).exists():
+        export = data_export_request(person=emma)
+        data_export_build(export_id=export.pk)
+    zhang = User.objects.get(email="zhang.min@demo.recourse")
+    if not LegalHold.objects.filter(person=zhang, lifted_at__isnull=True).exists():
+        legal_hold_place(
+            person=zhang,
+            reason="Consumer protection inquiry CP-2026-031: keep every record until closed.",
+            actor=User.objects.get(email="supervisor@demo.recourse"),
+        )
+    if stdout is not None:
+        stdout.write("accounts demo: Emma's data copy is ready; Zhang Min is under a legal hold.")

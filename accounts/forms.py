@@ -27,6 +27,22 @@ class PasswordResetRequestForm(PasswordResetForm):
     )
 
 
+class AccountDeletionForm(forms.Form):
+    """Deleting the account is confirmed with the password and an explicit tick."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    understood = forms.BooleanField(
+        label=_(
+            "I understand that I can no longer sign in, and that records the law requires "
+            "are kept as described above."
+        ),
+    )
+
+
 class ConsentForm(forms.Form):
     """The versions the borrower was shown, and their agreement to all of them."""
 

@@ -1,3 +1,4 @@
+import uuid
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
@@ -44,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Set when the retention job removed this person's details (the row stays: decisions and
+    # appeals keep pointing at it, as anonymous figures).
+    erased_at = models.DateTimeField(_("personal details removed"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -163,6 +167,126 @@ class ApiToken(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class DataExportStatus(models.TextChoices):
+    PREPARING = "preparing", _("Preparing")
+    READY = "ready", _("Ready to download")
+    FAILED = "failed", _("Could not be prepared")
+    EXPIRED = "expired", _("Expired")
+
+
+class DataExport(models.Model):
+    """A copy of everything Recourse holds about a borrower, asked for from their settings.
+
+    Prepared by a Celery task into a JSON file and a readable PDF under PRIVATE_MEDIA_ROOT;
+    served only to its owner, and removed when it expires. The id is random, so one export's
+    address says nothing about another's.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        User, verbose_name=_("borrower"), related_name="data_exports", on_delete=models.CASCADE
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=DataExportStatus.choices,
+        default=DataExportStatus.PREPARING,
+    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    json_name = models.CharField(max_length=200, blank=True)
+    pdf_name = models.CharField(max_length=200, blank=True)
+    json_size = models.PositiveIntegerField(default=0)
+    pdf_size = models.PositiveIntegerField(default=0)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["owner", "-requested_at"], name="accounts_export_owner_idx"),
+            models.Index(fields=["status", "expires_at"], name="accounts_export_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == DataExportStatus.READY
+
+
+class DeletionRequest(models.Model):
+    """A borrower asked to delete their account (confirmed with their password).
+
+    Sign-in ends at once; what the law requires us to keep (decisions, notices, appeals and
+    their inputs) is kept until `keep_until`, then the retention job removes the personal
+    details and the evidence files (`erased_at`).
+    """
+
+    person = models.OneToOneField(
+        User, verbose_name=_("borrower"), related_name="deletion_request", on_delete=models.CASCADE
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    # Empty while the records are in use (a line not closed, an appeal being worked).
+    keep_until = models.DateTimeField(_("records kept until"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal details removed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account deletion request")
+        verbose_name_plural = _("account deletion requests")
+
+    def __str__(self) -> str:
+        return f"deletion request of user {self.person_id}"
+
+
+class LegalHold(models.Model):
+    """Staff keep a person's records beyond the retention period (a dispute, an inquiry).
+
+    While a hold is in place (not lifted), the retention job skips the person entirely.
+    """
+
+    person = models.ForeignKey(
+        User, verbose_name=_("borrower"), related_name="legal_holds", on_delete=models.PROTECT
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    placed_by = models.ForeignKey(
+        User, verbose_name=_("placed by"), related_name="+", on_delete=models.PROTECT
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User,
+        verbose_name=_("lifted by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="accounts_one_legal_hold_in_place",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold on user {self.person_id}"
+
+    @property
+    def in_place(self) -> bool:
+        return self.lifted_at is None
 
 
 class PolicyDocument(models.TextChoices):

@@ -35,6 +35,10 @@ GRANTS: Mapping[str, tuple[str, ...]] = {
     SUPERVISOR: (
         "accounts.view_user",
         "accounts.view_apitoken",
+        # legal holds keep a person's records past retention (placed and lifted, audited)
+        "accounts.view_legalhold",
+        "accounts.add_legalhold",
+        "accounts.change_legalhold",
         "accounts.change_apitoken",
         "accounts.reveal_personal_data",
         "accounts.view_policyversion",

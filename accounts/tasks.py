@@ -17,6 +17,29 @@ def send_set_password_email(user_id: int) -> bool:
 
 
 @shared_task(
+    name="accounts.build_data_export",
+    autoretry_for=(OSError, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def build_data_export(export_id: str) -> str | None:
+    """Prepare a borrower's copy of their data (JSON and PDF); safe to run twice."""
+    from .rights import data_export_build
+
+    export = data_export_build(export_id=export_id)
+    return export.status if export else None
+
+
+@shared_task(name="accounts.apply_retention")
+def apply_retention() -> dict:
+    """Daily: anonymise people whose retention period has passed; expire old copies."""
+    from .rights import retention_apply
+
+    return retention_apply()
+
+
+@shared_task(
     name="accounts.announce_policy_version",
     autoretry_for=(ConnectionError, TimeoutError),
     retry_backoff=30,

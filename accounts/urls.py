@@ -25,6 +25,13 @@ urlpatterns = [
     ),
     path("language/", views.set_language, name="set-language"),
     path("help/", views.help_page, name="help"),
+    path("settings/data/", views.data_rights_page, name="data-rights"),
+    path(
+        "settings/data/<uuid:export_id>/<str:kind>/",
+        views.data_export_download,
+        name="data-export-download",
+    ),
+    path("settings/data/delete/", views.account_delete, name="account-delete"),
     path("consent/", views.consent_page, name="consent"),
     path("policies/", views.policies_page, name="policies"),
 ]

@@ -1,17 +1,20 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import consent
-from .forms import ConsentForm, PasswordResetRequestForm, SignInForm
-from .models import ConsentChannel, Language, PolicyVersion
+from . import consent, rights
+from .forms import AccountDeletionForm, ConsentForm, PasswordResetRequestForm, SignInForm
+from .models import ConsentChannel, DataExport, DataExportStatus, Language, PolicyVersion
 from .services import policies_accept, user_set_language
 from .throttles import reset_address_throttled, reset_email_throttled, sign_in_throttled
 
@@ -100,6 +103,98 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("admin:index")
     return redirect("credit:my-credit")
+
+
+# --- Your data: a copy of it, and deleting the account ---------------------------------------
+
+
+@login_required
+def data_rights_page(request: HttpRequest) -> HttpResponse:
+    """The borrower's data: ask for a copy, see whether it is ready, delete the account."""
+    if request.method == "POST":
+        rights.data_export_request(person=request.user)
+        messages.success(
+            request, _("We are preparing your data. This page shows when it is ready.")
+        )
+        return redirect("data-rights")
+    exports = rights.exports_for_owner(person=request.user)
+    preparing = any(e.status == DataExportStatus.PREPARING for e in exports)
+    return render(
+        request,
+        "accounts/data_rights.html",
+        {
+            "exports": exports,
+            "preparing": preparing,
+            "ttl_hours": settings.DATA_EXPORT_TTL_HOURS,
+            "retention_months": settings.PERSONAL_DATA_RETENTION_MONTHS,
+        },
+    )
+
+
+EXPORT_FILES = {
+    "json": ("json_name", "application/json", "recourse-data-{date}.json"),
+    "pdf": ("pdf_name", "application/pdf", "recourse-data-{date}.pdf"),
+}
+
+
+@login_required
+def data_export_download(request: HttpRequest, export_id, kind: str) -> HttpResponse:
+    """Only the owner gets their file; another person's export answers 404, as does an
+    export that is not ready or has expired."""
+    if kind not in EXPORT_FILES:
+        raise Http404
+    try:
+        export = rights.data_export_get_for_owner(person=request.user, export_id=export_id)
+    except DataExport.DoesNotExist:
+        raise Http404 from None
+    field, content_type, filename = EXPORT_FILES[kind]
+    if not export.is_ready or export.expires_at <= timezone.now():
+        raise Http404
+    rights.data_export_downloaded(export=export, person=request.user, kind=kind)
+    stamp = timezone.localtime(export.ready_at).strftime("%Y%m%d")
+    response = FileResponse(
+        rights.export_storage().open(getattr(export, field), "rb"),
+        as_attachment=True,
+        filename=filename.format(date=stamp),
+        content_type=content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Confirm with the password; then say what is kept and until when, and sign out."""
+    now = timezone.now()
+    form = AccountDeletionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deletion = rights.account_deletion_request(
+                person=request.user, password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error.message_dict.get("password", error.messages))
+        else:
+            erased = deletion.erased_at is not None
+            in_use = deletion.keep_until is None
+            logout(request)
+            return render(
+                request,
+                "accounts/account_deleted.html",
+                {"deletion": deletion, "erased": erased, "in_use": in_use},
+            )
+    keep_until = rights.keep_until_for(request.user, now=now)
+    return render(
+        request,
+        "accounts/account_delete.html",
+        {
+            "form": form,
+            "keep_until": keep_until,
+            "in_use": keep_until is None,
+            "nothing_kept": keep_until is not None and keep_until <= now,
+            "retention_months": settings.PERSONAL_DATA_RETENTION_MONTHS,
+        },
+    )
 
 
 def help_page(request: HttpRequest) -> HttpResponse:

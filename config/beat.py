@@ -63,3 +63,10 @@ BEAT_SCHEDULE["appeals.escalate_sla_breaches"] = {
 
 # webhooks: deliver what is due (each write also queues a run on commit).
 BEAT_SCHEDULE["webhooks.deliver_due"] = {"task": "webhooks.deliver_due", "schedule": 15.0}
+
+# accounts: personal details removed once the retention period has passed (legal holds
+# skipped); expired copies of personal data removed.
+BEAT_SCHEDULE["accounts.apply_retention"] = {
+    "task": "accounts.apply_retention",
+    "schedule": crontab(hour=3, minute=40),
+}

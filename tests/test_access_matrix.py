@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts import rights
 from accounts.models import ApiScope
 from accounts.roles import AGENT, AUDITOR, REVIEWER, SUPERVISOR
 from appeals import services as appeal_services
@@ -94,6 +95,10 @@ RULES: dict[str, object] = {
     "notifications:detail": BORROWER_PAGE,
     "notifications:read-all": BORROWER_PAGE,
     "notifications:preferences": BORROWER_PAGE,
+    # issue 14: a copy of one's data, and deleting one's account
+    "data-rights": BORROWER_PAGE,
+    "data-export-download": BORROWER_PAGE,
+    "account-delete": BORROWER_PAGE,
 }
 
 
@@ -157,6 +162,9 @@ def world():
     support_b = appeal_services.support_request_open(
         borrower=appeal_b.borrower, subject="B's question", body="B's message"
     )
+    export_b = rights.data_export_build(
+        export_id=rights.data_export_request(person=appeal_b.borrower).pk
+    )
     a = closing_line().borrower
     return {
         "ids": {
@@ -164,6 +172,8 @@ def world():
             "evidence_pk": evidence_b.pk,
             "notice": notice_b.pk,
             "support_pk": support_b.pk,
+            "export_id": export_b.pk,
+            "kind": "pdf",
         },
         "a": a,
         "a_token": borrower_token(a)[1],

@@ -47,6 +47,8 @@ ONLY_S = frozenset({S})
 PAGES: dict[str, Page] = {
     "accounts.user": Page(view=ALL),
     "accounts.apitoken": Page(view=SC, change=ONLY_S, actions={"revoke_tokens": ONLY_S}),
+    # issue 14: a supervisor places and lifts legal holds (audited); the auditor reads them
+    "accounts.legalhold": Page(view=SC, add=ONLY_S, change=ONLY_S, actions={"lift_holds": ONLY_S}),
     # issue 14: supervisors write and publish policy versions; everyone reads them (to answer
     # borrowers); who accepted what is for supervisors and the auditor; no one deletes either
     "accounts.policyversion": Page(

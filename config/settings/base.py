@@ -27,6 +27,20 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Days after a decision's notice during which the borrower may appeal it (DESIGN.md defaults).
 APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=60)
+# Data rights (accounts.rights): decisions, notices, appeals and their inputs are kept this many
+# months after the newest of them (Reg B 1002.12(b): at least 25; a system check refuses less),
+# then personal details and evidence files are removed. A copy of a borrower's data can be
+# downloaded for this many hours. The PDF copy is drawn in the first of these fonts that exists.
+PERSONAL_DATA_RETENTION_MONTHS = env.int("PERSONAL_DATA_RETENTION_MONTHS", default=25)
+DATA_EXPORT_TTL_HOURS = env.int("DATA_EXPORT_TTL_HOURS", default=72)
+DATA_EXPORT_PDF_FONTS = env.list(
+    "DATA_EXPORT_PDF_FONTS",
+    default=[
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/arphic/uming.ttc",
+    ],
+)
 # Days after a denial's notice during which the borrower may ask for a second review.
 APPEAL_SECOND_REVIEW_WINDOW_DAYS = env.int("APPEAL_SECOND_REVIEW_WINDOW_DAYS", default=14)
 # After a denial a closing line closes no earlier than this many days after the borrower is told.

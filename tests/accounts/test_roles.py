@@ -177,6 +177,10 @@ GRANTED_SINCE = {
         "accounts.view_policyversion",
     },
     roles.SUPERVISOR: {
+        # issue 14: supervisors place and lift legal holds (audited); retention skips the person
+        "accounts.view_legalhold",
+        "accounts.add_legalhold",
+        "accounts.change_legalhold",
         # issue 13: supervisors manage the lender's webhook endpoints
         "webhooks.add_webhookendpoint",
         "webhooks.change_webhookdelivery",

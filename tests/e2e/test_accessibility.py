@@ -63,6 +63,9 @@ def _pages():
         ("C-1005", "/appeals/support/new/"),
         ("C-1005", f"/appeals/support/{support.pk}/"),
         ("C-1005", f"/messages/{superseded.pk}/"),
+        # issue 14: Emma's data copy is ready in the demo; deleting the account is confirmed
+        ("C-1005", "/settings/data/"),
+        ("C-1005", "/settings/data/delete/"),
         # issue 14: the help centre signed in, the policies, and the consent page the gated
         # demo borrower meets before anything else
         ("C-1002", "/help/"),
