@@ -226,6 +226,8 @@ CONSENT_GATE_EXEMPT_PATHS = (
     "/language/",
     "/help/",
     "/appeals/support/",
+    # a copy of one's data, and deleting the account, without accepting a new version first
+    "/settings/data/",
     "/api/",
     "/admin/",
     "/static/",

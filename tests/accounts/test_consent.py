@@ -187,6 +187,10 @@ def test_pages_on_the_way_stay_open(borrower, published):
     client = _client(borrower)
     for url in (reverse("help"), reverse("policies"), reverse("appeals:support")):
         assert client.get(url).status_code == 200, url
+    # Someone who will not accept the new version can still take a copy of their data and
+    # ask to delete their account.
+    for url in (reverse("data-rights"), reverse("account-delete")):
+        assert client.get(url).status_code == 200, url
 
 
 def test_the_next_address_stays_on_this_site(borrower, published):
