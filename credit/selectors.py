@@ -26,6 +26,8 @@ from .models import (
     DecisionPolicy,
     DecisionReason,
     DecisionTrigger,
+    LineFeatureState,
+    LineLook,
     ReasonCode,
     Scorecard,
     VersionStatus,
@@ -96,7 +98,10 @@ def reason_buffer_days() -> dict[str, int]:
 
 
 def reason_codes_by_code(codes: Iterable[str]) -> dict[str, ReasonCode]:
-    return {rc.code: rc for rc in ReasonCode.objects.filter(code__in=set(codes))}
+    return {
+        rc.code: rc
+        for rc in ReasonCode.objects.filter(code__in=set(codes)).select_related("wording")
+    }
 
 
 # --- Bulk reads for evaluation ---------------------------------------------------------------
@@ -397,4 +402,51 @@ def decision_ids_with_notices(decision_ids: Sequence[int]) -> set[int]:
         )
         .values_list("object_id", flat=True)
         .distinct()
+    }
+
+
+# --- The nightly pass's per-line state -------------------------------------------------------
+
+
+class LookRow(NamedTuple):
+    next_look_at: datetime
+    looked_at: datetime | None
+    line_updated_at: datetime | None
+    rules_key: str
+    # When events were last folded into the line's kept facts (None: never).
+    folded_at: datetime | None
+
+
+def rules_key(rules: ActiveRules) -> str:
+    """What a line's look remembers of the rules it was scored with: a new scorecard or policy
+    version differs, so every line is scored again."""
+    card, policy = rules.scorecard, rules.policy
+    return f"s{card.pk}.{card.version}/p{policy.pk}.{policy.version}"
+
+
+def line_looks(line_ids: Sequence[int]) -> dict[int, LookRow]:
+    """The look record of each of these lines that has one, with when its facts were last
+    folded (one query)."""
+    rows = LineLook.objects.filter(line_id__in=line_ids).values_list(
+        "line_id",
+        "next_look_at",
+        "looked_at",
+        "line_updated_at",
+        "rules_key",
+        "line__feature_state__folded_at",
+    )
+    return {line_id: LookRow(*rest) for line_id, *rest in rows}
+
+
+def feature_facts_by_line(line_ids: Sequence[int]) -> dict[int, list[engine.state.Fact] | None]:
+    """The kept facts of each line, as (kind, occurred_at, data) like `events_by_line`; None
+    for a line whose state was never built (one query)."""
+    found = dict(
+        LineFeatureState.objects.filter(line_id__in=line_ids, folded_at__isnull=False)
+        .order_by()
+        .values_list("line_id", "facts")
+    )
+    return {
+        line_id: engine.state.from_json(found[line_id]) if line_id in found else None
+        for line_id in line_ids
     }

@@ -37,6 +37,7 @@ from .decisions import (
     decision_notices_send,
     decision_notices_sweep,
 )
+from .feature_state import feature_states_fold, feature_states_rebuild, looks_due
 from .lines import credit_line_upsert, credit_lines_key_customer_set
 from .monitoring import (
     evaluation_tally_record,
@@ -99,6 +100,9 @@ from .staging import (
 )
 
 __all__ = [
+    "feature_states_fold",
+    "feature_states_rebuild",
+    "looks_due",
     "evaluation_tally_record",
     "monitoring_alerts_raise",
     "monitoring_day_compute",

@@ -28,7 +28,7 @@ from ..models import (
     DecisionTrigger,
     EvaluationBatchState,
 )
-from . import staging
+from . import feature_state, staging
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 from .monitoring import evaluation_tally_record
 
@@ -149,6 +149,7 @@ def credit_lines_reevaluate(
     keep_decisions: bool = True,
     notice_mode: str = NOTICES_INLINE,
     batch_id: int | None = None,
+    incremental: bool = False,
 ) -> ReevaluationSummary:
     """Evaluate lines against the active scorecard and policy and apply what changes.
 
@@ -163,6 +164,10 @@ def credit_lines_reevaluate(
     Staged, not applied (`staging`): a key customer's closure or pause goes to a staff review;
     a chunk of a batch (`batch_id`, nightly or after an activation) that the circuit breaker
     holds stages all its decisions in the batch. Either way nobody is told yet.
+
+    `incremental` (the nightly pass): only the lines whose look has come are scored, from their
+    kept facts rather than all their events (`feature_state`); the others are known not to
+    change and count as evaluated. Each line scored, and not staged, gets its next look.
     """
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
@@ -178,7 +183,16 @@ def credit_lines_reevaluate(
     rows = selectors.lines_for_evaluation(ids)
     summary.evaluated = len(rows)
     verdicts: dict[int, engine.Verdict] = {}
-    plans = _plan(rows, rules, as_of=as_of, seen=verdicts)
+    events_of = selectors.events_by_line
+    if incremental:
+        key = selectors.rules_key(rules)
+        rows = feature_state.lines_due(rows, rules_key=key, now=now)
+        facts = feature_state.facts_for([row.id for row in rows], now=now)
+
+        def events_of(line_ids, *, as_of):
+            return facts
+
+    plans = _plan(rows, rules, as_of=as_of, seen=verdicts, events_of=events_of)
     # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
     evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
     if batch_id is not None:
@@ -197,6 +211,7 @@ def credit_lines_reevaluate(
                 ],
             )
             return summary
+    changed, to_review = [], []
     if plans:
         read = {row.id: row for row in rows}
         locked = list(
@@ -209,12 +224,17 @@ def credit_lines_reevaluate(
             for line_id in moved:
                 plans.pop(line_id)
             plans.update(
-                _plan(selectors.lines_for_evaluation(moved, lock=True), rules, as_of=as_of)
+                _plan(
+                    selectors.lines_for_evaluation(moved, lock=True),
+                    rules,
+                    as_of=as_of,
+                    seen=verdicts,
+                    events_of=events_of,
+                )
             )
             locked = [
                 CreditLine.objects.get(pk=line.id) if line.id in moved else line for line in locked
             ]
-        changed, to_review = [], []
         for line in locked:
             planned = plans.get(line.id)
             if planned is None:
@@ -242,10 +262,24 @@ def credit_lines_reevaluate(
         if changed:
             _write_decisions(rows=changed, notice_mode=notice_mode)
         staging.reviews_stage(to_review, now=now)
-        for _, decision, _ in changed:
-            summary.outcomes[decision.outcome] += 1
-        if keep_decisions:
-            summary.decisions = [decision for _, decision, _ in changed]
+    if incremental:
+        # A line staged for review stays due, as it would be evaluated again every night.
+        written = {line.id: line.updated_at for line, _, _ in changed}
+        reviewed = {item["line_id"] for item in to_review}
+        ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
+        feature_state.looks_record(
+            [
+                (row.id, ahead[row.id], written.get(row.id, row.updated_at))
+                for row in rows
+                if row.id in ahead and row.id not in reviewed
+            ],
+            rules_key=key,
+            now=now,
+        )
+    for _, decision, _ in changed:
+        summary.outcomes[decision.outcome] += 1
+    if keep_decisions:
+        summary.decisions = [decision for _, decision, _ in changed]
     return summary
 
 
@@ -280,6 +314,7 @@ def _plan(
     *,
     as_of: datetime,
     seen: dict | None = None,
+    events_of=selectors.events_by_line,
 ) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
     """Score every line; return the plan and verdict of each line whose outcome changes
     (and put every line's verdict in `seen`, when given).
@@ -289,7 +324,7 @@ def _plan(
     """
     if not rows:
         return {}
-    events = selectors.events_by_line([row.id for row in rows], as_of=as_of)
+    events = events_of([row.id for row in rows], as_of=as_of)
     verdicts = {}
     for row in rows:
         facts = engine.facts_from_rows(
