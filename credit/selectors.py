@@ -408,15 +408,6 @@ def decision_ids_with_notices(decision_ids: Sequence[int]) -> set[int]:
 # --- The nightly pass's per-line state -------------------------------------------------------
 
 
-class LookRow(NamedTuple):
-    next_look_at: datetime
-    looked_at: datetime | None
-    line_updated_at: datetime | None
-    rules_key: str
-    # When events were last folded into the line's kept facts (None: never).
-    folded_at: datetime | None
-
-
 def rules_key(rules: ActiveRules) -> str:
     """What a line's look remembers of the rules it was scored with: a new scorecard or policy
     version differs, so every line is scored again."""
@@ -424,18 +415,30 @@ def rules_key(rules: ActiveRules) -> str:
     return f"s{card.pk}.{card.version}/p{policy.pk}.{policy.version}"
 
 
-def line_looks(line_ids: Sequence[int]) -> dict[int, LookRow]:
-    """The look record of each of these lines that has one, with when its facts were last
-    folded (one query)."""
-    rows = LineLook.objects.filter(line_id__in=line_ids).values_list(
-        "line_id",
-        "next_look_at",
-        "looked_at",
-        "line_updated_at",
-        "rules_key",
-        "line__feature_state__folded_at",
+def line_ids_due_for_look(line_ids: Sequence[int], *, rules_key: str, now: datetime) -> list[int]:
+    """Of these lines, those the nightly pass must score (one query, only their ids back):
+    never looked at; their look has come; events were folded into their facts since; the line
+    changed since (`updated_at`); or scored with other rules."""
+    if not line_ids:
+        return []
+    qn = connection.ops.quote_name
+    lines = qn(CreditLine._meta.db_table)
+    looks = qn(LineLook._meta.db_table)
+    states = qn(LineFeatureState._meta.db_table)
+    marks = ", ".join(["%s"] * len(line_ids))
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"SELECT l.id FROM {lines} l"  # noqa: S608 - table names from the models; values bound
+        f" LEFT JOIN {looks} k ON k.line_id = l.id"
+        f" LEFT JOIN {states} f ON f.line_id = l.id"
+        f" WHERE l.id IN ({marks}) AND (k.line_id IS NULL OR k.next_look_at <= %s"
+        " OR k.rules_key <> %s OR k.line_updated_at IS NULL"
+        " OR k.line_updated_at <> l.updated_at OR f.folded_at > k.looked_at)"
+        " ORDER BY l.id"
     )
-    return {line_id: LookRow(*rest) for line_id, *rest in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*line_ids, stamp, rules_key])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def feature_facts_by_line(line_ids: Sequence[int]) -> dict[int, list[engine.state.Fact] | None]:

@@ -180,25 +180,30 @@ def credit_lines_reevaluate(
     # Most lines don't change, so read and score them without locks, then lock only the
     # lines that change and check nothing moved in between; a line that did is evaluated
     # again under its lock.
-    rows = selectors.lines_for_evaluation(ids)
-    summary.evaluated = len(rows)
     verdicts: dict[int, engine.Verdict] = {}
     events_of = selectors.events_by_line
     if incremental:
+        # Only the lines whose look has come are read; the chunk's other lines are known not
+        # to change and count as evaluated (the breaker sees the share of the whole chunk).
         key = selectors.rules_key(rules)
-        rows = feature_state.lines_due(rows, rules_key=key, now=now)
-        facts = feature_state.facts_for([row.id for row in rows], now=now)
+        due = selectors.line_ids_due_for_look(ids, rules_key=key, now=now)
+        rows = selectors.lines_for_evaluation(due)
+        summary.evaluated = len(ids)
+        facts = feature_state.facts_for(due, now=now)
 
         def events_of(line_ids, *, as_of):
             return facts
 
+    else:
+        rows = selectors.lines_for_evaluation(ids)
+        summary.evaluated = len(rows)
     plans = _plan(rows, rules, as_of=as_of, seen=verdicts, events_of=events_of)
     # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
     evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
     if batch_id is not None:
         adverse = sum(1 for plan, _ in plans.values() if plan.outcome in ADVERSE_OUTCOMES)
         state = staging.batch_chunk_gate(
-            batch_id=batch_id, evaluated=len(rows), adverse=adverse, now=now
+            batch_id=batch_id, evaluated=summary.evaluated, adverse=adverse, now=now
         )
         if state in (EvaluationBatchState.HELD, EvaluationBatchState.DISCARDED):
             read = {row.id: row for row in rows}

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from credit import services
+from credit import selectors, services
 from credit.ingestion.services import credit_events_ingest
 from credit.models import CreditDecision, CreditLine, LineFeatureState, LineLook
 from notifications.models import Notification
@@ -200,19 +200,23 @@ def test_night_after_night_both_passes_decide_the_same():
 
 
 @pytest.mark.django_db
-def test_a_new_rules_version_makes_every_line_due(monkeypatch):
+def test_a_new_rules_version_or_a_changed_line_makes_the_line_due():
     with time_machine.travel(T0, tick=False):
         borrower = borrower_with_line(customer_id="rules-1")
         _ingest(borrower.customer_id, _story("clean", T0), "a")
         line = CreditLine.objects.get(borrower=borrower)
         services.credit_lines_reevaluate(line_ids=[line.pk], trigger="periodic", incremental=True)
-        rows = services.reevaluation.selectors.lines_for_evaluation([line.pk])
-        from credit.services import feature_state
-
         look = LineLook.objects.get(line=line)
         assert look.next_look_at > T0
-        assert feature_state.lines_due(rows, rules_key=look.rules_key, now=T0) == []
-        assert feature_state.lines_due(rows, rules_key="s9.9/p9.9", now=T0) == rows
+        assert selectors.line_ids_due_for_look([line.pk], rules_key=look.rules_key, now=T0) == []
+        assert selectors.line_ids_due_for_look([line.pk], rules_key="s9.9/p9.9", now=T0) == [
+            line.pk
+        ]
+        # A line changed since its look (staff, a closure taking effect) is looked at again.
+        CreditLine.objects.filter(pk=line.pk).update(updated_at=T0 + timedelta(seconds=1))
+        assert selectors.line_ids_due_for_look([line.pk], rules_key=look.rules_key, now=T0) == [
+            line.pk
+        ]
 
 
 @pytest.mark.django_db
