@@ -42,6 +42,9 @@ class LineLook(models.Model):
     looked_at = models.DateTimeField(_("looked at"), null=True, blank=True)
     line_updated_at = models.DateTimeField(_("line as of"), null=True, blank=True)
     rules_key = models.CharField(_("rules scored with"), max_length=64, blank=True)
+    # What the last look found (outcome, score, segment, knock-outs, first reason): the daily
+    # monitoring tally counts the lines a night does not score as they were last found.
+    verdict = models.JSONField(_("last verdict"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("line look")

@@ -128,11 +128,39 @@ def facts_for(line_ids: Sequence[int], *, now: datetime) -> dict[int, list]:
     return facts
 
 
+def verdict_summary(verdict: engine.Verdict) -> dict:
+    """What a look keeps of a verdict for the monitoring tally."""
+    return {
+        "outcome": verdict.outcome,
+        "score": verdict.score,
+        "segment": verdict.segment,
+        "knockouts": list(verdict.knockouts),
+        "reason": verdict.reasons[0].code if verdict.reasons else None,
+    }
+
+
+def verdicts_as_last_found(line_ids: Sequence[int]) -> list[engine.Verdict]:
+    """The verdicts these lines' last looks found (for the tally of the lines not scored)."""
+    found = LineLook.objects.filter(line_id__in=line_ids).values_list("verdict", flat=True)
+    return [
+        engine.Verdict(
+            outcome=v["outcome"],
+            score=v["score"],
+            reasons=(engine.Reason(v["reason"], "", 0),) if v.get("reason") else (),
+            knockouts=tuple(v.get("knockouts") or ()),
+            segment=v.get("segment"),
+        )
+        for v in found
+        if v
+    ]
+
+
 def looks_record(
-    looks: Sequence[tuple[int, datetime, datetime]], *, rules_key: str, now: datetime
+    looks: Sequence[tuple[int, datetime, datetime, dict]], *, rules_key: str, now: datetime
 ) -> None:
-    """Record the lines looked at now: (line id, next look, the line's updated_at as written).
-    On PostgreSQL the rows go in with COPY into a scratch table and one upsert from it."""
+    """Record the lines looked at now: (line id, next look, the line's updated_at as written,
+    the verdict's summary). On PostgreSQL the rows go in with COPY into a scratch table and
+    one upsert from it."""
     if not looks:
         return
     if connection.vendor != "postgresql":
@@ -144,29 +172,32 @@ def looks_record(
                     looked_at=now,
                     line_updated_at=updated_at,
                     rules_key=rules_key,
+                    verdict=verdict,
                 )
-                for line_id, next_look_at, updated_at in looks
+                for line_id, next_look_at, updated_at, verdict in looks
             ],
             update_conflicts=True,
             unique_fields=["line"],
-            update_fields=["next_look_at", "looked_at", "line_updated_at", "rules_key"],
+            update_fields=["next_look_at", "looked_at", "line_updated_at", "rules_key", "verdict"],
         )
         return
     table = LineLook._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS credit_look_in (line_id bigint,"
-            " next_look_at timestamptz, line_updated_at timestamptz) ON COMMIT DELETE ROWS"
+            " next_look_at timestamptz, line_updated_at timestamptz, verdict jsonb)"
+            " ON COMMIT DELETE ROWS"
         )
         with cursor.cursor.copy("COPY credit_look_in FROM STDIN") as copy:
-            for row in looks:
-                copy.write_row(row)
+            for line_id, next_look_at, updated_at, verdict in looks:
+                copy.write_row((line_id, next_look_at, updated_at, json.dumps(verdict)))
         cursor.execute(
-            f"INSERT INTO {table} (line_id, next_look_at, looked_at, line_updated_at, rules_key)"  # noqa: S608 - the model's table name; values bound
-            " SELECT line_id, next_look_at, %s, line_updated_at, %s FROM credit_look_in"
-            " ON CONFLICT (line_id) DO UPDATE SET next_look_at = EXCLUDED.next_look_at,"
-            " looked_at = EXCLUDED.looked_at, line_updated_at = EXCLUDED.line_updated_at,"
-            " rules_key = EXCLUDED.rules_key",
+            f"INSERT INTO {table} (line_id, next_look_at, looked_at, line_updated_at, rules_key,"  # noqa: S608 - the model's table name; values bound
+            " verdict) SELECT line_id, next_look_at, %s, line_updated_at, %s, verdict"
+            " FROM credit_look_in ON CONFLICT (line_id) DO UPDATE SET"
+            " next_look_at = EXCLUDED.next_look_at, looked_at = EXCLUDED.looked_at,"
+            " line_updated_at = EXCLUDED.line_updated_at, rules_key = EXCLUDED.rules_key,"
+            " verdict = EXCLUDED.verdict",
             [now, rules_key],
         )
         cursor.execute("DELETE FROM credit_look_in")

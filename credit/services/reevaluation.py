@@ -198,8 +198,13 @@ def credit_lines_reevaluate(
         rows = selectors.lines_for_evaluation(ids)
         summary.evaluated = len(rows)
     plans = _plan(rows, rules, as_of=as_of, seen=verdicts, events_of=events_of)
-    # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
-    evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
+    # What this chunk saw, for the daily monitoring figures (one small INSERT per segment); an
+    # incremental chunk counts its lines not scored as their last look found them.
+    seen_verdicts = list(verdicts.values())
+    if incremental:
+        scored = set(due)
+        seen_verdicts += feature_state.verdicts_as_last_found([i for i in ids if i not in scored])
+    evaluation_tally_record(rules=rules, verdicts=seen_verdicts, at=now)
     if batch_id is not None:
         adverse = sum(1 for plan, _ in plans.values() if plan.outcome in ADVERSE_OUTCOMES)
         state = staging.batch_chunk_gate(
@@ -274,7 +279,12 @@ def credit_lines_reevaluate(
         ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
         feature_state.looks_record(
             [
-                (row.id, ahead[row.id], written.get(row.id, row.updated_at))
+                (
+                    row.id,
+                    ahead[row.id],
+                    written.get(row.id, row.updated_at),
+                    feature_state.verdict_summary(verdicts[row.id]),
+                )
                 for row in rows
                 if row.id in ahead and row.id not in reviewed
             ],

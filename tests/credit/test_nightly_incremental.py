@@ -3,6 +3,7 @@ same events, one pair of lines per story, night after night with time travel (ac
 applications leave their 30/60/90-day windows and instalments fall due), give the same
 decisions; and the incremental pass scores only the lines whose look has come."""
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -11,7 +12,13 @@ from django.core.management import call_command
 
 from credit import selectors, services
 from credit.ingestion.services import credit_events_ingest
-from credit.models import CreditDecision, CreditLine, LineFeatureState, LineLook
+from credit.models import (
+    CreditDecision,
+    CreditLine,
+    EvaluationTally,
+    LineFeatureState,
+    LineLook,
+)
 from notifications.models import Notification
 from tests.credit.factories import at
 from tests.credit.ingestion_factories import borrower_with_line
@@ -122,11 +129,32 @@ def _decisions(line_id: int) -> list[tuple]:
     ]
 
 
+def _tallied(since_id: int) -> dict:
+    """The monitoring tally written after row `since_id`, added up per segment."""
+    totals: dict = {}
+    for tally in EvaluationTally.objects.filter(id__gt=since_id):
+        group = totals.setdefault(tally.segment, [0, 0, Counter(), Counter(), Counter()])
+        group[0] += tally.evaluated
+        group[1] += tally.adverse
+        for index, field in ((2, "scores"), (3, "knockouts"), (4, "reasons")):
+            group[index].update(getattr(tally, field))
+    return totals
+
+
+def _last_tally_id() -> int:
+    return EvaluationTally.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def _night(incremental_ids, full_ids):
+    """One night of each pass; returns what each told the daily monitoring."""
+    mark = _last_tally_id()
     services.credit_lines_reevaluate(
         line_ids=incremental_ids, trigger="periodic", incremental=True, keep_decisions=False
     )
+    incremental = _tallied(mark)
+    mark = _last_tally_id()
     services.credit_lines_reevaluate(line_ids=full_ids, trigger="periodic", keep_decisions=False)
+    return incremental, _tallied(mark)
 
 
 @pytest.mark.django_db
@@ -175,7 +203,9 @@ def test_night_after_night_both_passes_decide_the_same():
                     state.facts
                 )
             before = dict(LineLook.objects.filter(line_id__in=inc).values_list("line", "looked_at"))
-            _night(inc, full)
+            tally_inc, tally_full = _night(inc, full)
+            # The monitoring figures agree too: lines not scored count as last found.
+            assert tally_inc == tally_full, day
             after = dict(LineLook.objects.filter(line_id__in=inc).values_list("line", "looked_at"))
             scored_by_night.append(sum(1 for i in inc if after.get(i) != before.get(i)))
             for story, (a, b) in twins.items():
