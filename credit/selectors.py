@@ -26,6 +26,8 @@ from .models import (
     DecisionPolicy,
     DecisionReason,
     DecisionTrigger,
+    LineFeatureState,
+    LineLook,
     ReasonCode,
     Scorecard,
     VersionStatus,
@@ -96,7 +98,10 @@ def reason_buffer_days() -> dict[str, int]:
 
 
 def reason_codes_by_code(codes: Iterable[str]) -> dict[str, ReasonCode]:
-    return {rc.code: rc for rc in ReasonCode.objects.filter(code__in=set(codes))}
+    return {
+        rc.code: rc
+        for rc in ReasonCode.objects.filter(code__in=set(codes)).select_related("wording")
+    }
 
 
 # --- Bulk reads for evaluation ---------------------------------------------------------------
@@ -397,4 +402,54 @@ def decision_ids_with_notices(decision_ids: Sequence[int]) -> set[int]:
         )
         .values_list("object_id", flat=True)
         .distinct()
+    }
+
+
+# --- The nightly pass's per-line state -------------------------------------------------------
+
+
+def rules_key(rules: ActiveRules) -> str:
+    """What a line's look remembers of the rules it was scored with: a new scorecard or policy
+    version differs, so every line is scored again."""
+    card, policy = rules.scorecard, rules.policy
+    return f"s{card.pk}.{card.version}/p{policy.pk}.{policy.version}"
+
+
+def line_ids_due_for_look(line_ids: Sequence[int], *, rules_key: str, now: datetime) -> list[int]:
+    """Of these lines, those the nightly pass must score (one query, only their ids back):
+    never looked at; their look has come; events were folded into their facts since; the line
+    changed since (`updated_at`); or scored with other rules."""
+    if not line_ids:
+        return []
+    qn = connection.ops.quote_name
+    lines = qn(CreditLine._meta.db_table)
+    looks = qn(LineLook._meta.db_table)
+    states = qn(LineFeatureState._meta.db_table)
+    marks = ", ".join(["%s"] * len(line_ids))
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"SELECT l.id FROM {lines} l"  # noqa: S608 - table names from the models; values bound
+        f" LEFT JOIN {looks} k ON k.line_id = l.id"
+        f" LEFT JOIN {states} f ON f.line_id = l.id"
+        f" WHERE l.id IN ({marks}) AND (k.line_id IS NULL OR k.next_look_at <= %s"
+        " OR k.rules_key <> %s OR k.line_updated_at IS NULL"
+        " OR k.line_updated_at <> l.updated_at OR f.folded_at > k.looked_at)"
+        " ORDER BY l.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*line_ids, stamp, rules_key])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def feature_facts_by_line(line_ids: Sequence[int]) -> dict[int, list[engine.state.Fact] | None]:
+    """The kept facts of each line, as (kind, occurred_at, data) like `events_by_line`; None
+    for a line whose state was never built (one query)."""
+    found = dict(
+        LineFeatureState.objects.filter(line_id__in=line_ids, folded_at__isnull=False)
+        .order_by()
+        .values_list("line_id", "facts")
+    )
+    return {
+        line_id: engine.state.from_json(found[line_id]) if line_id in found else None
+        for line_id in line_ids
     }

@@ -54,11 +54,16 @@ def request_reevaluation(line_ids: list[int], trigger: str) -> None:
     max_retries=5,
 )
 def reevaluate_lines(
-    line_ids: list[int], trigger: str, actor_id: int | None = None, batch_id: int | None = None
+    line_ids: list[int],
+    trigger: str,
+    actor_id: int | None = None,
+    batch_id: int | None = None,
+    incremental: bool = False,
 ) -> dict:
     """One chunk of a fan-out (nightly run, staff request): evaluated and written in bulk.
     A chunk of a batch (`batch_id`) passes the circuit breaker first, and is staged if the
-    batch is held."""
+    batch is held. `incremental` (the nightly pass) scores only the chunk's lines whose look
+    has come, from their kept facts."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     summary = services.credit_lines_reevaluate(
         line_ids=line_ids,
@@ -67,6 +72,7 @@ def reevaluate_lines(
         keep_decisions=False,
         notice_mode=services.NOTICES_DEFERRED,
         batch_id=batch_id,
+        incremental=incremental,
     )
     return {"evaluated": summary.evaluated, "changed": summary.changed}
 
@@ -80,6 +86,11 @@ def reevaluate_all_lines() -> int:
     killed during the fan-out leaves all of them or none, and a broker error loses none (the
     relay hands them over). Each chunk is acknowledged only when done, so a chunk whose worker
     was killed is handed to another; evaluating a line twice writes nothing the second time.
+
+    The pass is incremental: each chunk scores only its lines whose look has come (new events,
+    a feature changing that day, a line changed since, other rules), from the facts kept at
+    ingestion; every other line counts as evaluated and unchanged, so the breaker sees the
+    batch as before. `manage.py reevaluate --all --from-events` recomputes from the events.
     """
     size = fanout.chunk_size()
     with transaction.atomic():
@@ -88,6 +99,7 @@ def reevaluate_all_lines() -> int:
             name=f"Nightly re-evaluation {timezone.localdate():%Y-%m-%d}",
             trigger="periodic",
             chunk_size=size,
+            incremental=True,
         )
     return -(-batch.lines_total // size)
 

@@ -1,5 +1,6 @@
 """The decision engine: pure Python, no ORM. Facts in, features, score, verdict and plan out."""
 
+from . import state
 from .decide import (
     MAX_REASONS,
     REVIEWED_OUTCOMES,
@@ -64,4 +65,5 @@ __all__ = [
     "reduced_limit",
     "score",
     "segment_of",
+    "state",
 ]

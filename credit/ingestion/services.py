@@ -106,7 +106,8 @@ def credit_events_ingest(
     - The rest are `accepted`, inserted in bulk with ON CONFLICT DO NOTHING, so a replay
       running at the same moment can't fail or store anything twice; an item the other
       request stored first is answered `duplicate`.
-    - Each line that got an accepted event is queued for a debounced re-evaluation.
+    - Each line that got an accepted event is queued for a debounced re-evaluation, and its
+      feature state (what the nightly pass reads) takes the event in, in this transaction.
 
     `origin` names the caller (token name, or the import file) for the logs.
     """
@@ -185,6 +186,16 @@ def credit_events_ingest(
                 customer_id=event.customer_id,
                 reason="Already stored by a request that ran at the same time.",
             )
+    # The nightly pass's state of each line takes the new events in with them (same
+    # transaction), and the line is due for a look.
+    credit_services.feature_states_fold(
+        events=[
+            (line_ids[event.customer_id], event.kind, event.occurred_at, event.data)
+            for event in to_insert
+            if event.key in inserted
+        ],
+        now=now,
+    )
     if touched_lines:
         credit_services.reevaluation_request(line_ids=sorted(touched_lines), trigger="event")
 

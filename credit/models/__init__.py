@@ -27,6 +27,7 @@ from .decisions import (
     ImmutableModel,
 )
 from .events import CreditEvent, CreditEventKind
+from .features import LineFeatureState, LineLook
 from .lines import ClosureDeferral, CreditLine, CreditLineStatus
 from .monitoring import AlertKind, EvaluationTally, MonitoringAlert, MonitoringDay
 from .rechecks import LineRecheck
@@ -53,6 +54,8 @@ from .staging import (
 
 __all__ = [
     "LineRecheck",
+    "LineFeatureState",
+    "LineLook",
     "AlertKind",
     "EvaluationTally",
     "MonitoringAlert",

@@ -37,6 +37,7 @@ from .decisions import (
     decision_notices_send,
     decision_notices_sweep,
 )
+from .feature_state import feature_states_fold, feature_states_rebuild, looks_due
 from .lessons import LessonDraft, lessons_draft_and_shadow, lessons_proposal
 from .lines import credit_line_upsert, credit_lines_key_customer_set
 from .monitoring import (
@@ -116,6 +117,9 @@ __all__ = [
     "TipsSummary",
     "risk_tips_send",
     "tips_period",
+    "feature_states_fold",
+    "feature_states_rebuild",
+    "looks_due",
     "evaluation_tally_record",
     "monitoring_alerts_raise",
     "monitoring_day_compute",

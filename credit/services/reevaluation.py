@@ -28,7 +28,7 @@ from ..models import (
     DecisionTrigger,
     EvaluationBatchState,
 )
-from . import staging
+from . import feature_state, staging
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 from .monitoring import evaluation_tally_record
 from .rechecks import counterfactuals_enabled, decision_counterfactuals
@@ -150,6 +150,7 @@ def credit_lines_reevaluate(
     keep_decisions: bool = True,
     notice_mode: str = NOTICES_INLINE,
     batch_id: int | None = None,
+    incremental: bool = False,
 ) -> ReevaluationSummary:
     """Evaluate lines against the active scorecard and policy and apply what changes.
 
@@ -164,6 +165,10 @@ def credit_lines_reevaluate(
     Staged, not applied (`staging`): a key customer's closure or pause goes to a staff review;
     a chunk of a batch (`batch_id`, nightly or after an activation) that the circuit breaker
     holds stages all its decisions in the batch. Either way nobody is told yet.
+
+    `incremental` (the nightly pass): only the lines whose look has come are scored, from their
+    kept facts rather than all their events (`feature_state`); the others are known not to
+    change and count as evaluated. Each line scored, and not staged, gets its next look.
     """
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
@@ -176,17 +181,38 @@ def credit_lines_reevaluate(
     # Most lines don't change, so read and score them without locks, then lock only the
     # lines that change and check nothing moved in between; a line that did is evaluated
     # again under its lock.
-    rows = selectors.lines_for_evaluation(ids)
-    summary.evaluated = len(rows)
     verdicts: dict[int, engine.Verdict] = {}
-    facts: dict[int, engine.LineFacts] = {}
-    plans = _plan(rows, rules, as_of=as_of, seen=verdicts, facts_seen=facts)
-    # What this chunk saw, for the daily monitoring figures (one small INSERT per segment).
-    evaluation_tally_record(rules=rules, verdicts=verdicts.values(), at=now)
+    line_facts: dict[int, engine.LineFacts] = {}  # each scored line's facts (counterfactuals)
+    events_of = selectors.events_by_line
+    if incremental:
+        # Only the lines whose look has come are read; the chunk's other lines are known not
+        # to change and count as evaluated (the breaker sees the share of the whole chunk).
+        key = selectors.rules_key(rules)
+        due = selectors.line_ids_due_for_look(ids, rules_key=key, now=now)
+        rows = selectors.lines_for_evaluation(due)
+        summary.evaluated = len(ids)
+        facts = feature_state.facts_for(due, now=now)
+
+        def events_of(line_ids, *, as_of):
+            return facts
+
+    else:
+        rows = selectors.lines_for_evaluation(ids)
+        summary.evaluated = len(rows)
+    plans = _plan(
+        rows, rules, as_of=as_of, seen=verdicts, events_of=events_of, facts_seen=line_facts
+    )
+    # What this chunk saw, for the daily monitoring figures (one small INSERT per segment); an
+    # incremental chunk counts its lines not scored as their last look found them.
+    seen_verdicts = list(verdicts.values())
+    if incremental:
+        scored = set(due)
+        seen_verdicts += feature_state.verdicts_as_last_found([i for i in ids if i not in scored])
+    evaluation_tally_record(rules=rules, verdicts=seen_verdicts, at=now)
     if batch_id is not None:
         adverse = sum(1 for plan, _ in plans.values() if plan.outcome in ADVERSE_OUTCOMES)
         state = staging.batch_chunk_gate(
-            batch_id=batch_id, evaluated=len(rows), adverse=adverse, now=now
+            batch_id=batch_id, evaluated=summary.evaluated, adverse=adverse, now=now
         )
         if state in (EvaluationBatchState.HELD, EvaluationBatchState.DISCARDED):
             read = {row.id: row for row in rows}
@@ -199,6 +225,7 @@ def credit_lines_reevaluate(
                 ],
             )
             return summary
+    changed, to_review = [], []
     if plans:
         read = {row.id: row for row in rows}
         locked = list(
@@ -215,13 +242,14 @@ def credit_lines_reevaluate(
                     selectors.lines_for_evaluation(moved, lock=True),
                     rules,
                     as_of=as_of,
-                    facts_seen=facts,
+                    seen=verdicts,
+                    events_of=events_of,
+                    facts_seen=line_facts,
                 )
             )
             locked = [
                 CreditLine.objects.get(pk=line.id) if line.id in moved else line for line in locked
             ]
-        changed, to_review = [], []
         explain = counterfactuals_enabled()
         for line in locked:
             planned = plans.get(line.id)
@@ -244,7 +272,7 @@ def credit_lines_reevaluate(
             if explain and decision.outcome in ADVERSE_OUTCOMES:
                 # Only adverse outcomes: what would change them, computed once, kept.
                 decision.counterfactuals = decision_counterfactuals(
-                    verdict=verdict, facts=facts[line.id], rules=rules, as_of=as_of
+                    verdict=verdict, facts=line_facts[line.id], rules=rules, as_of=as_of
                 )
             reasons = (
                 []
@@ -255,10 +283,29 @@ def credit_lines_reevaluate(
         if changed:
             _write_decisions(rows=changed, notice_mode=notice_mode)
         staging.reviews_stage(to_review, now=now)
-        for _, decision, _ in changed:
-            summary.outcomes[decision.outcome] += 1
-        if keep_decisions:
-            summary.decisions = [decision for _, decision, _ in changed]
+    if incremental:
+        # A line staged for review stays due, as it would be evaluated again every night.
+        written = {line.id: line.updated_at for line, _, _ in changed}
+        reviewed = {item["line_id"] for item in to_review}
+        ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
+        feature_state.looks_record(
+            [
+                (
+                    row.id,
+                    ahead[row.id],
+                    written.get(row.id, row.updated_at),
+                    feature_state.verdict_summary(verdicts[row.id]),
+                )
+                for row in rows
+                if row.id in ahead and row.id not in reviewed
+            ],
+            rules_key=key,
+            now=now,
+        )
+    for _, decision, _ in changed:
+        summary.outcomes[decision.outcome] += 1
+    if keep_decisions:
+        summary.decisions = [decision for _, decision, _ in changed]
     return summary
 
 
@@ -293,6 +340,7 @@ def _plan(
     *,
     as_of: datetime,
     seen: dict | None = None,
+    events_of=selectors.events_by_line,
     facts_seen: dict | None = None,
 ) -> dict[int, tuple[engine.Plan, engine.Verdict]]:
     """Score every line; return the plan and verdict of each line whose outcome changes
@@ -303,7 +351,7 @@ def _plan(
     """
     if not rows:
         return {}
-    events = selectors.events_by_line([row.id for row in rows], as_of=as_of)
+    events = events_of([row.id for row in rows], as_of=as_of)
     verdicts = {}
     for row in rows:
         facts = engine.facts_from_rows(

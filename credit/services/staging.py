@@ -360,16 +360,24 @@ def evaluation_batch_start(
 
 
 def evaluation_batch_queue(
-    *, kind: str, name: str, trigger: str, actor=None, chunk_size: int | None = None
+    *,
+    kind: str,
+    name: str,
+    trigger: str,
+    actor=None,
+    chunk_size: int | None = None,
+    incremental: bool = False,
 ) -> EvaluationBatch:
-    """Start a batch and queue its chunks with the caller's act (durable `jobs` rows)."""
+    """Start a batch and queue its chunks with the caller's act (durable `jobs` rows);
+    `incremental` chunks score only the lines whose look has come (the nightly pass)."""
     from ..selectors import all_line_ids
 
     batch = evaluation_batch_start(kind=kind, name=name, trigger=trigger, actor=actor)
+    extra = [True] if incremental else []
     for chunk in all_line_ids(chunk_size=chunk_size or fanout_chunk_size()):
         job_enqueue(
             task="credit.reevaluate_lines",
-            args=[chunk, trigger, getattr(actor, "pk", None), batch.pk],
+            args=[chunk, trigger, getattr(actor, "pk", None), batch.pk, *extra],
         )
     return batch
 

@@ -179,10 +179,11 @@ def test_the_nightly_run_fans_out_chunks_of_ids(settings, sent_notices):
         assert tasks.reevaluate_all_lines() == 3
     batch = EvaluationBatch.objects.get()
     chunks = [job.args for job in QueuedJob.objects.order_by("id")]
+    # Incremental chunks: each scores only its lines whose look has come (all, the first night).
     assert chunks == [
-        [[lines[0].pk, lines[1].pk], "periodic", None, batch.pk],
-        [[lines[2].pk, lines[3].pk], "periodic", None, batch.pk],
-        [[lines[4].pk], "periodic", None, batch.pk],
+        [[lines[0].pk, lines[1].pk], "periodic", None, batch.pk, True],
+        [[lines[2].pk, lines[3].pk], "periodic", None, batch.pk, True],
+        [[lines[4].pk], "periodic", None, batch.pk, True],
     ]
     assert not QueuedJob.objects.filter(published_at__isnull=True).exists()
     assert CreditDecision.objects.filter(trigger="periodic").count() == 5

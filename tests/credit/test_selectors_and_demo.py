@@ -14,6 +14,7 @@ from credit.models import (
     CreditLineStatus,
     DecisionReview,
     EvaluationBatch,
+    LineFeatureState,
     PolicyCampaign,
 )
 from tests.credit.factories import at, make_line, multi_lending, repayments
@@ -139,3 +140,12 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     )
     assert summary.changed == 0
     assert DecisionReview.objects.count() == 1
+    # The demo lines carry kept facts, and the incremental nightly pass agrees.
+    built = LineFeatureState.objects.filter(folded_at__isnull=False)
+    assert set(built.values_list("line_id", flat=True)) >= {line.pk for line in lines.values()}
+    summary = services.credit_lines_reevaluate(
+        line_ids=[line.pk for key, line in lines.items() if key != "C-1009"],
+        trigger="periodic",
+        incremental=True,
+    )
+    assert summary.changed == 0

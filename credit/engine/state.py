@@ -1,0 +1,169 @@
+"""A line's feature state: the facts of its events that can still change a feature, folded in
+as events arrive, and the next moment one of its features changes by the clock alone (an
+application ageing out of its 30/60/90-day window, an instalment falling due, a month more of
+account age). No ORM here.
+
+The state is a list of (kind, occurred_at, data) in the order `compute_features` reads events,
+holding only what `compute_features` uses, so `compute_features` over the state gives the very
+features it gives over every event, at the time of the fold or any later time:
+- the latest report of each instalment (by due date) wins, so earlier reports are dropped;
+- an application older than 90 days, or an overdue report older than a year, counts nowhere;
+- only the latest valid bureau score, the latest valid income and the latest identity expiry
+  count;
+- loans opened and closed elsewhere are kept (they pair up by platform and loan id);
+- events dated after the fold are kept as they are until their time comes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from .features import (
+    APPLICATION_WEIGHTS,
+    DAYS_PER_MONTH,
+    OVERDUE_WINDOW,
+    REPAYMENT_WINDOW,
+    Features,
+    _decimal,
+    _end_of_day,
+    _parse_date,
+    _parse_datetime,
+)
+
+Fact = tuple[str, datetime, dict]
+
+APPLICATION_LIMITS = tuple(limit for limit, _ in APPLICATION_WEIGHTS)
+OPENED_LIMITS = (timedelta(days=30), timedelta(days=90))
+# The keys of each kind's data that `compute_features` reads (the rest is not kept).
+KEPT_DATA = {
+    "repayment": ("due_date", "paid_at"),
+    "external_loan_application": (),
+    "external_loan_opened": ("platform", "loan_id", "amount"),
+    "external_loan_closed": ("platform", "loan_id"),
+    "external_overdue": ("days_past_due",),
+    "bureau_score": ("score",),
+    "income_verified": ("monthly_income",),
+    "identity_expired": (),
+}
+# Kinds of which only the latest (valid) event counts.
+_LATEST_ONLY = ("bureau_score", "income_verified", "identity_expired")
+
+
+def _trimmed(kind: str, data) -> dict:
+    data = data or {}
+    return {key: data[key] for key in KEPT_DATA[kind] if key in data}
+
+
+def _valid_latest(kind: str, data: dict) -> bool:
+    """Whether an event of a latest-only kind counts at all (as `compute_features` reads it)."""
+    if kind == "bureau_score":
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            int(data["score"])
+            return True
+        return False
+    if kind == "income_verified":
+        income = _decimal(data.get("monthly_income"))
+        return income is not None and income > 0
+    return True
+
+
+def fold(state: Sequence[Fact], events: Iterable[Fact], *, as_of: datetime) -> list[Fact]:
+    """The state with `events` added, pruned of what can no longer count at `as_of` or later."""
+    merged = [*state, *((k, at, _trimmed(k, d)) for k, at, d in events if k in KEPT_DATA)]
+    # The order `compute_features` reads them in (a stable sort: equal times keep arrival order).
+    merged.sort(key=lambda fact: fact[1])
+    keep = [True] * len(merged)
+    latest_by_due: dict[object, int] = {}
+    latest_of_kind: dict[str, int] = {}
+    for index, (kind, occurred_at, data) in enumerate(merged):
+        if occurred_at > as_of:
+            continue  # not yet happened: kept as it is
+        age = as_of - occurred_at
+        if kind == "repayment":
+            due = _parse_date(data.get("due_date"))
+            if due is None:
+                keep[index] = False
+                continue
+            if due in latest_by_due:
+                keep[latest_by_due[due]] = False
+            latest_by_due[due] = index
+        elif kind == "external_loan_application":
+            keep[index] = age <= APPLICATION_LIMITS[-1]
+        elif kind == "external_overdue":
+            keep[index] = age <= OVERDUE_WINDOW
+        elif kind in _LATEST_ONLY:
+            if not _valid_latest(kind, data):
+                keep[index] = False
+                continue
+            if kind in latest_of_kind:
+                keep[latest_of_kind[kind]] = False
+            latest_of_kind[kind] = index
+    return [fact for fact, kept in zip(merged, keep, strict=True) if kept]
+
+
+def next_change(
+    state: Sequence[Fact],
+    *,
+    opened_at: datetime,
+    features: Features | Mapping,
+    as_of: datetime,
+) -> datetime:
+    """The earliest moment at or after `as_of` when a feature computed from `state` may differ
+    from `features` (computed at `as_of`) with no new event: the line's next look. Early rather
+    than late: a look that finds nothing changed costs a little; a missed one, a wrong decision.
+    A line with nothing ahead is looked at again in a year."""
+    candidates: list[datetime] = [as_of + REPAYMENT_WINDOW]
+    last_late: datetime | None = None
+    unpaid_late = False
+    latest_by_due: dict[object, datetime | None] = {}
+    for kind, occurred_at, data in state:
+        if occurred_at > as_of:
+            candidates.append(occurred_at)
+            continue
+        if kind == "external_loan_application":
+            candidates.extend(occurred_at + limit for limit in APPLICATION_LIMITS)
+        elif kind == "external_loan_opened":
+            candidates.extend(occurred_at + limit for limit in OPENED_LIMITS)
+        elif kind == "external_overdue":
+            candidates.append(occurred_at + OVERDUE_WINDOW)
+        elif kind == "repayment":
+            due = _parse_date(data.get("due_date"))
+            if due is not None:
+                latest_by_due[due] = _parse_datetime(data.get("paid_at"))
+    for due, paid_at in latest_by_due.items():
+        deadline = _end_of_day(due)
+        candidates.extend((deadline, deadline + REPAYMENT_WINDOW))
+        if paid_at is not None and paid_at > as_of:
+            candidates.append(paid_at)
+        if deadline <= as_of and (paid_at is None or paid_at >= deadline):
+            if paid_at is None or paid_at > as_of:
+                unpaid_late = True  # no clean month until it is repaid (a date above)
+            else:
+                last_late = paid_at if last_late is None else max(last_late, paid_at)
+    # Windows already passed changed nothing more; a date still ahead (or now) does.
+    ahead = min(c for c in candidates if c >= as_of)
+    # Whole months of account age, and of clean repayment since the last late instalment (a
+    # month boundary a rounding put just behind `as_of` means: look at the next pass).
+    opened = opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=UTC)
+    values = features.as_dict() if isinstance(features, Features) else features
+    months = [_month_after(opened, values["account_age_months"])]
+    if not unpaid_late:
+        clean_since = max(last_late, opened) if last_late is not None else opened
+        months.append(_month_after(clean_since, values["clean_repayment_months"]))
+    return max(min(ahead, *months), as_of)
+
+
+def _month_after(start: datetime, months: int) -> datetime:
+    """When the whole months since `start` (now `months`) become `months + 1`, a second early
+    (rounding never puts it late)."""
+    return start + timedelta(days=(months + 1) * DAYS_PER_MONTH) - timedelta(seconds=1)
+
+
+def to_json(state: Sequence[Fact]) -> list:
+    return [[kind, occurred_at.isoformat(), data] for kind, occurred_at, data in state]
+
+
+def from_json(value) -> list[Fact]:
+    return [(kind, datetime.fromisoformat(at), data) for kind, at, data in value or ()]

@@ -1,0 +1,219 @@
+"""The nightly pass's per-line state: the facts of each line's events that still count, folded
+in by ingestion with the events, and when each line next needs a look. The incremental pass
+(`credit_lines_reevaluate(..., incremental=True)`) scores only the lines whose look has come.
+Internals of the services package."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from django.db import connection
+
+from .. import engine, selectors
+from ..models import LineFeatureState, LineLook
+
+# Every event of a line, whenever it happened (a rebuild keeps those still ahead, too).
+EVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _lock_states(line_ids: Sequence[int]) -> dict[int, list | None]:
+    """Create or lock the state row of each line (one statement, in line order, so two
+    batches wait for each other rather than deadlock); return each line's kept facts, None
+    for a state not built yet."""
+    table = connection.ops.quote_name(LineFeatureState._meta.db_table)
+    values = ", ".join(["(%s, %s, NULL)"] * len(line_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (line_id, facts, folded_at) VALUES {values}"  # noqa: S608 - the model's table; values bound
+            " ON CONFLICT (line_id) DO UPDATE SET line_id = EXCLUDED.line_id"
+            " RETURNING line_id, facts, folded_at",
+            [value for line_id in line_ids for value in (line_id, "[]")],
+        )
+        rows = cursor.fetchall()
+    return {
+        line_id: None
+        if folded_at is None
+        else engine.state.from_json(json.loads(facts) if isinstance(facts, str) else facts)
+        for line_id, facts, folded_at in rows
+    }
+
+
+def _write_states(facts: dict[int, list], *, now: datetime) -> None:
+    """Write the kept facts of these (locked) lines: on PostgreSQL with COPY into a scratch
+    table and one UPDATE from it, elsewhere with `bulk_update`."""
+    if connection.vendor != "postgresql":
+        LineFeatureState.objects.bulk_update(
+            [
+                LineFeatureState(line_id=line_id, facts=engine.state.to_json(kept), folded_at=now)
+                for line_id, kept in facts.items()
+            ],
+            ["facts", "folded_at"],
+        )
+        return
+    table = connection.ops.quote_name(LineFeatureState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS credit_state_in (line_id bigint, facts jsonb)"
+            " ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy("COPY credit_state_in FROM STDIN") as copy:
+            for line_id, kept in facts.items():
+                copy.write_row((line_id, json.dumps(engine.state.to_json(kept))))
+        cursor.execute(
+            f"UPDATE {table} s SET facts = i.facts, folded_at = %s"  # noqa: S608 - the model's table; values bound
+            " FROM credit_state_in i WHERE s.line_id = i.line_id",
+            [now],
+        )
+        cursor.execute("DELETE FROM credit_state_in")
+
+
+def feature_states_fold(
+    *, events: Iterable[tuple[int, str, datetime, dict]], now: datetime
+) -> None:
+    """Fold newly stored events (line id, kind, occurred_at, data) into their lines' states, in
+    the caller's transaction (the one storing the events): the lines are then due for a look
+    (`lines_due` compares the fold with the last look). Two statements however many lines.
+
+    A line whose state was never built is left for `feature_states_rebuild` (the nightly pass
+    builds it from all the events, these included): the row lock taken here and there makes
+    either the build see these events or this fold see the built state."""
+    by_line: dict[int, list] = defaultdict(list)
+    for line_id, kind, occurred_at, data in events:
+        by_line[line_id].append((kind, occurred_at, data))
+    if not by_line:
+        return
+    kept = _lock_states(sorted(by_line))
+    folded = {
+        line_id: engine.state.fold(facts, by_line[line_id], as_of=now)
+        for line_id, facts in kept.items()
+        if facts is not None
+    }
+    if folded:
+        _write_states(folded, now=now)
+
+
+def feature_states_rebuild(*, line_ids: Sequence[int], now: datetime) -> dict[int, list]:
+    """Build these lines' states again from all their events (`reevaluate --from-events`, or a
+    line the nightly pass finds without one), rows locked first; returns each line's facts."""
+    ids = sorted({int(i) for i in line_ids})
+    if not ids:
+        return {}
+    _lock_states(ids)
+    every = selectors.events_by_line(ids, as_of=EVER)
+    facts = {line_id: engine.state.fold([], every.get(line_id, ()), as_of=now) for line_id in ids}
+    _write_states(facts, now=now)
+    return facts
+
+
+def looks_due(line_ids: Sequence[int], *, at: datetime) -> None:
+    """These lines need a look from `at` on (new events)."""
+    LineLook.objects.bulk_create(
+        [LineLook(line_id=line_id, next_look_at=at) for line_id in line_ids],
+        update_conflicts=True,
+        unique_fields=["line"],
+        update_fields=["next_look_at"],
+    )
+
+
+def facts_for(line_ids: Sequence[int], *, now: datetime) -> dict[int, list]:
+    """The kept facts of each line, in the shape `events_by_line` gives (a line with no state
+    yet gets one built from its events)."""
+    facts = selectors.feature_facts_by_line(line_ids)
+    missing = [line_id for line_id, kept in facts.items() if kept is None]
+    if missing:
+        facts.update(feature_states_rebuild(line_ids=missing, now=now))
+    return facts
+
+
+def verdict_summary(verdict: engine.Verdict) -> dict:
+    """What a look keeps of a verdict for the monitoring tally."""
+    return {
+        "outcome": verdict.outcome,
+        "score": verdict.score,
+        "segment": verdict.segment,
+        "knockouts": list(verdict.knockouts),
+        "reason": verdict.reasons[0].code if verdict.reasons else None,
+    }
+
+
+def verdicts_as_last_found(line_ids: Sequence[int]) -> list[engine.Verdict]:
+    """The verdicts these lines' last looks found (for the tally of the lines not scored)."""
+    found = LineLook.objects.filter(line_id__in=line_ids).values_list("verdict", flat=True)
+    return [
+        engine.Verdict(
+            outcome=v["outcome"],
+            score=v["score"],
+            reasons=(engine.Reason(v["reason"], "", 0),) if v.get("reason") else (),
+            knockouts=tuple(v.get("knockouts") or ()),
+            segment=v.get("segment"),
+        )
+        for v in found
+        if v
+    ]
+
+
+def looks_record(
+    looks: Sequence[tuple[int, datetime, datetime, dict]], *, rules_key: str, now: datetime
+) -> None:
+    """Record the lines looked at now: (line id, next look, the line's updated_at as written,
+    the verdict's summary). On PostgreSQL the rows go in with COPY into a scratch table and
+    one upsert from it."""
+    if not looks:
+        return
+    if connection.vendor != "postgresql":
+        LineLook.objects.bulk_create(
+            [
+                LineLook(
+                    line_id=line_id,
+                    next_look_at=next_look_at,
+                    looked_at=now,
+                    line_updated_at=updated_at,
+                    rules_key=rules_key,
+                    verdict=verdict,
+                )
+                for line_id, next_look_at, updated_at, verdict in looks
+            ],
+            update_conflicts=True,
+            unique_fields=["line"],
+            update_fields=["next_look_at", "looked_at", "line_updated_at", "rules_key", "verdict"],
+        )
+        return
+    table = LineLook._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS credit_look_in (line_id bigint,"
+            " next_look_at timestamptz, line_updated_at timestamptz, verdict jsonb)"
+            " ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy("COPY credit_look_in FROM STDIN") as copy:
+            for line_id, next_look_at, updated_at, verdict in looks:
+                copy.write_row((line_id, next_look_at, updated_at, json.dumps(verdict)))
+        cursor.execute(
+            f"INSERT INTO {table} (line_id, next_look_at, looked_at, line_updated_at, rules_key,"  # noqa: S608 - the model's table name; values bound
+            " verdict) SELECT line_id, next_look_at, %s, line_updated_at, %s, verdict"
+            " FROM credit_look_in ON CONFLICT (line_id) DO UPDATE SET"
+            " next_look_at = EXCLUDED.next_look_at, looked_at = EXCLUDED.looked_at,"
+            " line_updated_at = EXCLUDED.line_updated_at, rules_key = EXCLUDED.rules_key,"
+            " verdict = EXCLUDED.verdict",
+            [now, rules_key],
+        )
+        cursor.execute("DELETE FROM credit_look_in")
+
+
+def next_looks(
+    rows: Sequence[selectors.LineRow], facts: dict[int, list], verdicts: dict, *, as_of: datetime
+) -> dict[int, datetime]:
+    """When each scored line next needs a look (the pure engine's `next_change`)."""
+    return {
+        row.id: engine.state.next_change(
+            facts.get(row.id) or (),
+            opened_at=row.opened_at,
+            features=verdicts[row.id].features,
+            as_of=as_of,
+        )
+        for row in rows
+        if row.id in verdicts
+    }

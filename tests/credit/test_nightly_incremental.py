@@ -1,0 +1,265 @@
+"""The incremental nightly pass against the full recomputation from events: twin lines with the
+same events, one pair of lines per story, night after night with time travel (across the days
+applications leave their 30/60/90-day windows and instalments fall due), give the same
+decisions; and the incremental pass scores only the lines whose look has come."""
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from credit import selectors, services
+from credit.ingestion.services import credit_events_ingest
+from credit.models import (
+    CreditDecision,
+    CreditLine,
+    EvaluationTally,
+    LineFeatureState,
+    LineLook,
+)
+from notifications.models import Notification
+from tests.credit.factories import at
+from tests.credit.ingestion_factories import borrower_with_line
+
+T0 = at(date(2026, 3, 20), 12)
+
+
+def _repayments(customer, *, late=(), months=10, first=date(2025, 5, 10)):
+    items = []
+    for n in range(months):
+        month = first.month - 1 + n
+        due = date(first.year + month // 12, month % 12 + 1, 10)
+        paid = at(due + timedelta(days=6 if n in late else 0), 9)
+        items.append(
+            {
+                "kind": "repayment",
+                "occurred_at": paid.isoformat(),
+                "data": {
+                    "due_date": due.isoformat(),
+                    "paid_at": paid.isoformat(),
+                    "amount": "1000.00",
+                },
+            }
+        )
+    return items
+
+
+def _story(name: str, now):
+    """The events of one story, as upstream sends them (no customer id yet)."""
+    base = [
+        *_repayments(name),
+        {
+            "kind": "bureau_score",
+            "occurred_at": (now - timedelta(days=40)).isoformat(),
+            "data": {"score": 700},
+        },
+        {
+            "kind": "income_verified",
+            "occurred_at": (now - timedelta(days=200)).isoformat(),
+            "data": {"monthly_income": "12000"},
+        },
+    ]
+    if name == "multi_lender":
+        for p in range(3):
+            when = now - timedelta(days=20 - 4 * p)
+            base.append(
+                {
+                    "kind": "external_loan_application",
+                    "occurred_at": when.isoformat(),
+                    "data": {"platform": f"P{p}"},
+                }
+            )
+            base.append(
+                {
+                    "kind": "external_loan_opened",
+                    "occurred_at": when.isoformat(),
+                    "data": {"platform": f"P{p}", "loan_id": "1", "amount": "9000"},
+                }
+            )
+    elif name == "overdue_elsewhere":
+        base.append(
+            {
+                "kind": "external_overdue",
+                "occurred_at": (now - timedelta(days=300)).isoformat(),
+                "data": {"days_past_due": 95, "amount": "900", "platform": "PX"},
+            }
+        )
+    elif name == "late":
+        base = [*_repayments(name, late={6, 8, 9}), *base[10:]]
+    return base
+
+
+STORIES = ("clean", "multi_lender", "overdue_elsewhere", "late")
+
+
+def _ingest(customer: str, items, tag: str):
+    report = credit_events_ingest(
+        items=[
+            {
+                "source": "core",
+                "external_id": f"{customer}-{tag}-{i}",
+                "customer_id": customer,
+                **it,
+            }
+            for i, it in enumerate(items)
+        ],
+        origin="test",
+    )
+    assert report.counts["accepted"] == len(items)
+
+
+def _decisions(line_id: int) -> list[tuple]:
+    return [
+        (
+            d.created_at,
+            d.outcome,
+            d.score,
+            d.old_status,
+            d.new_status,
+            d.old_limit,
+            d.new_limit,
+            d.effective_at,
+            d.closing_effective_at,
+            d.features,
+            tuple(r.reason_code.code for r in d.reasons.order_by("rank")),
+        )
+        for d in CreditDecision.objects.filter(line_id=line_id).order_by("created_at", "id")
+    ]
+
+
+def _tallied(since_id: int) -> dict:
+    """The monitoring tally written after row `since_id`, added up per segment."""
+    totals: dict = {}
+    for tally in EvaluationTally.objects.filter(id__gt=since_id):
+        group = totals.setdefault(tally.segment, [0, 0, Counter(), Counter(), Counter()])
+        group[0] += tally.evaluated
+        group[1] += tally.adverse
+        for index, field in ((2, "scores"), (3, "knockouts"), (4, "reasons")):
+            group[index].update(getattr(tally, field))
+    return totals
+
+
+def _last_tally_id() -> int:
+    return EvaluationTally.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _night(incremental_ids, full_ids):
+    """One night of each pass; returns what each told the daily monitoring."""
+    mark = _last_tally_id()
+    services.credit_lines_reevaluate(
+        line_ids=incremental_ids, trigger="periodic", incremental=True, keep_decisions=False
+    )
+    incremental = _tallied(mark)
+    mark = _last_tally_id()
+    services.credit_lines_reevaluate(line_ids=full_ids, trigger="periodic", keep_decisions=False)
+    return incremental, _tallied(mark)
+
+
+@pytest.mark.django_db
+def test_night_after_night_both_passes_decide_the_same():
+    with time_machine.travel(T0, tick=False) as clock:
+        twins = {}
+        for story in STORIES:
+            pair = []
+            for side in ("inc", "full"):
+                borrower = borrower_with_line(customer_id=f"{story}-{side}")
+                _ingest(borrower.customer_id, _story(story, T0), "a")
+                pair.append(CreditLine.objects.get(borrower=borrower).pk)
+            twins[story] = pair
+        inc = [pair[0] for pair in twins.values()]
+        full = [pair[1] for pair in twins.values()]
+        # Ingestion made a state row for each new line (built from the events by the first
+        # pass); no line has been looked at, so each is due.
+        assert LineFeatureState.objects.filter(line_id__in=inc).count() == len(inc)
+        assert not LineLook.objects.filter(line_id__in=inc).exists()
+
+        scored_by_night = []
+        nights = (0, 1, 2, 11, 12, 17, 21, 40, 50, 75, 80, 95, 120, 200, 400)
+        for day in nights:
+            clock.move_to(T0 + timedelta(days=day))
+            if day == 50:
+                # New events for two stories (both twins), arriving between nights.
+                for story, tag in (("clean", "b"), ("late", "b")):
+                    extra = [
+                        {
+                            "kind": "external_loan_application",
+                            "occurred_at": (T0 + timedelta(days=49)).isoformat(),
+                            "data": {"platform": "Q"},
+                        },
+                        {
+                            "kind": "bureau_score",
+                            "occurred_at": (T0 + timedelta(days=49)).isoformat(),
+                            "data": {"score": 560},
+                        },
+                    ]
+                    for side in ("inc", "full"):
+                        _ingest(f"{story}-{side}", extra, tag)
+                # The built states took the new events in, in the events' transaction.
+                state = LineFeatureState.objects.get(line_id=twins["clean"][0])
+                assert state.folded_at == T0 + timedelta(days=50)
+                assert ["bureau_score", (T0 + timedelta(days=49)).isoformat(), {"score": 560}] in (
+                    state.facts
+                )
+            before = dict(LineLook.objects.filter(line_id__in=inc).values_list("line", "looked_at"))
+            tally_inc, tally_full = _night(inc, full)
+            # The monitoring figures agree too: lines not scored count as last found.
+            assert tally_inc == tally_full, day
+            after = dict(LineLook.objects.filter(line_id__in=inc).values_list("line", "looked_at"))
+            scored_by_night.append(sum(1 for i in inc if after.get(i) != before.get(i)))
+            for story, (a, b) in twins.items():
+                assert _decisions(a) == _decisions(b), (story, day)
+
+    # The multi-lender's closure was scheduled, then called off once the applications had aged
+    # out of the 30-day window, with no new event: only the clock changed it.
+    multi = _decisions(twins["multi_lender"][0])
+    assert [d[1] for d in multi[:2]] == ["schedule_closure", "reinstate"]
+    assert T0 + timedelta(days=12) < multi[1][0] <= T0 + timedelta(days=21)
+    assert any(d[0] > T0 for pair in twins.values() for d in _decisions(pair[0]))
+    # The first night scores every line; on quiet nights the incremental pass scores few.
+    assert scored_by_night[0] == len(inc)
+    assert scored_by_night[1] == 0
+    assert min(scored_by_night) == 0 and sum(scored_by_night) < len(nights) * len(inc)
+    # Both told the borrowers the same number of times.
+    told = {
+        side: Notification.objects.filter(recipient__customer_id__endswith=f"-{side}").count()
+        for side in ("inc", "full")
+    }
+    assert told["inc"] == told["full"] > 0
+
+
+@pytest.mark.django_db
+def test_a_new_rules_version_or_a_changed_line_makes_the_line_due():
+    with time_machine.travel(T0, tick=False):
+        borrower = borrower_with_line(customer_id="rules-1")
+        _ingest(borrower.customer_id, _story("clean", T0), "a")
+        line = CreditLine.objects.get(borrower=borrower)
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="periodic", incremental=True)
+        look = LineLook.objects.get(line=line)
+        assert look.next_look_at > T0
+        assert selectors.line_ids_due_for_look([line.pk], rules_key=look.rules_key, now=T0) == []
+        assert selectors.line_ids_due_for_look([line.pk], rules_key="s9.9/p9.9", now=T0) == [
+            line.pk
+        ]
+        # A line changed since its look (staff, a closure taking effect) is looked at again.
+        CreditLine.objects.filter(pk=line.pk).update(updated_at=T0 + timedelta(seconds=1))
+        assert selectors.line_ids_due_for_look([line.pk], rules_key=look.rules_key, now=T0) == [
+            line.pk
+        ]
+
+
+@pytest.mark.django_db
+def test_reevaluate_from_events_rebuilds_the_kept_facts():
+    with time_machine.travel(T0, tick=False):
+        borrower = borrower_with_line(customer_id="rebuild-1")
+        _ingest(borrower.customer_id, _story("multi_lender", T0), "a")
+        line = CreditLine.objects.get(borrower=borrower)
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="periodic", incremental=True)
+        kept = LineFeatureState.objects.get(line=line).facts
+        assert len(kept) == 18  # 10 instalments, a score, an income, 3 applications, 3 loans
+        LineFeatureState.objects.filter(line=line).update(facts=[])
+        call_command("reevaluate", "--all", "--from-events", "--no-progress")
+        assert LineFeatureState.objects.get(line=line).facts == kept
+        assert LineLook.objects.get(line=line).next_look_at <= T0
+        assert CreditDecision.objects.filter(line=line).count() == 1  # decided once
