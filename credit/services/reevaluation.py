@@ -161,8 +161,9 @@ def credit_lines_reevaluate(
     rendered by a task queued on commit; the hourly sweep sends any a lost task missed.
 
     Staged, not applied (`staging`): a key customer's closure or pause goes to a staff review;
-    a chunk of a batch (`batch_id`, nightly or after an activation) that the circuit breaker
-    holds stages all its decisions in the batch. Either way nobody is told yet.
+    a chunk of a batch (`batch_id`, nightly or after an activation) stages all its decisions
+    in the batch, which the circuit breaker applies or holds as a whole once every chunk is
+    in (`staging.batch_chunk_gate`). Either way nobody is told yet.
     """
     if trigger not in DecisionTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}")
@@ -184,9 +185,16 @@ def credit_lines_reevaluate(
     if batch_id is not None:
         adverse = sum(1 for plan, _ in plans.values() if plan.outcome in ADVERSE_OUTCOMES)
         state = staging.batch_chunk_gate(
-            batch_id=batch_id, evaluated=len(rows), adverse=adverse, now=now
+            batch_id=batch_id,
+            first_line_id=ids[0] if ids else 0,
+            # Every id of the chunk counts (a line that vanished too): the batch must end.
+            evaluated=len(ids),
+            adverse=adverse,
+            now=now,
         )
-        if state in (EvaluationBatchState.HELD, EvaluationBatchState.DISCARDED):
+        # Until the whole batch is in and the breaker has decided, a chunk only stages; a
+        # chunk turning up after the batch completed applies like any evaluation.
+        if state != EvaluationBatchState.COMPLETED:
             read = {row.id: row for row in rows}
             staging.batch_stage(
                 batch_id=batch_id,
