@@ -309,10 +309,10 @@ REASONS = ("principal reasons, ranked: a list of localised texts", SAMPLE_REASON
 SEGMENT_NOTE = (
     "what the borrower's policy segment changed, only when it did (localised text)",
     {
-        "zh-hans": "由于您长期按时还款，我们调低了您的额度，而没有关闭您的信用额度。",
+        "zh-hans": "由于您长期按时还款，我们决定调低您的额度，而不是关闭您的信用额度。",
         "en": (
-            "Because you have repaid on time for a long time, we reduced your limit instead "
-            "of closing your credit line."
+            "Because you have repaid on time for a long time, we decided to reduce your "
+            "limit instead of closing your credit line."
         ),
     },
 )

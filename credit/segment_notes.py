@@ -100,22 +100,22 @@ def segment_note(decision: CreditDecision) -> str:
     if kind == SOFTENED and decision.outcome == DecisionOutcome.REDUCE_LIMIT:
         if on_time:
             return _(
-                "Because you have repaid on time for a long time, we reduced your limit "
-                "instead of closing your credit line."
+                "Because you have repaid on time for a long time, we decided to reduce your "
+                "limit instead of closing your credit line."
             )
         return _(
-            "Under our policy for your customer group, we reduced your limit instead of "
-            "closing your credit line."
+            "Under our policy for your customer group, we decided to reduce your limit "
+            "instead of closing your credit line."
         )
     if kind == SOFTENED:
         if on_time:
             return _(
-                "Because you have repaid on time for a long time, we paused your credit line "
-                "instead of closing it."
+                "Because you have repaid on time for a long time, we decided to pause your "
+                "credit line instead of closing it."
             )
         return _(
-            "Under our policy for your customer group, we paused your credit line instead of "
-            "closing it."
+            "Under our policy for your customer group, we decided to pause your credit line "
+            "instead of closing it."
         )
     if on_time:
         return (
