@@ -36,6 +36,7 @@ from .models import (
     DecisionOutcome,
     DecisionTrigger,
 )
+from .segment_notes import segment_note_texts
 
 EVENT_BY_OUTCOME = {
     DecisionOutcome.SCHEDULE_CLOSURE: "credit.closure_scheduled",
@@ -95,16 +96,19 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
     scheduled = decision.effective_at is not None
     effective_on = local_date(decision.effective_at, recipient) if scheduled else decided_on
     if outcome == DecisionOutcome.SCHEDULE_CLOSURE:
-        return {
-            "closing_effective_on": local_date(
-                decision.closing_effective_at, recipient
-            ).isoformat(),
-            "credit_limit": str(decision.new_limit),
-            "reasons": _reasons(reasons),
-            "appeal_by": appeal_by,
-            # Stored with the decision when it was made; the notice only words them.
-            "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
-        }
+        return _with_segment_note(
+            decision,
+            {
+                "closing_effective_on": local_date(
+                    decision.closing_effective_at, recipient
+                ).isoformat(),
+                "credit_limit": str(decision.new_limit),
+                "reasons": _reasons(reasons),
+                "appeal_by": appeal_by,
+                # Stored with the decision when it was made; the notice only words them.
+                "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
+            },
+        )
     if outcome == DecisionOutcome.CLOSE:
         return {
             "closed_on": decided_on.isoformat(),
@@ -112,21 +116,27 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "appeal_by": appeal_by,
         }
     if outcome == DecisionOutcome.REDUCE_LIMIT:
-        return {
-            "old_limit": str(decision.old_limit),
-            "new_limit": str(decision.new_limit),
-            "effective_on": effective_on.isoformat(),
-            "scheduled": scheduled,
-            "reasons": _reasons(reasons),
-            "appeal_by": appeal_by,
-        }
+        return _with_segment_note(
+            decision,
+            {
+                "old_limit": str(decision.old_limit),
+                "new_limit": str(decision.new_limit),
+                "effective_on": effective_on.isoformat(),
+                "scheduled": scheduled,
+                "reasons": _reasons(reasons),
+                "appeal_by": appeal_by,
+            },
+        )
     if outcome == DecisionOutcome.FREEZE:
-        return {
-            "paused_on": effective_on.isoformat(),
-            "scheduled": scheduled,
-            "reasons": _reasons(reasons),
-            "appeal_by": appeal_by,
-        }
+        return _with_segment_note(
+            decision,
+            {
+                "paused_on": effective_on.isoformat(),
+                "scheduled": scheduled,
+                "reasons": _reasons(reasons),
+                "appeal_by": appeal_by,
+            },
+        )
     if event_for(decision) == SYSTEM_ERROR_CORRECTED:
         wrong = (
             CreditDecision.objects.filter(
@@ -144,6 +154,15 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "credit_limit": str(decision.new_limit),
         }
     return {"credit_limit": str(decision.new_limit), "explanation": REINSTATED_EXPLANATION}
+
+
+def _with_segment_note(decision: CreditDecision, context: dict) -> dict:
+    """The sentence saying what the borrower's segment changed (a closure softened, a longer
+    notice), only when it did."""
+    note = segment_note_texts(decision)
+    if note:
+        context["segment_note"] = note
+    return context
 
 
 def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> None:
@@ -315,6 +334,16 @@ def send_risk_tip(*, recipient, topic: str, period: str, link: str) -> int:
             link=link,
         )
     )
+SEGMENT_NOTE = (
+    "what the borrower's policy segment changed, only when it did (localised text)",
+    {
+        "zh-hans": "由于您长期按时还款，我们决定调低您的额度，而不是关闭您的信用额度。",
+        "en": (
+            "Because you have repaid on time for a long time, we decided to reduce your "
+            "limit instead of closing your credit line."
+        ),
+    },
+)
 
 
 def _credit_event(name, label, *, context, **rules) -> EventSpec:
@@ -342,7 +371,9 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
         "what_would_change": WOULD_CHANGE,
+        "segment_note": SEGMENT_NOTE,
     },
+    optional=("segment_note",),
     sms_params=("closing_effective_on",),
 )
 _credit_event(
@@ -367,7 +398,9 @@ _credit_event(
         "scheduled": ("the new limit applies from a later date (notice period)", True),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+        "segment_note": SEGMENT_NOTE,
     },
+    optional=("segment_note",),
     sms_params=("new_limit",),
 )
 _credit_event(
@@ -378,7 +411,9 @@ _credit_event(
         "scheduled": ("the pause takes effect on a later date (notice period)", True),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+        "segment_note": SEGMENT_NOTE,
     },
+    optional=("segment_note",),
     sms_params=(),
 )
 _credit_event(

@@ -32,6 +32,7 @@ from .models import (
     DecisionTrigger,
     VersionStatus,
 )
+from .segment_notes import segment_note
 from .selectors import (
     decision_explaining_line,
     decision_history_for_line,
@@ -128,6 +129,12 @@ class DecisionView:
     @property
     def is_adverse(self) -> bool:
         return self.decision.outcome in ADVERSE_OUTCOMES
+
+    @property
+    def segment_note(self) -> str:
+        """What the borrower's policy segment changed (a closure softened, a longer notice),
+        in the active language; "" when it changed nothing."""
+        return segment_note(self.decision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,14 +74,17 @@ class EvaluationBatchState(models.TextChoices):
     RUNNING = "running", _("Running")
     HELD = "held", _("Held for review")
     RELEASED = "released", _("Released")
+    # Every chunk staged, the whole batch within the breaker's band: applying, no one asked.
+    APPLYING = "applying", _("Applying (within the band)")
     DISCARDED = "discarded", _("Discarded")
     COMPLETED = "completed", _("Completed")
 
 
 class EvaluationBatch(models.Model):
     """One run of the engine over every line (nightly, or after a version is activated),
-    watched by the circuit breaker chunk by chunk: once its adverse share leaves the band,
-    the rest of its decisions are staged, nothing is told, and supervisors decide."""
+    watched by the circuit breaker as a whole: every chunk stages its decisions, and only once
+    the last chunk is counted does the batch apply (within the band) or wait, held, with
+    nothing applied and nothing told, for a supervisor to release or discard it."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=EvaluationBatchKind.choices)
     name = models.CharField(_("name"), max_length=120)
@@ -121,6 +124,40 @@ class EvaluationBatch(models.Model):
     )
     reviewed_at = models.DateTimeField(_("released or discarded"), null=True, blank=True)
     review_note = models.TextField(_("supervisor's note"), blank=True)
+    # After an activation: the version activated and the one it replaced, so that discarding
+    # the batch puts the replaced version back (the discarded one would decide tomorrow).
+    scorecard = models.ForeignKey(
+        Scorecard,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("scorecard activated"),
+    )
+    policy = models.ForeignKey(
+        DecisionPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("policy activated"),
+    )
+    replaced_scorecard = models.ForeignKey(
+        Scorecard,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("scorecard replaced"),
+    )
+    replaced_policy = models.ForeignKey(
+        DecisionPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("policy replaced"),
+    )
 
     class Meta:
         verbose_name = _("evaluation batch")
@@ -130,6 +167,26 @@ class EvaluationBatch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EvaluationBatchChunk(models.Model):
+    """A chunk counted into its batch (by its first line): a chunk run twice (a worker lost
+    after its commit) is counted once, so the batch is decided only when every chunk is in."""
+
+    batch = models.ForeignKey(EvaluationBatch, on_delete=models.CASCADE, related_name="chunks")
+    first_line_id = models.BigIntegerField()
+    lines = models.PositiveIntegerField(default=0)
+    adverse = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "first_line_id"], name="credit_batch_chunk_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.first_line_id}"
 
 
 class HeldDecisionState(models.TextChoices):

@@ -163,8 +163,9 @@ def credit_lines_reevaluate(
     rendered by a task queued on commit; the hourly sweep sends any a lost task missed.
 
     Staged, not applied (`staging`): a key customer's closure or pause goes to a staff review;
-    a chunk of a batch (`batch_id`, nightly or after an activation) that the circuit breaker
-    holds stages all its decisions in the batch. Either way nobody is told yet.
+    a chunk of a batch (`batch_id`, nightly or after an activation) stages all its decisions
+    in the batch, which the circuit breaker applies or holds as a whole once every chunk is
+    in (`staging.batch_chunk_gate`). Either way nobody is told yet.
 
     `incremental` (the nightly pass): only the lines whose look has come are scored, from their
     kept facts rather than all their events (`feature_state`); the others are known not to
@@ -212,9 +213,16 @@ def credit_lines_reevaluate(
     if batch_id is not None:
         adverse = sum(1 for plan, _ in plans.values() if plan.outcome in ADVERSE_OUTCOMES)
         state = staging.batch_chunk_gate(
-            batch_id=batch_id, evaluated=summary.evaluated, adverse=adverse, now=now
+            batch_id=batch_id,
+            first_line_id=ids[0] if ids else 0,
+            # Every id of the chunk counts (a line that vanished too): the batch must end.
+            evaluated=len(ids),
+            adverse=adverse,
+            now=now,
         )
-        if state in (EvaluationBatchState.HELD, EvaluationBatchState.DISCARDED):
+        # Until the whole batch is in and the breaker has decided, a chunk only stages; a
+        # chunk turning up after the batch completed applies like any evaluation.
+        if state != EvaluationBatchState.COMPLETED:
             read = {row.id: row for row in rows}
             staging.batch_stage(
                 batch_id=batch_id,
@@ -224,6 +232,19 @@ def credit_lines_reevaluate(
                     for line_id, (plan, verdict) in plans.items()
                 ],
             )
+            if incremental:
+                # The lines with nothing to change are looked at; the staged ones stay due
+                # until their batch is applied (then the next pass finds them settled).
+                _looks_record(
+                    rows,
+                    facts,
+                    verdicts,
+                    skip=set(plans),
+                    written={},
+                    key=key,
+                    as_of=as_of,
+                    now=now,
+                )
             return summary
     changed, to_review = [], []
     if plans:
@@ -285,21 +306,14 @@ def credit_lines_reevaluate(
         staging.reviews_stage(to_review, now=now)
     if incremental:
         # A line staged for review stays due, as it would be evaluated again every night.
-        written = {line.id: line.updated_at for line, _, _ in changed}
-        reviewed = {item["line_id"] for item in to_review}
-        ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
-        feature_state.looks_record(
-            [
-                (
-                    row.id,
-                    ahead[row.id],
-                    written.get(row.id, row.updated_at),
-                    feature_state.verdict_summary(verdicts[row.id]),
-                )
-                for row in rows
-                if row.id in ahead and row.id not in reviewed
-            ],
-            rules_key=key,
+        _looks_record(
+            rows,
+            facts,
+            verdicts,
+            skip={item["line_id"] for item in to_review},
+            written={line.id: line.updated_at for line, _, _ in changed},
+            key=key,
+            as_of=as_of,
             now=now,
         )
     for _, decision, _ in changed:
@@ -307,6 +321,25 @@ def credit_lines_reevaluate(
     if keep_decisions:
         summary.decisions = [decision for _, decision, _ in changed]
     return summary
+
+
+def _looks_record(rows, facts, verdicts, *, skip: set, written: dict, key, as_of, now) -> None:
+    """Each scored line's next look (the incremental pass), except the lines in `skip`."""
+    ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
+    feature_state.looks_record(
+        [
+            (
+                row.id,
+                ahead[row.id],
+                written.get(row.id, row.updated_at),
+                feature_state.verdict_summary(verdicts[row.id]),
+            )
+            for row in rows
+            if row.id in ahead and row.id not in skip
+        ],
+        rules_key=key,
+        now=now,
+    )
 
 
 def _staged(line, plan, verdict, rules, trigger, actor, now) -> dict:

@@ -149,6 +149,7 @@ def _activate(model, obj, validate, actor):
         )
     validate(obj)
     now = timezone.now()
+    replaced = model.objects.filter(status=VersionStatus.ACTIVE).order_by("-version").first()
     model.objects.filter(status=VersionStatus.ACTIVE).update(status=VersionStatus.RETIRED)
     obj.status = VersionStatus.ACTIVE
     obj.activated_at = now
@@ -157,9 +158,32 @@ def _activate(model, obj, validate, actor):
     # Every line is evaluated under the new version as one batch, behind the circuit breaker.
     from .staging import evaluation_batch_after_activation
 
-    evaluation_batch_after_activation(version=obj, actor=actor)
+    evaluation_batch_after_activation(version=obj, replaced=replaced, actor=actor)
     audited.rule_version_act(obj, "activated", actor=actor)
     return obj
+
+
+def version_reinstate_after_discard(*, version, replaced, actor, batch) -> bool:
+    """A supervisor discarded the batch of a newly activated version: the version it replaced
+    is active again and the discarded one retires, so the next nightly run does not apply what
+    was discarded. Audited for both versions. Nothing is changed when another version has been
+    activated since (it is the one in force) or there was none before. In the caller's
+    transaction; returns whether the replaced version is active again."""
+    model = type(version)
+    current = model.objects.select_for_update().filter(status=VersionStatus.ACTIVE).first()
+    if replaced is None or current is None or current.pk != version.pk:
+        return False
+    model.objects.filter(pk=version.pk).update(status=VersionStatus.RETIRED)
+    model.objects.filter(pk=replaced.pk).update(status=VersionStatus.ACTIVE)
+    version.refresh_from_db()
+    replaced.refresh_from_db()
+    audited.rule_version_act(version, f"retired: its batch {batch.pk} was discarded", actor=actor)
+    audited.rule_version_act(
+        replaced,
+        f"active again: the batch {batch.pk} of v{version.version} was discarded",
+        actor=actor,
+    )
+    return True
 
 
 @transaction.atomic

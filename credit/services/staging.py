@@ -36,6 +36,7 @@ from ..models import (
     DecisionReviewState,
     DecisionTrigger,
     EvaluationBatch,
+    EvaluationBatchChunk,
     EvaluationBatchKind,
     EvaluationBatchState,
     HeldDecision,
@@ -57,6 +58,9 @@ OVERRIDE_OUTCOMES = (
     DecisionOutcome.SCHEDULE_CLOSURE,
 )
 RELEASE_CHUNK_SIZE = 500
+# A batch whose staged decisions are being applied: released by a supervisor, or within the
+# breaker's band once every chunk was in.
+APPLYING_STATES = (EvaluationBatchState.RELEASED, EvaluationBatchState.APPLYING)
 # A staged plan's own fields (by column), copied when a held decision goes to review.
 STAGED_FIELDS = tuple(f.attname for f in StagedPlan._meta.fields)
 
@@ -341,7 +345,13 @@ def decision_review_override(
 
 
 def evaluation_batch_start(
-    *, kind: str, name: str, trigger: str, actor=None, now: datetime | None = None
+    *,
+    kind: str,
+    name: str,
+    trigger: str,
+    actor=None,
+    now: datetime | None = None,
+    **versions,
 ) -> EvaluationBatch:
     """Record a batch over every line (in the caller's transaction); its chunks carry its id.
     With no line at all there is nothing to watch: it is completed at once."""
@@ -356,6 +366,7 @@ def evaluation_batch_start(
         lines_total=total,
         trailing_rate=breaker.trailing_adverse_rate(now=now, lines=total),
         state=EvaluationBatchState.RUNNING if total else EvaluationBatchState.COMPLETED,
+        **versions,
     )
 
 
@@ -367,12 +378,13 @@ def evaluation_batch_queue(
     actor=None,
     chunk_size: int | None = None,
     incremental: bool = False,
+    **versions,
 ) -> EvaluationBatch:
     """Start a batch and queue its chunks with the caller's act (durable `jobs` rows);
     `incremental` chunks score only the lines whose look has come (the nightly pass)."""
     from ..selectors import all_line_ids
 
-    batch = evaluation_batch_start(kind=kind, name=name, trigger=trigger, actor=actor)
+    batch = evaluation_batch_start(kind=kind, name=name, trigger=trigger, actor=actor, **versions)
     extra = [True] if incremental else []
     for chunk in all_line_ids(chunk_size=chunk_size or fanout_chunk_size()):
         job_enqueue(
@@ -382,27 +394,47 @@ def evaluation_batch_queue(
     return batch
 
 
-def evaluation_batch_after_activation(*, version, actor) -> EvaluationBatch:
+def evaluation_batch_after_activation(*, version, actor, replaced=None) -> EvaluationBatch:
     """A newly activated scorecard or policy re-evaluates every line as one batch, under the
-    circuit breaker, so a broken version is held before any borrower hears of it."""
-    label = "Scorecard" if version._meta.model_name == "scorecard" else "Decision policy"
+    circuit breaker, so a broken version is held before any borrower hears of it. The batch
+    records the version and the one it `replaced` (put back if the batch is discarded)."""
+    is_card = version._meta.model_name == "scorecard"
+    label = "Scorecard" if is_card else "Decision policy"
+    versions = (
+        {"scorecard": version, "replaced_scorecard": replaced}
+        if is_card
+        else {"policy": version, "replaced_policy": replaced}
+    )
     return evaluation_batch_queue(
         kind=EvaluationBatchKind.ACTIVATION,
         name=f"{label} v{version.version} activated",
         trigger=DecisionTrigger.STAFF,
         actor=actor,
+        **versions,
     )
 
 
-def batch_chunk_gate(*, batch_id: int, evaluated: int, adverse: int, now: datetime) -> str:
-    """Count a chunk into its batch (the batch row is locked, so chunks take turns) and say
-    whether its decisions apply: while the batch runs, once its adverse share leaves the
-    breaker's band it is held, supervisors are told, and from then on its decisions are
-    staged. Returns the batch's state."""
+def batch_chunk_gate(
+    *, batch_id: int, first_line_id: int, evaluated: int, adverse: int, now: datetime
+) -> str:
+    """Count a chunk into its batch (the batch row is locked, so chunks take turns; a chunk
+    run twice is counted once) and return the batch's state: while it is not completed, the
+    chunk's decisions are staged, never applied.
+
+    The breaker decides once, for the whole batch, when its last chunk is counted: out of the
+    band, the batch is held and supervisors are told; within it, the batch applies its staged
+    decisions (in chunks, after commit) and their notices go then. So a version that is adverse
+    only in its later chunks is held with nothing applied and nothing told."""
     batch = EvaluationBatch.objects.select_for_update().get(pk=batch_id)
-    batch.lines_evaluated += evaluated
-    batch.adverse += adverse
-    if batch.state == EvaluationBatchState.RUNNING:
+    _, counted = EvaluationBatchChunk.objects.get_or_create(
+        batch=batch,
+        first_line_id=first_line_id,
+        defaults={"lines": evaluated, "adverse": adverse},
+    )
+    if counted:
+        batch.lines_evaluated += evaluated
+        batch.adverse += adverse
+    if batch.state == EvaluationBatchState.RUNNING and batch.lines_evaluated >= batch.lines_total:
         because = breaker_rules.held_because(
             breaker.band(),
             adverse=batch.adverse,
@@ -418,8 +450,12 @@ def batch_chunk_gate(*, batch_id: int, evaluated: int, adverse: int, now: dateti
             breaker.batch_held_tell(
                 batch=batch, name=batch.name, affected=batch.adverse, because=because
             )
-        elif batch.lines_evaluated >= batch.lines_total:
-            batch.state = EvaluationBatchState.COMPLETED
+        else:
+            batch.state = EvaluationBatchState.APPLYING
+            transaction.on_commit(lambda: _queue_apply(batch_id))
+    elif counted and batch.state in APPLYING_STATES:
+        # A chunk late for a batch being applied: its staged decisions join the run.
+        transaction.on_commit(lambda: _queue_apply(batch_id))
     batch.save()
     return batch.state
 
@@ -470,11 +506,23 @@ def evaluation_batch_discard(
     *, batch: EvaluationBatch, actor, note: str = "", now: datetime | None = None
 ) -> int:
     """A supervisor discards a held batch: no line changes, nobody is told; the staged
-    decisions stay, marked discarded, as the record. Recorded."""
+    decisions stay, marked discarded, as the record. Recorded. The batch of a newly activated
+    version also puts back the version it replaced (audited), unless another was activated
+    since: what was discarded must not decide the next nightly run."""
+    from .rule_versions import version_reinstate_after_discard  # activation starts batches
+
     batch = _held(batch)
     batch.state = EvaluationBatchState.DISCARDED
     batch.reviewed_by, batch.reviewed_at, batch.review_note = actor, now or timezone.now(), note
     batch.save()
+    for version, replaced in (
+        (batch.scorecard, batch.replaced_scorecard),
+        (batch.policy, batch.replaced_policy),
+    ):
+        if version is not None:
+            version_reinstate_after_discard(
+                version=version, replaced=replaced, actor=actor, batch=batch
+            )
     return batch.held_decisions.filter(state=HeldDecisionState.STAGED).update(
         state=HeldDecisionState.DISCARDED
     )
@@ -493,9 +541,7 @@ def evaluation_batch_apply_chunk(
     """Apply the next staged decisions of a released batch, in one transaction (a lost
     worker loses nothing: what is not applied stays staged). Returns how many were handled."""
     now = now or timezone.now()
-    if not EvaluationBatch.objects.filter(
-        pk=batch_id, state=EvaluationBatchState.RELEASED
-    ).exists():
+    if not EvaluationBatch.objects.filter(pk=batch_id, state__in=APPLYING_STATES).exists():
         return 0
     staged = list(
         HeldDecision.objects.select_for_update(skip_locked=True)
@@ -532,24 +578,42 @@ def _review_fields(held: HeldDecision, now: datetime) -> dict:
 
 
 def evaluation_batch_apply(*, batch_id: int) -> bool:
-    """Apply a released batch's staged decisions chunk after chunk for a while; True when
-    done (then the batch is marked completed), False when handed over to a new task."""
+    """Apply a released (or within-band) batch's staged decisions chunk after chunk for a
+    while; True when done (then the batch is marked completed), False when handed over to a
+    new task."""
     done = run_for(
         lambda: evaluation_batch_apply_chunk(batch_id=batch_id),
         lambda: _queue_apply(batch_id),
     )
     if done:
-        EvaluationBatch.objects.filter(pk=batch_id, state=EvaluationBatchState.RELEASED).exclude(
-            held_decisions__state=HeldDecisionState.STAGED
-        ).update(state=EvaluationBatchState.COMPLETED)
+        _complete_if_applied(batch_id)
     return done
 
 
+@transaction.atomic
+def _complete_if_applied(batch_id: int) -> None:
+    """Mark the batch completed when nothing is left staged. The batch row is locked first:
+    a late chunk staging into it (which holds that lock) commits before this looks."""
+    batch = (
+        EvaluationBatch.objects.select_for_update()
+        .filter(pk=batch_id, state__in=APPLYING_STATES)
+        .first()
+    )
+    if batch is None:
+        return
+    if batch.held_decisions.filter(state=HeldDecisionState.STAGED).exists():
+        transaction.on_commit(lambda: _queue_apply(batch_id))
+        return
+    batch.state = EvaluationBatchState.COMPLETED
+    batch.save(update_fields=["state"])
+
+
 def evaluation_batches_resume_released() -> int:
-    """Released batches with decisions still staged (their worker was lost) carry on."""
+    """Released or within-band batches with decisions still staged (their worker was lost)
+    carry on."""
     ids = list(
         EvaluationBatch.objects.filter(
-            state=EvaluationBatchState.RELEASED,
+            state__in=APPLYING_STATES,
             held_decisions__state=HeldDecisionState.STAGED,
         )
         .distinct()

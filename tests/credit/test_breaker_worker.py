@@ -4,6 +4,7 @@ nothing sent to any borrower; released, the decisions apply and the notices go; 
 another test), nothing changes."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -146,3 +147,71 @@ def test_a_broken_version_held_on_the_worker_and_discarded_changes_nothing(worke
     assert set(HeldDecision.objects.values_list("state", flat=True)) == {
         HeldDecisionState.DISCARDED
     }
+
+
+@pytest.fixture
+def chunks_of_two(monkeypatch, settings):
+    """Chunks of two lines, in this process (the fan-out) and in the worker's."""
+    monkeypatch.setenv("CREDIT_REEVALUATION_CHUNK_SIZE", "2")
+    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+
+
+def test_a_version_adverse_only_in_its_later_chunks_is_held_whole_on_the_worker(
+    chunks_of_two, worker
+):
+    """A broken knock-out closes only young lines, which come last: chunk by chunk the batch
+    stays in the band until its last chunk (1 of 4, then 3 of 6 lines). Deciding per chunk
+    would have closed and told three borrowers; the batch is held whole, then released."""
+    now = timezone.now()
+    old = [make_line(opened_at=now - timedelta(days=320)) for _ in range(3)]
+    young = [make_line(opened_at=now) for _ in range(5)]
+    supervisor = StaffFactory(role="supervisor")
+    policy = services.policy_copy_to_draft(source=DecisionPolicy.objects.get(version=1))
+    policy.knockouts = [
+        *policy.knockouts,
+        {
+            "name": "broken_young_lines",
+            "feature": "account_age_months",
+            "op": "lt",
+            "value": 6,
+            "outcome": "close",
+            "reason_code": "account_age_short",
+        },
+    ]
+    services.policy_save_draft(policy=policy)
+    services.policy_request_activation(policy=policy, actor=StaffFactory(role="supervisor"))
+    services.policy_activate(policy=policy, actor=supervisor)
+    batch = EvaluationBatch.objects.get(kind=EvaluationBatchKind.ACTIVATION)
+    _wait_for(
+        lambda: EvaluationBatch.objects.get(pk=batch.pk).state != EvaluationBatchState.RUNNING,
+        "the worker to evaluate the batch",
+    )
+    batch.refresh_from_db()
+    assert (batch.state, batch.lines_evaluated, batch.adverse) == (
+        EvaluationBatchState.HELD,
+        8,
+        5,
+    )
+    assert batch.chunks.count() == 4
+    assert not CreditDecision.objects.exists()
+    assert not _borrower_notices().exists()
+    assert services.decision_notices_sweep() == 0
+
+    services.evaluation_batch_release(batch=batch, actor=supervisor)
+    _wait_for(
+        lambda: EvaluationBatch.objects.get(pk=batch.pk).state == EvaluationBatchState.COMPLETED,
+        "the released batch to apply",
+    )
+    assert set(CreditDecision.objects.values_list("line_id", flat=True)) == {
+        line.pk for line in young
+    }
+    _wait_for(
+        lambda: _borrower_notices().filter(channel="inbox").count() == len(young),
+        "one notice per decision",
+    )
+    inbox = list(_borrower_notices().filter(channel="inbox").values_list("event", "object_id"))
+    assert sorted(inbox) == sorted(
+        ("credit.closure_scheduled", str(pk))
+        for pk in CreditDecision.objects.values_list("pk", flat=True)
+    )
+    assert not CreditDecision.objects.filter(line__in=old).exists()

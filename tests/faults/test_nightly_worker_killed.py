@@ -1,7 +1,8 @@
 """A worker killed (SIGKILL) half-way through the nightly re-evaluation: a new worker finishes
 the run, including the chunk the dead one held; the nightly task run again and the notice sweep
-then change nothing. Every line that should get a decision has exactly one, with exactly one
-notice per channel; no other line has any."""
+then change nothing. The run is one batch the circuit breaker decides on as a whole, so at
+the kill its chunks are staged and nothing is applied or told yet. Every line that should get a
+decision has exactly one, with exactly one notice per channel; no other line has any."""
 
 import os
 import signal
@@ -12,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from credit import services, tasks
-from credit.models import CreditDecision, CreditLine, CreditLineStatus
+from credit.models import CreditDecision, CreditLine, CreditLineStatus, EvaluationBatchChunk
 from jobs.models import QueuedJob
 from notifications.models import Notification
 from tests.credit.factories import make_line, multi_lending
@@ -23,6 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(tran
 LINES = 120  # lines the nightly run schedules for closure (multi-lending)
 STEADY = 10  # lines it leaves as they are
 CHUNK = 3
+CHUNKS = -(-(LINES + STEADY) // CHUNK)
 
 
 def _decided() -> int:
@@ -52,15 +54,19 @@ def test_a_worker_killed_mid_nightly_run_loses_and_doubles_no_decision_or_notice
     with celery_on(broker):
         with worker(broker, cache, **env) as first:
             tasks.reevaluate_all_lines.delay()  # what beat sends at 02:30
-            wait_until(lambda: _decided() >= LINES // 4, what="a quarter of the decisions")
+            wait_until(
+                lambda: EvaluationBatchChunk.objects.count() >= CHUNKS // 4,
+                what="a quarter of the chunks",
+            )
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
-        killed_at = _decided()
-        assert LINES // 4 <= killed_at < LINES, "the worker was not killed half-way"
+        killed_at = EvaluationBatchChunk.objects.count()
+        assert CHUNKS // 4 <= killed_at < CHUNKS, "the worker was not killed half-way"
+        # Staged, not applied: the batch is decided when all its chunks are in.
+        assert _decided() == 0
+        assert not Notification.objects.filter(event__startswith="credit.").exists()
         # The fan-out was one transaction: every chunk is queued and handed to the broker.
-        assert QueuedJob.objects.filter(task="credit.reevaluate_lines").count() == (
-            -(-(LINES + STEADY) // CHUNK)
-        )
+        assert QueuedJob.objects.filter(task="credit.reevaluate_lines").count() == CHUNKS
         assert not QueuedJob.objects.filter(published_at__isnull=True).exists()
 
         # A new worker takes the chunks still queued and, once the visibility timeout has

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.utils import translation
 
-from credit import services, tasks
+from credit import selectors, services, tasks
 from credit.engine import breaker as rules
 from credit.models import (
     CreditDecision,
@@ -200,7 +200,12 @@ def test_a_nightly_run_within_the_band_applies_as_before(clock, sent_notices, ba
     )
     assert CreditDecision.objects.get().line_id == lines[0].pk
     assert [n["event"] for n in sent_notices] == ["credit.closure_scheduled"]
-    assert not HeldDecision.objects.exists()
+    # Staged first like every batch's decisions, applied once the whole batch was in band.
+    staged = HeldDecision.objects.get()
+    assert (staged.state, staged.decision) == (
+        HeldDecisionState.APPLIED,
+        CreditDecision.objects.get(),
+    )
 
 
 def test_a_key_customer_in_a_released_batch_goes_to_review_not_straight_to_closure(
@@ -250,3 +255,163 @@ def test_a_nightly_run_far_above_the_trailing_rate_is_held_even_under_the_absolu
     )
     assert CreditDecision.objects.count() == 1
     assert len(sent_notices) == 1  # the decision of 10 days ago, nothing from tonight
+
+
+# --- The breaker decides for the whole batch, once every chunk is in ---------------------------
+
+
+@pytest.fixture
+def later_chunks_adverse(clock, settings):
+    """Ten lines in chunks of two. Line 1 is adverse (its chunk alone would be too few lines to
+    hold), lines 7-10 are adverse: the batch leaves the band only in its last chunks (5 of 10
+    over a 30% share), after lines 1-6 were evaluated."""
+    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    settings.CREDIT_BREAKER_MIN_LINES = 2
+    settings.CREDIT_BREAKER_ABSOLUTE_SHARE = 0.3
+    lines = [clean_line() for _ in range(10)]
+    adverse = [lines[0], *lines[6:]]
+    for line in adverse:
+        multi_lending(line, start=NOW - timedelta(days=10))
+    return lines, adverse
+
+
+def _nightly():
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the chunks are queued work
+        tasks.reevaluate_all_lines()
+    return EvaluationBatch.objects.get(kind=EvaluationBatchKind.NIGHTLY)
+
+
+def test_a_batch_adverse_only_in_its_later_chunks_is_held_whole_nothing_applied_or_told(
+    later_chunks_adverse, sent_notices, supervisor
+):
+    lines, adverse = later_chunks_adverse
+    batch = _nightly()
+    assert (batch.state, batch.held_because) == (EvaluationBatchState.HELD, rules.TOO_MANY_LINES)
+    assert (batch.lines_evaluated, batch.adverse, batch.chunks.count()) == (10, 5, 5)
+    # Not even the first chunk's closure (decided while the batch was still in band) applied.
+    assert not CreditDecision.objects.exists()
+    assert set(CreditLine.objects.values_list("status", flat=True)) == {CreditLineStatus.ACTIVE}
+    assert len(sent_notices) == 0
+    assert services.decision_notices_sweep() == 0
+    assert set(
+        HeldDecision.objects.filter(state=HeldDecisionState.STAGED).values_list("line", flat=True)
+    ) == {line.pk for line in adverse}
+    told = Notification.objects.filter(event="staff.batch_held", recipient=supervisor)
+    assert told.filter(channel="inbox").count() == 1  # once, when the last chunk was in
+
+
+def test_releasing_it_applies_every_staged_decision_and_each_notice_goes_once(
+    later_chunks_adverse, sent_notices, supervisor
+):
+    lines, adverse = later_chunks_adverse
+    batch = _nightly()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.evaluation_batch_release(batch=batch, actor=supervisor, note="Looked: right.")
+    batch.refresh_from_db()
+    assert batch.state == EvaluationBatchState.COMPLETED
+    assert set(CreditDecision.objects.values_list("line_id", flat=True)) == {
+        line.pk for line in adverse
+    }
+    assert CreditDecision.objects.count() == 5
+    assert sorted(n["event"] for n in sent_notices) == ["credit.closure_scheduled"] * 5
+    # A retried apply task, the stalled-run sweep and the hourly notice sweep add nothing.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.evaluation_batch_apply(batch_id=batch.pk) is True
+        assert services.evaluation_batches_resume_released() == 0
+    assert services.decision_notices_sweep() == 0
+    assert CreditDecision.objects.count() == 5
+    assert len(sent_notices) == 5
+
+
+def test_discarding_it_changes_nothing_and_tells_no_borrower(
+    later_chunks_adverse, sent_notices, supervisor
+):
+    batch = _nightly()
+    assert services.evaluation_batch_discard(batch=batch, actor=supervisor, note="Feed bug") == 5
+    assert not CreditDecision.objects.exists()
+    assert set(CreditLine.objects.values_list("status", flat=True)) == {CreditLineStatus.ACTIVE}
+    assert len(sent_notices) == 0
+    assert set(HeldDecision.objects.values_list("state", flat=True)) == {
+        HeldDecisionState.DISCARDED
+    }
+
+
+def test_a_chunk_run_twice_is_counted_once_so_the_batch_is_decided_on_every_chunk(
+    clock, sent_notices, settings
+):
+    """A worker lost after a chunk committed: the chunk runs again. Counted twice, the batch
+    would look complete (and be decided) before its last chunk was in."""
+    settings.CREDIT_BREAKER_MIN_LINES = 2
+    settings.CREDIT_BREAKER_ABSOLUTE_SHARE = 0.3
+    lines = [clean_line() for _ in range(4)]
+    for line in lines[2:]:
+        multi_lending(line, start=NOW - timedelta(days=10))
+    batch = services.evaluation_batch_start(kind="nightly", name="Night", trigger="periodic")
+    first = [lines[0].pk, lines[1].pk]
+    for _ in range(2):
+        services.credit_lines_reevaluate(line_ids=first, trigger="periodic", batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert (batch.state, batch.lines_evaluated) == (EvaluationBatchState.RUNNING, 2)
+    services.credit_lines_reevaluate(
+        line_ids=[lines[2].pk, lines[3].pk], trigger="periodic", batch_id=batch.pk
+    )
+    batch.refresh_from_db()
+    assert (batch.state, batch.lines_evaluated, batch.adverse) == (
+        EvaluationBatchState.HELD,
+        4,
+        2,
+    )
+    assert not CreditDecision.objects.exists()
+    assert len(sent_notices) == 0
+
+
+# --- Discarding the batch of a newly activated version --------------------------------------
+
+
+def test_discarding_an_activation_batch_puts_the_replaced_version_back_and_audits_it(
+    clock, sent_notices, band, supervisor
+):
+    from audit.models import AuditEntry
+
+    for _ in range(4):
+        clean_line()
+    v1 = DecisionPolicy.objects.get(version=1)
+    broken = broken_policy()
+    batch = activate(broken, supervisor)
+    assert (batch.policy, batch.replaced_policy, batch.scorecard) == (broken, v1, None)
+    services.evaluation_batch_discard(batch=batch, actor=supervisor, note="Wrong cut-offs")
+    broken.refresh_from_db()
+    v1.refresh_from_db()
+    assert (v1.status, broken.status) == ("active", "retired")
+    assert selectors.active_rules().policy == v1
+    acts = list(
+        AuditEntry.objects.filter(kind="credit.rule_version", actor=supervisor)
+        .order_by("id")
+        .values_list("object_id", "summary")
+    )
+    assert acts[-2:] == [
+        (str(broken.pk), f"retired: its batch {batch.pk} was discarded: decisionpolicy v2"),
+        (str(v1.pk), f"active again: the batch {batch.pk} of v2 was discarded: decisionpolicy v1"),
+    ]
+    # Tomorrow's nightly run decides under v1: the clean lines stay as they are.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        tasks.reevaluate_all_lines()
+    nightly = EvaluationBatch.objects.get(kind=EvaluationBatchKind.NIGHTLY)
+    assert (nightly.state, nightly.adverse) == (EvaluationBatchState.COMPLETED, 0)
+    assert not CreditDecision.objects.exists()
+    assert len(sent_notices) == 0
+
+
+def test_discarding_an_old_activation_batch_leaves_a_version_activated_since(
+    clock, sent_notices, band, supervisor
+):
+    for _ in range(4):
+        clean_line()
+    broken = broken_policy()
+    batch = activate(broken, supervisor)
+    later = broken_policy(keep_min_score=600, reduce_min_score=590, freeze_min_score=580)
+    services.policy_activate(policy=later, actor=supervisor)
+    services.evaluation_batch_discard(batch=batch, actor=supervisor)
+    later.refresh_from_db()
+    assert later.status == "active"
+    assert DecisionPolicy.objects.get(version=1).status == "retired"
