@@ -12,6 +12,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
@@ -299,3 +301,30 @@ def test_the_middle_rows_median_of_the_embedded_mode_gives_the_same_figures(worl
     ):
         report = _report(since=since)
         assert (report.median_first_response, report.median_resolution) == (first, decision)
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="covering indexes (INCLUDE) are PostgreSQL's",
+)
+def test_the_report_reads_decisions_through_covering_indexes_with_the_same_figures(world):
+    """The overturn table's join is answered from two covering indexes (decision → versions
+    and segment; decision → reason ranks and codes). They exist with the columns the report
+    groups by, and the report gives the same figures with them as without them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+            "('report_decision_facts_idx', 'report_reason_codes_idx')"
+        )
+        defs = dict(cursor.fetchall())
+    assert "INCLUDE (scorecard_id, policy_id, segment)" in defs["report_decision_facts_idx"]
+    assert "credit_creditdecision" in defs["report_decision_facts_idx"]
+    assert "INCLUDE (rank, reason_code_id)" in defs["report_reason_codes_idx"]
+    assert "credit_decisionreason" in defs["report_reason_codes_idx"]
+
+    with_indexes = _report(since=date(2026, 10, 25), until=date(2026, 11, 5))
+    assert with_indexes.decided and with_indexes.by_reason  # the fixture's appeals are in it
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("DROP INDEX report_decision_facts_idx")
+        cursor.execute("DROP INDEX report_reason_codes_idx")
+    assert _report(since=date(2026, 10, 25), until=date(2026, 11, 5)) == with_indexes
