@@ -5,6 +5,7 @@ borrower once."""
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import formats, translation
@@ -14,6 +15,7 @@ from credit.engine import counterfactuals as cf
 from credit.models import (
     CreditLineStatus,
     DecisionOutcome,
+    DecisionReview,
     DecisionTrigger,
     LineRecheck,
     PolicyCampaign,
@@ -23,7 +25,7 @@ from credit.tasks import recheck_due_lines
 from notifications.models import Notification
 from tests.credit.conftest import NOW
 from tests.credit.factories import event, make_line, multi_lending
-from tests.credit.services.support import clean_line, reevaluate
+from tests.credit.services.support import clean_line, reevaluate, with_key_customer_segment
 from tests.factories import StaffFactory
 from tests.support import plain, text
 
@@ -232,3 +234,45 @@ def test_the_closure_taking_effect_keeps_the_answers_of_the_decision_that_schedu
     assert closed.outcome == DecisionOutcome.CLOSE
     assert closed.counterfactuals == scheduled.counterfactuals
     assert LineRecheck.objects.get(line=line, ran_at__isnull=True).due_on == day
+
+
+def test_a_key_customers_reviewed_closure_carries_the_answers_of_the_staging_day(
+    clock, sent_notices
+):
+    with_key_customer_segment()
+    line = clean_line()
+    services.credit_lines_key_customer_set(line_ids=[line.pk], key_customer=True)
+    line.refresh_from_db()
+    overdue_and_applications(line)
+    assert reevaluate(line) is None  # staged for a reviewer, nothing applied
+    review = DecisionReview.objects.get(line=line)
+    staged = review.counterfactuals
+    day = cf.time_alone_date(staged)
+    assert {item["kind"] for item in staged} == {"no_action", "time"}
+    assert not LineRecheck.objects.filter(line=line).exists()
+    # An application the evening after staging would move the day later by today's facts; the
+    # confirmed decision keeps the answers worked out from the facts it was staged on.
+    event(line, "external_loan_application", NOW + timedelta(hours=8), platform="D")
+    control = clean_line()
+    overdue_and_applications(control)
+    event(control, "external_loan_application", NOW + timedelta(hours=8), platform="D")
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        today = cf.time_alone_date(reevaluate(control).counterfactuals)
+        decision = services.decision_review_confirm(
+            review=review, actor=StaffFactory(role="reviewer")
+        )
+    assert today > day
+    assert decision.outcome == DecisionOutcome.SCHEDULE_CLOSURE
+    assert decision.counterfactuals == staged
+    recheck = LineRecheck.objects.get(line=line, ran_at__isnull=True)
+    assert (recheck.due_on, recheck.decision_id) == (day, decision.pk)
+    (notice,) = [
+        n
+        for n in sent_notices
+        if n["event"] == "credit.closure_scheduled" and n["recipient"] == line.borrower
+    ]
+    assert notice["context"]["what_would_change"] == counterfactual_texts.bilingual(staged)
+    assert any(
+        f"would pass our check again on {_day(day, 'en')}" in item["en"]
+        for item in notice["context"]["what_would_change"]
+    )
