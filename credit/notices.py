@@ -110,6 +110,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "closed_on": decided_on.isoformat(),
             "reasons": _reasons(reasons),
             "appeal_by": appeal_by,
+            "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
         }
     if outcome == DecisionOutcome.REDUCE_LIMIT:
         return {
@@ -119,6 +120,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "scheduled": scheduled,
             "reasons": _reasons(reasons),
             "appeal_by": appeal_by,
+            "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
         }
     if outcome == DecisionOutcome.FREEZE:
         return {
@@ -126,6 +128,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "scheduled": scheduled,
             "reasons": _reasons(reasons),
             "appeal_by": appeal_by,
+            "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
         }
     if event_for(decision) == SYSTEM_ERROR_CORRECTED:
         wrong = (
@@ -353,6 +356,7 @@ _credit_event(
         "closed_on": ("date the line closed (ISO date)", "2026-12-28"),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-02-26"),
+        "what_would_change": WOULD_CHANGE,
     },
     sms_params=("closed_on",),
 )
@@ -367,6 +371,7 @@ _credit_event(
         "scheduled": ("the new limit applies from a later date (notice period)", True),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+        "what_would_change": WOULD_CHANGE,
     },
     sms_params=("new_limit",),
 )
@@ -378,6 +383,7 @@ _credit_event(
         "scheduled": ("the pause takes effect on a later date (notice period)", True),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
+        "what_would_change": WOULD_CHANGE,
     },
     sms_params=(),
 )

@@ -2,6 +2,7 @@
 in the API, in both languages; the "by time alone" day re-evaluates the line and tells the
 borrower once."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -24,9 +25,9 @@ from credit.models import (
 from credit.tasks import recheck_due_lines
 from notifications.models import Notification
 from tests.credit.conftest import NOW
-from tests.credit.factories import event, make_line, multi_lending
+from tests.credit.factories import event, make_line, multi_lending, repayments
 from tests.credit.services.support import clean_line, reevaluate, with_key_customer_segment
-from tests.factories import StaffFactory
+from tests.factories import BorrowerFactory, StaffFactory
 from tests.support import plain, text
 
 pytestmark = pytest.mark.django_db
@@ -276,3 +277,81 @@ def test_a_key_customers_reviewed_closure_carries_the_answers_of_the_staging_day
         f"would pass our check again on {_day(day, 'en')}" in item["en"]
         for item in notice["context"]["what_would_change"]
     )
+
+
+def _closed(borrower, clock):
+    """A scheduled closure whose notice ends: the closed notice carries the scheduling
+    decision's answers."""
+    line = clean_line(borrower=borrower)
+    overdue_and_applications(line)
+    scheduled = reevaluate(line)
+    # A long overdue record since: the closure takes effect (nothing reinstates it first).
+    event(line, "external_overdue", NOW, days_past_due=95, platform="Y")
+    clock.move_to(NOW + timedelta(days=31))
+    services.credit_lines_close_due()
+    return line, scheduled
+
+
+def _reduced(borrower, clock):
+    """Long clean history, then loans at three platforms: the limit is reduced, not closed."""
+    line = make_line(
+        borrower=borrower,
+        credit_limit="36000.00",
+        balance="3000.00",
+        opened_at=NOW - timedelta(900),
+    )
+    repayments(line, first_due=(NOW - timedelta(days=365)).date(), count=12)
+    multi_lending(line, start=NOW - timedelta(days=12))
+    return line, reevaluate(line)
+
+
+def _paused(borrower, clock):
+    """A regulation applied by a person: the pause says no action of theirs changes it."""
+    line = clean_line(borrower=borrower)
+    decision = services.credit_line_decide(
+        line=line,
+        outcome=DecisionOutcome.FREEZE,
+        trigger=DecisionTrigger.STAFF,
+        reason_codes=["regulatory_requirement"],
+        actor=StaffFactory(),
+    )
+    return line, decision
+
+
+HEADING = {
+    "en": "What would change this decision, as we worked it out when we made it:",
+    "zh-hans": "做出决定时我们算出的、可以改变这个决定的情况：",
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    ("event_name", "outcome", "make"),
+    [
+        ("credit.closed", DecisionOutcome.CLOSE, _closed),
+        ("credit.limit_reduced", DecisionOutcome.REDUCE_LIMIT, _reduced),
+        ("credit.frozen", DecisionOutcome.FREEZE, _paused),
+    ],
+)
+def test_the_closed_reduced_and_paused_notices_carry_them_in_the_borrowers_language(
+    clock, sent_notices, event_name, outcome, make, language
+):
+    borrower = BorrowerFactory(preferred_language=language)
+    line, decision = make(borrower, clock)
+    assert decision.counterfactuals, "the decision told about stored what would change it"
+    told = line.decisions.order_by("-created_at", "-id").first()
+    assert told.outcome == outcome
+    (notice,) = [n for n in sent_notices if n["event"] == event_name]
+    assert notice["context"]["what_would_change"] == counterfactual_texts.bilingual(
+        decision.counterfactuals
+    )
+    with translation.override(language):
+        words = counterfactual_texts.sentences(decision.counterfactuals)
+    assert words
+    email = Notification.objects.get(event=event_name, channel="email", recipient=borrower)
+    inbox = Notification.objects.get(event=event_name, channel="inbox", recipient=borrower)
+    assert email.language == language
+    for body in (email.body_text, html.unescape(email.body_html), inbox.body_text):
+        assert HEADING[language] in body
+        for sentence in words:
+            assert sentence in body
