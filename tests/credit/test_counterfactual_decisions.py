@@ -355,3 +355,26 @@ def test_the_closed_reduced_and_paused_notices_carry_them_in_the_borrowers_langu
         assert HEADING[language] in body
         for sentence in words:
             assert sentence in body
+
+
+def test_my_credit_says_no_single_change_is_enough_once_not_under_every_reason(
+    client, clock, sent_notices
+):
+    line = clean_line()
+    overdue_and_applications(line)
+    decision = reevaluate(line)
+    (no_action,) = [i for i in decision.counterfactuals if i["kind"] == "no_action"]
+    assert len(no_action["reasons"]) > 1  # it names every reason of the decision
+    for language, words in (
+        ("en", "No change you can make today is enough on its own"),
+        ("zh-hans", "今天就能做的改变"),
+    ):
+        client.force_login(line.borrower)
+        client.cookies["recourse_language"] = language
+        shown = plain(client.get(reverse("credit:my-credit")))
+        assert shown.count(words) == 1, language
+        # Said under the first reason it names; the day is still under each reason it answers.
+        first = decision.reasons.get(reason_code__code=no_action["reasons"][0])
+        with translation.override(language):
+            title = first.title_in(language)
+        assert shown.index(title) < shown.index(words)
