@@ -121,6 +121,28 @@ def _ordered(items: Iterable[dict]) -> list[dict]:
     return sorted(items, key=lambda i: ORDER.index(i["kind"]))
 
 
+def sentences_by_reason(items: Iterable[dict], codes: Sequence[str]) -> list[list[str]]:
+    """The sentences shown under each reason, in the order of `codes` (the ranked reasons).
+    "No single change is enough" speaks of the whole decision: it is said once, under the
+    first reason it names, not repeated under every one."""
+    items = list(items or ())
+    said: set[str] = set()
+    out = []
+    for code in codes:
+        found = []
+        for line in sentences_for_reason(items, code):
+            if line in said:
+                continue
+            found.append(line)
+        said.update(
+            sentence(i)
+            for i in items
+            if i.get("kind") == cf.NO_ACTION and code in (i.get("reasons") or ())
+        )
+        out.append(found)
+    return out
+
+
 def sentences_for_reason(items: Iterable[dict], code: str) -> list[str]:
     """The sentences shown under one reason: the answers that name its code. A reason no
     answer names, beside changes that are enough without it, says it need not change."""

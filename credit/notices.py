@@ -114,6 +114,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
             "closed_on": decided_on.isoformat(),
             "reasons": _reasons(reasons),
             "appeal_by": appeal_by,
+            "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
         }
     if outcome == DecisionOutcome.REDUCE_LIMIT:
         return _with_segment_note(
@@ -125,6 +126,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
                 "scheduled": scheduled,
                 "reasons": _reasons(reasons),
                 "appeal_by": appeal_by,
+                "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
             },
         )
     if outcome == DecisionOutcome.FREEZE:
@@ -135,6 +137,7 @@ def decision_context(decision: CreditDecision, *, recipient, reasons) -> dict:
                 "scheduled": scheduled,
                 "reasons": _reasons(reasons),
                 "appeal_by": appeal_by,
+                "what_would_change": counterfactual_texts.bilingual(decision.counterfactuals),
             },
         )
     if event_for(decision) == SYSTEM_ERROR_CORRECTED:
@@ -334,6 +337,8 @@ def send_risk_tip(*, recipient, topic: str, period: str, link: str) -> int:
             link=link,
         )
     )
+
+
 SEGMENT_NOTE = (
     "what the borrower's policy segment changed, only when it did (localised text)",
     {
@@ -384,6 +389,7 @@ _credit_event(
         "closed_on": ("date the line closed (ISO date)", "2026-12-28"),
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-02-26"),
+        "what_would_change": WOULD_CHANGE,
     },
     sms_params=("closed_on",),
 )
@@ -399,6 +405,7 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
         "segment_note": SEGMENT_NOTE,
+        "what_would_change": WOULD_CHANGE,
     },
     optional=("segment_note",),
     sms_params=("new_limit",),
@@ -412,6 +419,7 @@ _credit_event(
         "reasons": REASONS,
         "appeal_by": ("last day to appeal (ISO date)", "2027-01-27"),
         "segment_note": SEGMENT_NOTE,
+        "what_would_change": WOULD_CHANGE,
     },
     optional=("segment_note",),
     sms_params=(),

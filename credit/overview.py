@@ -244,7 +244,10 @@ def _reason_views(decision: CreditDecision, language: str) -> tuple[ReasonView, 
 
 
 def _reason_views_in(decision: CreditDecision, language: str) -> tuple[ReasonView, ...]:
-    answers = decision.counterfactuals or []
+    reasons = list(decision.reasons.all())  # prefetched in rank order
+    would_change = counterfactual_texts.sentences_by_reason(
+        decision.counterfactuals or [], [r.reason_code.code for r in reasons]
+    )
     return tuple(
         ReasonView(
             rank=r.rank,
@@ -256,11 +259,9 @@ def _reason_views_in(decision: CreditDecision, language: str) -> tuple[ReasonVie
             points_lost=r.points_lost,
             knockout=r.knockout,
             appealable=r.reason_code.appealable,
-            would_change=tuple(
-                counterfactual_texts.sentences_for_reason(answers, r.reason_code.code)
-            ),
+            would_change=tuple(lines),
         )
-        for r in decision.reasons.all()  # prefetched in rank order
+        for r, lines in zip(reasons, would_change, strict=True)
     )
 
 

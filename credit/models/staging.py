@@ -56,6 +56,9 @@ class StagedPlan(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     # The segment asks for a staff review before this closure or pause takes effect.
     review_first = models.BooleanField(_("staff review first"), default=False)
+    # What would change the decision, worked out from the facts as of the staging time (the
+    # decision applied later carries them: never recomputed from later facts).
+    counterfactuals = models.JSONField(_("what would change it"), default=list, blank=True)
 
     class Meta:
         abstract = True

@@ -228,7 +228,17 @@ def credit_lines_reevaluate(
                 batch_id=batch_id,
                 state=state,
                 items=[
-                    _staged(read[line_id], plan, verdict, rules, trigger, actor, now)
+                    _staged(
+                        read[line_id],
+                        plan,
+                        verdict,
+                        rules,
+                        trigger,
+                        actor,
+                        now,
+                        facts=line_facts[line_id],
+                        as_of=as_of,
+                    )
                     for line_id, (plan, verdict) in plans.items()
                 ],
             )
@@ -278,7 +288,19 @@ def credit_lines_reevaluate(
                 continue
             plan, verdict = planned
             if staging.needs_review(plan, verdict):
-                to_review.append(_staged(line, plan, verdict, rules, trigger, actor, now))
+                to_review.append(
+                    _staged(
+                        line,
+                        plan,
+                        verdict,
+                        rules,
+                        trigger,
+                        actor,
+                        now,
+                        facts=line_facts[line.id],
+                        as_of=as_of,
+                    )
+                )
                 continue
             decision = _apply_plan(line, plan, now=now)
             decision.trigger = trigger
@@ -342,8 +364,11 @@ def _looks_record(rows, facts, verdicts, *, skip: set, written: dict, key, as_of
     )
 
 
-def _staged(line, plan, verdict, rules, trigger, actor, now) -> dict:
-    """A plan kept for later, from a locked line or a line as read (`LineRow`)."""
+def _staged(line, plan, verdict, rules, trigger, actor, now, *, facts, as_of) -> dict:
+    """A plan kept for later, from a locked line or a line as read (`LineRow`). An adverse
+    plan keeps what would change it, from the facts it was made on: a review confirmed days
+    later gives the borrower the answers of the staging day, not of the confirming day."""
+    explained = counterfactuals_enabled() and plan.outcome in ADVERSE_OUTCOMES
     return staging.staged_fields(
         line_id=line.id,
         status=line.status,
@@ -356,6 +381,11 @@ def _staged(line, plan, verdict, rules, trigger, actor, now) -> dict:
         actor=actor,
         note=_verdict_note(verdict),
         now=now,
+        counterfactuals=(
+            decision_counterfactuals(verdict=verdict, facts=facts, rules=rules, as_of=as_of)
+            if explained
+            else []
+        ),
     )
 
 

@@ -103,8 +103,10 @@ def staged_fields(
     actor,
     note: str,
     now: datetime,
+    counterfactuals: list | None = None,
 ) -> dict:
-    """Everything the decision would record, as a staged plan's fields."""
+    """Everything the decision would record, as a staged plan's fields (with what would
+    change it, computed from the facts the plan was made on)."""
     reasons = (
         []
         if plan.outcome == DecisionOutcome.REINSTATE
@@ -131,6 +133,7 @@ def staged_fields(
         "note": note,
         "reasons": reasons,
         "review_first": bool(verdict.review_first and plan.outcome in REVIEWED_PLANS),
+        "counterfactuals": counterfactuals or [],
     }
 
 
@@ -251,6 +254,8 @@ def _apply_staged(
         decision.score = item.score
         decision.segment = item.segment
         decision.note = item.note
+        # Worked out when the plan was staged, from the facts of that day.
+        decision.counterfactuals = item.counterfactuals
         rows.append((line, decision, [tuple(r) for r in item.reasons]))
         result[item.pk] = decision
     if rows:

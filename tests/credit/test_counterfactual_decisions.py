@@ -2,9 +2,11 @@
 in the API, in both languages; the "by time alone" day re-evaluates the line and tells the
 borrower once."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import formats, translation
@@ -14,6 +16,7 @@ from credit.engine import counterfactuals as cf
 from credit.models import (
     CreditLineStatus,
     DecisionOutcome,
+    DecisionReview,
     DecisionTrigger,
     LineRecheck,
     PolicyCampaign,
@@ -22,9 +25,9 @@ from credit.models import (
 from credit.tasks import recheck_due_lines
 from notifications.models import Notification
 from tests.credit.conftest import NOW
-from tests.credit.factories import event, make_line, multi_lending
-from tests.credit.services.support import clean_line, reevaluate
-from tests.factories import StaffFactory
+from tests.credit.factories import event, make_line, multi_lending, repayments
+from tests.credit.services.support import clean_line, reevaluate, with_key_customer_segment
+from tests.factories import BorrowerFactory, StaffFactory
 from tests.support import plain, text
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +235,146 @@ def test_the_closure_taking_effect_keeps_the_answers_of_the_decision_that_schedu
     assert closed.outcome == DecisionOutcome.CLOSE
     assert closed.counterfactuals == scheduled.counterfactuals
     assert LineRecheck.objects.get(line=line, ran_at__isnull=True).due_on == day
+
+
+def test_a_key_customers_reviewed_closure_carries_the_answers_of_the_staging_day(
+    clock, sent_notices
+):
+    with_key_customer_segment()
+    line = clean_line()
+    services.credit_lines_key_customer_set(line_ids=[line.pk], key_customer=True)
+    line.refresh_from_db()
+    overdue_and_applications(line)
+    assert reevaluate(line) is None  # staged for a reviewer, nothing applied
+    review = DecisionReview.objects.get(line=line)
+    staged = review.counterfactuals
+    day = cf.time_alone_date(staged)
+    assert {item["kind"] for item in staged} == {"no_action", "time"}
+    assert not LineRecheck.objects.filter(line=line).exists()
+    # An application the evening after staging would move the day later by today's facts; the
+    # confirmed decision keeps the answers worked out from the facts it was staged on.
+    event(line, "external_loan_application", NOW + timedelta(hours=8), platform="D")
+    control = clean_line()
+    overdue_and_applications(control)
+    event(control, "external_loan_application", NOW + timedelta(hours=8), platform="D")
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        today = cf.time_alone_date(reevaluate(control).counterfactuals)
+        decision = services.decision_review_confirm(
+            review=review, actor=StaffFactory(role="reviewer")
+        )
+    assert today > day
+    assert decision.outcome == DecisionOutcome.SCHEDULE_CLOSURE
+    assert decision.counterfactuals == staged
+    recheck = LineRecheck.objects.get(line=line, ran_at__isnull=True)
+    assert (recheck.due_on, recheck.decision_id) == (day, decision.pk)
+    (notice,) = [
+        n
+        for n in sent_notices
+        if n["event"] == "credit.closure_scheduled" and n["recipient"] == line.borrower
+    ]
+    assert notice["context"]["what_would_change"] == counterfactual_texts.bilingual(staged)
+    assert any(
+        f"would pass our check again on {_day(day, 'en')}" in item["en"]
+        for item in notice["context"]["what_would_change"]
+    )
+
+
+def _closed(borrower, clock):
+    """A scheduled closure whose notice ends: the closed notice carries the scheduling
+    decision's answers."""
+    line = clean_line(borrower=borrower)
+    overdue_and_applications(line)
+    scheduled = reevaluate(line)
+    # A long overdue record since: the closure takes effect (nothing reinstates it first).
+    event(line, "external_overdue", NOW, days_past_due=95, platform="Y")
+    clock.move_to(NOW + timedelta(days=31))
+    services.credit_lines_close_due()
+    return line, scheduled
+
+
+def _reduced(borrower, clock):
+    """Long clean history, then loans at three platforms: the limit is reduced, not closed."""
+    line = make_line(
+        borrower=borrower,
+        credit_limit="36000.00",
+        balance="3000.00",
+        opened_at=NOW - timedelta(900),
+    )
+    repayments(line, first_due=(NOW - timedelta(days=365)).date(), count=12)
+    multi_lending(line, start=NOW - timedelta(days=12))
+    return line, reevaluate(line)
+
+
+def _paused(borrower, clock):
+    """A regulation applied by a person: the pause says no action of theirs changes it."""
+    line = clean_line(borrower=borrower)
+    decision = services.credit_line_decide(
+        line=line,
+        outcome=DecisionOutcome.FREEZE,
+        trigger=DecisionTrigger.STAFF,
+        reason_codes=["regulatory_requirement"],
+        actor=StaffFactory(),
+    )
+    return line, decision
+
+
+HEADING = {
+    "en": "What would change this decision, as we worked it out when we made it:",
+    "zh-hans": "做出决定时我们算出的、可以改变这个决定的情况：",
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    ("event_name", "outcome", "make"),
+    [
+        ("credit.closed", DecisionOutcome.CLOSE, _closed),
+        ("credit.limit_reduced", DecisionOutcome.REDUCE_LIMIT, _reduced),
+        ("credit.frozen", DecisionOutcome.FREEZE, _paused),
+    ],
+)
+def test_the_closed_reduced_and_paused_notices_carry_them_in_the_borrowers_language(
+    clock, sent_notices, event_name, outcome, make, language
+):
+    borrower = BorrowerFactory(preferred_language=language)
+    line, decision = make(borrower, clock)
+    assert decision.counterfactuals, "the decision told about stored what would change it"
+    told = line.decisions.order_by("-created_at", "-id").first()
+    assert told.outcome == outcome
+    (notice,) = [n for n in sent_notices if n["event"] == event_name]
+    assert notice["context"]["what_would_change"] == counterfactual_texts.bilingual(
+        decision.counterfactuals
+    )
+    with translation.override(language):
+        words = counterfactual_texts.sentences(decision.counterfactuals)
+    assert words
+    email = Notification.objects.get(event=event_name, channel="email", recipient=borrower)
+    inbox = Notification.objects.get(event=event_name, channel="inbox", recipient=borrower)
+    assert email.language == language
+    for body in (email.body_text, html.unescape(email.body_html), inbox.body_text):
+        assert HEADING[language] in body
+        for sentence in words:
+            assert sentence in body
+
+
+def test_my_credit_says_no_single_change_is_enough_once_not_under_every_reason(
+    client, clock, sent_notices
+):
+    line = clean_line()
+    overdue_and_applications(line)
+    decision = reevaluate(line)
+    (no_action,) = [i for i in decision.counterfactuals if i["kind"] == "no_action"]
+    assert len(no_action["reasons"]) > 1  # it names every reason of the decision
+    for language, words in (
+        ("en", "No change you can make today is enough on its own"),
+        ("zh-hans", "今天就能做的改变"),
+    ):
+        client.force_login(line.borrower)
+        client.cookies["recourse_language"] = language
+        shown = plain(client.get(reverse("credit:my-credit")))
+        assert shown.count(words) == 1, language
+        # Said under the first reason it names; the day is still under each reason it answers.
+        first = decision.reasons.get(reason_code__code=no_action["reasons"][0])
+        with translation.override(language):
+            title = first.title_in(language)
+        assert shown.index(title) < shown.index(words)

@@ -121,6 +121,10 @@ def test_a_released_batch_applies_its_decisions_and_the_notices_go(
     assert {d.policy.version for d in decisions} == {2}
     assert set(HeldDecision.objects.values_list("state", flat=True)) == {HeldDecisionState.APPLIED}
     assert sorted(n["event"] for n in sent_notices) == ["credit.closure_scheduled"] * 4
+    # Each decision carries what would change it, worked out when it was staged.
+    held = dict(HeldDecision.objects.values_list("line_id", "counterfactuals"))
+    for decision in decisions:
+        assert decision.counterfactuals and decision.counterfactuals == held[decision.line_id]
     # Releasing again is refused.
     with pytest.raises(ValidationError, match="Only a held batch"):
         services.evaluation_batch_release(batch=batch, actor=supervisor)
