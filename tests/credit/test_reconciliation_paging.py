@@ -39,9 +39,10 @@ def test_paging_100k_decisions_while_others_commit_skips_and_repeats_none():
     with connection.cursor() as cursor:  # the 100,000 already there, written by the server
         cursor.execute(
             "INSERT INTO credit_creditdecision (line_id, created_at, trigger, features, points,"
-            " outcome, old_status, new_status, old_limit, new_limit, note, segment)"
+            " outcome, old_status, new_status, old_limit, new_limit, note, segment,"
+            " counterfactuals)"
             " SELECT (%s::bigint[])[1 + n %% 10], now(), 'staff', '{}', '[]', 'keep',"
-            " 'active', 'active', 20000, 20000, '', '' FROM generate_series(1, %s) AS n",
+            " 'active', 'active', 20000, 20000, '', '', '[]' FROM generate_series(1, %s) AS n",
             [ids, EXISTING],
         )
     assert CreditDecision.objects.count() == EXISTING
