@@ -232,6 +232,38 @@ def seed_policies(people: dict[str, User], stdout=None) -> None:
         stdout.write(f"accounts: {len(POLICIES)} policy versions; {GATED_BORROWER} meets the gate")
 
 
+def seed_later_acceptances(stdout=None) -> None:
+    """After every app has seeded: the borrowers other apps' demos added (the lessons and the
+    report's history) accepted the documents in force too, so only GATED_BORROWER meets the
+    consent page."""
+    from . import consent, services
+    from .models import ConsentChannel
+
+    in_force = [v.pk for v in consent.current_versions()]
+    if not in_force:
+        return
+    count = 0
+    for borrower in User.objects.filter(is_staff=False, is_active=True).exclude(
+        email=GATED_BORROWER
+    ):
+        missing = set(in_force) - set(
+            borrower.acceptances.filter(policy_version__in=in_force).values_list(
+                "policy_version", flat=True
+            )
+        )
+        if missing:
+            services.policies_accept(
+                user=borrower,
+                version_ids=sorted(missing),
+                channel=ConsentChannel.WEB,
+                ip_address="127.0.0.1",
+                user_agent="seed_demo",
+            )
+            count += 1
+    if stdout is not None and count:
+        stdout.write(f"accounts demo: {count} more borrowers accepted the policies in force.")
+
+
 def seed_data_rights(stdout=None) -> None:
     """After every app has seeded: Emma has a copy of her data ready on Settings → Your data,
     and Zhang Min's records are under a legal hold placed by the supervisor (admin → Legal

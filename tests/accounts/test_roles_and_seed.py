@@ -35,6 +35,18 @@ def test_seed_demo_is_idempotent_and_has_everyone(capsys):
     for role in roles.STAFF_ROLES:
         assert User.objects.filter(groups__name=role, is_staff=True).exists()
     assert User.objects.filter(is_staff=False, customer_id__isnull=False).count() >= 5
+    # Only the one demo borrower meant to meet the consent page has a policy left to accept,
+    # whichever app's demo created the borrower.
+    from accounts import consent
+    from accounts.demo import GATED_BORROWER
+
+    in_force = {v.pk for v in consent.current_versions()}
+    gated = [
+        person.email
+        for person in User.objects.filter(is_staff=False, is_active=True)
+        if in_force - set(person.acceptances.values_list("policy_version", flat=True))
+    ]
+    assert gated == [GATED_BORROWER]
 
 
 def test_seed_demo_refuses_production(settings):

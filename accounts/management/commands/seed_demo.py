@@ -15,6 +15,7 @@ class Command(BaseCommand):
         # puts an app after the ones it builds on (accounts, notifications, credit, appeals).
         for _app, module in project_app_modules("demo"):
             module.seed(stdout=self.stdout)
+        demo.seed_later_acceptances(stdout=self.stdout)
         demo.seed_data_rights(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {demo.DEMO_PASSWORD})"))
