@@ -9,6 +9,7 @@ and the consent page all ask here. Reads only; acceptances are written by
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.core.cache import cache
@@ -20,6 +21,8 @@ _CACHE_KEY = "accounts.policies.current:{day}"
 _CACHE_SECONDS = 300
 # Version ids the session's borrower is known to have accepted: most requests need no query.
 SESSION_KEY = "accounts.policies.accepted"
+
+logger = logging.getLogger(__name__)
 
 
 def current_versions(*, today: date | None = None) -> list[PolicyVersion]:
@@ -37,19 +40,29 @@ def current_versions(*, today: date | None = None) -> list[PolicyVersion]:
 def current_version_ids() -> list[int]:
     """Ids of the versions in force today, cached for a few minutes (publishing clears it)."""
     key = _CACHE_KEY.format(day=timezone.localdate().isoformat())
-    ids = cache.get(key)
+    try:
+        ids = cache.get(key)
+    except Exception:  # the cache (Redis) is down: read the database, as if it had expired
+        logger.warning("Policies in force read without the cache: it is unavailable")
+        return [version.pk for version in current_versions()]
     if ids is None:
         ids = [version.pk for version in current_versions()]
-        cache.set(key, ids, _CACHE_SECONDS)
+        try:
+            cache.set(key, ids, _CACHE_SECONDS)
+        except Exception:
+            logger.warning("Policies in force not cached: the cache is unavailable")
     return ids
 
 
 def forget_current_versions() -> None:
     """After a publication: the next request reads the versions in force again."""
     today = timezone.localdate()
-    cache.delete_many(
-        [_CACHE_KEY.format(day=date.fromordinal(today.toordinal() + d)) for d in (-1, 0, 1)]
-    )
+    try:
+        cache.delete_many(
+            [_CACHE_KEY.format(day=date.fromordinal(today.toordinal() + d)) for d in (-1, 0, 1)]
+        )
+    except Exception:  # down: what it held expires within _CACHE_SECONDS
+        logger.warning("Policies in force not cleared from the cache: it is unavailable")
 
 
 def pending_versions(user) -> list[PolicyVersion]:

@@ -93,7 +93,7 @@ def test_file_answer_and_see_the_outcome_on_a_phone_in_chinese(new_page, files, 
     )
     page.reload()
     expect(page.get_by_role("heading", name="您的申诉已通过")).to_be_visible()
-    expect(page.locator(".kv").last).to_contain_text("正常可用")
+    expect(page.locator(".compare")).to_contain_text("正常可用")  # before and after
     page.locator(".rating__option").nth(4).click()
     page.get_by_role("button", name="发送").click()
     expect(page.locator(".flash")).to_contain_text("感谢您的反馈")
