@@ -68,8 +68,10 @@ def export_sections(person) -> list[ExportSection]:
 
 def erase(person) -> dict[str, int]:
     """The person's row stays (decisions and appeals point at it), with nothing that names
-    or reaches them: no name, email, phone or customer ID, no way to sign in."""
+    or reaches them: no name, email, phone or customer ID, no way to sign in. Their consents
+    stay (which version, when) without the address and browser they were given from."""
     ApiToken.objects.filter(user=person).delete()
+    consents = PolicyAcceptance.objects.filter(user=person).update(ip_address=None, user_agent="")
     person.full_name = ""
     person.email = f"erased-{person.pk}@erased.invalid"
     person.phone = None
@@ -88,4 +90,4 @@ def erase(person) -> dict[str, int]:
             "erased_at",
         ]
     )
-    return {"profile": 1}
+    return {"profile": 1, "consent_addresses": consents}

@@ -14,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import rights
-from accounts.models import DeletionRequest, LegalHold, User
+from accounts.models import DeletionRequest, LegalHold, PolicyAcceptance, User
+from accounts.roles import SUPERVISOR
+from accounts.services import policies_accept, policy_version_publish
 from appeals import evidence as evidence_files
 from appeals import services as appeal_services
 from appeals.models import Appeal, AppealStatus, Evidence, Message
@@ -23,6 +25,7 @@ from config.beat import BEAT_SCHEDULE
 from credit import services as credit_services
 from credit.models import CreditDecision, CreditLineStatus
 from notifications.models import Notification
+from tests.accounts.test_consent import _draft as consent_draft
 from tests.appeals import factories as f
 from tests.appeals.files import pdf
 from tests.factories import PASSWORD, BorrowerFactory
@@ -40,6 +43,10 @@ def ended_relationship():
     appeal = appeal_services.appeal_start_review(appeal=appeal, actor=f.agent())
     appeal_services.appeal_borrower_message(appeal=appeal, actor=borrower, body="PRIVATE-MESSAGE")
     appeal_services.appeal_deny(appeal=appeal, actor=f.reviewer(), explanation="多头借贷仍存在。")
+    privacy = policy_version_publish(version=consent_draft(), actor=f.staff(SUPERVISOR))
+    policies_accept(
+        user=borrower, version_ids=[privacy.pk], ip_address="203.0.113.7", user_agent="Phone/1"
+    )
     closed_at = timezone.now() + timedelta(days=60)
     with time_machine.travel(closed_at, tick=False):
         credit_services.credit_lines_close_due(now=closed_at)
@@ -82,6 +89,9 @@ def test_records_are_kept_25_months_then_personal_details_and_files_go_and_figur
     [entry] = AuditEntry.objects.filter(kind="accounts.personal_data_erased")
     assert entry.object_id == str(borrower.pk)
     assert entry.details["removed"]["evidence_files"] == 1
+    # What was accepted, and when, stays; where from does not.
+    [accepted] = PolicyAcceptance.objects.filter(user=borrower)
+    assert accepted.accepted_at and accepted.ip_address is None and accepted.user_agent == ""
 
     with time_machine.travel(months_later(closed_at, 26), tick=False):
         assert rights.retention_apply()["erased"] == 0  # once only
