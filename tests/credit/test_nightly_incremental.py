@@ -263,3 +263,23 @@ def test_reevaluate_from_events_rebuilds_the_kept_facts():
         assert LineFeatureState.objects.get(line=line).facts == kept
         assert LineLook.objects.get(line=line).next_look_at <= T0
         assert CreditDecision.objects.filter(line=line).count() == 1  # decided once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_batch_records_the_looks_of_the_lines_it_leaves_as_they_are(sent_notices):
+    """Every chunk of the nightly batch stages until the breaker decides on the whole batch;
+    a line with nothing to change is looked at all the same, or every line would be scored
+    again every night."""
+    from credit import tasks
+
+    with time_machine.travel(T0, tick=False):
+        clean = borrower_with_line(customer_id="batch-clean")
+        _ingest(clean.customer_id, _story("clean", T0), "a")
+        changing = borrower_with_line(customer_id="batch-multi")
+        _ingest(changing.customer_id, _story("multi_lender", T0), "a")
+        tasks.reevaluate_all_lines()
+        kept = CreditLine.objects.get(borrower=clean)
+        look = LineLook.objects.get(line=kept)
+        assert selectors.line_ids_due_for_look([kept.pk], rules_key=look.rules_key, now=T0) == []
+        # The line the batch changed is looked at again on the next pass, once applied.
+        assert CreditDecision.objects.filter(line__borrower=changing).exists()
