@@ -83,6 +83,24 @@ def _apply_plan(line: CreditLine, plan: engine.Plan, *, now: datetime) -> Credit
     )
 
 
+# What a decision was made on, carried onto a decision made later from it (a scheduled change
+# taking effect, a staged plan applied): the same fields on a decision and a staged plan.
+DECISION_FACTS = (
+    "scorecard_id",
+    "policy_id",
+    "features",
+    "points",
+    "score",
+    "segment",
+    "counterfactuals",
+)
+
+
+def carry_decision_facts(decision: CreditDecision, source) -> None:
+    for name in DECISION_FACTS:
+        setattr(decision, name, getattr(source, name))
+
+
 def _effective_decision(
     line: CreditLine, plan: engine.Plan, source: CreditDecision | None, *, now: datetime
 ) -> tuple[CreditDecision, list[tuple]]:
@@ -95,13 +113,7 @@ def _effective_decision(
     decision.note = "The notice period ended."
     if source is None:
         return decision, []
-    decision.scorecard_id = source.scorecard_id
-    decision.policy_id = source.policy_id
-    decision.features = source.features
-    decision.points = source.points
-    decision.score = source.score
-    decision.segment = source.segment
-    decision.counterfactuals = source.counterfactuals
+    carry_decision_facts(decision, source)
     reasons = [
         (r.reason_code.code, r.attribute, r.points_lost, r.knockout) for r in source.reasons.all()
     ]

@@ -45,7 +45,13 @@ from ..models import (
 from ..models.staging import StagedPlan
 from . import breaker
 from ._batches import queue_safely, run_for
-from ._writes import NOTICES_DEFERRED, NOTICES_INLINE, _apply_plan, _write_decisions
+from ._writes import (
+    NOTICES_DEFERRED,
+    NOTICES_INLINE,
+    _apply_plan,
+    _write_decisions,
+    carry_decision_facts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -247,15 +253,9 @@ def _apply_staged(
         decision = _apply_plan(line, plan, now=now)
         decision.trigger = item.trigger
         decision.actor_id = item.actor_id
-        decision.scorecard_id = item.scorecard_id
-        decision.policy_id = item.policy_id
-        decision.features = item.features
-        decision.points = item.points
-        decision.score = item.score
-        decision.segment = item.segment
+        # The counterfactuals among them were worked out when the plan was staged.
+        carry_decision_facts(decision, item)
         decision.note = item.note
-        # Worked out when the plan was staged, from the facts of that day.
-        decision.counterfactuals = item.counterfactuals
         rows.append((line, decision, [tuple(r) for r in item.reasons]))
         result[item.pk] = decision
     if rows:
