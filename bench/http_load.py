@@ -102,10 +102,22 @@ def _history(line, decisions: int, start: datetime) -> None:
         )
 
 
+def _accepted(user) -> None:
+    """The borrower has accepted the policies in force (else every page sends them to the
+    consent page, `accounts.consent`)."""
+    from accounts import consent
+    from accounts.services import policies_accept
+
+    pending = [version.pk for version in consent.pending_versions(user)]
+    if pending:
+        policies_accept(user=user, version_ids=pending)
+
+
 def _session(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    _accepted(user)
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "accounts.backends.EmailOrPhoneBackend"
