@@ -28,16 +28,16 @@ from .models import (
     CreditLine,
     CreditLineStatus,
     DecisionOutcome,
-    DecisionPolicy,
     DecisionTrigger,
-    VersionStatus,
 )
 from .segment_notes import segment_note
 from .selectors import (
+    credit_line_for_overview,
     decision_explaining_line,
     decision_history_for_line,
     decision_was_corrected,
     scores_for_line,
+    with_repayment_figures,
 )
 
 # Who made a decision, in the words a borrower reads: the scorecard ("our automated risk
@@ -290,31 +290,20 @@ def _explaining(
 
 
 def _repayments(source: CreditDecision | None) -> RepaymentRecord | None:
-    """The repayment record the explaining (else the latest) decision was taken on. History
-    rows leave the features out: this reads that one decision's alone."""
+    """The repayment record the explaining (else the latest) decision was taken on, from the
+    two figures `with_repayment_figures` read with it (history rows leave the features out)."""
     if source is None:
         return None
-    features = (
-        CreditDecision.objects.filter(pk=source.pk).values_list("features", flat=True).first()
-    ) or {}
-    due = int(features.get("repayments_due_12m") or 0)
-    late = int(features.get("repayments_late_12m") or 0)
+    due = int(getattr(source, "repayments_due", None) or 0)
+    late = int(getattr(source, "repayments_late", None) or 0)
     return RepaymentRecord(due=due, on_time=max(due - late, 0)) if due else None
-
-
-def _keep_threshold() -> int | None:
-    return (
-        DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE)
-        .values_list("keep_min_score", flat=True)
-        .first()
-    )
 
 
 def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | None:
     """The signed-in borrower's own line, explained. None when they have no line."""
     if not getattr(user, "is_authenticated", False):
         return None
-    line = CreditLine.objects.select_related("borrower").filter(borrower=user).first()
+    line = credit_line_for_overview(user=user)
     if line is None:
         return None
     now = timezone.now()
@@ -323,7 +312,9 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     # the line and the chart's scores, however long the history.
     views = [
         decision_view(decision, language=language, now=now)
-        for decision in decision_history_for_line(line_id=line.pk)[:TIMELINE_LENGTH]
+        for decision in with_repayment_figures(decision_history_for_line(line_id=line.pk))[
+            :TIMELINE_LENGTH
+        ]
     ]
     explaining = _explaining(line, views, language=language, now=now)
 
@@ -342,7 +333,7 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     scored = [(v.decision.created_at, v.decision.score) for v in views if v.decision.score]
     if len(scored) < SCORE_POINTS and len(views) == TIMELINE_LENGTH:  # older ones may score
         scored = scores_for_line(line_id=line.pk, count=SCORE_POINTS)
-    chart = score_chart(list(reversed(scored[:SCORE_POINTS])), threshold=_keep_threshold())
+    chart = score_chart(list(reversed(scored[:SCORE_POINTS])), threshold=line.keep_min_score)
 
     days_left = None
     line_holds: tuple[holds.Hold, ...] = ()

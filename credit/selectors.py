@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
 
 from . import engine
 from .explaining import NEEDS_OLDER, DecisionFacts, explaining_index
@@ -253,6 +254,43 @@ def _reasons_prefetch() -> Prefetch:
     )
 
 
+def active_keep_min_score() -> Subquery:
+    """The active decision policy's "keep at or above" score, as a subquery to annotate onto
+    another read (the score chart's threshold line costs no round trip of its own)."""
+    return Subquery(
+        DecisionPolicy.objects.filter(status=VersionStatus.ACTIVE)
+        .order_by("-version")
+        .values("keep_min_score")[:1]
+    )
+
+
+def credit_line_for_overview(*, user) -> CreditLine | None:
+    """The borrower's own line for "My credit" and its API, with its borrower and, as
+    `keep_min_score`, the active policy's threshold (None when no policy is active)."""
+    return (
+        CreditLine.objects.select_related("borrower")
+        .annotate(keep_min_score=active_keep_min_score())
+        .filter(borrower=user)
+        .first()
+    )
+
+
+# The two repayment figures of a decision's features that "My credit" shows (the rest of the
+# features stay in the database: history rows defer them).
+REPAYMENT_FIGURES = {
+    "repayments_due": "repayments_due_12m",
+    "repayments_late": "repayments_late_12m",
+}
+
+
+def with_repayment_figures(decisions: QuerySet[CreditDecision]) -> QuerySet[CreditDecision]:
+    """Annotate each decision with the repayment figures it was taken on (`repayments_due`,
+    `repayments_late`: one JSON key each, None when absent), read in the same query."""
+    return decisions.annotate(
+        **{name: KeyTransform(key, "features") for name, key in REPAYMENT_FIGURES.items()}
+    )
+
+
 def credit_line_get_for_borrower(*, user) -> CreditLine | None:
     """The signed-in borrower's own line (None if they have none), with its borrower loaded."""
     if not getattr(user, "is_authenticated", False):
@@ -360,7 +398,8 @@ def decision_explaining_line(*, line: CreditLine) -> CreditDecision | None:
     if index is None:
         return None
     return (
-        CreditDecision.objects.annotate(next_break_trigger=_next_break_trigger())
+        with_repayment_figures(CreditDecision.objects.all())
+        .annotate(next_break_trigger=_next_break_trigger())
         .prefetch_related(_reasons_prefetch())
         .get(pk=rows[index][0])
     )
