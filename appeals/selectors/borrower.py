@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from credit.models import DecisionReason
+
 from ..models import (
     HOLDING_STATES,
     OPEN_STATES,
@@ -98,8 +100,11 @@ def appeal_get_for_borrower(*, user, appeal_id, include_discarded: bool = False)
     return (
         qs.select_related("decision", "line", "credit_decision", "survey")
         .prefetch_related(
-            "decision__reasons__reason_code",
-            "decision__reasons__wording",
+            # One query for the reasons with their codes and wordings (not one each).
+            Prefetch(
+                "decision__reasons",
+                queryset=DecisionReason.objects.select_related("reason_code", "wording"),
+            ),
             "evidence",
             "extensions",
             Prefetch(
