@@ -2,6 +2,8 @@ import phonenumbers
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 
+from notifications.selectors import UNREAD_SNAPSHOT, unread_count_subquery
+
 from .models import User
 
 
@@ -21,6 +23,17 @@ class EmailOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The signed-in user of a request, read with their unread inbox count in the same
+        query (the header badge of every page shows it; `notifications.selectors`)."""
+        try:
+            user = User._default_manager.annotate(**{UNREAD_SNAPSHOT: unread_count_subquery()}).get(
+                pk=user_id
+            )
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def user_find_by_sign_in_name(name: str) -> User | None:

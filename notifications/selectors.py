@@ -1,6 +1,9 @@
 """Reads for the inbox, the preferences page, the API and the admin."""
 
-from django.db.models import QuerySet
+import contextlib
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import Notification, Preference
 from .registry import Audience, CategorySpec, Channel, registry
@@ -18,11 +21,44 @@ def inbox_get_for_user(*, user, notification_id: int) -> Notification:
     return inbox_for_user(user=user).get(pk=notification_id)
 
 
+# Set on the signed-in user when it is read for the request (`accounts.backends`): the unread
+# count as of that read, so the header badge costs no query of its own.
+UNREAD_SNAPSHOT = "unread_inbox"
+
+
+def unread_count_subquery(user_ref=None):
+    """The user's unread inbox messages as a subquery to annotate onto the read of the user
+    (`user_ref`, default `OuterRef("pk")`): a COUNT on the partial index of unread rows."""
+    unread = (
+        Notification.objects.filter(
+            recipient=user_ref if user_ref is not None else OuterRef("pk"),
+            channel=Channel.INBOX,
+            read_at__isnull=True,
+        )
+        .order_by()
+        .values("recipient")
+        .annotate(unread=Count("pk"))
+        .values("unread")
+    )
+    return Coalesce(Subquery(unread), 0)
+
+
 def unread_count(*, user) -> int:
-    """One COUNT on the partial index of unread inbox rows."""
+    """How many of the user's inbox messages are unread: the count read with the user at the
+    start of the request when there is one (`UNREAD_SNAPSHOT`), else one COUNT on the partial
+    index of unread rows. A request that reads messages calls `unread_count_forget` first."""
+    snapshot = getattr(user, UNREAD_SNAPSHOT, None)
+    if snapshot is not None:
+        return snapshot
     return Notification.objects.filter(
         recipient=user, channel=Channel.INBOX, read_at__isnull=True
     ).count()
+
+
+def unread_count_forget(user) -> None:
+    """After marking messages read in this request: the badge counts again."""
+    with contextlib.suppress(AttributeError):
+        delattr(user, UNREAD_SNAPSHOT)
 
 
 def categories_for_user(*, user) -> tuple[CategorySpec, ...]:

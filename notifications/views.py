@@ -16,6 +16,7 @@ from .selectors import (
     legal_categories,
     legal_notice_labels,
     preference_choices,
+    unread_count_forget,
 )
 from .services import inbox_mark_all_read, notification_mark_read, preferences_update
 
@@ -37,6 +38,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Notification.DoesNotExist:
         raise Http404 from None
     notification_mark_read(notification=message)
+    unread_count_forget(request.user)  # the badge on this page counts it read
     message = in_language([message], language=get_language(), user=request.user)[0]
     return render(request, "notifications/message_detail.html", {"message": message})
 

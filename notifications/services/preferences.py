@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ..models import Notification, Preference
 from ..registry import Channel, registry
-from ..selectors import categories_for_user
+from ..selectors import categories_for_user, unread_count_forget
 
 
 @transaction.atomic
@@ -47,9 +47,11 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 @transaction.atomic
 def inbox_mark_all_read(*, user) -> int:
     """Mark every unread inbox message of the user read; returns how many changed."""
-    return Notification.objects.filter(
+    changed = Notification.objects.filter(
         recipient=user, channel=Channel.INBOX, read_at__isnull=True
     ).update(read_at=timezone.now())
+    unread_count_forget(user)
+    return changed
 
 
 def inbox_supersede(*, object_type, object_ids, events: Iterable[str], now=None) -> int:

@@ -1,6 +1,10 @@
 """The Messages page, the settings page, the header badge and the borrower API."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import Notification, Preference
@@ -144,3 +148,36 @@ def test_api_preferences_round_trip_and_bad_input(client, borrower):
     assert not Preference.objects.filter(category="staff").exists()
     missing = client.put("/api/v1/notifications/preferences/", {}, content_type="application/json")
     assert missing.status_code == 400
+
+
+def _badge(response) -> int:
+    """The unread number in the header badge (0 when there is no badge)."""
+    found = re.search(r'<span class="badge" aria-label="[^"]*">(\d+)</span>', text(response))
+    return int(found.group(1)) if found else 0
+
+
+def test_the_badge_follows_new_notices_and_reads(client, borrower):
+    first = _inbox_message(borrower, key="a")
+    client.force_login(borrower)
+    page = reverse("credit:my-credit")
+    assert _badge(client.get(page)) == 1
+    _inbox_message(borrower, key="b")
+    assert _badge(client.get(page)) == 2
+    # The message's own page already counts it read.
+    assert _badge(client.get(reverse("notifications:detail", args=[first.pk]))) == 1
+    assert _badge(client.get(page)) == 1
+    client.post(reverse("notifications:read-all"))
+    assert _badge(client.get(page)) == 0
+
+
+def test_the_badge_is_read_with_the_signed_in_user_not_by_a_query_of_its_own(client, borrower):
+    _inbox_message(borrower, key="a")
+    client.force_login(borrower)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("credit:my-credit"))
+    assert _badge(response) == 1
+    notification_reads = [
+        q["sql"] for q in queries.captured_queries if "notifications_notification" in q["sql"]
+    ]
+    assert len(notification_reads) == 1, notification_reads
+    assert "accounts_user" in notification_reads[0]  # the subquery of the user's read
