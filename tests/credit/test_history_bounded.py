@@ -23,6 +23,10 @@ PAGES = {
     "decisions API": lambda: "/api/v1/me/decisions/",
 }
 
+# Statements per request, whatever the history's length (11, 9 and 6 before the policy
+# threshold, the repayment figures and the unread count were folded into other reads).
+QUERIES = {"my credit": 8, "credit line API": 7, "decisions API": 6}
+
 
 def _pause_and_correct(line, *, cycles: int, start) -> None:
     """`cycles` times: a campaign pauses the line, then a correction restores it (the pause
@@ -92,6 +96,9 @@ def test_a_history_ten_times_longer_costs_the_same_queries_and_rows(client, sent
 
     for name in PAGES:
         assert after[name][0].queries == before[name].queries, name
+        # And few: session, user (with the unread count), line (with the policy threshold),
+        # decisions (with the repayment figures), reasons, key events, scores, open appeal.
+        assert after[name][0].queries == QUERIES[name], (name, after[name][0].statements)
     if before["my credit"].rows_counted:
         # The page and the line's API show a fixed number of decisions: the same rows.
         assert after["my credit"][0].rows == before["my credit"].rows
