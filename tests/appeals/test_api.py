@@ -129,8 +129,8 @@ def test_list_and_detail_keep_their_query_count(client, django_assert_max_num_qu
     with django_assert_max_num_queries(6):
         assert client.get(reverse("api-appeals")).status_code == 200
     # the appeal, its decision's reasons with their codes and the wording each was made with
-    # (one prefetch each), evidence, extensions, transitions: constant in the thread's length
-    with django_assert_max_num_queries(9):
+    # (one prefetch), evidence, extensions, transitions: constant in the thread's length
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("api-appeal", args=[appeal.pk])).status_code == 200
     with django_assert_max_num_queries(10):  # the scoped appeal read, then one for the thread
         assert client.get(reverse("api-appeal-messages", args=[appeal.pk])).status_code == 200

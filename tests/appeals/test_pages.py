@@ -176,7 +176,9 @@ def test_list_and_detail_pages_keep_their_query_count(client, django_assert_max_
     client.force_login(appeal.borrower)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("appeals:list")).status_code == 200
-    with django_assert_max_num_queries(16):
+    # session, user (with the unread count), the appeal, its decision's reasons (with codes
+    # and wordings), evidence, extensions, transitions, the decision after, the thread page
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("appeals:detail", args=[appeal.pk])).status_code == 200
 
 
