@@ -104,14 +104,15 @@ def main() -> None:
             for _ in range(10):
                 statements.clear()
                 client.get(path)
-        cpu = []
+        cpu, wall = [], []
         for _ in range(args.requests):
-            began = time.process_time()
+            began, began_wall = time.process_time(), time.perf_counter()
             client.get(path)
             cpu.append(time.process_time() - began)
+            wall.append(time.perf_counter() - began_wall)
         print(
-            f"{name}: {len(statements)} statements, "
-            f"CPU {statistics.median(cpu) * 1000:.1f} ms median per request"
+            f"{name}: {len(statements)} statements, median per request: "
+            f"CPU {statistics.median(cpu) * 1000:.1f} ms, wall {statistics.median(wall) * 1000:.1f} ms"
         )
         if args.sql:
             for sql, params, seconds in statements:
