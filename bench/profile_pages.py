@@ -112,7 +112,8 @@ def main() -> None:
             wall.append(time.perf_counter() - began_wall)
         print(
             f"{name}: {len(statements)} statements, median per request: "
-            f"CPU {statistics.median(cpu) * 1000:.1f} ms, wall {statistics.median(wall) * 1000:.1f} ms"
+            f"CPU {statistics.median(cpu) * 1000:.1f} ms, "
+            f"wall {statistics.median(wall) * 1000:.1f} ms"
         )
         if args.sql:
             for sql, params, seconds in statements:
@@ -127,9 +128,38 @@ def main() -> None:
             stats = pstats.Stats(profiler, stream=out)
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(30)
+            _shares(stats)
             # The project's own functions (not the libraries'), by cumulative time.
             stats.sort_stats("cumulative").print_stats(str(ROOT) + r"/(?!\.venv)", 40)
             print(out.getvalue())
+
+
+# Where a request's time goes, by the cumulative time of a few functions (they nest: the
+# template's share includes its translations; shares do not add up to 100%).
+SHARES = {
+    "waiting on PostgreSQL": ("psycopg/cursor.py", "execute"),
+    "ORM building SQL": ("django/db/models/sql/compiler.py", "as_sql"),
+    "the ORM in all (build, run, read rows)": ("django/db/models/query.py", "_fetch_all"),
+    "templates": ("django/template/base.py", "render"),
+    "translation": ("django/utils/translation/__init__.py", "gettext"),
+    "DRF serializers": ("rest_framework/serializers.py", "data"),
+}
+
+
+def _shares(stats: pstats.Stats) -> None:
+    entries = stats.stats  # (file, line, name) -> (calls, primitive, tottime, cumtime, callers)
+    total = max(cumtime for (_, _, _, cumtime, _) in entries.values())
+    for label, (file_end, function) in SHARES.items():
+        # The outermost call of each: the largest cumulative time among matching entries.
+        spent = max(
+            (
+                cumtime
+                for (file, _, name), (_, _, _, cumtime, _) in entries.items()
+                if file.endswith(file_end) and name == function
+            ),
+            default=0.0,
+        )
+        print(f"  {label}: {spent / total:.0%}")
 
 
 if __name__ == "__main__":
