@@ -25,7 +25,7 @@ from notifications.registry import (
     register,
     register_category,
 )
-from notifications.services import inbox_supersede, notify
+from notifications.services import Notice, inbox_supersede, notify, notify_many
 
 from . import counterfactual_texts
 from .appealability import appeal_deadline
@@ -169,15 +169,26 @@ def _with_segment_note(decision: CreditDecision, context: dict) -> dict:
 
 
 def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> None:
-    event = event_for(decision)
-    if event is None:
-        return
-    notify(
-        recipient=recipient,
-        event=event,
-        context=decision_context(decision, recipient=recipient, reasons=reasons),
-        obj=decision,
-    )
+    send_decision_notices([(decision, recipient, reasons)])
+
+
+def send_decision_notices(items: Sequence[tuple[CreditDecision, object, Sequence]]) -> int:
+    """The notices of many decisions, each (decision, recipient, its reasons), written at once
+    (`notify_many`: the same rows as one `notify` each). Returns the rows written."""
+    batch = []
+    for decision, recipient, reasons in items:
+        event = event_for(decision)
+        if event is None:
+            continue
+        batch.append(
+            Notice(
+                recipient=recipient,
+                event=event,
+                context=decision_context(decision, recipient=recipient, reasons=reasons),
+                obj=decision,
+            )
+        )
+    return len(notify_many(batch))
 
 
 # The notices of an adverse decision, which a later restoration of the line replaces.
