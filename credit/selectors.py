@@ -478,11 +478,22 @@ def verdicts_of_lines_not_due(*, rules_key: str, now: datetime) -> list[tuple[di
 def feature_facts_by_line(line_ids: Sequence[int]) -> dict[int, list[engine.state.Fact] | None]:
     """The kept facts of each line, as (kind, occurred_at, data) like `events_by_line`; None
     for a line whose state was never built (one query)."""
-    found = dict(
-        LineFeatureState.objects.filter(line_id__in=line_ids, folded_at__isnull=False)
-        .order_by()
-        .values_list("line_id", "facts")
-    )
+    # Read as events_by_line reads: the raw cursor, JSON decoded here (the ORM's JSONField
+    # decoding took a third of this read, per line, every night).
+    if not line_ids:
+        return {}
+    table = connection.ops.quote_name(LineFeatureState._meta.db_table)
+    marks = ", ".join(["%s"] * len(line_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT line_id, CAST(facts AS TEXT) FROM {table}"  # noqa: S608 - the model's table; values bound
+            f" WHERE line_id IN ({marks}) AND folded_at IS NOT NULL",
+            list(line_ids),
+        )
+        found = {
+            line_id: json.loads(facts) if isinstance(facts, str | bytes) else facts
+            for line_id, facts in cursor.fetchall()
+        }
     return {
         line_id: engine.state.from_json(found[line_id]) if line_id in found else None
         for line_id in line_ids
