@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField
-from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from accounts.localtime import local_date
@@ -211,16 +209,21 @@ def supersede_adverse_notices(restorations: Sequence[CreditDecision]) -> int:
         return 0
     line_ids = {d.line_id for d in restorations}
     earliest = min(d.created_at for d in restorations)
-    earlier = (
-        CreditDecision.objects.filter(
+    # The ids first (the decisions' line index), then the UPDATE by the outbox's object index:
+    # as one statement with a subquery the planner scanned the outbox against the decisions,
+    # seconds per chunk once the outbox held a few nights of notices.
+    earlier = [
+        str(pk)
+        for pk in CreditDecision.objects.filter(
             line_id__in=line_ids,
             outcome__in=ADVERSE_OUTCOMES,
             created_at__lte=earliest,
         )
         .exclude(pk__in=[d.pk for d in restorations if d.pk])
-        .annotate(key=Cast("pk", CharField()))
-        .values("key")
-    )
+        .values_list("pk", flat=True)
+    ]
+    if not earlier:
+        return 0
     return inbox_supersede(
         object_type=ContentType.objects.get_for_model(CreditDecision),
         object_ids=earlier,
