@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField
-from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from accounts.localtime import local_date
@@ -25,7 +23,7 @@ from notifications.registry import (
     register,
     register_category,
 )
-from notifications.services import inbox_supersede, notify
+from notifications.services import Notice, inbox_supersede, notify, notify_many
 
 from . import counterfactual_texts
 from .appealability import appeal_deadline
@@ -169,15 +167,26 @@ def _with_segment_note(decision: CreditDecision, context: dict) -> dict:
 
 
 def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> None:
-    event = event_for(decision)
-    if event is None:
-        return
-    notify(
-        recipient=recipient,
-        event=event,
-        context=decision_context(decision, recipient=recipient, reasons=reasons),
-        obj=decision,
-    )
+    send_decision_notices([(decision, recipient, reasons)])
+
+
+def send_decision_notices(items: Sequence[tuple[CreditDecision, object, Sequence]]) -> int:
+    """The notices of many decisions, each (decision, recipient, its reasons), written at once
+    (`notify_many`: the same rows as one `notify` each). Returns the rows written."""
+    batch = []
+    for decision, recipient, reasons in items:
+        event = event_for(decision)
+        if event is None:
+            continue
+        batch.append(
+            Notice(
+                recipient=recipient,
+                event=event,
+                context=decision_context(decision, recipient=recipient, reasons=reasons),
+                obj=decision,
+            )
+        )
+    return len(notify_many(batch))
 
 
 # The notices of an adverse decision, which a later restoration of the line replaces.
@@ -200,16 +209,21 @@ def supersede_adverse_notices(restorations: Sequence[CreditDecision]) -> int:
         return 0
     line_ids = {d.line_id for d in restorations}
     earliest = min(d.created_at for d in restorations)
-    earlier = (
-        CreditDecision.objects.filter(
+    # The ids first (the decisions' line index), then the UPDATE by the outbox's object index:
+    # as one statement with a subquery the planner scanned the outbox against the decisions,
+    # seconds per chunk once the outbox held a few nights of notices.
+    earlier = [
+        str(pk)
+        for pk in CreditDecision.objects.filter(
             line_id__in=line_ids,
             outcome__in=ADVERSE_OUTCOMES,
             created_at__lte=earliest,
         )
         .exclude(pk__in=[d.pk for d in restorations if d.pk])
-        .annotate(key=Cast("pk", CharField()))
-        .values("key")
-    )
+        .values_list("pk", flat=True)
+    ]
+    if not earlier:
+        return 0
     return inbox_supersede(
         object_type=ContentType.objects.get_for_model(CreditDecision),
         object_ids=earlier,

@@ -87,10 +87,11 @@ def reevaluate_all_lines() -> int:
     relay hands them over). Each chunk is acknowledged only when done, so a chunk whose worker
     was killed is handed to another; evaluating a line twice writes nothing the second time.
 
-    The pass is incremental: each chunk scores only its lines whose look has come (new events,
-    a feature changing that day, a line changed since, other rules), from the facts kept at
-    ingestion; every other line counts as evaluated and unchanged, so the breaker sees the
-    batch as before. `manage.py reevaluate --all --from-events` recomputes from the events.
+    The pass is incremental: the lines whose look has come (new events, a feature changing
+    that day, a line changed since, other rules) are selected once and only they are chunked,
+    each scored from the facts kept at ingestion; every other line counts as evaluated and
+    unchanged, so the breaker sees the batch as before. `manage.py reevaluate --all
+    --from-events` recomputes from the events.
     """
     size = fanout.chunk_size()
     with transaction.atomic():
@@ -101,7 +102,7 @@ def reevaluate_all_lines() -> int:
             chunk_size=size,
             incremental=True,
         )
-    return -(-batch.lines_total // size)
+    return batch.chunks_queued
 
 
 @shared_task(

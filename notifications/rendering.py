@@ -23,7 +23,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .registry import Channel, EventSpec
+from .registry import TEMPLATE_PARTS, Channel, EventSpec
 
 LANGUAGES = ("zh-hans", "en")
 
@@ -125,6 +125,19 @@ def localise(value, language: str):
     return value
 
 
+@dataclass(frozen=True)
+class RenderJob:
+    """One channel of one notice to render (`render_many`). `context` is validated (typed)."""
+
+    spec: EventSpec
+    channel: str
+    context: dict
+    language: str
+    time_zone: str
+    recipient_name: str
+    link: str
+
+
 def render(
     *,
     spec: EventSpec,
@@ -137,44 +150,75 @@ def render(
     link: str,
 ) -> Rendered:
     """Render one channel's parts. `context` is already validated (typed)."""
-    if language not in LANGUAGES:
-        language = LANGUAGES[0]
-    values = localise(context, language)
-    values.update(
-        recipient_name=recipient_name,
-        site_url=site_url.rstrip("/"),
-        link_url=site_url.rstrip("/") + link,
-        event=spec.name,
-        language=language,
-        today=timezone.localdate(timezone=_zone(time_zone)),
+    job = RenderJob(spec, channel, context, language, time_zone, recipient_name, link)
+    return render_many([job], site_url=site_url)[0]
+
+
+def render_many(jobs: list[RenderJob], *, site_url: str) -> list[Rendered]:
+    """Render many channels' parts, each as `render` would: grouped by event, channel,
+    language and time zone, so each group's templates are looked up, and its language and
+    zone switched to, once. Returns the parts in the jobs' order."""
+    done: list[Rendered | None] = [None] * len(jobs)
+    groups: dict[tuple, list[int]] = {}
+    for index, job in enumerate(jobs):
+        if job.channel not in TEMPLATE_PARTS:
+            raise ValueError(f"Unknown channel {job.channel!r}")
+        language = job.language if job.language in LANGUAGES else LANGUAGES[0]
+        groups.setdefault((job.spec.name, job.channel, language, job.time_zone), []).append(index)
+    site = site_url.rstrip("/")
+    for (_, channel, language, time_zone), indexes in groups.items():
+        spec = jobs[indexes[0]].spec
+        zone = _zone(time_zone)
+        with translation.override(language), timezone.override(zone):
+            today = timezone.localdate(timezone=zone)
+            parts = _templates(spec, channel, language)
+            for index in indexes:
+                job = jobs[index]
+                values = localise(job.context, language)
+                values.update(
+                    recipient_name=job.recipient_name,
+                    site_url=site,
+                    link_url=site + job.link,
+                    event=spec.name,
+                    language=language,
+                    today=today,
+                )
+                done[index] = _render_parts(channel, parts, values)
+    return done
+
+
+def _templates(spec: EventSpec, channel: str, language: str) -> dict:
+    """The compiled templates of one channel's parts: text parts on the unescaped engine, the
+    HTML part on the site's."""
+    found = {}
+    for part in TEMPLATE_PARTS[channel]:
+        name = template_name(spec, language, part)
+        html = part.endswith(".html")
+        found[part] = get_template(name) if html else _text_engine().get_template(name)
+    return found
+
+
+def _render_parts(channel: str, parts: dict, values: dict) -> Rendered:
+    if channel == Channel.EMAIL:
+        return Rendered(
+            subject=_one_line(_text(parts["email_subject.txt"], values)),
+            text=_text(parts["email.txt"], values).strip() + "\n",
+            html=parts["email.html"].render(values),
+        )
+    if channel == Channel.SMS:
+        return Rendered(subject="", text=_squash(_text(parts["sms.txt"], values)))
+    return Rendered(
+        subject=_one_line(_text(parts["inbox_title.txt"], values)),
+        text=_text(parts["inbox.txt"], values).strip(),
     )
-    with translation.override(language), timezone.override(_zone(time_zone)):
-        if channel == Channel.EMAIL:
-            return Rendered(
-                subject=_one_line(
-                    _text(template_name(spec, language, "email_subject.txt"), values)
-                ),
-                text=_text(template_name(spec, language, "email.txt"), values).strip() + "\n",
-                html=get_template(template_name(spec, language, "email.html")).render(values),
-            )
-        if channel == Channel.SMS:
-            return Rendered(
-                subject="", text=_squash(_text(template_name(spec, language, "sms.txt"), values))
-            )
-        if channel == Channel.INBOX:
-            return Rendered(
-                subject=_one_line(_text(template_name(spec, language, "inbox_title.txt"), values)),
-                text=_text(template_name(spec, language, "inbox.txt"), values).strip(),
-            )
-    raise ValueError(f"Unknown channel {channel!r}")
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 
-def _text(name: str, values: dict) -> str:
-    text = _text_engine().get_template(name).render(Context(values, autoescape=False))
+def _text(template, values: dict) -> str:
+    text = template.render(Context(values, autoescape=False))
     return re.sub(r"\n{3,}", "\n\n", text)  # an empty optional paragraph leaves no gap
 
 

@@ -147,11 +147,15 @@ def next_change(
     # Whole months of account age, and of clean repayment since the last late instalment (a
     # month boundary a rounding put just behind `as_of` means: look at the next pass).
     opened = opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=UTC)
-    values = features.as_dict() if isinstance(features, Features) else features
-    months = [_month_after(opened, values["account_age_months"])]
+    # The two month counts only (not `as_dict`: every scored line passes here every night).
+    if isinstance(features, Features):
+        age, clean = features.account_age_months, features.clean_repayment_months
+    else:
+        age, clean = features["account_age_months"], features["clean_repayment_months"]
+    months = [_month_after(opened, age)]
     if not unpaid_late:
         clean_since = max(last_late, opened) if last_late is not None else opened
-        months.append(_month_after(clean_since, values["clean_repayment_months"]))
+        months.append(_month_after(clean_since, clean))
     return max(min(ahead, *months), as_of)
 
 

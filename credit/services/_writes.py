@@ -205,11 +205,16 @@ def _write_decisions(
         return
     uncached = [line.borrower_id for line, _, _ in rows if not CreditLine.borrower.is_cached(line)]
     borrowers = get_user_model().objects.in_bulk(uncached) if uncached else {}
-    for (line, _, _), decision in zip(rows, decisions, strict=True):
-        recipient = borrowers.get(line.borrower_id) or line.borrower
-        notices.send_decision_notice(
-            decision, recipient=recipient, reasons=reasons_by_decision[id(decision)]
-        )
+    notices.send_decision_notices(
+        [
+            (
+                decision,
+                borrowers.get(line.borrower_id) or line.borrower,
+                reasons_by_decision[id(decision)],
+            )
+            for (line, _, _), decision in zip(rows, decisions, strict=True)
+        ]
+    )
 
 
 def _copy_create(model, objs: list) -> list:

@@ -152,15 +152,13 @@ def decision_notices_send(*, decision_ids: Sequence[int]) -> int:
         .order_by("id")
     )
     already = selectors.decision_ids_with_notices([d.pk for d in decisions])
-    sent = 0
-    for decision in decisions:
-        if decision.pk in already or notices.event_for(decision) is None:
-            continue
-        notices.send_decision_notice(
-            decision, recipient=decision.line.borrower, reasons=list(decision.reasons.all())
-        )
-        sent += 1
-    return sent
+    due = [
+        (decision, decision.line.borrower, list(decision.reasons.all()))
+        for decision in decisions
+        if decision.pk not in already and notices.event_for(decision) is not None
+    ]
+    notices.send_decision_notices(due)
+    return len(due)
 
 
 def decision_notices_sweep(*, now: datetime | None = None) -> int:

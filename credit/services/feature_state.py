@@ -139,18 +139,28 @@ def verdict_summary(verdict: engine.Verdict) -> dict:
     }
 
 
+def _as_verdict(v: dict) -> engine.Verdict:
+    return engine.Verdict(
+        outcome=v["outcome"],
+        score=v["score"],
+        reasons=(engine.Reason(v["reason"], "", 0),) if v.get("reason") else (),
+        knockouts=tuple(v.get("knockouts") or ()),
+        segment=v.get("segment"),
+    )
+
+
 def verdicts_as_last_found(line_ids: Sequence[int]) -> list[engine.Verdict]:
     """The verdicts these lines' last looks found (for the tally of the lines not scored)."""
     found = LineLook.objects.filter(line_id__in=line_ids).values_list("verdict", flat=True)
+    return [_as_verdict(v) for v in found if v]
+
+
+def verdicts_not_due_counted(*, rules_key: str, now: datetime) -> list[tuple[engine.Verdict, int]]:
+    """The verdicts the last looks of every line not due found, each with how many lines (one
+    aggregate: the nightly batch tallies the lines it leaves without reading each)."""
     return [
-        engine.Verdict(
-            outcome=v["outcome"],
-            score=v["score"],
-            reasons=(engine.Reason(v["reason"], "", 0),) if v.get("reason") else (),
-            knockouts=tuple(v.get("knockouts") or ()),
-            segment=v.get("segment"),
-        )
-        for v in found
+        (_as_verdict(v), lines)
+        for v, lines in selectors.verdicts_of_lines_not_due(rules_key=rules_key, now=now)
         if v
     ]
 

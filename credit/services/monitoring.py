@@ -4,6 +4,7 @@ the version's shadow run, and alerts to supervisors when a figure leaves its ban
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -43,10 +44,17 @@ def verdict_segment(verdict: engine.Verdict) -> str:
     return verdict.segment or ""
 
 
-def evaluation_tally_record(*, rules, verdicts: Iterable[engine.Verdict], at: datetime) -> int:
-    """Record what a chunk of evaluation saw, one row per segment (the caller's transaction)."""
+def evaluation_tally_record(
+    *,
+    rules,
+    verdicts: Iterable[engine.Verdict] = (),
+    at: datetime,
+    counted: Iterable[tuple[engine.Verdict, int]] = (),
+) -> int:
+    """Record what a chunk of evaluation saw, one row per segment (the caller's transaction):
+    each of `verdicts` once, each of `counted` (verdict, lines) for that many lines."""
     groups: dict[str, dict] = {}
-    for verdict in verdicts:
+    for verdict, lines in itertools.chain(((v, 1) for v in verdicts), counted):
         group = groups.setdefault(
             verdict_segment(verdict),
             {
@@ -57,14 +65,14 @@ def evaluation_tally_record(*, rules, verdicts: Iterable[engine.Verdict], at: da
                 "reasons": Counter(),
             },
         )
-        group["evaluated"] += 1
-        group["scores"][_bin(verdict.score)] += 1
+        group["evaluated"] += lines
+        group["scores"][_bin(verdict.score)] += lines
         for name in verdict.knockouts:
-            group["knockouts"][name] += 1
+            group["knockouts"][name] += lines
         if verdict.outcome != "keep":
-            group["adverse"] += 1
+            group["adverse"] += lines
             if verdict.reasons:
-                group["reasons"][verdict.reasons[0].code] += 1
+                group["reasons"][verdict.reasons[0].code] += lines
     EvaluationTally.objects.bulk_create(
         EvaluationTally(
             at=at,

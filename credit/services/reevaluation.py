@@ -123,6 +123,23 @@ def credit_lines_reevaluation_queue(*, line_ids: Iterable[int], trigger: str, ac
     return len(chunks)
 
 
+def nightly_lines_due(*, now: datetime) -> list[int]:
+    """The lines tonight's incremental pass must score, selected once for the whole pass (one
+    query over every line), so the fan-out chunks only these: a quiet night with 5% of lines
+    due costs the work of those lines, not a round trip per chunk of every line.
+
+    The other lines are settled: their last look stands. They are counted into the monitoring
+    tally now, as their last looks found them (one aggregate), as a chunk counts its lines not
+    scored; the caller counts them into its batch as evaluated and unchanged."""
+    rules = selectors.active_rules()
+    key = selectors.rules_key(rules)
+    due = selectors.line_ids_due_for_look(None, rules_key=key, now=now)
+    evaluation_tally_record(
+        rules=rules, counted=feature_state.verdicts_not_due_counted(rules_key=key, now=now), at=now
+    )
+    return due
+
+
 @dataclass
 class ReevaluationSummary:
     evaluated: int = 0

@@ -27,6 +27,7 @@ from .. import engine, notices
 from ..engine import breaker as breaker_rules
 from ..engine.reviews import REVIEW_BUSINESS_DAYS, add_business_days
 from ..fanout import chunk_size as fanout_chunk_size
+from ..fanout import chunked
 from ..models import (
     ADVERSE_OUTCOMES,
     CreditDecision,
@@ -375,6 +376,11 @@ def evaluation_batch_start(
     )
 
 
+# The `first_line_id` that counts the lines an incremental batch leaves as they are (line ids
+# start at 1, so no chunk of lines has it).
+SETTLED_CHUNK = 0
+
+
 def evaluation_batch_queue(
     *,
     kind: str,
@@ -385,17 +391,43 @@ def evaluation_batch_queue(
     incremental: bool = False,
     **versions,
 ) -> EvaluationBatch:
-    """Start a batch and queue its chunks with the caller's act (durable `jobs` rows);
-    `incremental` chunks score only the lines whose look has come (the nightly pass)."""
+    """Start a batch and queue its chunks with the caller's act (durable `jobs` rows).
+
+    `incremental` (the nightly pass): the lines whose look has come are selected once and only
+    they are chunked; the others are counted into the batch at once as evaluated and unchanged
+    (a chunk of their own, `SETTLED_CHUNK`), so the breaker weighs the whole batch as before.
+    Each chunk checks its lines again (a line scored in between counts as evaluated).
+    Sets `batch.chunks_queued`."""
     from ..selectors import all_line_ids
+    from .reevaluation import nightly_lines_due  # reevaluation imports staging
 
     batch = evaluation_batch_start(kind=kind, name=name, trigger=trigger, actor=actor, **versions)
+    size = chunk_size or fanout_chunk_size()
     extra = [True] if incremental else []
-    for chunk in all_line_ids(chunk_size=chunk_size or fanout_chunk_size()):
+    if not incremental:
+        chunks = all_line_ids(chunk_size=size)
+    elif batch.lines_total:
+        due = nightly_lines_due(now=batch.started_at)
+        # Every line is counted once: those left now, the due ones by their chunks.
+        settled = batch.lines_total - len(due)
+        if settled > 0:
+            batch_chunk_gate(
+                batch_id=batch.pk,
+                first_line_id=SETTLED_CHUNK,
+                evaluated=settled,
+                adverse=0,
+                now=batch.started_at,
+            )
+        chunks = chunked(due, size=size)
+    else:
+        chunks = []
+    batch.chunks_queued = 0
+    for chunk in chunks:
         job_enqueue(
             task="credit.reevaluate_lines",
             args=[chunk, trigger, getattr(actor, "pk", None), batch.pk, *extra],
         )
+        batch.chunks_queued += 1
     return batch
 
 

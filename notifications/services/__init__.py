@@ -1,8 +1,8 @@
 """Every write of the notifications app, one module per concern, re-exported here.
 
-The one entry point for other apps is `notify()` (outbox). Delivery sends each email/SMS row
-at most once, in batches (delivery); recipients keep their own settings and read marks
-(preferences); staff resend or cancel single rows (resend).
+The one entry point for other apps is `notify()` (outbox), or `notify_many()` for a batch.
+Delivery sends each email/SMS row at most once, in batches (delivery); recipients keep their
+own settings and read marks (preferences); staff resend or cancel single rows (resend).
 """
 
 from ..registry import RegistryError
@@ -15,7 +15,7 @@ from .delivery import (
     notifications_deliver_due,
     outbox_relay,
 )
-from .outbox import notify
+from .outbox import Notice, notify, notify_many
 from .preferences import (
     inbox_mark_all_read,
     inbox_supersede,
@@ -27,6 +27,7 @@ from .resend import notification_cancel, notification_resend
 __all__ = [
     "BatchResult",
     "DeliveryResult",
+    "Notice",
     "NotificationContextError",
     "RegistryError",
     "RelayResult",
@@ -38,6 +39,7 @@ __all__ = [
     "notification_resend",
     "notifications_deliver_due",
     "notify",
+    "notify_many",
     "outbox_relay",
     "preferences_update",
 ]

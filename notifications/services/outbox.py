@@ -2,17 +2,21 @@
 queueing of their delivery on commit."""
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .. import engine
 from ..models import Notification, Preference, Status
-from ..registry import Audience, Channel, registry
-from ..rendering import NotificationContextError, render, validate_context
+from ..registry import Audience, CategorySpec, Channel, EventSpec, registry
+from ..rendering import NotificationContextError, RenderJob, render_many, validate_context
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,18 @@ def _clean_link(link: str | None, default: str) -> str:
     return link
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One event to tell one recipient, as `notify()` takes it (for `notify_many`)."""
+
+    recipient: Any
+    event: str
+    context: dict
+    obj: Any = None
+    dedupe_key: str | None = None
+    link: str | None = None
+
+
 @transaction.atomic
 def notify(
     *,
@@ -70,63 +86,131 @@ def notify(
     RegistryError (a ValueError) for an event no app registered, ValueError for a staff event
     sent to a borrower (and vice versa). Nothing is written when it raises.
     """
-    spec = registry.event(event)
+    return notify_many(
+        [
+            Notice(
+                recipient=recipient,
+                event=event,
+                context=context,
+                obj=obj,
+                dedupe_key=dedupe_key,
+                link=link,
+            )
+        ]
+    )
+
+
+@dataclass
+class _Checked:
+    """A notice validated: what its rows share."""
+
+    notice: Notice
+    spec: EventSpec
+    category: CategorySpec
+    typed_context: dict
+    link: str
+    object_type: ContentType | None
+    object_id: str
+    key: str
+
+
+def _check(notice: Notice) -> _Checked:
+    spec = registry.event(notice.event)
     category = registry.category(spec.category)
-    if (spec.audience == Audience.STAFF) != bool(recipient.is_staff):
+    if (spec.audience == Audience.STAFF) != bool(notice.recipient.is_staff):
         raise ValueError(f"{spec.name} is for {spec.audience} recipients only")
-    typed_context = validate_context(spec, context)
-    link = _clean_link(link, spec.default_link)
-    object_type, object_id, key = _object_key(obj, dedupe_key or "", spec.dedupe_key_from(context))
+    typed_context = validate_context(spec, notice.context)
+    link = _clean_link(notice.link, spec.default_link)
+    object_type, object_id, key = _object_key(
+        notice.obj, notice.dedupe_key or "", spec.dedupe_key_from(notice.context)
+    )
     if len(key) > 200:
         raise ValueError("dedupe_key is longer than 200 characters")
+    return _Checked(notice, spec, category, typed_context, link, object_type, object_id, key)
 
-    preferences = {
-        (p.category, p.channel): p.enabled
-        for p in Preference.objects.filter(user=recipient, category=spec.category)
-    }
-    wanted = engine.channels_to_use(
-        spec=spec,
-        category=category,
-        preferences=preferences,
-        reachable=engine.Reachability(
-            has_email=bool(recipient.email), has_phone=bool(getattr(recipient, "phone", None))
-        ),
-    )
+
+@transaction.atomic
+def notify_many(notices: Sequence[Notice]) -> list[Notification]:
+    """`notify()` for many notices at once (a batch's decisions): the same rows, content,
+    keys, preferences and quiet hours as one call each, in a few statements however many.
+
+    Every notice is checked before anything is written (one bad notice raises, as `notify`
+    does, and nothing is written). Preferences and existing rows are read in one query each;
+    the rows are rendered grouped by event, channel, language and time zone, and written in
+    one statement on PostgreSQL (COPY into a scratch table, one INSERT from it that skips a
+    row a concurrent twin wrote first). Returns the rows created, in the notices' order.
+    """
+    checked = [_check(notice) for notice in notices]
+    if not checked:
+        return []
+    recipients = {c.notice.recipient.pk: c.notice.recipient for c in checked}
+    preferences: dict[int, dict[tuple[str, str], bool]] = defaultdict(dict)
+    for user_id, category, channel, enabled in Preference.objects.filter(
+        user_id__in=list(recipients), category__in={c.spec.category for c in checked}
+    ).values_list("user_id", "category", "channel", "enabled"):
+        preferences[user_id][(category, channel)] = enabled
     existing = set(
         Notification.objects.filter(
-            recipient=recipient, event=spec.name, dedupe_key=key
-        ).values_list("channel", flat=True)
+            recipient_id__in=list(recipients),
+            event__in={c.spec.name for c in checked},
+            dedupe_key__in={c.key for c in checked},
+        ).values_list("recipient_id", "event", "dedupe_key", "channel")
     )
     now = timezone.now()
-    created: list[Notification] = []
-    for channel in wanted:
-        if channel in existing:
-            continue
-        rendered = render(
-            spec=spec,
-            channel=channel,
-            context=typed_context,
-            language=recipient.preferred_language,
-            time_zone=recipient.time_zone,
-            recipient_name=recipient.full_name,
-            site_url=settings.SITE_URL,
-            link=link,
+    quiet = quiet_hours()
+    site_url = settings.SITE_URL
+    # (checked notice, channel) of each row to write, the first of twins only.
+    planned: list[tuple[_Checked, Channel]] = []
+    for c in checked:
+        recipient = c.notice.recipient
+        wanted = engine.channels_to_use(
+            spec=c.spec,
+            category=c.category,
+            preferences=preferences.get(recipient.pk, {}),
+            reachable=engine.Reachability(
+                has_email=bool(recipient.email),
+                has_phone=bool(getattr(recipient, "phone", None)),
+            ),
         )
+        for channel in wanted:
+            row_key = (recipient.pk, c.spec.name, c.key, channel.value)
+            if row_key in existing:
+                continue
+            existing.add(row_key)
+            planned.append((c, channel))
+    rendered = render_many(
+        [
+            RenderJob(
+                spec=c.spec,
+                channel=channel,
+                context=c.typed_context,
+                language=c.notice.recipient.preferred_language,
+                time_zone=c.notice.recipient.time_zone,
+                recipient_name=c.notice.recipient.full_name,
+                link=c.link,
+            )
+            for c, channel in planned
+        ],
+        site_url=site_url,
+    )
+    rows = []
+    for (c, channel), content in zip(planned, rendered, strict=True):
+        recipient = c.notice.recipient
         row = Notification(
             recipient=recipient,
-            event=spec.name,
-            category=spec.category,
+            event=c.spec.name,
+            category=c.spec.category,
             channel=channel.value,
-            is_legal_notice=spec.legal,
-            object_type=object_type,
-            object_id=object_id,
-            dedupe_key=key,
-            context=context,
+            is_legal_notice=c.spec.legal,
+            object_type=c.object_type,
+            object_id=c.object_id,
+            dedupe_key=c.key,
+            context=c.notice.context,
             language=recipient.preferred_language,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            link=link,
+            subject=content.subject,
+            body_text=content.text,
+            body_html=content.html,
+            link=c.link,
             created_at=now,
         )
         if channel == Channel.INBOX:
@@ -136,20 +220,73 @@ def notify(
         else:
             row.address = str(recipient.phone)
             row.send_after = engine.next_allowed_sms_time(
-                now=now, time_zone=recipient.time_zone, quiet=quiet_hours()
+                now=now, time_zone=recipient.time_zone, quiet=quiet
             )
             # Held for the morning: the relay queues it when its time comes.
             row.last_queued_at = now if row.send_after <= now else None
-        try:
-            with transaction.atomic():  # savepoint: a concurrent twin wins, we skip
-                row.save()
-        except IntegrityError:
-            continue
-        created.append(row)
+        rows.append(row)
+    created = _insert_skipping_twins(rows)
 
     due = [r.pk for r in created if r.channel != Channel.INBOX and r.send_after <= now]
     if due:
         transaction.on_commit(lambda: publish(due))
+    return created
+
+
+# The columns a notification row is written with (all but the id, which is taken first).
+def _columns() -> list:
+    meta = Notification._meta
+    return [f for f in meta.concrete_fields if f is not meta.pk]
+
+
+def _insert_skipping_twins(rows: list[Notification]) -> list[Notification]:
+    """Write the rows; a row whose (recipient, event, channel, key) a concurrent caller wrote
+    first is skipped (the unique index makes this INSERT wait for that caller, then lose).
+    Returns the rows written, with their ids."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = []
+        for row in rows:
+            try:
+                with transaction.atomic():  # savepoint: a concurrent twin wins, we skip
+                    row.save()
+            except IntegrityError:
+                continue
+            created.append(row)
+        return created
+    meta = Notification._meta
+    qn = connection.ops.quote_name
+    fields = _columns()
+    columns = ", ".join(qn(f.column) for f in (meta.pk, *fields))
+    table = qn(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [found[0] for found in cursor.fetchall()]
+        # Same columns as the table, no constraints: the unique index is checked by the INSERT.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS notifications_in (LIKE {table}) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy(f"COPY notifications_in ({columns}) FROM STDIN") as copy:
+            for row, new_id in zip(rows, ids, strict=True):
+                values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+                copy.write_row([new_id, *values])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM notifications_in"  # noqa: S608 - names from the model's meta; values came by COPY
+            " ORDER BY id ON CONFLICT DO NOTHING RETURNING id"
+        )
+        written = {found[0] for found in cursor.fetchall()}
+        cursor.execute("DELETE FROM notifications_in")
+    created = []
+    for row, new_id in zip(rows, ids, strict=True):
+        if new_id in written:
+            row.pk = new_id
+            row._state.adding = False
+            row._state.db = connection.alias
+            created.append(row)
     return created
 
 

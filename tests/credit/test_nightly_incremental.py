@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import transaction
 
 from credit import selectors, services
 from credit.ingestion.services import credit_events_ingest
@@ -283,3 +284,71 @@ def test_the_nightly_batch_records_the_looks_of_the_lines_it_leaves_as_they_are(
         assert selectors.line_ids_due_for_look([kept.pk], rules_key=look.rules_key, now=T0) == []
         # The line the batch changed is looked at again on the next pass, once applied.
         assert CreditDecision.objects.filter(line__borrower=changing).exists()
+
+
+class _Undo(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_a_quiet_nightly_batch_chunks_only_the_due_lines_and_counts_the_rest(
+    settings, sent_notices
+):
+    """The batch selects the due lines once and queues chunks of those only; the lines left as
+    they are count into the batch (the breaker weighs every line) and into the monitoring
+    tally as last found, as when every chunk of every line was queued and found them."""
+    from django.test import TestCase
+
+    from credit import tasks
+    from credit.models import EvaluationBatch, EvaluationBatchChunk
+    from jobs.models import QueuedJob
+
+    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
+    with time_machine.travel(T0, tick=False) as clock:
+        lines = []
+        for n in range(5):
+            borrower = borrower_with_line(customer_id=f"quiet-{n}")
+            _ingest(borrower.customer_id, _story("clean", T0), "a")
+            lines.append(CreditLine.objects.get(borrower=borrower).pk)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert tasks.reevaluate_all_lines() == 3  # the first night: every line is due
+        clock.move_to(T0 + timedelta(days=1))
+        _ingest(
+            "quiet-3",
+            [
+                {
+                    "kind": "bureau_score",
+                    "occurred_at": (T0 + timedelta(hours=20)).isoformat(),
+                    "data": {"score": 640},
+                }
+            ],
+            "b",
+        )
+        # What the chunks of every line would have told the monitoring (undone).
+        try:
+            with transaction.atomic():
+                mark = _last_tally_id()
+                services.credit_lines_reevaluate(
+                    line_ids=lines, trigger="periodic", incremental=True, keep_decisions=False
+                )
+                every_chunk = _tallied(mark)
+                raise _Undo
+        except _Undo:
+            pass
+        mark, queued = _last_tally_id(), QueuedJob.objects.count()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert tasks.reevaluate_all_lines() == 1
+        batch = EvaluationBatch.objects.latest("id")
+        assert [job.args[0] for job in QueuedJob.objects.order_by("id")[queued:]] == [[lines[3]]]
+        counted = dict(
+            EvaluationBatchChunk.objects.filter(batch=batch).values_list("first_line_id", "lines")
+        )
+        assert counted == {0: 4, lines[3]: 1}
+        assert (batch.state, batch.lines_evaluated, batch.lines_total) == ("completed", 5, 5)
+        assert _tallied(mark) == every_chunk
+        assert every_chunk[""][0] == 5
+        # A night with nothing due queues nothing and completes the batch at once.
+        clock.move_to(T0 + timedelta(days=2, hours=-23))
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert tasks.reevaluate_all_lines() == 0
+        assert EvaluationBatch.objects.latest("id").state == "completed"

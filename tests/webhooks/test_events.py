@@ -85,3 +85,23 @@ def test_a_denied_appeal_releases_the_closure():
 
     kinds = [m.event_type for m in _messages(appeal.line_id)]
     assert kinds[-2:] == ["appeal.decided", "credit_line.closure_released"]
+
+
+@pytest.mark.django_db
+def test_a_batch_of_messages_numbers_each_line_on_from_its_last():
+    from webhooks.services.outbox import Outgoing, emit_many
+
+    first, second = make_line(), make_line()
+    credit_services.credit_line_decide(
+        line=first, outcome="freeze", trigger="staff", reason_codes=["policy_adjustment"]
+    )
+    sent = emit_many(
+        [
+            Outgoing("credit_line.changed", first.pk, {}),
+            Outgoing("credit_line.changed", second.pk, {}),
+            Outgoing("credit_line.corrected", first.pk, {}),
+        ]
+    )
+    assert [(m.line_id, m.sequence) for m in sent] == [(first.pk, 2), (second.pk, 1), (first.pk, 3)]
+    assert [m.sequence for m in _messages(first.pk)] == [1, 2, 3]
+    assert [m.payload["data"]["sequence"] for m in _messages(first.pk)] == [1, 2, 3]

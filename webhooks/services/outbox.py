@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import registry
@@ -81,8 +82,29 @@ def emit_many(items: Iterable[Outgoing], *, now: datetime | None = None) -> list
 
 
 def _take_sequences(line_ids: list[int]) -> list[int]:
-    """The next sequence number for each item, counters locked (in id order: no deadlock)."""
-    wanted = sorted(set(line_ids))
+    """The next sequence number for each item, counters locked (in id order: no deadlock).
+    On PostgreSQL one upsert moves every line's counter on by its number of items and returns
+    where it ended; elsewhere the counters are created, locked, read and written back."""
+    counts = Counter(line_ids)
+    if connection.vendor == "postgresql":
+        wanted = sorted(counts)
+        table = connection.ops.quote_name(LineSequence._meta.db_table)
+        values = ", ".join(["(%s, %s)"] * len(wanted))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} AS s (line_id, last) VALUES {values}"  # noqa: S608 - the model's table; values bound
+                " ON CONFLICT (line_id) DO UPDATE SET last = s.last + EXCLUDED.last"
+                " RETURNING line_id, last",
+                [value for line_id in wanted for value in (line_id, counts[line_id])],
+            )
+            # Each line's first number is its counter before: the last taken less its items.
+            following = {line_id: last - counts[line_id] for line_id, last in cursor.fetchall()}
+        taken = []
+        for line_id in line_ids:
+            following[line_id] += 1
+            taken.append(following[line_id])
+        return taken
+    wanted = sorted(counts)
     LineSequence.objects.bulk_create(
         [LineSequence(line_id=line_id) for line_id in wanted], ignore_conflicts=True
     )
