@@ -21,6 +21,9 @@ Ingestion: 4 clients posting batches of 1,000 valid events (spread over many lin
 clients with COPY, 1,000 rows a transaction, into a scratch table with the events' columns
 and unique key. Events/s, three rounds interleaved, medians and the median ratio.
 Every response is checked (status 200, every event accepted); a failure stops the run.
+
+`BENCH_HTTP_PARTS=ingestion` (or `pages`) times only that part; the default is both. The
+row it records shows "–" in the cells of the part left out.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ SCALES = {"quick": (240, 3), "full": (1_200, 10)}
 LINES = 1_000  # lines the ingested events are spread over
 SECRET = "bench-http-" + "x" * 60  # shared by this process and the server (session hashes)
 TIMEOUT = 30.0  # per request; the whole run is bounded by requests x this
+PARTS = ("pages", "ingestion")
+
+
+def _parts() -> tuple[str, ...]:
+    """The parts BENCH_HTTP_PARTS asks for (comma-separated), both when unset."""
+    asked = [p.strip() for p in os.environ.get("BENCH_HTTP_PARTS", "").split(",") if p.strip()]
+    unknown = sorted(set(asked) - set(PARTS))
+    if unknown:
+        raise SystemExit(f"BENCH_HTTP_PARTS: unknown part(s) {', '.join(unknown)}; use {PARTS}")
+    return tuple(p for p in PARTS if p in asked) or PARTS
 
 
 # --- the data -------------------------------------------------------------------------------
@@ -427,6 +440,7 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
         return None
     count, batches_per_client = SCALES[scale]
     count = lines or count
+    parts = _parts()
     os.environ["SECRET_KEY"] = SECRET
     # BENCH_KEEP_DB=1: seed once, keep the database, measure again (events pile up in it).
     keep = os.environ.get("BENCH_KEEP_DB") == "1"
@@ -451,20 +465,23 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
             "appeal": (data["appeal_url"], data["cookie_appeal"]),
             "api_200": ("/api/v1/me/credit-line/", data["cookie_long"]),
         }
+        if "pages" not in parts:
+            pages = {}
         rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
         ingest: dict[str, list[float]] = {"http": [], "copy": []}
         batches = CLIENTS * batches_per_client
         for number in range(ROUNDS):
             for name, (path, cookie) in pages.items():
                 rounds[name].append(_page(port, path, cookie, count))
-            events = _events(data["customers"], f"{time.time_ns()}-{number}", batches)
-            ingest["http"].append(_ingest_http(port, data["token"], events))
-            ingest["copy"].append(_ingest_copy(events, line_ids))
-            print(
-                f"  round {number + 1}: "
-                + ", ".join(f"{name} {rounds[name][-1][0]:,.0f}/s" for name in pages)
-                + f"; ingestion {ingest['http'][-1]:,.0f}/s, COPY {ingest['copy'][-1]:,.0f}/s"
-            )
+            said = [f"{name} {rounds[name][-1][0]:,.0f}/s" for name in pages]
+            if "ingestion" in parts:
+                events = _events(data["customers"], f"{time.time_ns()}-{number}", batches)
+                ingest["http"].append(_ingest_http(port, data["token"], events))
+                ingest["copy"].append(_ingest_copy(events, line_ids))
+                said.append(
+                    f"ingestion {ingest['http'][-1]:,.0f}/s, COPY {ingest['copy'][-1]:,.0f}/s"
+                )
+            print(f"  round {number + 1}: " + "; ".join(said))
         result = _summary(rounds, ingest, count, batches, label)
         _print(result)
         if write:
@@ -492,7 +509,7 @@ def _purge_queued(broker: str) -> None:
 
 
 def _summary(rounds, ingest, count, batches, label) -> dict:
-    base = rounds["baseline"]
+    base = rounds.get("baseline", [])
     out = {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit(),
@@ -507,6 +524,8 @@ def _summary(rounds, ingest, count, batches, label) -> dict:
         out[f"{name}_ratio"] = statistics.median(
             rate / b_rate for (rate, _), (b_rate, _) in zip(measured, base, strict=True)
         )
+    if not ingest["http"]:
+        return out
     out["ingest"] = statistics.median(ingest["http"])
     out["copy"] = statistics.median(ingest["copy"])
     out["ingest_ratio"] = statistics.median(
@@ -526,26 +545,37 @@ NAMES = {
 
 def _print(r: dict) -> None:
     for name, words in NAMES.items():
+        if name not in r:
+            continue
         print(
             f"  {words}: {r[name]:,.0f} req/s, p95 {r[name + '_p95']:.0f} ms"
             + ("" if name == "baseline" else f" ({r[name + '_ratio']:.2f}x)")
         )
-    print(
-        f"  ingestion over HTTP: {r['ingest']:,.0f} events/s; COPY {r['copy']:,.0f}/s"
-        f" ({r['ingest_ratio']:.2f}x)"
-    )
+    if "ingest" in r:
+        print(
+            f"  ingestion over HTTP: {r['ingest']:,.0f} events/s; COPY {r['copy']:,.0f}/s"
+            f" ({r['ingest_ratio']:.2f}x)"
+        )
 
 
 def _cell(r: dict, name: str) -> str:
+    if name not in r:
+        return "–"
     return f"{r[name]:,.0f} / {r[name + '_p95']:.0f} ms (**{r[name + '_ratio']:.2f}**)"
 
 
 def row(r: dict) -> str:
+    baseline = f"{r['baseline']:,.0f} / {r['baseline_p95']:.0f} ms" if "baseline" in r else "–"
+    ingestion = (
+        f"{r['ingest']:,.0f} / {r['copy']:,.0f} (**{r['ingest_ratio']:.2f}**)"
+        if "ingest" in r
+        else "–"
+    )
     return (
         f"| {r['when']} | `{r['commit']}` | {r['requests']:,} | "
-        f"{r['baseline']:,.0f} / {r['baseline_p95']:.0f} ms | {_cell(r, 'my_credit')} | "
+        f"{baseline} | {_cell(r, 'my_credit')} | "
         f"{_cell(r, 'my_credit_200')} | {_cell(r, 'appeal')} | {_cell(r, 'api_200')} | "
-        f"{r['ingest']:,.0f} / {r['copy']:,.0f} (**{r['ingest_ratio']:.2f}**) | {r['machine']} |"
+        f"{ingestion} | {r['machine']} |"
     )
 
 
