@@ -523,7 +523,8 @@ def _wait_for_a_blocked_insert(timeout: float = 20.0) -> None:
         while time.monotonic() < deadline:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%%'"
+                "WHERE wait_event_type = 'Lock'"
+                " AND query LIKE '%%INSERT INTO \"credit_creditevent\"%%'"
             )
             if cursor.fetchone()[0]:
                 return
