@@ -21,6 +21,9 @@ Ingestion: 4 clients posting batches of 1,000 valid events (spread over many lin
 clients with COPY, 1,000 rows a transaction, into a scratch table with the events' columns
 and unique key. Events/s, three rounds interleaved, medians and the median ratio.
 Every response is checked (status 200, every event accepted); a failure stops the run.
+The event lines' feature states are built before the timing (as the nightly pass leaves
+them), so each batch folds its events into them as it would in production; one untimed
+batch per client warms both paths first.
 
 `BENCH_HTTP_PARTS=ingestion` (or `pages`) times only that part; the default is both. The
 row it records shows "–" in the cells of the part left out.
@@ -141,6 +144,26 @@ def _seed() -> None:
         line = CreditLine.objects.get(borrower__customer_id=customer_id)
         _history(line, decisions - CreditDecision.objects.filter(line=line).count(), start)
     _borrowers("BE", LINES)
+
+
+def _build_states(line_ids: list[int]) -> None:
+    """The event lines' feature states as the nightly pass leaves them (built from their
+    events), so ingestion folds into them; a state not built yet would be skipped."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from credit.models import LineFeatureState
+    from credit.services.feature_state import feature_states_rebuild
+
+    built = set(
+        LineFeatureState.objects.filter(line_id__in=line_ids, folded_at__isnull=False).values_list(
+            "line_id", flat=True
+        )
+    )
+    missing = sorted(set(line_ids) - built)
+    if missing:
+        with transaction.atomic():
+            feature_states_rebuild(line_ids=missing, now=timezone.now())
 
 
 def _data() -> dict:
@@ -457,6 +480,8 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
         data = _data()
         line_ids = data["line_ids"]
         _copy_table()
+        if "ingestion" in parts:
+            _build_states(sorted(line_ids.values()))
         server, port = _start_server(static_root, broker)
         pages = {
             "baseline": ("/bench/baseline/", data["cookie_short"]),
@@ -470,6 +495,10 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
         rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
         ingest: dict[str, list[float]] = {"http": [], "copy": []}
         batches = CLIENTS * batches_per_client
+        if "ingestion" in parts:  # untimed: each worker's first batch makes its temp tables
+            warm = _events(data["customers"], f"{time.time_ns()}-warm", CLIENTS)
+            _ingest_http(port, data["token"], warm)
+            _ingest_copy(warm, line_ids)
         for number in range(ROUNDS):
             for name, (path, cookie) in pages.items():
                 rounds[name].append(_page(port, path, cookie, count))
@@ -575,7 +604,7 @@ def row(r: dict) -> str:
         f"| {r['when']} | `{r['commit']}` | {r['requests']:,} | "
         f"{baseline} | {_cell(r, 'my_credit')} | "
         f"{_cell(r, 'my_credit_200')} | {_cell(r, 'appeal')} | {_cell(r, 'api_200')} | "
-        f"{ingestion} | {r['machine']} |"
+        f"{ingestion} | {r['machine']}{'; states built' if 'ingest' in r else ''} |"
     )
 
 
@@ -588,7 +617,10 @@ HEADER = (
     "the median of three interleaved rounds. Baseline: a `login_required` view on DB sessions.\n"
     "Ingestion: 4 clients, batches of 1,000 valid events over 1,000 lines, against the same\n"
     "rows by psycopg COPY (4 clients, 1,000 a transaction) into a table with the same unique\n"
-    "key: events/s HTTP / COPY (**ratio**). No Celery worker runs during the timing.\n"
+    "key: events/s HTTP / COPY (**ratio**). No Celery worker runs during the timing. Rows\n"
+    'marked "states built" built the lines\' feature states first (each batch folds into\n'
+    "them, as after a nightly pass) and warmed both paths with one untimed batch per client.\n"
+    "`BENCH_HTTP_PARTS=ingestion` (or `pages`) times one part; the other's cells show –.\n"
     "Targets (issue 16): pages >= 0.5x, flat from 20 to 200 decisions, p95 < 100 ms;\n"
     "ingestion >= 0.3x COPY and >= 10,000 events/s.\n\n"
     "| when | commit | requests/page/round | baseline | My credit (20) | My credit (200) "
