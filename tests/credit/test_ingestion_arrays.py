@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from credit.ingestion.services import credit_events_ingest
-from credit.models import CreditEvent
+from credit.models import CreditEvent, LineFeatureState
 from tests.credit.ingestion_factories import borrower_with_line, event
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +86,17 @@ def test_two_batches_in_one_outer_transaction_keep_apart():
         ("c-0", "rejected"),
     ]
     assert CreditEvent.objects.count() == 5
+
+
+@pytest.mark.postgres
+def test_feature_states_leave_room_on_each_page_for_their_rewrites():
+    """Each batch rewrites its lines' states: with room on the page the update stays there
+    (HOT) instead of moving the row and adding an index entry (migration 0018)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s",
+            [LineFeatureState._meta.db_table],
+        )
+        assert "fillfactor=50" in cursor.fetchone()[0]
