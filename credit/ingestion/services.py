@@ -173,17 +173,18 @@ def credit_events_ingest(
                     else "Already stored by a request that ran at the same time."
                 ),
             )
+    touched_lines = {line_id for _, line_id in stored_now}
+    if touched_lines:
+        credit_services.reevaluation_request(line_ids=sorted(touched_lines), trigger="event")
     # The nightly pass's state of each line takes the new events in with them (same
-    # transaction), and the line is due for a look.
+    # transaction), and the line is due for a look. Last: it locks the lines' states until
+    # commit, and a concurrent batch of the same lines waits for that lock.
     credit_services.feature_states_fold(
         events=[
             (line_id, event.kind, event.occurred_at, event.data) for event, line_id in stored_now
         ],
         now=now,
     )
-    touched_lines = {line_id for _, line_id in stored_now}
-    if touched_lines:
-        credit_services.reevaluation_request(line_ids=sorted(touched_lines), trigger="event")
 
     report = IngestReport(results=[results[i] for i in sorted(results)])
     for result in report.results:

@@ -47,8 +47,9 @@ def _lock_states(line_ids: Sequence[int]) -> dict[int, list | None]:
             " ORDER BY line_id ON CONFLICT (line_id) DO NOTHING",
             [ids],
         )
+        # Whether the state was built, not when: a timestamp per row costs a Python parse.
         cursor.execute(
-            f"SELECT line_id, facts, folded_at FROM {table}"  # noqa: S608 - the model's table; values bound
+            f"SELECT line_id, facts, folded_at IS NOT NULL FROM {table}"  # noqa: S608 - the model's table; values bound
             " WHERE line_id = ANY(%s::bigint[]) ORDER BY line_id FOR UPDATE",
             [ids],
         )
@@ -57,10 +58,11 @@ def _lock_states(line_ids: Sequence[int]) -> dict[int, list | None]:
 
 
 def _kept_facts(rows) -> dict[int, list | None]:
+    """(line id, facts, folded_at or whether built) rows: each line's facts, None if unbuilt."""
     return {
-        line_id: None
-        if folded_at is None
-        else engine.state.from_json(json.loads(facts) if isinstance(facts, str) else facts)
+        line_id: engine.state.from_json(json.loads(facts) if isinstance(facts, str) else facts)
+        if folded_at
+        else None
         for line_id, facts, folded_at in rows
     }
 
