@@ -375,7 +375,45 @@ def _events(customers: list[str], tag: str, batches: int) -> list[list[dict]]:
     return out
 
 
-def _ingest_http(port: int, token: str, batches: list[list[dict]]) -> float:
+def _cpu_seconds(pids) -> float:
+    """User + system CPU these processes have used so far (Linux `/proc`; a process that is
+    gone, or a system without `/proc`, counts 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _server_pids(server: subprocess.Popen) -> list[int]:
+    """The gunicorn workers and the PostgreSQL backends of this database other than ours (the
+    workers keep their connections: production settings)."""
+    from django.db import connection
+
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:
+            workers = [int(pid) for pid in children.read().split()]
+    except OSError:
+        workers = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return workers + [pid for (pid,) in cursor.fetchall()]
+
+
+def _ingest_http(
+    port: int, token: str, batches: list[list[dict]], server: subprocess.Popen | None = None
+) -> tuple[float, float]:
+    """Events/s over HTTP, and the CPU seconds it took: the gunicorn workers, their database
+    backends and this client."""
+    pids = _server_pids(server) if server is not None else []
+    cpu_before, client_before = _cpu_seconds(pids), time.process_time()
     headers = {
         "Host": "127.0.0.1",
         "Authorization": f"Bearer {token}",
@@ -385,14 +423,16 @@ def _ingest_http(port: int, token: str, batches: list[list[dict]]) -> float:
     path = "/api/v1/credit-events/"
     requests = [("POST", path, headers, json.dumps(b).encode()) for b in batches]
     elapsed, _, bodies = _load(port, requests, CLIENTS)
+    cpu = _cpu_seconds(pids) - cpu_before + time.process_time() - client_before
     for body in bodies:
         counts = json.loads(body)["counts"]
         assert counts.get("accepted") == BATCH, counts
-    return sum(len(b) for b in batches) / elapsed
+    return sum(len(b) for b in batches) / elapsed, cpu
 
 
-def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
-    """The same rows by COPY, 4 clients, one transaction per batch, same unique key."""
+def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> tuple[float, float]:
+    """The same rows by COPY, 4 clients, one transaction per batch, same unique key; rows/s
+    and the CPU seconds it took (the backends and this client)."""
     import psycopg
     from django.conf import settings
 
@@ -421,10 +461,13 @@ def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
     def work() -> None:
         try:
             with psycopg.connect(dsn, password=db.get("PASSWORD") or None) as conn:
+                backend = conn.info.backend_pid
+                used = _cpu_seconds([backend])
                 while True:
                     with lock:
                         index = next(cursor, None)
                     if index is None:
+                        backends_cpu.append(_cpu_seconds([backend]) - used)
                         return
                     with conn.transaction(), conn.cursor() as cur:
                         copy_sql = (
@@ -437,8 +480,9 @@ def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
         except BaseException as exc:
             errors.append(exc)
 
+    backends_cpu: list[float] = []
     threads = [threading.Thread(target=work) for _ in range(CLIENTS)]
-    started = time.perf_counter()
+    started, client_before = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -446,7 +490,8 @@ def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
     elapsed = time.perf_counter() - started
     if errors:
         raise errors[0]
-    return sum(len(b) for b in batches) / elapsed
+    cpu = sum(backends_cpu) + time.process_time() - client_before
+    return sum(len(b) for b in batches) / elapsed, cpu
 
 
 def _copy_table() -> None:
@@ -503,11 +548,11 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
         if "pages" not in parts:
             pages = {}
         rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
-        ingest: dict[str, list[float]] = {"http": [], "copy": []}
+        ingest: dict[str, list[float]] = {"http": [], "copy": [], "http_cpu": [], "copy_cpu": []}
         batches = CLIENTS * batches_per_client
         if "ingestion" in parts:  # untimed: each worker's first batch makes its temp tables
             warm = _events(data["customers"], f"{time.time_ns()}-warm", CLIENTS)
-            _ingest_http(port, data["token"], warm)
+            _ingest_http(port, data["token"], warm, server)
             _ingest_copy(warm, line_ids)
         for number in range(ROUNDS):
             for name, (path, cookie) in pages.items():
@@ -515,10 +560,16 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
             said = [f"{name} {rounds[name][-1][0]:,.0f}/s" for name in pages]
             if "ingestion" in parts:
                 events = _events(data["customers"], f"{time.time_ns()}-{number}", batches)
-                ingest["http"].append(_ingest_http(port, data["token"], events))
-                ingest["copy"].append(_ingest_copy(events, line_ids))
+                for way, (rate, cpu) in (
+                    ("http", _ingest_http(port, data["token"], events, server)),
+                    ("copy", _ingest_copy(events, line_ids)),
+                ):
+                    ingest[way].append(rate)
+                    ingest[f"{way}_cpu"].append(cpu)
                 said.append(
-                    f"ingestion {ingest['http'][-1]:,.0f}/s, COPY {ingest['copy'][-1]:,.0f}/s"
+                    f"ingestion {ingest['http'][-1]:,.0f}/s, COPY {ingest['copy'][-1]:,.0f}/s;"
+                    f" CPU per 1,000 events {ingest['http_cpu'][-1] / batches:.3f} s,"
+                    f" COPY {ingest['copy_cpu'][-1] / batches:.3f} s"
                 )
             print(f"  round {number + 1}: " + "; ".join(said))
         result = _summary(rounds, ingest, count, batches, label)
@@ -570,6 +621,12 @@ def _summary(rounds, ingest, count, batches, label) -> dict:
     out["ingest_ratio"] = statistics.median(
         h / c for h, c in zip(ingest["http"], ingest["copy"], strict=True)
     )
+    # The same work's CPU, COPY's over HTTP's: what the ratio would be if both had the CPUs
+    # to themselves (the rates depend on what else the machine runs, and on `nice`).
+    if all(ingest["http_cpu"]) and all(ingest["copy_cpu"]):
+        out["cpu_ratio"] = statistics.median(
+            c / h for h, c in zip(ingest["http_cpu"], ingest["copy_cpu"], strict=True)
+        )
     return out
 
 
@@ -593,7 +650,8 @@ def _print(r: dict) -> None:
     if "ingest" in r:
         print(
             f"  ingestion over HTTP: {r['ingest']:,.0f} events/s; COPY {r['copy']:,.0f}/s"
-            f" ({r['ingest_ratio']:.2f}x)"
+            f" ({r['ingest_ratio']:.2f}x"
+            + (f"; by CPU {r['cpu_ratio']:.2f}x)" if "cpu_ratio" in r else ")")
         )
 
 
@@ -605,8 +663,9 @@ def _cell(r: dict, name: str) -> str:
 
 def row(r: dict) -> str:
     baseline = f"{r['baseline']:,.0f} / {r['baseline_p95']:.0f} ms" if "baseline" in r else "–"
+    cpu = f"; CPU {r['cpu_ratio']:.2f}" if "cpu_ratio" in r else ""
     ingestion = (
-        f"{r['ingest']:,.0f} / {r['copy']:,.0f} (**{r['ingest_ratio']:.2f}**)"
+        f"{r['ingest']:,.0f} / {r['copy']:,.0f} (**{r['ingest_ratio']:.2f}**{cpu})"
         if "ingest" in r
         else "–"
     )
@@ -630,6 +689,9 @@ HEADER = (
     "key: events/s HTTP / COPY (**ratio**). No Celery worker runs during the timing. Rows\n"
     'marked "states built" built the lines\' feature states first (each batch folds into\n'
     "them, as after a nightly pass) and warmed both paths with one untimed batch per client.\n"
+    "\"CPU\" after the ratio: COPY's CPU over HTTP's for the same events (gunicorn workers,\n"
+    "their database backends and the client, from `/proc`), the ratio the two would reach\n"
+    "with the CPUs to themselves; the rates depend on the machine's load and on `nice`.\n"
     "`BENCH_HTTP_PARTS=ingestion` (or `pages`) times one part; the other's cells show –.\n"
     "Targets (issue 16): pages >= 0.5x, flat from 20 to 200 decisions, p95 < 100 ms;\n"
     "ingestion >= 0.3x COPY and >= 10,000 events/s.\n\n"
