@@ -21,6 +21,12 @@ Ingestion: 4 clients posting batches of 1,000 valid events (spread over many lin
 clients with COPY, 1,000 rows a transaction, into a scratch table with the events' columns
 and unique key. Events/s, three rounds interleaved, medians and the median ratio.
 Every response is checked (status 200, every event accepted); a failure stops the run.
+The event lines' feature states are built before the timing (as the nightly pass leaves
+them), so each batch folds its events into them as it would in production; one untimed
+batch per client warms both paths first.
+
+`BENCH_HTTP_PARTS=ingestion` (or `pages`) times only that part; the default is both. The
+row it records shows "–" in the cells of the part left out.
 """
 
 from __future__ import annotations
@@ -52,6 +58,16 @@ SCALES = {"quick": (240, 3), "full": (1_200, 10)}
 LINES = 1_000  # lines the ingested events are spread over
 SECRET = "bench-http-" + "x" * 60  # shared by this process and the server (session hashes)
 TIMEOUT = 30.0  # per request; the whole run is bounded by requests x this
+PARTS = ("pages", "ingestion")
+
+
+def _parts() -> tuple[str, ...]:
+    """The parts BENCH_HTTP_PARTS asks for (comma-separated), both when unset."""
+    asked = [p.strip() for p in os.environ.get("BENCH_HTTP_PARTS", "").split(",") if p.strip()]
+    unknown = sorted(set(asked) - set(PARTS))
+    if unknown:
+        raise SystemExit(f"BENCH_HTTP_PARTS: unknown part(s) {', '.join(unknown)}; use {PARTS}")
+    return tuple(p for p in PARTS if p in asked) or PARTS
 
 
 # --- the data -------------------------------------------------------------------------------
@@ -140,6 +156,36 @@ def _seed() -> None:
         line = CreditLine.objects.get(borrower__customer_id=customer_id)
         _history(line, decisions - CreditDecision.objects.filter(line=line).count(), start)
     _borrowers("BE", LINES)
+
+
+def _build_states(line_ids: list[int]) -> None:
+    """The event lines' feature states as the nightly pass leaves them (built from their
+    events), so ingestion folds into them; a state not built yet would be skipped."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from credit.models import LineFeatureState
+    from credit.services.feature_state import feature_states_rebuild
+
+    built = set(
+        LineFeatureState.objects.filter(line_id__in=line_ids, folded_at__isnull=False).values_list(
+            "line_id", flat=True
+        )
+    )
+    missing = sorted(set(line_ids) - built)
+    if missing:
+        with transaction.atomic():
+            feature_states_rebuild(line_ids=missing, now=timezone.now())
+    # What autovacuum does between runs (this machine's server runs with it off): every batch
+    # rewrites the states of the lines it touches, and a kept database would otherwise carry
+    # the dead rows of every earlier run into this one's timing.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM (ANALYZE) credit_linefeaturestate, credit_creditevent, jobs_queuedjob,"
+            " bench_copy_events"
+        )
 
 
 def _data() -> dict:
@@ -341,7 +387,45 @@ def _events(customers: list[str], tag: str, batches: int) -> list[list[dict]]:
     return out
 
 
-def _ingest_http(port: int, token: str, batches: list[list[dict]]) -> float:
+def _cpu_seconds(pids) -> float:
+    """User + system CPU these processes have used so far (Linux `/proc`; a process that is
+    gone, or a system without `/proc`, counts 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _server_pids(server: subprocess.Popen) -> list[int]:
+    """The gunicorn workers and the PostgreSQL backends of this database other than ours (the
+    workers keep their connections: production settings)."""
+    from django.db import connection
+
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:
+            workers = [int(pid) for pid in children.read().split()]
+    except OSError:
+        workers = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return workers + [pid for (pid,) in cursor.fetchall()]
+
+
+def _ingest_http(
+    port: int, token: str, batches: list[list[dict]], server: subprocess.Popen | None = None
+) -> tuple[float, float]:
+    """Events/s over HTTP, and the CPU seconds it took: the gunicorn workers, their database
+    backends and this client."""
+    pids = _server_pids(server) if server is not None else []
+    cpu_before, client_before = _cpu_seconds(pids), time.process_time()
     headers = {
         "Host": "127.0.0.1",
         "Authorization": f"Bearer {token}",
@@ -351,14 +435,16 @@ def _ingest_http(port: int, token: str, batches: list[list[dict]]) -> float:
     path = "/api/v1/credit-events/"
     requests = [("POST", path, headers, json.dumps(b).encode()) for b in batches]
     elapsed, _, bodies = _load(port, requests, CLIENTS)
+    cpu = _cpu_seconds(pids) - cpu_before + time.process_time() - client_before
     for body in bodies:
         counts = json.loads(body)["counts"]
         assert counts.get("accepted") == BATCH, counts
-    return sum(len(b) for b in batches) / elapsed
+    return sum(len(b) for b in batches) / elapsed, cpu
 
 
-def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
-    """The same rows by COPY, 4 clients, one transaction per batch, same unique key."""
+def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> tuple[float, float]:
+    """The same rows by COPY, 4 clients, one transaction per batch, same unique key; rows/s
+    and the CPU seconds it took (the backends and this client)."""
     import psycopg
     from django.conf import settings
 
@@ -387,10 +473,13 @@ def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
     def work() -> None:
         try:
             with psycopg.connect(dsn, password=db.get("PASSWORD") or None) as conn:
+                backend = conn.info.backend_pid
+                used = _cpu_seconds([backend])
                 while True:
                     with lock:
                         index = next(cursor, None)
                     if index is None:
+                        backends_cpu.append(_cpu_seconds([backend]) - used)
                         return
                     with conn.transaction(), conn.cursor() as cur:
                         copy_sql = (
@@ -403,8 +492,9 @@ def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
         except BaseException as exc:
             errors.append(exc)
 
+    backends_cpu: list[float] = []
     threads = [threading.Thread(target=work) for _ in range(CLIENTS)]
-    started = time.perf_counter()
+    started, client_before = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -412,7 +502,8 @@ def _ingest_copy(batches: list[list[dict]], line_ids: dict[str, int]) -> float:
     elapsed = time.perf_counter() - started
     if errors:
         raise errors[0]
-    return sum(len(b) for b in batches) / elapsed
+    cpu = sum(backends_cpu) + time.process_time() - client_before
+    return sum(len(b) for b in batches) / elapsed, cpu
 
 
 def _copy_table() -> None:
@@ -439,6 +530,7 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
         return None
     count, batches_per_client = SCALES[scale]
     count = lines or count
+    parts = _parts()
     os.environ["SECRET_KEY"] = SECRET
     # BENCH_KEEP_DB=1: seed once, keep the database, measure again (events pile up in it).
     keep = os.environ.get("BENCH_KEEP_DB") == "1"
@@ -455,6 +547,8 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
         data = _data()
         line_ids = data["line_ids"]
         _copy_table()
+        if "ingestion" in parts:
+            _build_states(sorted(line_ids.values()))
         server, port = _start_server(static_root, broker)
         pages = {
             "baseline": ("/bench/baseline/", data["cookie_short"]),
@@ -463,20 +557,33 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict | None
             "appeal": (data["appeal_url"], data["cookie_appeal"]),
             "api_200": ("/api/v1/me/credit-line/", data["cookie_long"]),
         }
+        if "pages" not in parts:
+            pages = {}
         rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
-        ingest: dict[str, list[float]] = {"http": [], "copy": []}
+        ingest: dict[str, list[float]] = {"http": [], "copy": [], "http_cpu": [], "copy_cpu": []}
         batches = CLIENTS * batches_per_client
+        if "ingestion" in parts:  # untimed: each worker's first batch makes its temp tables
+            warm = _events(data["customers"], f"{time.time_ns()}-warm", CLIENTS)
+            _ingest_http(port, data["token"], warm, server)
+            _ingest_copy(warm, line_ids)
         for number in range(ROUNDS):
             for name, (path, cookie) in pages.items():
                 rounds[name].append(_page(port, path, cookie, count))
-            events = _events(data["customers"], f"{time.time_ns()}-{number}", batches)
-            ingest["http"].append(_ingest_http(port, data["token"], events))
-            ingest["copy"].append(_ingest_copy(events, line_ids))
-            print(
-                f"  round {number + 1}: "
-                + ", ".join(f"{name} {rounds[name][-1][0]:,.0f}/s" for name in pages)
-                + f"; ingestion {ingest['http'][-1]:,.0f}/s, COPY {ingest['copy'][-1]:,.0f}/s"
-            )
+            said = [f"{name} {rounds[name][-1][0]:,.0f}/s" for name in pages]
+            if "ingestion" in parts:
+                events = _events(data["customers"], f"{time.time_ns()}-{number}", batches)
+                for way, (rate, cpu) in (
+                    ("http", _ingest_http(port, data["token"], events, server)),
+                    ("copy", _ingest_copy(events, line_ids)),
+                ):
+                    ingest[way].append(rate)
+                    ingest[f"{way}_cpu"].append(cpu)
+                said.append(
+                    f"ingestion {ingest['http'][-1]:,.0f}/s, COPY {ingest['copy'][-1]:,.0f}/s;"
+                    f" CPU per 1,000 events {ingest['http_cpu'][-1] / batches:.3f} s,"
+                    f" COPY {ingest['copy_cpu'][-1] / batches:.3f} s"
+                )
+            print(f"  round {number + 1}: " + "; ".join(said))
         result = _summary(rounds, ingest, count, batches, label)
         _print(result)
         if write:
@@ -504,7 +611,7 @@ def _purge_queued(broker: str) -> None:
 
 
 def _summary(rounds, ingest, count, batches, label) -> dict:
-    base = rounds["baseline"]
+    base = rounds.get("baseline", [])
     out = {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit(),
@@ -519,11 +626,19 @@ def _summary(rounds, ingest, count, batches, label) -> dict:
         out[f"{name}_ratio"] = statistics.median(
             rate / b_rate for (rate, _), (b_rate, _) in zip(measured, base, strict=True)
         )
+    if not ingest["http"]:
+        return out
     out["ingest"] = statistics.median(ingest["http"])
     out["copy"] = statistics.median(ingest["copy"])
     out["ingest_ratio"] = statistics.median(
         h / c for h, c in zip(ingest["http"], ingest["copy"], strict=True)
     )
+    # The same work's CPU, COPY's over HTTP's: what the ratio would be if both had the CPUs
+    # to themselves (the rates depend on what else the machine runs, and on `nice`).
+    if all(ingest["http_cpu"]) and all(ingest["copy_cpu"]):
+        out["cpu_ratio"] = statistics.median(
+            c / h for h, c in zip(ingest["http_cpu"], ingest["copy_cpu"], strict=True)
+        )
     return out
 
 
@@ -538,26 +653,39 @@ NAMES = {
 
 def _print(r: dict) -> None:
     for name, words in NAMES.items():
+        if name not in r:
+            continue
         print(
             f"  {words}: {r[name]:,.0f} req/s, p95 {r[name + '_p95']:.0f} ms"
             + ("" if name == "baseline" else f" ({r[name + '_ratio']:.2f}x)")
         )
-    print(
-        f"  ingestion over HTTP: {r['ingest']:,.0f} events/s; COPY {r['copy']:,.0f}/s"
-        f" ({r['ingest_ratio']:.2f}x)"
-    )
+    if "ingest" in r:
+        print(
+            f"  ingestion over HTTP: {r['ingest']:,.0f} events/s; COPY {r['copy']:,.0f}/s"
+            f" ({r['ingest_ratio']:.2f}x"
+            + (f"; by CPU {r['cpu_ratio']:.2f}x)" if "cpu_ratio" in r else ")")
+        )
 
 
 def _cell(r: dict, name: str) -> str:
+    if name not in r:
+        return "–"
     return f"{r[name]:,.0f} / {r[name + '_p95']:.0f} ms (**{r[name + '_ratio']:.2f}**)"
 
 
 def row(r: dict) -> str:
+    baseline = f"{r['baseline']:,.0f} / {r['baseline_p95']:.0f} ms" if "baseline" in r else "–"
+    cpu = f"; CPU {r['cpu_ratio']:.2f}" if "cpu_ratio" in r else ""
+    ingestion = (
+        f"{r['ingest']:,.0f} / {r['copy']:,.0f} (**{r['ingest_ratio']:.2f}**{cpu})"
+        if "ingest" in r
+        else "–"
+    )
     return (
         f"| {r['when']} | `{r['commit']}` | {r['requests']:,} | "
-        f"{r['baseline']:,.0f} / {r['baseline_p95']:.0f} ms | {_cell(r, 'my_credit')} | "
+        f"{baseline} | {_cell(r, 'my_credit')} | "
         f"{_cell(r, 'my_credit_200')} | {_cell(r, 'appeal')} | {_cell(r, 'api_200')} | "
-        f"{r['ingest']:,.0f} / {r['copy']:,.0f} (**{r['ingest_ratio']:.2f}**) | {r['machine']} |"
+        f"{ingestion} | {r['machine']}{'; states built' if 'ingest' in r else ''} |"
     )
 
 
@@ -570,7 +698,13 @@ HEADER = (
     "the median of three interleaved rounds. Baseline: a `login_required` view on DB sessions.\n"
     "Ingestion: 4 clients, batches of 1,000 valid events over 1,000 lines, against the same\n"
     "rows by psycopg COPY (4 clients, 1,000 a transaction) into a table with the same unique\n"
-    "key: events/s HTTP / COPY (**ratio**). No Celery worker runs during the timing.\n"
+    "key: events/s HTTP / COPY (**ratio**). No Celery worker runs during the timing. Rows\n"
+    'marked "states built" built the lines\' feature states first (each batch folds into\n'
+    "them, as after a nightly pass) and warmed both paths with one untimed batch per client.\n"
+    "\"CPU\" after the ratio: COPY's CPU over HTTP's for the same events (gunicorn workers,\n"
+    "their database backends and the client, from `/proc`), the ratio the two would reach\n"
+    "with the CPUs to themselves; the rates depend on the machine's load and on `nice`.\n"
+    "`BENCH_HTTP_PARTS=ingestion` (or `pages`) times one part; the other's cells show –.\n"
     "Targets (issue 16): pages >= 0.5x, flat from 20 to 200 decisions, p95 < 100 ms;\n"
     "ingestion >= 0.3x COPY and >= 10,000 events/s.\n\n"
     "| when | commit | requests/page/round | baseline | My credit (20) | My credit (200) "

@@ -139,15 +139,12 @@ def credit_events_ingest(
             first_index[checked.key] = index
             candidates.append(checked)
 
-    line_ids = _line_ids_by_customer({event.customer_id for event in candidates})
-    stored = _stored_keys([event.key for event in candidates])
-    without_line = _customers_without_line(
-        {e.customer_id for e in candidates if e.customer_id not in line_ids}
-    )
-    to_insert: list[ValidEvent] = []
+    found = _store_events(candidates, received_at=now)
+    stored_now: list[tuple[ValidEvent, int]] = []
     for event in candidates:
-        if event.customer_id not in line_ids:
-            code, reason = _customer_problem(event.customer_id, known=without_line)
+        outcome = found[event.index]
+        if outcome.line_id is None:
+            code, reason = _customer_problem(event.customer_id, known=outcome.known_customer)
             results[event.index] = ItemResult(
                 event.index,
                 Status.REJECTED,
@@ -156,22 +153,8 @@ def credit_events_ingest(
                 code=code,
                 reason=reason,
             )
-        elif event.key in stored:
-            results[event.index] = ItemResult(
-                event.index,
-                Status.DUPLICATE,
-                external_id=event.external_id,
-                customer_id=event.customer_id,
-                reason="Already stored (same source and external_id).",
-            )
-        else:
-            to_insert.append(event)
-
-    inserted = _insert_ignoring_conflicts(to_insert, line_ids=line_ids, received_at=now)
-    touched_lines: set[int] = set()
-    for event in to_insert:
-        if event.key in inserted:
-            touched_lines.add(line_ids[event.customer_id])
+        elif outcome.inserted:
+            stored_now.append((event, outcome.line_id))
             results[event.index] = ItemResult(
                 event.index,
                 Status.ACCEPTED,
@@ -184,20 +167,24 @@ def credit_events_ingest(
                 Status.DUPLICATE,
                 external_id=event.external_id,
                 customer_id=event.customer_id,
-                reason="Already stored by a request that ran at the same time.",
+                reason=(
+                    "Already stored (same source and external_id)."
+                    if outcome.stored_before
+                    else "Already stored by a request that ran at the same time."
+                ),
             )
+    touched_lines = {line_id for _, line_id in stored_now}
+    if touched_lines:
+        credit_services.reevaluation_request(line_ids=sorted(touched_lines), trigger="event")
     # The nightly pass's state of each line takes the new events in with them (same
-    # transaction), and the line is due for a look.
+    # transaction), and the line is due for a look. Last: it locks the lines' states until
+    # commit, and a concurrent batch of the same lines waits for that lock.
     credit_services.feature_states_fold(
         events=[
-            (line_ids[event.customer_id], event.kind, event.occurred_at, event.data)
-            for event in to_insert
-            if event.key in inserted
+            (line_id, event.kind, event.occurred_at, event.data) for event, line_id in stored_now
         ],
         now=now,
     )
-    if touched_lines:
-        credit_services.reevaluation_request(line_ids=sorted(touched_lines), trigger="event")
 
     report = IngestReport(results=[results[i] for i in sorted(results)])
     for result in report.results:
@@ -207,92 +194,152 @@ def credit_events_ingest(
     return report
 
 
-def _line_ids_by_customer(customer_ids: set[str]) -> dict[str, int]:
-    if not customer_ids:
+@dataclass(frozen=True)
+class Found:
+    """What the database said of one candidate event of a batch."""
+
+    line_id: int | None  # None: the customer is unknown or has no credit line
+    known_customer: bool
+    stored_before: bool  # already stored when the batch began
+    inserted: bool  # stored by this batch
+
+
+def _store_events(events: list[ValidEvent], *, received_at: datetime) -> dict[int, Found]:
+    """Look up each event's line and store those with one, each at most once: INSERT … ON
+    CONFLICT (source, external_id) DO NOTHING, so a replay running at the same moment can't
+    fail or store anything twice, and each is told apart (stored before, by this batch, or
+    by a request that ran at the same time). Answers by item index.
+
+    Rows go in in key order: two requests holding the same events in different orders then
+    take the unique index's locks in one order, and wait for each other instead of
+    deadlocking."""
+    if not events:
         return {}
+    events = sorted(events, key=lambda event: event.key)
     if connection.vendor == "postgresql":
-        # One array parameter instead of one placeholder per customer: the driver quotes a
-        # 1,000-placeholder query on the client at a cost that rivals the query itself.
-        line, user = CreditLine._meta, User._meta
-        qn = connection.ops.quote_name
-        sql = (
-            f"SELECT u.{qn(user.get_field('customer_id').column)}, l.{qn(line.pk.column)}"  # noqa: S608 - identifiers from model meta
-            f" FROM {qn(line.db_table)} l JOIN {qn(user.db_table)} u"
-            f" ON u.{qn(user.pk.column)} = l.{qn(line.get_field('borrower').column)}"
-            f" WHERE u.{qn(user.get_field('customer_id').column)} = ANY(%s)"
+        return _store_by_copy(events, received_at=received_at)
+    return _store_row_by_row(events, received_at=received_at)
+
+
+def _store_by_copy(events: list[ValidEvent], *, received_at: datetime) -> dict[int, Found]:
+    """PostgreSQL: the batch goes by COPY into a temporary table (one per connection, emptied
+    at commit), then one statement looks up the lines, finds the keys already stored, inserts
+    the rest in key order and answers every row. Nothing is quoted on the client (COPY's rows
+    are formatted by psycopg's C code), in three round trips whatever the batch holds."""
+    event, line, user = CreditEvent._meta, CreditLine._meta, User._meta
+    qn = connection.ops.quote_name
+
+    def col(meta, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    columns = ", ".join(
+        col(event, name)
+        for name in ("line", "source", "external_id", "kind", "occurred_at", "received_at", "data")
+    )
+    source, external_id = col(event, "source"), col(event, "external_id")
+    # Identifiers come from the models' meta; every value is COPY data or a bound parameter.
+    statement = (
+        "WITH given AS MATERIALIZED ("  # noqa: S608
+        " SELECT i.position, i.rank, i.source, i.external_id, i.kind, i.occurred_at, i.data,"
+        f" u.{qn(user.pk.column)} AS borrower_id, l.{qn(line.pk.column)} AS line_id"
+        " FROM credit_event_in i"
+        f" LEFT JOIN {qn(user.db_table)} u ON u.{col(user, 'customer_id')} = i.customer_id"
+        f" LEFT JOIN {qn(line.db_table)} l ON l.{col(line, 'borrower')} = u.{qn(user.pk.column)}"
+        "), stored AS MATERIALIZED ("
+        f" SELECT g.position FROM given g JOIN {qn(event.db_table)} e"
+        f" ON e.{source} = g.source AND e.{external_id} = g.external_id"
+        f"), inserted AS (INSERT INTO {qn(event.db_table)} ({columns})"
+        " SELECT g.line_id, g.source, g.external_id, g.kind, g.occurred_at, %s, g.data"
+        " FROM given g WHERE g.line_id IS NOT NULL"
+        " AND NOT EXISTS (SELECT FROM stored s WHERE s.position = g.position)"
+        " ORDER BY g.rank"
+        f" ON CONFLICT ({source}, {external_id}) DO NOTHING"
+        f" RETURNING {source}, {external_id})"
+        " SELECT g.position, g.line_id, g.borrower_id IS NOT NULL,"
+        " s.position IS NOT NULL, n.source IS NOT NULL"
+        " FROM given g LEFT JOIN stored s ON s.position = g.position"
+        f" LEFT JOIN inserted n ON n.source = g.source AND n.external_id = g.external_id"
+    )
+    with connection.cursor() as cursor:
+        # Created once per connection. Emptied first as well: a caller's outer transaction
+        # may have used it already (ON COMMIT has not run yet). One round trip for both.
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS credit_event_in (position int, rank int,"
+            " customer_id text, source text, external_id text, kind text,"
+            " occurred_at timestamptz, data jsonb) ON COMMIT DELETE ROWS;"
+            " DELETE FROM credit_event_in"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [sorted(customer_ids)])
-            return dict(cursor.fetchall())
-    return dict(
+        copy_in = (
+            "COPY credit_event_in (position, rank, customer_id, source, external_id, kind,"
+            " occurred_at, data) FROM STDIN"
+        )
+        # One encoder for the batch (json.dumps builds one per call), as the field would.
+        encode = (event.get_field("data").encoder or json.JSONEncoder)().encode
+        with cursor.cursor.copy(copy_in) as copy:
+            for rank, item in enumerate(events):
+                copy.write_row(
+                    (
+                        item.index,
+                        rank,
+                        item.customer_id,
+                        item.source,
+                        item.external_id,
+                        item.kind,
+                        item.occurred_at,
+                        encode(item.data),
+                    )
+                )
+        cursor.execute(statement, [received_at])
+        rows = cursor.fetchall()
+    return {
+        index: Found(line_id, known, stored_before, inserted)
+        for index, line_id, known, stored_before, inserted in rows
+    }
+
+
+def _store_row_by_row(events: list[ValidEvent], *, received_at: datetime) -> dict[int, Found]:
+    """Other databases (SQLite): the lines, the keys already stored and the borrowers without
+    a line by the ORM, then INSERT … VALUES in chunks with ON CONFLICT … RETURNING."""
+    customer_ids = {event.customer_id for event in events}
+    line_ids = dict(
         CreditLine.objects.filter(borrower__customer_id__in=customer_ids).values_list(
             "borrower__customer_id", "pk"
         )
     )
-
-
-def _customers_without_line(customer_ids: set[str]) -> set[str]:
-    """Of these customer ids (none has a line), the ones that are borrowers we know."""
-    if not customer_ids:
-        return set()
-    return set(
-        User.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
-    )
-
-
-def _customer_problem(customer_id: str, *, known: set[str]) -> tuple[str, str]:
-    if customer_id in known:
-        return (
-            Reason.NO_CREDIT_LINE,
-            f"customer_id: {customer_id!r} has no credit line yet; "
-            "send it to /api/v1/borrowers/ first.",
+    known = set(
+        User.objects.filter(customer_id__in=customer_ids - set(line_ids)).values_list(
+            "customer_id", flat=True
         )
-    return Reason.UNKNOWN_CUSTOMER, f"customer_id: unknown customer {customer_id!r}."
-
-
-def _stored_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    if not keys:
-        return set()
-    wanted = set(keys)
-    if connection.vendor == "postgresql":
-        # The exact pairs, as two array parameters, through the unique index.
-        meta = CreditEvent._meta
-        qn = connection.ops.quote_name
-        source, external = (
-            qn(meta.get_field("source").column),
-            qn(meta.get_field("external_id").column),
+    ) | set(line_ids)
+    keys = {event.key for event in events}
+    stored = {
+        key
+        for key in CreditEvent.objects.filter(
+            source__in={s for s, _ in keys}, external_id__in={e for _, e in keys}
+        ).values_list("source", "external_id")
+        if key in keys
+    }
+    to_insert = [e for e in events if e.customer_id in line_ids and e.key not in stored]
+    inserted = _insert_values(to_insert, line_ids=line_ids, received_at=received_at)
+    return {
+        e.index: Found(
+            line_id=line_ids.get(e.customer_id),
+            known_customer=e.customer_id in known,
+            stored_before=e.key in stored,
+            inserted=e.key in inserted,
         )
-        sql = (
-            f"SELECT e.{source}, e.{external} FROM {qn(meta.db_table)} e"  # noqa: S608 - identifiers from model meta
-            f" JOIN unnest(%s::text[], %s::text[]) AS k(source, external_id)"
-            f" ON e.{source} = k.source AND e.{external} = k.external_id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [[s for s, _ in keys], [e for _, e in keys]])
-            return {(s, e) for s, e in cursor.fetchall()}
-    found = CreditEvent.objects.filter(
-        source__in={s for s, _ in keys}, external_id__in={e for _, e in keys}
-    ).values_list("source", "external_id")
-    return {key for key in found if key in wanted}
+        for e in events
+    }
 
 
-def _insert_ignoring_conflicts(
+def _insert_values(
     events: list[ValidEvent], *, line_ids: dict[str, int], received_at: datetime
 ) -> set[tuple[str, str]]:
-    """INSERT … ON CONFLICT (source, external_id) DO NOTHING RETURNING the keys stored.
-
-    Django's bulk_create(ignore_conflicts=True) can't say which rows it stored; this
-    can, on PostgreSQL and SQLite (3.35+) alike, so a concurrent replay is reported
-    as duplicate instead of both requests claiming the same event.
-    """
+    """INSERT … VALUES … ON CONFLICT (source, external_id) DO NOTHING RETURNING the keys
+    stored, in chunks (SQLite 3.35+). Django's bulk_create(ignore_conflicts=True) can't say
+    which rows it stored."""
     if not events:
         return set()
-    # Rows go in in key order: two requests holding the same events in different orders then
-    # take the unique index's locks in one order, and wait for each other instead of
-    # deadlocking.
-    events = sorted(events, key=lambda event: event.key)
-    if connection.vendor == "postgresql":
-        return _insert_from_arrays(events, line_ids=line_ids, received_at=received_at)
     meta = CreditEvent._meta
     names = ("line", "source", "external_id", "kind", "occurred_at", "received_at", "data")
     fields = [meta.get_field(name) for name in names]
@@ -334,45 +381,14 @@ def _insert_ignoring_conflicts(
     return inserted
 
 
-def _insert_from_arrays(
-    events: list[ValidEvent], *, line_ids: dict[str, int], received_at: datetime
-) -> set[tuple[str, str]]:
-    """PostgreSQL: the whole batch as one INSERT … SELECT FROM unnest(one array per column),
-    in the order given (WITH ORDINALITY … ORDER BY), same ON CONFLICT and RETURNING. Seven
-    parameters instead of seven per row: the driver no longer quotes a 7,000-placeholder
-    statement on the client, and Django's per-value field preparation is not needed for
-    values validation already made plain (ints, text, aware datetimes, a JSON object)."""
-    meta = CreditEvent._meta
-    qn = connection.ops.quote_name
-    names = ("line", "source", "external_id", "kind", "occurred_at", "received_at", "data")
-    columns = ", ".join(qn(meta.get_field(name).column) for name in names)
-    source_col, external_col = (
-        qn(meta.get_field("source").column),
-        qn(meta.get_field("external_id").column),
-    )
-    encoder = meta.get_field("data").encoder
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({columns})"  # noqa: S608 - identifiers from model meta
-        " SELECT line_id, source, external_id, kind, occurred_at, %s, data::jsonb"
-        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],"
-        " %s::text[]) WITH ORDINALITY"
-        " AS given(line_id, source, external_id, kind, occurred_at, data, position)"
-        " ORDER BY position"
-        f" ON CONFLICT ({source_col}, {external_col}) DO NOTHING"
-        f" RETURNING {source_col}, {external_col}"
-    )
-    params = [
-        received_at,
-        [line_ids[event.customer_id] for event in events],
-        [event.source for event in events],
-        [event.external_id for event in events],
-        [event.kind for event in events],
-        [event.occurred_at for event in events],
-        [json.dumps(event.data, cls=encoder) for event in events],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {(source, external_id) for source, external_id in cursor.fetchall()}
+def _customer_problem(customer_id: str, *, known: bool) -> tuple[str, str]:
+    if known:
+        return (
+            Reason.NO_CREDIT_LINE,
+            f"customer_id: {customer_id!r} has no credit line yet; "
+            "send it to /api/v1/borrowers/ first.",
+        )
+    return Reason.UNKNOWN_CUSTOMER, f"customer_id: unknown customer {customer_id!r}."
 
 
 # --- borrowers ----------------------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Ingestion passes each column as one array on PostgreSQL (`unnest`): values that mean
-something inside an array literal (quotes, commas, braces, backslashes, the word NULL, empty
-and non-Latin text) are stored exactly as sent, answered per item, and found again as
-duplicates when resent. The same holds on SQLite, which keeps the per-row path."""
+"""On PostgreSQL ingestion sends a batch by COPY into a temporary table (it used to send one
+array per column): values that mean something to COPY's text format or inside an array literal
+(quotes, commas, braces, backslashes, tabs' neighbours, the word NULL, empty and non-Latin
+text) are stored exactly as sent, answered per item, and found again as duplicates when
+resent. The same holds on SQLite, which keeps the per-row path."""
 
 import pytest
 import time_machine
 
 from credit.ingestion.services import credit_events_ingest
-from credit.models import CreditEvent
+from credit.models import CreditEvent, LineFeatureState
 from tests.credit.ingestion_factories import borrower_with_line, event
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,8 @@ AWKWARD = [
     "inner  two spaces",
     "还款-001",
     "semi;colon",
+    "\\N",
+    "back\\tslash-t",
 ]
 
 
@@ -57,3 +60,43 @@ def test_awkward_text_is_stored_exactly_and_found_again_as_duplicates():
     assert again.counts == {"duplicate": len(items)}
     assert all("Already stored" in r.reason for r in again.results)
     assert CreditEvent.objects.count() == len(items)
+
+
+@time_machine.travel("2026-03-12T12:00:00+08:00", tick=False)
+def test_two_batches_in_one_outer_transaction_keep_apart():
+    """The temporary table lives as long as the connection and is emptied at commit: a caller
+    that runs two batches in one transaction must not get the first batch's rows back."""
+    from django.db import transaction
+
+    borrower = borrower_with_line()
+    with transaction.atomic():
+        first = credit_events_ingest(
+            items=[event(borrower.customer_id, f"a-{i}") for i in range(3)], origin="test"
+        )
+        second = credit_events_ingest(
+            items=[event(borrower.customer_id, f"b-{i}") for i in range(2)]
+            + [event("nobody", "c-0")],
+            origin="test",
+        )
+    assert first.counts == {"accepted": 3}
+    assert second.counts == {"accepted": 2, "rejected": 1}
+    assert [(r.external_id, r.status) for r in second.results] == [
+        ("b-0", "accepted"),
+        ("b-1", "accepted"),
+        ("c-0", "rejected"),
+    ]
+    assert CreditEvent.objects.count() == 5
+
+
+@pytest.mark.postgres
+def test_feature_states_leave_room_on_each_page_for_their_rewrites():
+    """Each batch rewrites its lines' states: with room on the page the update stays there
+    (HOT) instead of moving the row and adding an index entry (migration 0018)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s",
+            [LineFeatureState._meta.db_table],
+        )
+        assert "fillfactor=50" in cursor.fetchone()[0]

@@ -24,13 +24,13 @@ class Round:
         self.at_insert = threading.Barrier(copies, timeout=30)
         self.errors: list[BaseException] = []
         self.counts: list[dict] = []
-        real = ingestion._insert_ignoring_conflicts
+        real = ingestion._store_events
 
         def insert_together(*args, **kwargs):
             self.at_insert.wait()
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(ingestion, "_insert_ignoring_conflicts", insert_together)
+        monkeypatch.setattr(ingestion, "_store_events", insert_together)
 
     def post(self, batch) -> None:
         try:
