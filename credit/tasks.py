@@ -1,11 +1,62 @@
 """Thin Celery tasks: ids in, one service call, safe to run twice."""
 
-from celery import shared_task
+import inspect
+import logging
+
+from celery import Task, shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from . import fanout, services
+
+logger = logging.getLogger(__name__)
+
+
+class ChunkTask(Task):
+    """A chunk of a batch or campaign. When it fails for good (its retries spent, or an error
+    not worth retrying), `chunk_failed(arguments, error)` marks its run failed and tells the
+    supervisors; otherwise the run would wait for the chunk for ever, and nobody would know.
+    A lost worker is not a failure: the broker hands the chunk to another worker."""
+
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        raise NotImplementedError
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        try:
+            arguments = inspect.signature(self.run).bind(*args, **kwargs).arguments
+            self.chunk_failed(dict(arguments), services.error_text(exc))
+        except Exception:  # the database may be what failed: the log has both errors
+            logger.exception("Could not record the failure of %s%s", self.name, args)
+
+
+class BatchChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        if arguments.get("batch_id") is None:
+            return  # a staff request's chunk: nothing waits for it
+        services.evaluation_batch_chunk_failed(
+            batch_id=arguments["batch_id"],
+            line_ids=arguments["line_ids"],
+            task_args=[
+                arguments["line_ids"],
+                arguments["trigger"],
+                arguments.get("actor_id"),
+                arguments["batch_id"],
+                *([True] if arguments.get("incremental") else []),
+            ],
+            error=error,
+        )
+
+
+class CampaignChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        services.campaign_chunk_failed(campaign_id=arguments["campaign_id"], error=error)
 
 
 @shared_task(
@@ -49,6 +100,7 @@ def request_reevaluation(line_ids: list[int], trigger: str) -> None:
 
 @shared_task(
     name="credit.reevaluate_lines",
+    base=BatchChunkTask,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -157,6 +209,7 @@ def send_missing_notices() -> int:
 
 @shared_task(
     name="credit.run_campaign_chunk",
+    base=CampaignChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),

@@ -81,6 +81,9 @@ class EvaluationBatchState(models.TextChoices):
     APPLYING = "applying", _("Applying (within the band)")
     DISCARDED = "discarded", _("Discarded")
     COMPLETED = "completed", _("Completed")
+    # A chunk failed every retry: the breaker cannot decide without it, so nothing applies
+    # until a supervisor retries the chunk (or discards the batch).
+    FAILED = "failed", _("Failed: a chunk did not run")
 
 
 class EvaluationBatch(models.Model):
@@ -117,6 +120,7 @@ class EvaluationBatch(models.Model):
     trailing_rate = models.FloatField(_("trailing 30-day adverse rate"), null=True, blank=True)
     held_because = models.CharField(_("held because"), max_length=16, blank=True)
     held_at = models.DateTimeField(_("held"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -185,6 +189,46 @@ class EvaluationBatchChunk(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["batch", "first_line_id"], name="credit_batch_chunk_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.first_line_id}"
+
+
+class EvaluationBatchFailure(models.Model):
+    """A chunk of a batch that failed for good (every retry spent, or an error not worth
+    retrying): which lines, the arguments it ran with (to run it again), and the error. While
+    one is open (not yet counted into its batch) the batch is failed and nothing of it applies.
+    """
+
+    batch = models.ForeignKey(EvaluationBatch, on_delete=models.CASCADE, related_name="failures")
+    first_line_id = models.BigIntegerField(_("first line"))
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    # The chunk task's arguments, as it was queued: a retry queues exactly the same chunk.
+    task_args = models.JSONField(_("task arguments"), default=list)
+    error = models.TextField(_("error"))
+    failures = models.PositiveIntegerField(_("times failed"), default=1)
+    failed_at = models.DateTimeField(_("failed"), default=timezone.now)
+    retried_at = models.DateTimeField(_("retried"), null=True, blank=True)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("retried by"),
+    )
+    # Set when the chunk was counted into its batch after all (a retry that succeeded).
+    resolved_at = models.DateTimeField(_("ran"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed chunk")
+        verbose_name_plural = _("failed chunks")
+        ordering = ["first_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "first_line_id"], name="credit_batch_failure_once"
             ),
         ]
 

@@ -4,6 +4,13 @@ One module per family of acts; callers use the package: `credit_services.credit_
 """
 
 from ._writes import NOTICES_DEFERRED, NOTICES_INLINE
+from .batch_failures import (
+    campaign_chunk_failed,
+    campaign_retry,
+    error_text,
+    evaluation_batch_chunk_failed,
+    evaluation_batch_retry_failed,
+)
 from .campaigns import (
     campaign_cancel,
     campaign_clean,
@@ -162,6 +169,11 @@ __all__ = [
     "credit_lines_apply_scheduled_due",
     "ReevaluationSummary",
     "campaign_cancel",
+    "campaign_chunk_failed",
+    "campaign_retry",
+    "error_text",
+    "evaluation_batch_chunk_failed",
+    "evaluation_batch_retry_failed",
     "campaign_clean",
     "campaign_discard",
     "campaign_lift",

@@ -1,0 +1,209 @@
+"""A chunk of a batch that failed for good: its batch is marked failed, supervisors are told
+(`staff.batch_failed`), and a supervisor retries it from the admin.
+
+An evaluation batch (nightly, after an activation) waits for every chunk before the circuit
+breaker decides: a chunk that never ran would leave it *running* for ever, and the breaker
+must not decide on part of the batch. So the batch is marked *failed* with the chunk and its
+error; the other chunks still stage their decisions, nothing applies and nobody is told until
+the failed chunk runs and the breaker decides the whole batch as usual. A campaign applies
+chunk by chunk: it stops where it was (the stalled-run sweep no longer restarts it in a loop)
+until a supervisor retries it; a retry carries on from the first line still waiting.
+
+A retried chunk is the same chunk run again: a line is never decided or told twice (a batch
+stages each line once and counts each chunk once; a campaign marks each line as it goes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jobs.services import job_enqueue
+
+from .. import audited, notices
+from ..models import (
+    CampaignLine,
+    CampaignLineState,
+    CampaignState,
+    EvaluationBatch,
+    EvaluationBatchFailure,
+    EvaluationBatchState,
+    PolicyCampaign,
+)
+from . import breaker
+
+logger = logging.getLogger(__name__)
+
+ERROR_LENGTH = 2000
+# A batch still waiting for its chunks: a chunk failing then stops it.
+WAITING_STATES = (EvaluationBatchState.RUNNING, EvaluationBatchState.FAILED)
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
+
+
+def _tell(*, run, name: str, chunk: str, error: str, link: str, now: datetime) -> None:
+    """Every supervisor is told, once per failure (a retry that fails again tells again)."""
+    for supervisor in breaker.supervisors():
+        notices.send_batch_failed(
+            recipient=supervisor,
+            run=run,
+            name=name,
+            chunk=chunk,
+            error=error,
+            link=link,
+            failed_at=now,
+        )
+
+
+def _chunk_words(first_line_id: int, lines: int) -> str:
+    return f"#{first_line_id} (+{max(lines - 1, 0)})"
+
+
+# --- Evaluation batches -------------------------------------------------------------------
+
+
+@transaction.atomic
+def evaluation_batch_chunk_failed(
+    *,
+    batch_id: int,
+    line_ids: Sequence[int],
+    task_args: list,
+    error: str,
+    now: datetime | None = None,
+) -> bool:
+    """A chunk of a batch failed for good: record it with its error and the arguments to run
+    it again; a batch still waiting for its chunks is marked failed and supervisors are told.
+    False when the failure changes nothing: the batch no longer waits for this chunk (it was
+    counted already, e.g. a redelivered copy that failed, or the batch was decided)."""
+    now = now or timezone.now()
+    batch = EvaluationBatch.objects.select_for_update().filter(pk=batch_id).first()
+    ids = sorted({int(i) for i in line_ids})
+    first = ids[0] if ids else 0  # as `batch_chunk_gate` names the chunk
+    if batch is None or batch.state not in WAITING_STATES:
+        return False
+    if batch.chunks.filter(first_line_id=first).exists():
+        return False
+    failure = EvaluationBatchFailure.objects.filter(batch=batch, first_line_id=first).first()
+    if failure is None:
+        failure = EvaluationBatchFailure(batch=batch, first_line_id=first, failures=0)
+    failure.lines, failure.task_args, failure.error = len(ids), list(task_args), error
+    failure.failures += 1
+    failure.failed_at, failure.retried_at, failure.retried_by = now, None, None
+    failure.resolved_at = None
+    failure.save()
+    batch.state, batch.failed_at = EvaluationBatchState.FAILED, now
+    batch.save(update_fields=["state", "failed_at"])
+    _tell(
+        run=batch,
+        name=batch.name,
+        chunk=_chunk_words(first, len(ids)),
+        error=error,
+        link=reverse("admin:credit_evaluationbatch_change", args=[batch.pk]),
+        now=now,
+    )
+    logger.error("Batch %s: chunk from line %s failed for good: %s", batch.pk, first, error)
+    return True
+
+
+def batch_failure_resolve(*, batch: EvaluationBatch, first_line_id: int, now: datetime) -> None:
+    """A chunk was counted into its batch (the batch row is locked by the caller): its failure,
+    if it had one, is resolved; a failed batch with no failure left waits for its chunks again
+    (`staging.batch_chunk_gate` then lets the breaker decide once every chunk is in)."""
+    resolved = EvaluationBatchFailure.objects.filter(
+        batch=batch, first_line_id=first_line_id, resolved_at__isnull=True
+    ).update(resolved_at=now)
+    if (
+        resolved
+        and batch.state == EvaluationBatchState.FAILED
+        and not batch.failures.filter(resolved_at__isnull=True).exists()
+    ):
+        batch.state = EvaluationBatchState.RUNNING
+
+
+@transaction.atomic
+def evaluation_batch_retry_failed(
+    *, batch: EvaluationBatch, actor, now: datetime | None = None
+) -> int:
+    """A supervisor runs a failed batch's failed chunks again (queued with this act). The batch
+    waits for them again (running); when they are in, the breaker decides the whole batch as
+    usual. Recorded on each chunk (who, when), as a release or discard is on the batch.
+    Returns how many chunks were queued."""
+    now = now or timezone.now()
+    batch = EvaluationBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state != EvaluationBatchState.FAILED:
+        raise ValidationError(_("Only a failed batch can be retried."))
+    failures = list(batch.failures.filter(resolved_at__isnull=True))
+    for failure in failures:
+        job_enqueue(task="credit.reevaluate_lines", args=failure.task_args)
+        failure.retried_at, failure.retried_by = now, actor
+    EvaluationBatchFailure.objects.bulk_update(failures, ["retried_at", "retried_by"])
+    batch.state = EvaluationBatchState.RUNNING
+    batch.save(update_fields=["state"])
+    return len(failures)
+
+
+# --- Campaigns ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_chunk_failed(*, campaign_id: int, error: str, now: datetime | None = None) -> bool:
+    """A chunk of a campaign (or of its lifting) failed for good: the campaign stops where it
+    was, marked failed with the first line still waiting and the error, and supervisors are
+    told. Lines already done stay done. False when the campaign was not in progress."""
+    now = now or timezone.now()
+    campaign = PolicyCampaign.objects.select_for_update().filter(pk=campaign_id).first()
+    if campaign is None or campaign.state not in PolicyCampaign.IN_PROGRESS:
+        return False
+    todo = (
+        CampaignLineState.APPLIED
+        if campaign.state == CampaignState.LIFTING
+        else CampaignLineState.PENDING
+    )
+    first = (
+        CampaignLine.objects.filter(campaign=campaign, state=todo)
+        .order_by("line_id")
+        .values_list("line_id", flat=True)
+        .first()
+    )
+    campaign.failed_state, campaign.state = campaign.state, CampaignState.FAILED
+    campaign.failed_at, campaign.failed_first_line_id, campaign.error = now, first, error
+    campaign.save()
+    from ._batches import batch_chunk_size
+
+    _tell(
+        run=campaign,
+        name=campaign.name,
+        chunk=_chunk_words(first or 0, batch_chunk_size()),
+        error=error,
+        link=reverse("admin:credit_policycampaign_change", args=[campaign.pk]),
+        now=now,
+    )
+    logger.error("Campaign %s failed at line %s: %s", campaign.pk, first, error)
+    return True
+
+
+@transaction.atomic
+def campaign_retry(*, campaign: PolicyCampaign, actor, now: datetime | None = None) -> int:
+    """A supervisor retries a failed campaign: it goes back to running (or lifting) and carries
+    on from the first line still waiting. Recorded. Returns the lines still to do."""
+    from .campaigns import _queue_chunk_on_commit  # campaigns queue their own chunks
+
+    now = now or timezone.now()
+    campaign = PolicyCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.state != CampaignState.FAILED:
+        raise ValidationError(_("Only a failed campaign can be retried."))
+    campaign.state = campaign.failed_state or CampaignState.RUNNING
+    campaign.last_progress_at = now
+    campaign.save()
+    audited.run_act(audited.CAMPAIGN, campaign, "retry", actor=actor)
+    _queue_chunk_on_commit(campaign.pk)
+    return max(campaign.lines_total - campaign.lines_done, 0)
