@@ -334,6 +334,7 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
             .select_related("line__borrower")
             .order_by("id")[:SAMPLE_SIZE],
             "failures": batch.failures.select_related("retried_by").order_by("first_line_id"),
+            "waiting": batch.waiting_lines.filter(looked_at__isnull=True).count(),
         }
         if batch.held_because:
             texts = breaker.HELD_BECAUSE[batch.held_because]

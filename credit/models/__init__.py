@@ -43,6 +43,7 @@ from .rules import (
 )
 from .shadow import ShadowLine, ShadowRun, ShadowState
 from .staging import (
+    BatchWaitingLine,
     DecisionReview,
     DecisionReviewState,
     EvaluationBatch,
@@ -86,6 +87,7 @@ __all__ = [
     "DecisionReviewState",
     "EvaluationBatch",
     "EvaluationBatchChunk",
+    "BatchWaitingLine",
     "EvaluationBatchFailure",
     "EvaluationBatchKind",
     "EvaluationBatchState",

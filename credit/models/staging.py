@@ -236,6 +236,36 @@ class EvaluationBatchFailure(models.Model):
         return f"{self.batch_id}:{self.first_line_id}"
 
 
+class BatchWaitingLine(models.Model):
+    """A line evaluated on its own (new events, an appeal, a staff request) while the batch of
+    a newly activated version had not settled: the unguarded version's outcome is not applied;
+    the line waits for the batch and is evaluated again once it is completed or discarded
+    (`looked_at`). The events that asked for it are kept as always."""
+
+    batch = models.ForeignKey(
+        EvaluationBatch, on_delete=models.CASCADE, related_name="waiting_lines"
+    )
+    line = models.ForeignKey(
+        CreditLine, on_delete=models.CASCADE, related_name="+", verbose_name=_("credit line")
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=DecisionTrigger.choices)
+    asked_at = models.DateTimeField(_("evaluation asked"), default=timezone.now)
+    looked_at = models.DateTimeField(_("evaluated again"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("line waiting for a batch")
+        verbose_name_plural = _("lines waiting for a batch")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line"], name="credit_batch_waiting_once"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "looked_at"], name="credit_batch_waiting_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line_id}"
+
+
 class HeldDecisionState(models.TextChoices):
     STAGED = "staged", _("Waiting")
     APPLIED = "applied", _("Applied")

@@ -52,6 +52,7 @@ from ._writes import (
     _write_decisions,
     carry_decision_facts,
 )
+from .activation_guard import waiting_lines_look_again
 from .batch_failures import batch_failure_resolve
 
 logger = logging.getLogger(__name__)
@@ -533,6 +534,7 @@ def evaluation_batch_discard(
             version_reinstate_after_discard(
                 version=version, replaced=replaced, actor=actor, batch=batch
             )
+    waiting_lines_look_again(batch=batch)  # under the version put back
     return batch.held_decisions.filter(state=HeldDecisionState.STAGED).update(
         state=HeldDecisionState.DISCARDED
     )
@@ -616,6 +618,7 @@ def _complete_if_applied(batch_id: int) -> None:
         return
     batch.state = EvaluationBatchState.COMPLETED
     batch.save(update_fields=["state"])
+    waiting_lines_look_again(batch=batch)
 
 
 def evaluation_batches_resume_released() -> int:
