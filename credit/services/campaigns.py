@@ -318,10 +318,13 @@ def campaign_note(campaign: PolicyCampaign) -> str:
 
 @transaction.atomic
 def campaign_cancel(*, campaign: PolicyCampaign, actor) -> PolicyCampaign:
-    """Stop a running campaign: lines already changed stay changed (lift it to restore them),
-    lines still waiting are never touched."""
+    """Stop a running campaign (or one a failed chunk stopped while running): lines already
+    changed stay changed (lift it to restore them), lines still waiting are never touched."""
     campaign = PolicyCampaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.state != CampaignState.RUNNING:
+    stopped_running = (
+        campaign.state == CampaignState.FAILED and campaign.failed_state == CampaignState.RUNNING
+    )
+    if campaign.state != CampaignState.RUNNING and not stopped_running:
         raise ValidationError(_("Only a running campaign can be cancelled."))
     campaign.state = CampaignState.CANCELLED
     campaign.finished_at = timezone.now()

@@ -331,3 +331,36 @@ def test_a_supervisor_retries_a_failed_campaign_from_its_page(
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.COMPLETED
     assert CreditDecision.objects.count() == 3 == len(sent_notices)
+
+
+def test_a_failed_campaign_can_be_cancelled_and_its_waiting_lines_are_never_touched(
+    clock, sent_notices, in_band, supervisor, monkeypatch
+):
+    lines = [make_line(opened_at=NOW - timedelta(days=400)) for _ in range(3)]
+    fault = Fault(lines[2].pk)
+    real = campaign_services._apply_rows
+
+    def flaky(campaign, entries, lines_by_id, *, now):
+        fault.check([e.line_id for e in entries])
+        return real(campaign, entries, lines_by_id, now=now)
+
+    monkeypatch.setattr(campaign_services, "_apply_rows", flaky)
+    campaign = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="Pause dormant lines",
+            action="freeze",
+            reason_code=ReasonCode.objects.get(code="policy_adjustment"),
+            notice_days=30,
+        ),
+        actor=supervisor,
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.campaign_start(campaign=campaign, actor=supervisor)
+    services.campaign_cancel(campaign=campaign, actor=supervisor)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.CANCELLED
+    with pytest.raises(ValidationError, match="Only a failed campaign"):
+        services.campaign_retry(campaign=campaign, actor=supervisor)
+    assert CreditDecision.objects.count() == 2
+    lines[2].refresh_from_db()
+    assert lines[2].status == CreditLineStatus.ACTIVE
