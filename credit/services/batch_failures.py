@@ -38,6 +38,7 @@ from ..models import (
     PolicyCampaign,
 )
 from . import breaker
+from ._batches import batch_chunk_size
 
 logger = logging.getLogger(__name__)
 
@@ -177,12 +178,11 @@ def campaign_chunk_failed(*, campaign_id: int, error: str, now: datetime | None 
     campaign.failed_state, campaign.state = campaign.state, CampaignState.FAILED
     campaign.failed_at, campaign.failed_first_line_id, campaign.error = now, first, error
     campaign.save()
-    from ._batches import batch_chunk_size
-
+    left = max(campaign.lines_total - campaign.lines_done, 1)
     _tell(
         run=campaign,
         name=campaign.name,
-        chunk=_chunk_words(first or 0, batch_chunk_size()),
+        chunk=_chunk_words(first or 0, min(batch_chunk_size(), left)),
         error=error,
         link=reverse("admin:credit_policycampaign_change", args=[campaign.pk]),
         now=now,

@@ -236,6 +236,7 @@ def test_a_campaign_chunk_failing_every_retry_stops_the_campaign_and_a_retry_fin
     assert [n["obj"].line_id for n in sent_notices] == [lines[0].pk, lines[1].pk]
     told = _failed_told().get(recipient=supervisor, channel="inbox")
     assert "Pause dormant lines" in told.body_text
+    assert f"#{lines[2].pk} (+1)" in told.body_text
     # The stalled-run sweep no longer restarts it in a loop.
     clock.shift(timedelta(hours=1))
     assert services.campaigns_resume_stalled() == 0
