@@ -143,7 +143,12 @@ def reevaluate_all_lines() -> int:
     a feature changing that day, a line changed since, other rules), from the facts kept at
     ingestion; every other line counts as evaluated and unchanged, so the breaker sees the
     batch as before. `manage.py reevaluate --all --from-events` recomputes from the events.
+
+    While a new version's activation batch has not settled, the night is skipped (returns 0):
+    that batch re-evaluates every line under the breaker (`activation_guard`).
     """
+    if services.nightly_waits_for_activation_batch() is not None:
+        return 0
     size = fanout.chunk_size()
     with transaction.atomic():
         batch = services.evaluation_batch_queue(

@@ -4,6 +4,7 @@ One module per family of acts; callers use the package: `credit_services.credit_
 """
 
 from ._writes import NOTICES_DEFERRED, NOTICES_INLINE
+from .activation_guard import nightly_waits_for_activation_batch
 from .batch_failures import (
     campaign_chunk_failed,
     campaign_retry,
@@ -171,6 +172,7 @@ __all__ = [
     "campaign_cancel",
     "campaign_chunk_failed",
     "campaign_retry",
+    "nightly_waits_for_activation_batch",
     "error_text",
     "evaluation_batch_chunk_failed",
     "evaluation_batch_retry_failed",

@@ -13,10 +13,16 @@ told). The line is recorded as waiting (`BatchWaitingLine`) and evaluated again 
 settles: released and applied, under the version now checked; discarded, under the version
 put back. The events that asked for the evaluation are stored as always, so nothing sent is
 lost: it is read when the line is looked at again.
+
+The nightly batch does not start at all meanwhile (`nightly_waits_for_activation_batch`): its
+chunks carry their own batch, so they would evaluate every line under the unchecked version
+and apply it if that batch alone fell within the breaker's band. The activation batch covers
+every line anyway.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,10 +32,15 @@ from django.utils import timezone
 
 from ..models import (
     BatchWaitingLine,
+    DecisionPolicy,
     EvaluationBatch,
     EvaluationBatchKind,
     EvaluationBatchState,
+    Scorecard,
+    VersionStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 UNSETTLED_STATES = (
     EvaluationBatchState.RUNNING,
@@ -40,17 +51,41 @@ UNSETTLED_STATES = (
 )
 
 
-def unsettled_activation_batch_id(*, scorecard_id: int, policy_id: int) -> int | None:
+def unsettled_activation_batch_id(*, scorecard_id: int | None, policy_id: int | None) -> int | None:
     """The batch of the active scorecard or policy, while it has not settled (else None)."""
+    versions = Q(pk__in=[])
+    if scorecard_id is not None:
+        versions |= Q(scorecard_id=scorecard_id)
+    if policy_id is not None:
+        versions |= Q(policy_id=policy_id)
     return (
         EvaluationBatch.objects.filter(
             kind=EvaluationBatchKind.ACTIVATION, state__in=UNSETTLED_STATES
         )
-        .filter(Q(scorecard_id=scorecard_id) | Q(policy_id=policy_id))
+        .filter(versions)
         .order_by("-started_at", "-id")
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def nightly_waits_for_activation_batch() -> int | None:
+    """The unsettled activation batch of the active scorecard or policy, if any: the nightly
+    fan-out then does not start (logged). None: the night runs as usual."""
+    batch_id = unsettled_activation_batch_id(
+        scorecard_id=_active_pk(Scorecard), policy_id=_active_pk(DecisionPolicy)
+    )
+    if batch_id is not None:
+        logger.warning(
+            "Nightly re-evaluation skipped: activation batch %s has not settled "
+            "(it re-evaluates every line itself)",
+            batch_id,
+        )
+    return batch_id
+
+
+def _active_pk(model) -> int | None:
+    return model.objects.filter(status=VersionStatus.ACTIVE).values_list("pk", flat=True).first()
 
 
 def lines_wait_for_activation_batch(

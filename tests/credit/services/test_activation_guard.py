@@ -16,6 +16,8 @@ from credit.models import (
     CreditEvent,
     CreditLineStatus,
     DecisionOutcome,
+    EvaluationBatch,
+    EvaluationBatchKind,
     EvaluationBatchState,
 )
 from jobs.models import QueuedJob
@@ -143,3 +145,46 @@ def test_the_held_batch_page_counts_the_lines_waiting_for_it(client, clock, band
     page = text(client.get(reverse("admin:credit_evaluationbatch_change", args=[batch.pk])))
     assert "1 credit line had its own evaluation asked for" in page
     assert "evaluated again when the batch is released or discarded" in page
+
+
+def test_the_nightly_run_does_not_start_while_the_activation_batch_has_not_settled(
+    clock, sent_notices, band, supervisor, caplog
+):
+    """Its chunks carry their own batch: they would evaluate every line under the unchecked
+    version, and apply it if that batch alone fell within the band. The night is skipped,
+    with a log line; once the activation batch settles, the next night runs as usual."""
+    from credit import tasks
+
+    lines, batch, _, _, _ = _held_with_events_for(4, supervisor)
+    jobs = QueuedJob.objects.count()
+
+    with caplog.at_level("WARNING", logger="credit.services.activation_guard"):
+        assert tasks.reevaluate_all_lines() == 0
+
+    assert not EvaluationBatch.objects.filter(kind=EvaluationBatchKind.NIGHTLY).exists()
+    assert QueuedJob.objects.count() == jobs
+    assert not CreditDecision.objects.exists()
+    assert len(sent_notices) == 0
+    assert f"Nightly re-evaluation skipped: activation batch {batch.pk}" in caplog.text
+
+    # Failed (a chunk that did not run) is not settled either.
+    EvaluationBatch.objects.filter(pk=batch.pk).update(state=EvaluationBatchState.FAILED)
+    assert tasks.reevaluate_all_lines() == 0
+    EvaluationBatch.objects.filter(pk=batch.pk).update(state=EvaluationBatchState.HELD)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.evaluation_batch_discard(batch=batch, actor=supervisor, note="Broken cut-offs.")
+    assert tasks.reevaluate_all_lines() >= 1
+    assert EvaluationBatch.objects.filter(kind=EvaluationBatchKind.NIGHTLY).count() == 1
+
+
+def test_a_settled_activation_batch_of_an_older_version_does_not_stop_the_night(
+    clock, band, supervisor
+):
+    """Only the active version's batch counts: a held batch of a version since replaced (by
+    hand in the admin) leaves the night alone."""
+    from credit import tasks
+
+    _, batch, _, _, _ = _held_with_events_for(2, supervisor)
+    EvaluationBatch.objects.filter(pk=batch.pk).update(policy=None, scorecard=None)
+    assert tasks.reevaluate_all_lines() >= 1
