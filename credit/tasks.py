@@ -59,6 +59,20 @@ class CampaignChunkTask(ChunkTask):
         services.campaign_chunk_failed(campaign_id=arguments["campaign_id"], error=error)
 
 
+class CorrectionChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        services.correction_chunk_failed(correction_id=arguments["correction_id"], error=error)
+
+
+class ShadowChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        services.shadow_run_chunk_failed(run_id=arguments["run_id"], error=error)
+
+
 @shared_task(
     name="credit.reevaluate_line",
     autoretry_for=(OperationalError,),
@@ -229,6 +243,7 @@ def run_campaign_chunk(campaign_id: int) -> bool:
 
 @shared_task(
     name="credit.run_correction_chunk",
+    base=CorrectionChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -242,6 +257,7 @@ def run_correction_chunk(correction_id: int) -> bool:
 
 @shared_task(
     name="credit.run_shadow_chunk",
+    base=ShadowChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),

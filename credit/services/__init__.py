@@ -8,9 +8,14 @@ from .activation_guard import nightly_waits_for_activation_batch
 from .batch_failures import (
     campaign_chunk_failed,
     campaign_retry,
+    correction_cancel,
+    correction_chunk_failed,
+    correction_retry,
     error_text,
     evaluation_batch_chunk_failed,
     evaluation_batch_retry_failed,
+    shadow_run_chunk_failed,
+    shadow_run_retry,
 )
 from .campaigns import (
     campaign_cancel,
@@ -172,6 +177,11 @@ __all__ = [
     "campaign_cancel",
     "campaign_chunk_failed",
     "campaign_retry",
+    "correction_cancel",
+    "correction_chunk_failed",
+    "correction_retry",
+    "shadow_run_chunk_failed",
+    "shadow_run_retry",
     "nightly_waits_for_activation_batch",
     "error_text",
     "evaluation_batch_chunk_failed",

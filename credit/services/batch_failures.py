@@ -8,6 +8,7 @@ error; the other chunks still stage their decisions, nothing applies and nobody 
 the failed chunk runs and the breaker decides the whole batch as usual. A campaign applies
 chunk by chunk: it stops where it was (the stalled-run sweep no longer restarts it in a loop)
 until a supervisor retries it; a retry carries on from the first line still waiting.
+System-error corrections and shadow runs are chunked the same way and stop the same way.
 
 A retried chunk is the same chunk run again: a line is never decided or told twice (a batch
 stages each line once and counts each chunk once; a campaign marks each line as it goes).
@@ -32,10 +33,15 @@ from ..models import (
     CampaignLine,
     CampaignLineState,
     CampaignState,
+    CorrectedDecision,
+    CorrectionLineState,
+    CorrectionState,
     EvaluationBatch,
     EvaluationBatchFailure,
     EvaluationBatchState,
     PolicyCampaign,
+    ShadowRun,
+    SystemCorrection,
 )
 from . import breaker
 from ._batches import batch_chunk_size
@@ -207,3 +213,128 @@ def campaign_retry(*, campaign: PolicyCampaign, actor, now: datetime | None = No
     audited.run_act(audited.CAMPAIGN, campaign, "retry", actor=actor)
     _queue_chunk_on_commit(campaign.pk)
     return max(campaign.lines_total - campaign.lines_done, 0)
+
+
+# --- Corrections and shadow runs ----------------------------------------------------------
+# Chunked like a campaign: each chunk commits its lines and moves the run on, so a retry
+# carries on from the first line still waiting and never restores or tries a line twice.
+
+
+# Corrections and shadow runs share these state values ("running", "failed").
+
+
+def _run_chunk_failed(model, *, run_id: int, first_line, error: str, now: datetime) -> bool:
+    """A run in progress stops (failed, when and why) and supervisors are told. False when
+    the run was not in progress (done, cancelled or failed already): nothing changes."""
+    run = model.objects.select_for_update(of=("self",)).filter(pk=run_id).first()
+    if run is None or run.state != "running":
+        return False
+    run.state, run.failed_at, run.error = "failed", now, error
+    run.save(update_fields=["state", "failed_at", "error"])
+    first = first_line(run)
+    left = max(run.lines_total - run.lines_done, 1)
+    _tell(
+        run=run,
+        name=run.name,
+        chunk=_chunk_words(first or 0, min(batch_chunk_size(), left)),
+        error=error,
+        link=reverse(f"admin:credit_{model._meta.model_name}_change", args=[run.pk]),
+        now=now,
+    )
+    logger.error("%s %s failed at line %s: %s", model.__name__, run.pk, first, error)
+    return True
+
+
+def _run_retry(model, *, run, queue, now: datetime):
+    """A failed run goes back to running and its next chunk is queued with the act."""
+    run = model.objects.select_for_update(of=("self",)).get(pk=run.pk)
+    if run.state != "failed":
+        raise ValidationError(_("Only a run that failed can be retried."))
+    run.state, run.last_progress_at = "running", now
+    run.save(update_fields=["state", "last_progress_at"])
+    transaction.on_commit(lambda: queue(run.pk))
+    return run
+
+
+def _correction_first_line(correction: SystemCorrection) -> int | None:
+    return (
+        CorrectedDecision.objects.filter(correction=correction, state=CorrectionLineState.PENDING)
+        .order_by("line_id")
+        .values_list("line_id", flat=True)
+        .first()
+    )
+
+
+def _shadow_first_line(run: ShadowRun) -> int | None:
+    from ..models import CreditLine
+
+    return (
+        CreditLine.objects.filter(id__gt=run.last_line_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def correction_chunk_failed(*, correction_id: int, error: str, now: datetime | None = None) -> bool:
+    """A chunk of a system-error correction failed for good: it stops where it was (failed,
+    with the error), supervisors are told, and the stalled-run sweep leaves it alone. Lines
+    already restored stay restored."""
+    return _run_chunk_failed(
+        SystemCorrection,
+        run_id=correction_id,
+        first_line=_correction_first_line,
+        error=error,
+        now=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def correction_retry(*, correction: SystemCorrection, actor, now: datetime | None = None) -> int:
+    """A supervisor retries a failed correction: it carries on from the first line still
+    waiting. Audited. Returns the lines still to do."""
+    from .corrections import _queue
+
+    correction = _run_retry(
+        SystemCorrection, run=correction, queue=_queue, now=now or timezone.now()
+    )
+    audited.run_act(audited.CORRECTION, correction, "retry", actor=actor)
+    return max(correction.lines_total - correction.lines_done, 0)
+
+
+@transaction.atomic
+def correction_cancel(*, correction: SystemCorrection, actor) -> SystemCorrection:
+    """Stop a running or failed correction for good: lines restored so far stay restored (with
+    their apology), the others are left as they are. Audited."""
+    correction = SystemCorrection.objects.select_for_update().get(pk=correction.pk)
+    if correction.state not in (CorrectionState.RUNNING, CorrectionState.FAILED):
+        raise ValidationError(_("Only a running or failed correction can be cancelled."))
+    correction.state = CorrectionState.CANCELLED
+    correction.finished_at = timezone.now()
+    correction.save(update_fields=["state", "finished_at"])
+    audited.run_act(audited.CORRECTION, correction, "cancel", actor=actor)
+    return correction
+
+
+@transaction.atomic
+def shadow_run_chunk_failed(*, run_id: int, error: str, now: datetime | None = None) -> bool:
+    """A chunk of a shadow run failed for good: it stops where it was (failed, with the
+    error), supervisors are told, and the stalled-run sweep leaves it alone."""
+    return _run_chunk_failed(
+        ShadowRun,
+        run_id=run_id,
+        first_line=_shadow_first_line,
+        error=error,
+        now=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def shadow_run_retry(*, run: ShadowRun, actor=None, now: datetime | None = None) -> int:
+    """A supervisor retries a failed shadow run: it carries on after the last line it tried.
+    Returns the lines still to do."""
+    from .shadow import _queue_chunk
+
+    run = _run_retry(ShadowRun, run=run, queue=_queue_chunk, now=now or timezone.now())
+    return max(run.lines_total - run.lines_done, 0)

@@ -175,10 +175,10 @@ def shadow_run_for(*, run_id: int, seconds: float | None = None) -> bool:
 
 @transaction.atomic
 def shadow_cancel(*, run: ShadowRun, actor=None) -> ShadowRun:
-    """Stop a running shadow run (what it tried so far stays readable)."""
+    """Stop a running or failed shadow run (what it tried so far stays readable)."""
     run = ShadowRun.objects.select_for_update().get(pk=run.pk)
-    if run.state != ShadowState.RUNNING:
-        raise ValidationError(_("Only a running shadow run can be cancelled."))
+    if run.state not in (ShadowState.RUNNING, ShadowState.FAILED):
+        raise ValidationError(_("Only a running or failed shadow run can be cancelled."))
     run.state = ShadowState.CANCELLED
     run.finished_at = timezone.now()
     run.save()
