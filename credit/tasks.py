@@ -286,9 +286,11 @@ def apply_released_batch(batch_id: int) -> bool:
 @shared_task(name="credit.resume_stalled_campaigns")
 def resume_stalled_campaigns() -> int:
     """Every few minutes: campaigns, corrections, shadow runs and released batches whose
-    worker was lost carry on."""
+    worker was lost carry on; a running batch's chunks silent for longer than a chunk may
+    live (killed at the hard time limit) fail, and supervisors are told."""
     return (
-        services.campaigns_resume_stalled()
+        services.silent_chunks_fail()
+        + services.campaigns_resume_stalled()
         + services.corrections_resume_stalled()
         + services.shadow_runs_resume_stalled()
         + services.evaluation_batches_resume_released()

@@ -121,6 +121,9 @@ class EvaluationBatch(models.Model):
     held_because = models.CharField(_("held because"), max_length=16, blank=True)
     held_at = models.DateTimeField(_("held"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    # When a chunk last checked in (counted) or a supervisor retried: a running batch silent
+    # for longer than a chunk may live has lost a chunk (`batch_failures.silent_chunks_fail`).
+    last_progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

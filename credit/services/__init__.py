@@ -16,6 +16,7 @@ from .batch_failures import (
     evaluation_batch_retry_failed,
     shadow_run_chunk_failed,
     shadow_run_retry,
+    silent_chunks_fail,
 )
 from .campaigns import (
     campaign_cancel,
@@ -182,6 +183,7 @@ __all__ = [
     "correction_retry",
     "shadow_run_chunk_failed",
     "shadow_run_retry",
+    "silent_chunks_fail",
     "nightly_waits_for_activation_batch",
     "error_text",
     "evaluation_batch_chunk_failed",

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jobs.models import QueuedJob
 from jobs.services import job_enqueue
 
 from .. import audited, notices
@@ -153,9 +156,68 @@ def evaluation_batch_retry_failed(
         job_enqueue(task="credit.reevaluate_lines", args=failure.task_args)
         failure.retried_at, failure.retried_by = now, actor
     EvaluationBatchFailure.objects.bulk_update(failures, ["retried_at", "retried_by"])
-    batch.state = EvaluationBatchState.RUNNING
-    batch.save(update_fields=["state"])
+    batch.state, batch.last_progress_at = EvaluationBatchState.RUNNING, now
+    batch.save(update_fields=["state", "last_progress_at"])
     return len(failures)
+
+
+# --- A chunk killed by the hard time limit -----------------------------------------------
+# The pool kills the chunk's process: `on_failure` never runs, and the message is acknowledged
+# as failed, never handed over again. So the batch would wait for the chunk for ever. A batch
+# none of whose chunks checked in for longer than any chunk may live (the hard time limit, or
+# the broker's visibility timeout after which a lost worker's chunk is handed to another,
+# whichever is longer) plus a margin has lost the chunks still missing: each fails as if its
+# task had (`evaluation_batch_chunk_failed`). A chunk that ran after all is counted and never
+# failed; one that runs after being failed resolves its failure (`batch_failure_resolve`).
+
+DEFAULT_SILENCE_MARGIN = 300  # seconds
+
+
+def chunk_silence_seconds() -> int:
+    """How long a running batch may go without word from any chunk before its missing chunks
+    count as failed."""
+    longest = max(
+        int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 0) or 0),
+        int(getattr(settings, "CELERY_VISIBILITY_TIMEOUT", 0) or 0),
+    )
+    return longest + int(getattr(settings, "CREDIT_CHUNK_SILENCE_MARGIN", DEFAULT_SILENCE_MARGIN))
+
+
+def silent_chunks_fail(*, now: datetime | None = None) -> int:
+    """Every few minutes (with the stalled-run sweep): the missing chunks of running batches
+    silent for too long fail, with supervisors told. Returns how many chunks failed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=chunk_silence_seconds())
+    silent = EvaluationBatch.objects.filter(
+        Q(last_progress_at__lt=cutoff) | Q(last_progress_at__isnull=True, started_at__lt=cutoff),
+        state=EvaluationBatchState.RUNNING,
+    )
+    failed = 0
+    for batch in silent.only("pk", "started_at"):
+        counted = set(batch.chunks.values_list("first_line_id", flat=True))
+        chunks: dict[int, list] = {}
+        for args in QueuedJob.objects.filter(
+            task="credit.reevaluate_lines",
+            args__3=batch.pk,
+            published_at__gte=batch.started_at,
+            published_at__lt=cutoff,
+        ).values_list("args", flat=True):
+            first = min(args[0], default=0)
+            if first not in counted:
+                chunks.setdefault(first, args)
+        seconds = chunk_silence_seconds()
+        for args in chunks.values():
+            failed += evaluation_batch_chunk_failed(
+                batch_id=batch.pk,
+                line_ids=args[0],
+                task_args=list(args),
+                error=(
+                    f"TimeLimitExceeded: no word from this chunk for over {seconds} s "
+                    "(its process was killed at the hard time limit, or its worker was lost)"
+                ),
+                now=now,
+            )
+    return failed
 
 
 # --- Campaigns ----------------------------------------------------------------------------

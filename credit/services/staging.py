@@ -438,6 +438,7 @@ def batch_chunk_gate(
         first_line_id=first_line_id,
         defaults={"lines": evaluated, "adverse": adverse},
     )
+    batch.last_progress_at = now
     if counted:
         batch.lines_evaluated += evaluated
         batch.adverse += adverse
