@@ -1,6 +1,6 @@
-"""A supervisor finds a batch and a campaign stopped by a chunk that failed every retry, reads
-which chunk and why (and the lines waiting for the batch), and retries each from its page, on
-a phone and a desk, in both languages."""
+"""A supervisor finds a batch, a campaign, a system-error correction and a shadow run stopped
+by a chunk that failed every retry, reads which chunk and why (and the lines waiting for the
+batch), and retries or cancels each from its page, on a phone and a desk, in both languages."""
 
 from datetime import timedelta
 
@@ -12,9 +12,10 @@ from playwright.sync_api import expect
 
 from accounts import roles
 from config.celery import app
-from credit import services
+from credit import selectors, services
 from credit.models import (
     CampaignState,
+    CorrectionState,
     CreditDecision,
     DecisionPolicy,
     EvaluationBatch,
@@ -22,9 +23,15 @@ from credit.models import (
     EvaluationBatchState,
     PolicyCampaign,
     ReasonCode,
+    Scorecard,
+    ShadowRun,
+    ShadowState,
+    SystemCorrection,
 )
 from credit.services import campaigns as campaign_services
+from credit.services import corrections as correction_services
 from tests.credit.factories import make_line, multi_lending, repayments
+from tests.credit.services.support import clean_line, reevaluate
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
 from tests.e2e.test_credit_admin import sign_in
 from tests.factories import StaffFactory
@@ -133,4 +140,83 @@ def test_a_supervisor_reads_and_retries_a_failed_batch_and_a_failed_campaign(
     expect(panel.locator("progress")).to_have_attribute("value", "100")
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.COMPLETED
+    assert [e for e in page.console_errors if "404" not in e] == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("viewport", "size"), [(PHONE, "phone"), (DESKTOP, "desktop")])
+def test_a_supervisor_retries_a_failed_correction_and_cancels_a_failed_shadow_run(
+    new_page, language, viewport, size, faults, monkeypatch
+):
+    now = timezone.now()
+    wrong = []
+    for _ in range(3):  # closed by v1 for loans elsewhere: the decisions to undo
+        line = clean_line()
+        multi_lending(line, start=now - timedelta(days=10))
+        reevaluate(line)
+        wrong.append(line)
+    restore, read = correction_services._apply_plan, selectors.lines_for_evaluation
+
+    def flaky_restore(line, plan, *, now):
+        if line.pk in faults:
+            raise OperationalError("canceling statement due to statement timeout")
+        return restore(line, plan, now=now)
+
+    def flaky_read(ids):
+        if faults & set(ids):
+            raise OperationalError("could not serialize access due to concurrent update")
+        return read(ids)
+
+    monkeypatch.setattr(correction_services, "_apply_plan", flaky_restore)
+    monkeypatch.setattr(selectors, "lines_for_evaluation", flaky_read)
+    faults.add(wrong[2].pk)
+
+    supervisor = StaffFactory(email="sup@example.com", role=roles.SUPERVISOR)
+    fix = services.correction_save_draft(
+        correction=SystemCorrection(
+            name="Faulty v1 run",
+            decided_from=now - timedelta(hours=1),
+            decided_to=now + timedelta(hours=1),
+            policy=DecisionPolicy.objects.get(version=1),
+        ),
+        actor=supervisor,
+    )
+    services.correction_start(correction=fix, actor=supervisor)
+    fix.refresh_from_db()
+    assert fix.state == CorrectionState.FAILED
+
+    page = new_page(viewport=viewport, language=language)
+    sign_in(page, "sup@example.com")
+    page.goto(reverse("admin:credit_systemcorrection_change", args=[fix.pk]))
+    panel = page.locator(".credit-campaign-panel")
+    expect(panel.locator(".credit-campaign-failed")).to_be_visible()
+    expect(panel.locator(".credit-run-error")).to_contain_text("statement timeout")
+    assert page.locator("meta[http-equiv=refresh]").count() == 0  # it waits for a person
+    screenshot(page, f"credit-correction-failed-{size}-{language}")
+    faults.clear()
+    panel.locator("form[action$='/retry/'] button").click()
+    expect(panel.locator("progress")).to_have_attribute("value", "100")
+    fix.refresh_from_db()
+    assert fix.state == CorrectionState.COMPLETED
+
+    faults.add(wrong[2].pk)
+    run = services.shadow_save_draft(
+        run=ShadowRun(
+            name="Try v1 again",
+            scorecard=Scorecard.objects.get(status="active"),
+            policy=DecisionPolicy.objects.get(status="active"),
+        ),
+        actor=supervisor,
+    )
+    services.shadow_start(run=run, actor=supervisor)
+    run.refresh_from_db()
+    assert run.state == ShadowState.FAILED
+    page.goto(reverse("admin:credit_shadowrun_change", args=[run.pk]))
+    panel = page.locator(".credit-campaign-panel")
+    expect(panel.locator(".credit-run-error")).to_contain_text("concurrent update")
+    screenshot(page, f"credit-shadow-failed-{size}-{language}")
+    panel.locator("form[action$='/cancel/'] button").click()
+    expect(page.locator("#run-panel-title")).to_be_visible()
+    run.refresh_from_db()
+    assert run.state == ShadowState.CANCELLED
     assert [e for e in page.console_errors if "404" not in e] == []
