@@ -360,8 +360,16 @@ def campaign_resume(*, campaign: PolicyCampaign) -> bool:
 
 
 def campaigns_resume_stalled(*, now: datetime | None = None) -> int:
-    """Every few minutes: a campaign with no progress for a while lost its worker; resume it."""
-    return resume_stalled(PolicyCampaign, _queue_chunk, now=now or timezone.now())
+    """Every few minutes: a campaign with no progress for a while lost its worker; resume it
+    (or, silent for longer than a chunk may live though resumed, it fails)."""
+    from .batch_failures import campaign_chunk_failed
+
+    return resume_stalled(
+        PolicyCampaign,
+        _queue_chunk,
+        now=now or timezone.now(),
+        fail=lambda pk, error, at: campaign_chunk_failed(campaign_id=pk, error=error, now=at),
+    )
 
 
 def campaigns_lift_ended(*, today: date | None = None) -> int:

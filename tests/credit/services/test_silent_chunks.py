@@ -181,3 +181,118 @@ def test_a_batch_still_making_progress_is_left_alone(clock, supervisor):
     assert services.silent_chunks_fail() == 0
     batch.refresh_from_db()
     assert batch.state == EvaluationBatchState.RUNNING
+
+
+# --- Campaigns, corrections, shadow runs: resumed by the sweep, then failed ---------------
+
+
+def test_a_campaign_whose_chunk_is_killed_each_time_is_resumed_then_fails(
+    clock, supervisor, monkeypatch
+):
+    """A chunk killed at the hard limit looks like a lost worker: the sweep resumes the
+    campaign. Killed each time, it made no progress for longer than a chunk may live: it
+    fails and supervisors are told, instead of being resumed for ever."""
+    from credit.models import CampaignState, PolicyCampaign, ReasonCode
+    from credit.services import campaigns as campaign_services
+    from tests.credit.factories import make_line
+
+    killed = []  # each chunk queued is killed before it commits anything
+    monkeypatch.setattr(campaign_services, "_queue_chunk", killed.append)
+    lines = [make_line(opened_at=NOW - timedelta(days=400)) for _ in range(3)]
+    campaign = services.campaign_save_draft(
+        campaign=PolicyCampaign(
+            name="Pause dormant lines",
+            action="freeze",
+            reason_code=ReasonCode.objects.get(code="policy_adjustment"),
+        ),
+        actor=supervisor,
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.campaign_start(campaign=campaign, actor=supervisor)
+    assert killed == [campaign.pk]
+
+    for minutes in (5, 10, 15, 20):  # the sweep's beat; each resume is killed too
+        clock.move_to(NOW + timedelta(minutes=minutes))
+        assert services.campaigns_resume_stalled() == 1
+    assert len(killed) == 5
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.RUNNING
+
+    clock.move_to(NOW + timedelta(seconds=SILENCE + 1))
+    assert tasks.resume_stalled_campaigns() == 1
+    assert len(killed) == 5  # not resumed again
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.failed_first_line_id) == (CampaignState.FAILED, lines[0].pk)
+    assert campaign.error.startswith("TimeLimitExceeded: no progress for over 1200 s")
+    told = _failed_told().get(recipient=supervisor, channel="inbox")
+    assert "TimeLimitExceeded" in told.body_text
+    clock.shift(timedelta(minutes=5))
+    assert services.campaigns_resume_stalled() == 0
+
+    # Retried: the sweep gives it the same time again before giving up on it.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.campaign_retry(campaign=campaign, actor=supervisor)
+    clock.shift(timedelta(minutes=10))
+    assert services.campaigns_resume_stalled() == 1
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.RUNNING
+
+
+@pytest.mark.parametrize("kind", ["correction", "shadow"])
+def test_a_correction_or_shadow_run_silent_too_long_though_resumed_fails(
+    clock, supervisor, monkeypatch, kind
+):
+    from credit.models import (
+        CorrectionState,
+        DecisionPolicy,
+        Scorecard,
+        ShadowRun,
+        ShadowState,
+        SystemCorrection,
+    )
+    from credit.services import corrections as correction_services
+    from credit.services import shadow as shadow_services
+    from tests.credit.services.test_corrections import wrongly_closed
+
+    killed = []
+    if kind == "correction":
+        wrongly_closed(2)
+        monkeypatch.setattr(correction_services, "_queue", killed.append)
+        run = services.correction_save_draft(
+            correction=SystemCorrection(
+                name="Faulty v1 run",
+                decided_from=NOW - timedelta(hours=1),
+                decided_to=NOW + timedelta(hours=1),
+                policy=DecisionPolicy.objects.get(version=1),
+            ),
+            actor=supervisor,
+        )
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.correction_start(correction=run, actor=supervisor)
+        sweep, failed = services.corrections_resume_stalled, CorrectionState.FAILED
+    else:
+        clean_line()
+        monkeypatch.setattr(shadow_services, "_queue_chunk", killed.append)
+        run = services.shadow_save_draft(
+            run=ShadowRun(
+                name="Try v1 again",
+                scorecard=Scorecard.objects.get(status="active"),
+                policy=DecisionPolicy.objects.get(status="active"),
+            ),
+            actor=supervisor,
+        )
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.shadow_start(run=run, actor=supervisor)
+        sweep, failed = services.shadow_runs_resume_stalled, ShadowState.FAILED
+    assert killed == [run.pk]
+
+    clock.move_to(NOW + timedelta(minutes=10))
+    assert sweep() == 1
+    assert len(killed) == 2
+    clock.move_to(NOW + timedelta(seconds=SILENCE + 1))
+    assert sweep() == 1
+    assert len(killed) == 2
+    run.refresh_from_db()
+    assert run.state == failed
+    assert run.error.startswith("TimeLimitExceeded: no progress")
+    assert _failed_told().filter(recipient=supervisor, channel="inbox").count() == 1
