@@ -20,11 +20,12 @@ from ..models import (
     DecisionReview,
     DecisionReviewState,
     EvaluationBatch,
+    EvaluationBatchKind,
     EvaluationBatchState,
     HeldDecision,
     ReasonCode,
 )
-from ..services import breaker
+from ..services import activation_guard, breaker
 from .common import ReadOnlyMixin, features_table
 
 REVIEW_PERMISSION = "credit.decide_decisionreview"
@@ -335,6 +336,8 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
             .order_by("id")[:SAMPLE_SIZE],
             "failures": batch.failures.select_related("retried_by").order_by("first_line_id"),
             "waiting": batch.waiting_lines.filter(looked_at__isnull=True).count(),
+            "holds_the_night": batch.kind == EvaluationBatchKind.ACTIVATION
+            and activation_guard.batch_holding_the_night() == batch.pk,
         }
         if batch.held_because:
             texts = breaker.HELD_BECAUSE[batch.held_because]

@@ -69,12 +69,17 @@ def unsettled_activation_batch_id(*, scorecard_id: int | None, policy_id: int | 
     )
 
 
+def batch_holding_the_night() -> int | None:
+    """The unsettled activation batch of the active scorecard or policy, if any."""
+    return unsettled_activation_batch_id(
+        scorecard_id=_active_pk(Scorecard), policy_id=_active_pk(DecisionPolicy)
+    )
+
+
 def nightly_waits_for_activation_batch() -> int | None:
     """The unsettled activation batch of the active scorecard or policy, if any: the nightly
     fan-out then does not start (logged). None: the night runs as usual."""
-    batch_id = unsettled_activation_batch_id(
-        scorecard_id=_active_pk(Scorecard), policy_id=_active_pk(DecisionPolicy)
-    )
+    batch_id = batch_holding_the_night()
     if batch_id is not None:
         logger.warning(
             "Nightly re-evaluation skipped: activation batch %s has not settled "

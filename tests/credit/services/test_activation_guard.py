@@ -145,6 +145,11 @@ def test_the_held_batch_page_counts_the_lines_waiting_for_it(client, clock, band
     page = text(client.get(reverse("admin:credit_evaluationbatch_change", args=[batch.pk])))
     assert "1 credit line had its own evaluation asked for" in page
     assert "evaluated again when the batch is released or discarded" in page
+    assert "The nightly re-evaluation does not run while this batch is pending" in page
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.evaluation_batch_discard(batch=batch, actor=supervisor, note="Broken.")
+    page = text(client.get(reverse("admin:credit_evaluationbatch_change", args=[batch.pk])))
+    assert "The nightly re-evaluation does not run" not in page
 
 
 def test_the_nightly_run_does_not_start_while_the_activation_batch_has_not_settled(
