@@ -3,6 +3,7 @@
 Both answer only about the authenticated borrower; there is no id in the URL to guess.
 """
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
@@ -89,6 +90,13 @@ class DecisionOutput(serializers.Serializer):
     counterfactuals = CounterfactualOutput(many=True, source="decision.counterfactuals")
     appealable = serializers.BooleanField()
     appeal_until = serializers.DateTimeField(allow_null=True)
+    segment_note = serializers.SerializerMethodField()
+
+    def get_segment_note(self, view) -> str | None:
+        """What the borrower's policy segment changed in this decision (a closure softened to
+        a reduction or pause, a longer notice), in the request's language, as My credit and
+        the notice say it; null when the segment changed nothing."""
+        return view.segment_note or None
 
 
 class RepaymentRecordOutput(serializers.Serializer):
@@ -175,6 +183,8 @@ class MyDecisionsView(GenericAPIView):
             raise NotFound("You have no credit line with us.")
         # Paged in SQL: a page reads its own rows, whatever the length of the history.
         page = self.paginate_queryset(decision_history_for_line(line_id=line.pk))
+        # The segment sentence reads the deciding policy's rules: one query for the page.
+        prefetch_related_objects([d for d in page if d.segment], "policy")
         language, now = get_language(), timezone.now()
         views = [decision_view(d, language=language, now=now) for d in page]
         return self.get_paginated_response(DecisionOutput(views, many=True).data)

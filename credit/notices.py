@@ -241,6 +241,21 @@ def send_batch_held(*, recipient, batch, name: str, affected: int, held_because:
     )
 
 
+def send_batch_failed(
+    *, recipient, run, name: str, chunk: str, error: str, link: str, failed_at
+) -> None:
+    """Tell a supervisor that a chunk of a batch or campaign failed every retry, so the run
+    waits for them (each failure is its own message: a retry that fails again tells again)."""
+    notify(
+        recipient=recipient,
+        event="staff.batch_failed",
+        context={"batch": name, "chunk": chunk, "error": error},
+        obj=run,
+        dedupe_key=f"batch-failed:{run._meta.model_name}:{run.pk}:{failed_at.isoformat()}",
+        link=link,
+    )
+
+
 MONITORING_ALERT_TEXTS = {
     "adverse_share": {
         "zh-hans": "不利决定的比例超出了正常范围",
@@ -501,6 +516,28 @@ register(
                     "zh-hans": "影响的额度数量超过了自动执行的上限。",
                     "en": "It affects more credit lines than may run without review.",
                 },
+            ),
+        },
+        default_link="/admin/",
+    )
+)
+register(
+    EventSpec(
+        name="staff.batch_failed",
+        label=_("Batch stopped: a chunk failed"),
+        category=STAFF_CATEGORY.name,
+        channels=STAFF_CHANNELS,
+        audience=Audience.STAFF,
+        templates=TEMPLATES,
+        context={
+            "batch": ("name of the campaign or batch", "Nightly re-evaluation 2026-11-30"),
+            "chunk": (
+                "the chunk that failed: its first line and how many more",
+                "#1201 (+499)",
+            ),
+            "error": (
+                "the error of its last try (not translated)",
+                "OperationalError: canceling statement due to statement timeout",
             ),
         },
         default_link="/admin/",

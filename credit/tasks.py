@@ -1,11 +1,76 @@
 """Thin Celery tasks: ids in, one service call, safe to run twice."""
 
-from celery import shared_task
+import inspect
+import logging
+
+from celery import Task, shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from . import fanout, services
+
+logger = logging.getLogger(__name__)
+
+
+class ChunkTask(Task):
+    """A chunk of a batch or campaign. When it fails for good (its retries spent, or an error
+    not worth retrying), `chunk_failed(arguments, error)` marks its run failed and tells the
+    supervisors; otherwise the run would wait for the chunk for ever, and nobody would know.
+    A lost worker is not a failure: the broker hands the chunk to another worker."""
+
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        raise NotImplementedError
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        try:
+            arguments = inspect.signature(self.run).bind(*args, **kwargs).arguments
+            self.chunk_failed(dict(arguments), services.error_text(exc))
+        except Exception:  # the database may be what failed: the log has both errors
+            logger.exception("Could not record the failure of %s%s", self.name, args)
+
+
+class BatchChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        if arguments.get("batch_id") is None:
+            return  # a staff request's chunk: nothing waits for it
+        services.evaluation_batch_chunk_failed(
+            batch_id=arguments["batch_id"],
+            line_ids=arguments["line_ids"],
+            task_args=[
+                arguments["line_ids"],
+                arguments["trigger"],
+                arguments.get("actor_id"),
+                arguments["batch_id"],
+                *([True] if arguments.get("incremental") else []),
+            ],
+            error=error,
+        )
+
+
+class CampaignChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        services.campaign_chunk_failed(campaign_id=arguments["campaign_id"], error=error)
+
+
+class CorrectionChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        services.correction_chunk_failed(correction_id=arguments["correction_id"], error=error)
+
+
+class ShadowChunkTask(ChunkTask):
+    abstract = True
+
+    def chunk_failed(self, arguments: dict, error: str) -> None:
+        services.shadow_run_chunk_failed(run_id=arguments["run_id"], error=error)
 
 
 @shared_task(
@@ -49,6 +114,7 @@ def request_reevaluation(line_ids: list[int], trigger: str) -> None:
 
 @shared_task(
     name="credit.reevaluate_lines",
+    base=BatchChunkTask,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -92,7 +158,12 @@ def reevaluate_all_lines() -> int:
     each scored from the facts kept at ingestion; every other line counts as evaluated and
     unchanged, so the breaker sees the batch as before. `manage.py reevaluate --all
     --from-events` recomputes from the events.
+
+    While a new version's activation batch has not settled, the night is skipped (returns 0):
+    that batch re-evaluates every line under the breaker (`activation_guard`).
     """
+    if services.nightly_waits_for_activation_batch() is not None:
+        return 0
     size = fanout.chunk_size()
     with transaction.atomic():
         batch = services.evaluation_batch_queue(
@@ -158,6 +229,7 @@ def send_missing_notices() -> int:
 
 @shared_task(
     name="credit.run_campaign_chunk",
+    base=CampaignChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -172,6 +244,7 @@ def run_campaign_chunk(campaign_id: int) -> bool:
 
 @shared_task(
     name="credit.run_correction_chunk",
+    base=CorrectionChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -185,6 +258,7 @@ def run_correction_chunk(correction_id: int) -> bool:
 
 @shared_task(
     name="credit.run_shadow_chunk",
+    base=ShadowChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -213,9 +287,11 @@ def apply_released_batch(batch_id: int) -> bool:
 @shared_task(name="credit.resume_stalled_campaigns")
 def resume_stalled_campaigns() -> int:
     """Every few minutes: campaigns, corrections, shadow runs and released batches whose
-    worker was lost carry on."""
+    worker was lost carry on; a running batch's chunks silent for longer than a chunk may
+    live (killed at the hard time limit) fail, and supervisors are told."""
     return (
-        services.campaigns_resume_stalled()
+        services.silent_chunks_fail()
+        + services.campaigns_resume_stalled()
         + services.corrections_resume_stalled()
         + services.shadow_runs_resume_stalled()
         + services.evaluation_batches_resume_released()

@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 # decides its worker was lost and resumes it.
 CREDIT_CAMPAIGN_CHUNK_SIZE = env.int("CREDIT_CAMPAIGN_CHUNK_SIZE", default=500)
 CREDIT_CAMPAIGN_STALL_SECONDS = env.int("CREDIT_CAMPAIGN_STALL_SECONDS", default=120)
+# A running evaluation batch none of whose chunks checked in for longer than the hard time
+# limit or the visibility timeout (whichever is longer) plus this margin has lost its
+# missing chunks (killed at the hard limit): the sweep fails them and supervisors are told.
+# A campaign, correction or shadow run without progress for as long, though resumed, fails.
+CREDIT_CHUNK_SILENCE_MARGIN = env.int("CREDIT_CHUNK_SILENCE_MARGIN", default=300)
 # A campaign task runs chunks for this long, then hands over to a fresh task.
 CREDIT_CAMPAIGN_TASK_SECONDS = env.float("CREDIT_CAMPAIGN_TASK_SECONDS", default=30.0)
 # The circuit breaker: a campaign is held for a supervisor when it would change more than

@@ -64,7 +64,7 @@ class CampaignForm(ServiceCheckedForm, forms.ModelForm):
 class PolicyCampaignAdmin(RunAdmin):
     form = CampaignForm
     run_permission = "credit.run_policycampaign"
-    acts = ("start", "cancel", "lift", "resume", "release", "discard")
+    acts = ("start", "cancel", "lift", "resume", "release", "discard", "retry")
     change_form_template = "admin/credit/campaign_change_form.html"
     list_display = (
         "name",
@@ -90,6 +90,9 @@ class PolicyCampaignAdmin(RunAdmin):
         "held_because",
         "reviewed_by",
         "reviewed_at",
+        "failed_at",
+        "failed_first_line_id",
+        "error",
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -97,6 +100,8 @@ class PolicyCampaignAdmin(RunAdmin):
         if obj is not None and obj.state != CampaignState.DRAFT:
             lifecycle += ["started_at", "finished_at", "lifted_at", "lifted_by"]
             lifecycle += ["reviewed_by", "reviewed_at"]
+        if obj is not None and obj.failed_at:
+            lifecycle += ["failed_at", "failed_first_line_id", "error"]
         return [
             (None, {"fields": ["name", "action", "reduce_percent", "reason_code"]}),
             (_("Notice and end"), {"fields": ["notice_days", "ends_on", "note"]}),
@@ -182,6 +187,14 @@ class PolicyCampaignAdmin(RunAdmin):
             pk,
             lambda c: services.campaign_resume(campaign=c),
             _("Campaign “%(name)s” resumed where it stopped."),
+        )
+
+    def retry_view(self, request, pk):
+        return self.act(
+            request,
+            pk,
+            lambda c: services.campaign_retry(campaign=c, actor=request.user),
+            _("Campaign “%(name)s” runs again from where it failed: %(count)s lines to go."),
         )
 
     def release_view(self, request, pk):

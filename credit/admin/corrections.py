@@ -41,7 +41,7 @@ class CorrectionForm(ServiceCheckedForm, forms.ModelForm):
 class SystemCorrectionAdmin(RunAdmin):
     form = CorrectionForm
     run_permission = "credit.run_systemcorrection"
-    acts = ("start", "resume")
+    acts = ("start", "resume", "retry", "cancel")
     change_form_template = "admin/credit/correction_change_form.html"
     list_display = ("name", "state", "progress_display", "decided_from", "decided_to", "created_by")
     list_filter = ("state",)
@@ -54,6 +54,8 @@ class SystemCorrectionAdmin(RunAdmin):
         "created_at",
         "started_at",
         "finished_at",
+        "failed_at",
+        "error",
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -71,8 +73,14 @@ class SystemCorrectionAdmin(RunAdmin):
                     ]
                 },
             ),
-            (_("Run"), {"fields": list(self.get_readonly_fields(request, obj))}),
+            (_("Run"), {"fields": self._run_fields(request, obj)}),
         ]
+
+    def _run_fields(self, request, obj) -> list[str]:
+        fields = list(self.get_readonly_fields(request, obj))
+        if obj is None or not obj.failed_at:
+            fields = [f for f in fields if f not in ("failed_at", "error")]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -116,4 +124,20 @@ class SystemCorrectionAdmin(RunAdmin):
             pk,
             lambda c: services.correction_resume(correction=c),
             _("Correction “%(name)s” resumed where it stopped."),
+        )
+
+    def retry_view(self, request, pk):
+        return self.act(
+            request,
+            pk,
+            lambda c: services.correction_retry(correction=c, actor=request.user),
+            _("Correction “%(name)s” runs again from where it failed: %(count)s lines to go."),
+        )
+
+    def cancel_view(self, request, pk):
+        return self.act(
+            request,
+            pk,
+            lambda c: services.correction_cancel(correction=c, actor=request.user) and 0,
+            _("Correction “%(name)s” cancelled."),
         )

@@ -45,7 +45,7 @@ class ShadowRunForm(ServiceCheckedForm, forms.ModelForm):
 class ShadowRunAdmin(RunAdmin):
     form = ShadowRunForm
     run_permission = "credit.run_shadowrun"
-    acts = ("start", "cancel", "resume")
+    acts = ("start", "cancel", "resume", "retry")
     change_form_template = "admin/credit/shadow_change_form.html"
     list_display = (
         "name",
@@ -68,12 +68,16 @@ class ShadowRunAdmin(RunAdmin):
         "created_at",
         "started_at",
         "finished_at",
+        "failed_at",
+        "error",
     )
 
     def get_fieldsets(self, request, obj=None):
         run = ["state", "lines_total", "lines_done", "created_by", "created_at"]
         if obj is not None and obj.state != ShadowState.DRAFT:
             run += ["baseline_scorecard", "baseline_policy", "started_at", "finished_at"]
+        if obj is not None and obj.failed_at:
+            run += ["failed_at", "error"]
         return [
             (_("Versions to try"), {"fields": ["name", "scorecard", "policy", "note"]}),
             (_("Run"), {"fields": run}),
@@ -143,4 +147,12 @@ class ShadowRunAdmin(RunAdmin):
             pk,
             lambda r: services.shadow_resume(run=r),
             _("Shadow run “%(name)s” resumed where it stopped."),
+        )
+
+    def retry_view(self, request, pk):
+        return self.act(
+            request,
+            pk,
+            lambda r: services.shadow_run_retry(run=r, actor=request.user),
+            _("Shadow run “%(name)s” runs again from where it failed: %(count)s lines to go."),
         )

@@ -20,11 +20,12 @@ from ..models import (
     DecisionReview,
     DecisionReviewState,
     EvaluationBatch,
+    EvaluationBatchKind,
     EvaluationBatchState,
     HeldDecision,
     ReasonCode,
 )
-from ..services import breaker
+from ..services import activation_guard, breaker
 from .common import ReadOnlyMixin, features_table
 
 REVIEW_PERMISSION = "credit.decide_decisionreview"
@@ -285,7 +286,7 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
     fields = (
         "name",
         ("kind", "state", "trigger"),
-        ("started_at", "held_at"),
+        ("started_at", "held_at", "failed_at"),
         ("lines_total", "lines_evaluated", "adverse", "trailing_rate"),
         ("reviewed_by", "reviewed_at"),
         "review_note",
@@ -297,6 +298,7 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "trigger",
         "started_at",
         "held_at",
+        "failed_at",
         "lines_total",
         "lines_evaluated",
         "adverse",
@@ -305,16 +307,16 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "reviewed_at",
         "review_note",
     )
-    acts = ("release", "discard")
+    acts = ("release", "discard", "retry")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})
         batch = self.get_object(request, object_id)
         if batch is not None:
             extra.update(self.panel(batch))
-            extra["may_review"] = batch.state == EvaluationBatchState.HELD and (
-                request.user.has_perm(BATCH_PERMISSION)
-            )
+            may = request.user.has_perm(BATCH_PERMISSION)
+            extra["may_review"] = batch.state == EvaluationBatchState.HELD and may
+            extra["may_retry"] = batch.state == EvaluationBatchState.FAILED and may
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def panel(self, batch) -> dict:
@@ -332,6 +334,10 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
             "sample": HeldDecision.objects.filter(batch=batch)
             .select_related("line__borrower")
             .order_by("id")[:SAMPLE_SIZE],
+            "failures": batch.failures.select_related("retried_by").order_by("first_line_id"),
+            "waiting": batch.waiting_lines.filter(looked_at__isnull=True).count(),
+            "holds_the_night": batch.kind == EvaluationBatchKind.ACTIVATION
+            and activation_guard.batch_holding_the_night() == batch.pk,
         }
         if batch.held_because:
             texts = breaker.HELD_BECAUSE[batch.held_because]
@@ -347,6 +353,19 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
                 batch=batch, actor=request.user, note=request.POST.get("note", "")
             ),
             _("Released: %(count)s decisions apply now and their borrowers are told."),
+        )
+        return self.back(pk)
+
+    def retry_view(self, request, pk):
+        batch = get_object_or_404(EvaluationBatch, pk=pk)
+        self.call(
+            request,
+            BATCH_PERMISSION,
+            lambda: services.evaluation_batch_retry_failed(batch=batch, actor=request.user),
+            _(
+                "Retrying %(count)s failed chunks; the breaker decides the whole batch once "
+                "they are in."
+            ),
         )
         return self.back(pk)
 

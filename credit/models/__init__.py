@@ -43,10 +43,12 @@ from .rules import (
 )
 from .shadow import ShadowLine, ShadowRun, ShadowState
 from .staging import (
+    BatchWaitingLine,
     DecisionReview,
     DecisionReviewState,
     EvaluationBatch,
     EvaluationBatchChunk,
+    EvaluationBatchFailure,
     EvaluationBatchKind,
     EvaluationBatchState,
     HeldDecision,
@@ -85,6 +87,8 @@ __all__ = [
     "DecisionReviewState",
     "EvaluationBatch",
     "EvaluationBatchChunk",
+    "BatchWaitingLine",
+    "EvaluationBatchFailure",
     "EvaluationBatchKind",
     "EvaluationBatchState",
     "HeldDecision",

@@ -29,6 +29,8 @@ class CampaignState(models.TextChoices):
     DISCARDED = "discarded", _("Discarded")
     LIFTING = "lifting", _("Being lifted")
     LIFTED = "lifted", _("Lifted")
+    # A chunk failed every retry: the run stops where it was until a supervisor retries it.
+    FAILED = "failed", _("Failed: a chunk did not run")
 
 
 class PolicyCampaign(ChunkedRun):
@@ -102,6 +104,13 @@ class PolicyCampaign(ChunkedRun):
         related_name="+",
         verbose_name=_("lifted by"),
     )
+
+    # A failed run: the state to go back to on a retry (running or lifting), where it
+    # stopped (the first line still waiting) and why.
+    failed_state = models.CharField(_("failed while"), max_length=16, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    failed_first_line_id = models.BigIntegerField(_("failed at line"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     IN_PROGRESS = ("running", "lifting")
 

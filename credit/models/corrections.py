@@ -14,6 +14,9 @@ class CorrectionState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     RUNNING = "running", _("Running")
     COMPLETED = "completed", _("Completed")
+    # A chunk failed every retry: the run stops where it was until a supervisor retries it.
+    FAILED = "failed", _("Failed: a chunk did not run")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class SystemCorrection(ChunkedRun):
@@ -60,6 +63,9 @@ class SystemCorrection(ChunkedRun):
         default=CorrectionState.DRAFT,
         db_index=True,
     )
+    # A failed run: when and why (a retry carries on from the first line still waiting).
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta(ChunkedRun.Meta):
         verbose_name = _("system error correction")

@@ -14,6 +14,8 @@ class ShadowState(models.TextChoices):
     RUNNING = "running", _("Running")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
+    # A chunk failed every retry: the run stops where it was until a supervisor retries it.
+    FAILED = "failed", _("Failed: a chunk did not run")
 
 
 class ShadowRun(ChunkedRun):
@@ -67,6 +69,9 @@ class ShadowRun(ChunkedRun):
     scores = models.JSONField(_("score distribution"), default=dict, blank=True)
     # The rules tried, as they were when the run started: a draft edited since is out of date.
     rules_digest = models.CharField(_("rules tried (digest)"), max_length=64, blank=True)
+    # A failed run: when and why (a retry carries on after `last_line_id`).
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta(ChunkedRun.Meta):
         verbose_name = _("shadow run")

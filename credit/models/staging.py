@@ -81,6 +81,9 @@ class EvaluationBatchState(models.TextChoices):
     APPLYING = "applying", _("Applying (within the band)")
     DISCARDED = "discarded", _("Discarded")
     COMPLETED = "completed", _("Completed")
+    # A chunk failed every retry: the breaker cannot decide without it, so nothing applies
+    # until a supervisor retries the chunk (or discards the batch).
+    FAILED = "failed", _("Failed: a chunk did not run")
 
 
 class EvaluationBatch(models.Model):
@@ -117,6 +120,10 @@ class EvaluationBatch(models.Model):
     trailing_rate = models.FloatField(_("trailing 30-day adverse rate"), null=True, blank=True)
     held_because = models.CharField(_("held because"), max_length=16, blank=True)
     held_at = models.DateTimeField(_("held"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    # When a chunk last checked in (counted) or a supervisor retried: a running batch silent
+    # for longer than a chunk may live has lost a chunk (`batch_failures.silent_chunks_fail`).
+    last_progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -190,6 +197,76 @@ class EvaluationBatchChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.first_line_id}"
+
+
+class EvaluationBatchFailure(models.Model):
+    """A chunk of a batch that failed for good (every retry spent, or an error not worth
+    retrying): which lines, the arguments it ran with (to run it again), and the error. While
+    one is open (not yet counted into its batch) the batch is failed and nothing of it applies.
+    """
+
+    batch = models.ForeignKey(EvaluationBatch, on_delete=models.CASCADE, related_name="failures")
+    first_line_id = models.BigIntegerField(_("first line"))
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    # The chunk task's arguments, as it was queued: a retry queues exactly the same chunk.
+    task_args = models.JSONField(_("task arguments"), default=list)
+    error = models.TextField(_("error"))
+    failures = models.PositiveIntegerField(_("times failed"), default=1)
+    failed_at = models.DateTimeField(_("failed"), default=timezone.now)
+    retried_at = models.DateTimeField(_("retried"), null=True, blank=True)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("retried by"),
+    )
+    # Set when the chunk was counted into its batch after all (a retry that succeeded).
+    resolved_at = models.DateTimeField(_("ran"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed chunk")
+        verbose_name_plural = _("failed chunks")
+        ordering = ["first_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "first_line_id"], name="credit_batch_failure_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.first_line_id}"
+
+
+class BatchWaitingLine(models.Model):
+    """A line evaluated on its own (new events, an appeal, a staff request) while the batch of
+    a newly activated version had not settled: the unguarded version's outcome is not applied;
+    the line waits for the batch and is evaluated again once it is completed or discarded
+    (`looked_at`). The events that asked for it are kept as always."""
+
+    batch = models.ForeignKey(
+        EvaluationBatch, on_delete=models.CASCADE, related_name="waiting_lines"
+    )
+    line = models.ForeignKey(
+        CreditLine, on_delete=models.CASCADE, related_name="+", verbose_name=_("credit line")
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=DecisionTrigger.choices)
+    asked_at = models.DateTimeField(_("evaluation asked"), default=timezone.now)
+    looked_at = models.DateTimeField(_("evaluated again"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("line waiting for a batch")
+        verbose_name_plural = _("lines waiting for a batch")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line"], name="credit_batch_waiting_once"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "looked_at"], name="credit_batch_waiting_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line_id}"
 
 
 class HeldDecisionState(models.TextChoices):

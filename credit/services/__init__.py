@@ -4,6 +4,20 @@ One module per family of acts; callers use the package: `credit_services.credit_
 """
 
 from ._writes import NOTICES_DEFERRED, NOTICES_INLINE
+from .activation_guard import nightly_waits_for_activation_batch
+from .batch_failures import (
+    campaign_chunk_failed,
+    campaign_retry,
+    correction_cancel,
+    correction_chunk_failed,
+    correction_retry,
+    error_text,
+    evaluation_batch_chunk_failed,
+    evaluation_batch_retry_failed,
+    shadow_run_chunk_failed,
+    shadow_run_retry,
+    silent_chunks_fail,
+)
 from .campaigns import (
     campaign_cancel,
     campaign_clean,
@@ -163,6 +177,18 @@ __all__ = [
     "credit_lines_apply_scheduled_due",
     "ReevaluationSummary",
     "campaign_cancel",
+    "campaign_chunk_failed",
+    "campaign_retry",
+    "correction_cancel",
+    "correction_chunk_failed",
+    "correction_retry",
+    "shadow_run_chunk_failed",
+    "shadow_run_retry",
+    "silent_chunks_fail",
+    "nightly_waits_for_activation_batch",
+    "error_text",
+    "evaluation_batch_chunk_failed",
+    "evaluation_batch_retry_failed",
     "campaign_clean",
     "campaign_discard",
     "campaign_lift",

@@ -139,15 +139,36 @@ def resume(model, pk: int, queue: Callable[[int], None]) -> bool:
     return True
 
 
-def resume_stalled(model, queue: Callable[[int], None], *, now: datetime) -> int:
-    """Runs in progress with no progress for a while lost their worker: resume each."""
+def resume_stalled(
+    model,
+    queue: Callable[[int], None],
+    *,
+    now: datetime,
+    fail: Callable[[int, str, datetime], bool] | None = None,
+) -> int:
+    """Runs in progress with no progress for a while lost their worker: resume each.
+
+    With `fail`: a run that made no progress for longer than a chunk may live, though resumed
+    meanwhile, fails instead (its chunk is killed at the hard time limit each time, so it
+    would be resumed for ever and nobody told); see `batch_failures.chunk_silence_seconds`."""
+    from .batch_failures import chunk_silence_seconds  # it imports this module
+
     stalled = list(
         model.objects.filter(
             Q(last_progress_at__lt=now - timedelta(seconds=stall_seconds()))
             | Q(last_progress_at__isnull=True),
             state__in=model.IN_PROGRESS,
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "last_progress_at")
     )
-    for pk in stalled:
-        queue(pk)
+    silence = chunk_silence_seconds()
+    for pk, last in stalled:
+        if fail is not None and last is not None and last < now - timedelta(seconds=silence):
+            fail(
+                pk,
+                f"TimeLimitExceeded: no progress for over {silence} s, though resumed "
+                "(its chunk is killed at the hard time limit, or never runs)",
+                now,
+            )
+        else:
+            queue(pk)
     return len(stalled)

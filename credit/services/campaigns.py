@@ -318,10 +318,13 @@ def campaign_note(campaign: PolicyCampaign) -> str:
 
 @transaction.atomic
 def campaign_cancel(*, campaign: PolicyCampaign, actor) -> PolicyCampaign:
-    """Stop a running campaign: lines already changed stay changed (lift it to restore them),
-    lines still waiting are never touched."""
+    """Stop a running campaign (or one a failed chunk stopped while running): lines already
+    changed stay changed (lift it to restore them), lines still waiting are never touched."""
     campaign = PolicyCampaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.state != CampaignState.RUNNING:
+    stopped_running = (
+        campaign.state == CampaignState.FAILED and campaign.failed_state == CampaignState.RUNNING
+    )
+    if campaign.state != CampaignState.RUNNING and not stopped_running:
         raise ValidationError(_("Only a running campaign can be cancelled."))
     campaign.state = CampaignState.CANCELLED
     campaign.finished_at = timezone.now()
@@ -357,8 +360,16 @@ def campaign_resume(*, campaign: PolicyCampaign) -> bool:
 
 
 def campaigns_resume_stalled(*, now: datetime | None = None) -> int:
-    """Every few minutes: a campaign with no progress for a while lost its worker; resume it."""
-    return resume_stalled(PolicyCampaign, _queue_chunk, now=now or timezone.now())
+    """Every few minutes: a campaign with no progress for a while lost its worker; resume it
+    (or, silent for longer than a chunk may live though resumed, it fails)."""
+    from .batch_failures import campaign_chunk_failed
+
+    return resume_stalled(
+        PolicyCampaign,
+        _queue_chunk,
+        now=now or timezone.now(),
+        fail=lambda pk, error, at: campaign_chunk_failed(campaign_id=pk, error=error, now=at),
+    )
 
 
 def campaigns_lift_ended(*, today: date | None = None) -> int:

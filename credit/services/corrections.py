@@ -219,8 +219,16 @@ def correction_resume(*, correction: SystemCorrection) -> bool:
 
 
 def corrections_resume_stalled(*, now: datetime | None = None) -> int:
-    """A running correction with no progress for a while lost its worker; resume it."""
-    return resume_stalled(SystemCorrection, _queue, now=now or timezone.now())
+    """A running correction with no progress for a while lost its worker; resume it (or,
+    silent for longer than a chunk may live though resumed, it fails)."""
+    from .batch_failures import correction_chunk_failed
+
+    return resume_stalled(
+        SystemCorrection,
+        _queue,
+        now=now or timezone.now(),
+        fail=lambda pk, error, at: correction_chunk_failed(correction_id=pk, error=error, now=at),
+    )
 
 
 def _queue(correction_id: int) -> None:

@@ -28,7 +28,7 @@ from ..models import (
     DecisionTrigger,
     EvaluationBatchState,
 )
-from . import feature_state, staging
+from . import activation_guard, feature_state, staging
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 from .monitoring import evaluation_tally_record
 from .rechecks import counterfactuals_enabled, decision_counterfactuals
@@ -179,6 +179,9 @@ def credit_lines_reevaluate(
     Notices are written in this transaction (`inline`), or, for big batches (`deferred`),
     rendered by a task queued on commit; the hourly sweep sends any a lost task missed.
 
+    While the batch of a newly activated version has not settled, a per-line evaluation (no
+    `batch_id`) applies nothing: its lines wait for the batch (`activation_guard`).
+
     Staged, not applied (`staging`): a key customer's closure or pause goes to a staff review;
     a chunk of a batch (`batch_id`, nightly or after an activation) stages all its decisions
     in the batch, which the circuit breaker applies or holds as a whole once every chunk is
@@ -195,6 +198,12 @@ def credit_lines_reevaluate(
     rules = selectors.active_rules()
     ids = sorted({int(i) for i in line_ids})
     summary = ReevaluationSummary()
+    if batch_id is None and activation_guard.lines_wait_for_activation_batch(
+        rules=rules, line_ids=ids, trigger=trigger, now=now
+    ):
+        # The active version's batch has not settled: its outcomes apply only through the
+        # breaker; the lines are evaluated again when it settles.
+        return summary
 
     # Most lines don't change, so read and score them without locks, then lock only the
     # lines that change and check nothing moved in between; a line that did is evaluated

@@ -175,10 +175,10 @@ def shadow_run_for(*, run_id: int, seconds: float | None = None) -> bool:
 
 @transaction.atomic
 def shadow_cancel(*, run: ShadowRun, actor=None) -> ShadowRun:
-    """Stop a running shadow run (what it tried so far stays readable)."""
+    """Stop a running or failed shadow run (what it tried so far stays readable)."""
     run = ShadowRun.objects.select_for_update().get(pk=run.pk)
-    if run.state != ShadowState.RUNNING:
-        raise ValidationError(_("Only a running shadow run can be cancelled."))
+    if run.state not in (ShadowState.RUNNING, ShadowState.FAILED):
+        raise ValidationError(_("Only a running or failed shadow run can be cancelled."))
     run.state = ShadowState.CANCELLED
     run.finished_at = timezone.now()
     run.save()
@@ -191,8 +191,16 @@ def shadow_resume(*, run: ShadowRun) -> bool:
 
 
 def shadow_runs_resume_stalled(*, now: datetime | None = None) -> int:
-    """Every few minutes: a shadow run with no progress for a while lost its worker."""
-    return resume_stalled(ShadowRun, _queue_chunk, now=now or timezone.now())
+    """Every few minutes: a shadow run with no progress for a while lost its worker; resume
+    it (or, silent for longer than a chunk may live though resumed, it fails)."""
+    from .batch_failures import shadow_run_chunk_failed
+
+    return resume_stalled(
+        ShadowRun,
+        _queue_chunk,
+        now=now or timezone.now(),
+        fail=lambda pk, error, at: shadow_run_chunk_failed(run_id=pk, error=error, now=at),
+    )
 
 
 def _queue_chunk(run_id: int) -> None:

@@ -53,6 +53,8 @@ from ._writes import (
     _write_decisions,
     carry_decision_facts,
 )
+from .activation_guard import waiting_lines_look_again
+from .batch_failures import batch_failure_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -468,9 +470,12 @@ def batch_chunk_gate(
         first_line_id=first_line_id,
         defaults={"lines": evaluated, "adverse": adverse},
     )
+    batch.last_progress_at = now
     if counted:
         batch.lines_evaluated += evaluated
         batch.adverse += adverse
+        # A chunk that had failed for good ran after all (a supervisor's retry).
+        batch_failure_resolve(batch=batch, first_line_id=first_line_id, now=now)
     if batch.state == EvaluationBatchState.RUNNING and batch.lines_evaluated >= batch.lines_total:
         because = breaker_rules.held_because(
             breaker.band(),
@@ -516,8 +521,10 @@ def batch_stage(*, batch_id: int, state: str, items: Iterable[dict]) -> int:
     return len(rows)
 
 
-def _held(batch: EvaluationBatch) -> EvaluationBatch:
+def _held(batch: EvaluationBatch, *, or_failed: bool = False) -> EvaluationBatch:
     batch = EvaluationBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state == EvaluationBatchState.FAILED and or_failed:
+        return batch
     if batch.state != EvaluationBatchState.HELD:
         raise ValidationError(_("Only a held batch can be released or discarded."))
     return batch
@@ -542,13 +549,13 @@ def evaluation_batch_release(
 def evaluation_batch_discard(
     *, batch: EvaluationBatch, actor, note: str = "", now: datetime | None = None
 ) -> int:
-    """A supervisor discards a held batch: no line changes, nobody is told; the staged
+    """A supervisor discards a held (or failed) batch: no line changes, nobody is told; the staged
     decisions stay, marked discarded, as the record. Recorded. The batch of a newly activated
     version also puts back the version it replaced (audited), unless another was activated
     since: what was discarded must not decide the next nightly run."""
     from .rule_versions import version_reinstate_after_discard  # activation starts batches
 
-    batch = _held(batch)
+    batch = _held(batch, or_failed=True)  # a failed batch applied nothing either
     batch.state = EvaluationBatchState.DISCARDED
     batch.reviewed_by, batch.reviewed_at, batch.review_note = actor, now or timezone.now(), note
     batch.save()
@@ -560,6 +567,7 @@ def evaluation_batch_discard(
             version_reinstate_after_discard(
                 version=version, replaced=replaced, actor=actor, batch=batch
             )
+    waiting_lines_look_again(batch=batch)  # under the version put back
     return batch.held_decisions.filter(state=HeldDecisionState.STAGED).update(
         state=HeldDecisionState.DISCARDED
     )
@@ -643,6 +651,7 @@ def _complete_if_applied(batch_id: int) -> None:
         return
     batch.state = EvaluationBatchState.COMPLETED
     batch.save(update_fields=["state"])
+    waiting_lines_look_again(batch=batch)
 
 
 def evaluation_batches_resume_released() -> int:

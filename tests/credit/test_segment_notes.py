@@ -120,3 +120,61 @@ def test_no_sentence_when_the_segment_changed_nothing(clock, sent_notices, clien
         body = page(client, line.borrower, language)
         assert SOFTENED_EN not in body and SOFTENED_ZH not in body
         assert "instead of" not in body and "而不是" not in body
+
+
+ME_LINE_URL = "/api/v1/me/credit-line/"
+ME_DECISIONS_URL = "/api/v1/me/decisions/"
+
+
+@pytest.mark.parametrize(("language", "sentence"), [("en", SOFTENED_EN), ("zh-hans", SOFTENED_ZH)])
+def test_the_borrower_api_carries_the_segment_sentence_in_the_requested_language(
+    clock, sent_notices, client, language, sentence
+):
+    line = long_clean_line()
+    multi_lending(line, start=NOW - timedelta(days=14))
+    decision = reevaluate(line)
+    assert decision.segment == "long_clean_history"
+    client.force_login(line.borrower)
+    explaining = client.get(ME_LINE_URL, HTTP_ACCEPT_LANGUAGE=language).json()[
+        "explaining_decision"
+    ]
+    assert (explaining["id"], explaining["segment_note"]) == (decision.pk, sentence)
+    listed = client.get(ME_DECISIONS_URL, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+    assert [(d["id"], d["segment_note"]) for d in listed] == [(decision.pk, sentence)]
+
+
+def test_the_borrower_api_says_null_when_the_segment_changed_nothing(clock, sent_notices, client):
+    """A knock-out closure of a long-clean borrower: the segment is on the decision, the API's
+    `segment_note` is null (and the longer-notice borrower gets theirs, in the same list shape)."""
+    line = long_clean_line()
+    for i in range(6):
+        event(
+            line,
+            "external_loan_opened",
+            NOW - timedelta(days=200 + i),
+            platform=f"P{i}",
+            loan_id="1",
+            amount="100",
+        )
+    decision = reevaluate(line)
+    assert decision.segment == "long_clean_history"
+    client.force_login(line.borrower)
+    for language in ("en", "zh-hans"):
+        data = client.get(ME_LINE_URL, HTTP_ACCEPT_LANGUAGE=language).json()
+        assert data["explaining_decision"]["segment_note"] is None
+        listed = client.get(ME_DECISIONS_URL, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+        assert [d["segment_note"] for d in listed] == [None]
+
+
+def test_a_longer_notice_is_in_the_borrower_api_in_both_languages(clock, sent_notices, client):
+    activate_policy(segments=[{**KEY_CUSTOMER_SEGMENT, "review": False}])
+    key = clean_line()
+    services.credit_lines_key_customer_set(line_ids=[key.pk], key_customer=True)
+    multi_lending(key, start=NOW - timedelta(days=10))
+    services.credit_lines_reevaluate(line_ids=[key.pk], trigger="event")
+    client.force_login(key.borrower)
+    for language, sentence in (("en", LONGER_EN), ("zh-hans", LONGER_ZH)):
+        data = client.get(ME_LINE_URL, HTTP_ACCEPT_LANGUAGE=language).json()
+        assert data["explaining_decision"]["segment_note"] == sentence
+        listed = client.get(ME_DECISIONS_URL, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+        assert listed[0]["segment_note"] == sentence
