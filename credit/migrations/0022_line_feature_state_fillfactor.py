@@ -25,7 +25,7 @@ def reset_fillfactor(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credit", "0017_merge_staged_counterfactuals"),
+        ("credit", "0021_evaluation_batch_last_progress"),
     ]
 
     operations = [migrations.RunPython(set_fillfactor, reset_fillfactor)]
