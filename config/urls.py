@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.admin_site import borrower_aware_admin_login
@@ -7,8 +8,9 @@ from config.health import healthz
 from config.metrics import metrics
 
 admin.site.site_header = "Recourse"
-admin.site.site_title = "Recourse staff"
-admin.site.index_title = "Appeals desk"
+# Lazy: staff read the admin in their own language, like the model names under these titles.
+admin.site.site_title = _("Recourse staff")
+admin.site.index_title = _("Appeals desk")
 admin.site.login = borrower_aware_admin_login(admin.site.login)
 
 handler404 = "config.api.page_not_found"

@@ -98,6 +98,8 @@ class DecisionView:
     reasons: tuple[ReasonView, ...]
     appeal_until: datetime | None  # None: this decision cannot be appealed (any more)
     corrected: bool = False  # reversed later as our error (a system error correction)
+    # A reduction or pause whose notice period is still running: told as scheduled, not done.
+    takes_effect_later: bool = False
 
     @property
     def appealable(self) -> bool:
@@ -270,7 +272,13 @@ def decision_view(decision: CreditDecision, *, language: str, now: datetime) -> 
     `decision_explaining_line`: reasons prefetched, the correction flag annotated)."""
     reasons = _reason_views(decision, language)
     until = appeal_until(decision, now=now, appealable_reasons=[r.appealable for r in reasons])
-    return DecisionView(decision, reasons, until, corrected=decision_was_corrected(decision))
+    return DecisionView(
+        decision,
+        reasons,
+        until,
+        corrected=decision_was_corrected(decision),
+        takes_effect_later=decision.effective_at is not None and decision.effective_at > now,
+    )
 
 
 def _explaining(

@@ -320,3 +320,28 @@ def test_reduction_scheduled(client, demo, language):
         f"您的额度将于{date}调低至¥14,000.00。",
     )
     assert api["explaining_decision"]["effective_at"] is not None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_history_tells_a_reduction_as_scheduled_until_it_takes_effect(client, demo, language):
+    """Qian Hua's cut takes effect next month: her history said "Limit reduced" above "takes
+    effect on …". Zhao Lei's notice has ended: his says "Limit reduced"."""
+    reduced = (
+        "<strong>Limit reduced</strong>" if language == "en" else "<strong>额度已调低</strong>"
+    )
+    scheduled = (
+        "<strong>Limit reduction scheduled</strong>"
+        if language == "en"
+        else "<strong>额度调整已安排</strong>"
+    )
+
+    def history(customer_id):
+        client.force_login(User.objects.get(customer_id=customer_id))
+        client.cookies["recourse_language"] = language
+        html = client.get(reverse("credit:my-credit")).content.decode()
+        return html.split('class="timeline', 1)[1]
+
+    qian = history("C-1010")
+    assert scheduled in qian and reduced not in qian
+    zhao = history("C-1007")
+    assert reduced in zhao and scheduled not in zhao
