@@ -259,6 +259,7 @@ def seed(stdout=None) -> dict[str, CreditLine]:
     if "C-1001" in lines:
         _queued_work(now, lines["C-1001"])
     _shadow_comparison(now)
+    _failed_shadow_run(now)
     _monitoring_days(today)
     _risk_tips(users, today)
     # The demo's events went in directly (not through ingestion): their lines' kept facts,
@@ -421,6 +422,36 @@ def _shadow_comparison(now: datetime) -> None:
     services.policy_save_draft(policy=draft)
     _run_shadow(
         SHADOW_DRAFT, card, draft, supervisor, "Preview of the stricter thresholds on every line."
+    )
+
+
+SHADOW_FAILED = "Stricter thresholds, second try (stopped by a database error)"
+
+
+def _failed_shadow_run(now: datetime) -> None:
+    """A shadow run whose chunk failed every retry: stopped where it was, supervisors told
+    (`staff.batch_failed`), waiting on its page for a supervisor's retry or cancel."""
+    supervisor = User.objects.filter(email="supervisor@demo.recourse").first()
+    card = Scorecard.objects.filter(status=VersionStatus.ACTIVE).first()
+    draft = DecisionPolicy.objects.filter(status=VersionStatus.DRAFT).order_by("-pk").first()
+    if supervisor is None or card is None or draft is None:
+        return
+    if ShadowRun.objects.filter(name=SHADOW_FAILED).exists():
+        return
+    run = services.shadow_save_draft(
+        run=ShadowRun(
+            name=SHADOW_FAILED,
+            scorecard=card,
+            policy=draft,
+            note="Started again after the first preview; the database dropped the connection.",
+        ),
+        actor=supervisor,
+    )
+    services.shadow_start(run=run, actor=supervisor, now=now - timedelta(hours=3))
+    services.shadow_run_chunk_failed(
+        run_id=run.pk,
+        error="OperationalError: server closed the connection unexpectedly",
+        now=now - timedelta(hours=2, minutes=40),
     )
 
 

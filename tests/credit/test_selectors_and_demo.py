@@ -132,6 +132,17 @@ def test_seed_demo_puts_each_borrower_in_their_situation_and_is_idempotent():
     assert staged[lines["C-1009"].pk] == "schedule_closure"
     assert lines["C-1009"].status == CreditLineStatus.ACTIVE
     assert not lines["C-1009"].decisions.exists()
+    # A shadow run stopped by a chunk failing every retry waits for a supervisor, who was told.
+    from credit.demo import SHADOW_FAILED
+    from credit.models import ShadowRun
+    from notifications.models import Notification
+
+    stopped = ShadowRun.objects.get(name=SHADOW_FAILED)
+    assert (stopped.state, stopped.lines_done) == ("failed", 0)
+    assert "OperationalError" in stopped.error
+    assert Notification.objects.filter(
+        event="staff.batch_failed", recipient__email="supervisor@demo.recourse"
+    ).exists()
 
     # A nightly re-evaluation leaves every other demo situation as it is (C-1008's closure is
     # already waiting for its review).
