@@ -124,6 +124,17 @@ WORKER_COMMAND = [
 ]
 
 
+def wait_until(predicate, what: str, timeout: float) -> None:
+    """Poll `predicate` until it is true, failing the test after `timeout` seconds: for tests
+    that wait on another process (a real worker, a server)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)  # integration test: waiting for another process
+    pytest.fail(f"timed out waiting for {what}")
+
+
 def start_celery_worker(redis_url: str, log_name: str = "celery-worker.log"):
     """Start a real `celery worker` process on Redis, seeing the test database, and wait
     until it answers. Returns (process, log file); the caller stops both."""

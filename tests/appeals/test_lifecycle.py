@@ -2,7 +2,6 @@
 through the services. Delivery (email, SMS) and the re-evaluation on submission run in the
 worker."""
 
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from credit.services import credit_lines_close_due
 from notifications.models import Notification
 from tests.appeals import factories as f
 from tests.appeals.files import jpeg, pdf
+from tests.conftest import wait_until
 from tests.credit.story import closing_line
 
 pytestmark = [
@@ -34,13 +34,8 @@ def worker(settings, celery_worker_process):
     return celery_worker_process
 
 
-def wait_for(check, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"Timed out waiting for {what}")
+def wait_for(predicate, what: str, timeout: float = 30.0) -> None:
+    wait_until(predicate, what, timeout)
 
 
 def _all_delivered(recipient) -> bool:

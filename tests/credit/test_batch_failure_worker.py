@@ -5,8 +5,6 @@ chunk and the error, nothing is applied or told, supervisors are told; the fault
 supervisor's retry runs the chunk on the worker and every line gets exactly one decision and
 one notice."""
 
-import time
-
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -25,7 +23,7 @@ from credit.models import (
     HeldDecision,
 )
 from notifications.models import Notification
-from tests.conftest import start_celery_worker, stop_celery_worker
+from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
 from tests.credit.factories import make_line
 from tests.factories import StaffFactory
 
@@ -39,13 +37,8 @@ pytestmark = [
 LINES = 4
 
 
-def _wait_for(predicate, what: str, timeout: float = 150):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)  # integration test: waiting for another process
-    pytest.fail(f"timed out waiting for {what}")
+def _wait_for(predicate, what: str, timeout: float = 150) -> None:
+    wait_until(predicate, what, timeout)
 
 
 @pytest.fixture

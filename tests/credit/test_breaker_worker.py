@@ -3,7 +3,6 @@ activated, its re-evaluation batch runs on the worker and is held with nothing a
 nothing sent to any borrower; released, the decisions apply and the notices go; discarded (in
 another test), nothing changes."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,7 @@ from credit.models import (
     HeldDecisionState,
 )
 from notifications.models import Notification
-from tests.conftest import start_celery_worker, stop_celery_worker
+from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
 from tests.credit.factories import make_line
 from tests.factories import StaffFactory
 
@@ -37,13 +36,8 @@ pytestmark = [
 LINES = 6
 
 
-def _wait_for(predicate, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)  # integration test: waiting for another process
-    pytest.fail(f"timed out waiting for {what}")
+def _wait_for(predicate, what: str, timeout: float = 90) -> None:
+    wait_until(predicate, what, timeout)
 
 
 @pytest.fixture

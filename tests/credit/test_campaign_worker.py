@@ -3,7 +3,6 @@ line gets exactly one decision and, once the hourly sweep has run, one notice pe
 
 import os
 import signal
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -24,7 +23,7 @@ from credit.models import (
 )
 from credit.previews import campaign_preview
 from notifications.models import Notification
-from tests.conftest import start_celery_worker, stop_celery_worker
+from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
 from tests.credit.factories import make_line
 from tests.factories import StaffFactory
 
@@ -39,13 +38,8 @@ LINES = 300
 CHUNK = 3
 
 
-def _wait_for(predicate, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)  # integration test: waiting for another process
-    pytest.fail(f"timed out waiting for {what}")
+def _wait_for(predicate, what: str, timeout: float = 90) -> None:
+    wait_until(predicate, what, timeout)
 
 
 def _campaign(supervisor) -> PolicyCampaign:
