@@ -34,7 +34,7 @@ class Status:
     UPDATED = "updated"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemResult:
     index: int
     status: str
@@ -194,7 +194,7 @@ def credit_events_ingest(
     return report
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Found:
     """What the database said of one candidate event of a batch."""
 
@@ -223,9 +223,10 @@ def _store_events(events: list[ValidEvent], *, received_at: datetime) -> dict[in
 
 def _store_by_copy(events: list[ValidEvent], *, received_at: datetime) -> dict[int, Found]:
     """PostgreSQL: the batch goes by COPY into a temporary table (one per connection, emptied
-    at commit), then one statement looks up the lines, finds the keys already stored, inserts
-    the rest in key order and answers every row. Nothing is quoted on the client (COPY's rows
-    are formatted by psycopg's C code), in three round trips whatever the batch holds."""
+    at commit), then one statement looks up the lines, inserts in key order what has one
+    (ON CONFLICT skips the keys already stored) and answers every row. Nothing is quoted on
+    the client (COPY's rows are formatted by psycopg's C code), in three round trips
+    whatever the batch holds."""
     event, line, user = CreditEvent._meta, CreditLine._meta, User._meta
     qn = connection.ops.quote_name
 
@@ -245,20 +246,22 @@ def _store_by_copy(events: list[ValidEvent], *, received_at: datetime) -> dict[i
         " FROM credit_event_in i"
         f" LEFT JOIN {qn(user.db_table)} u ON u.{col(user, 'customer_id')} = i.customer_id"
         f" LEFT JOIN {qn(line.db_table)} l ON l.{col(line, 'borrower')} = u.{qn(user.pk.column)}"
-        "), stored AS MATERIALIZED ("
-        f" SELECT g.position FROM given g JOIN {qn(event.db_table)} e"
-        f" ON e.{source} = g.source AND e.{external_id} = g.external_id"
         f"), inserted AS (INSERT INTO {qn(event.db_table)} ({columns})"
         " SELECT g.line_id, g.source, g.external_id, g.kind, g.occurred_at, %s, g.data"
         " FROM given g WHERE g.line_id IS NOT NULL"
-        " AND NOT EXISTS (SELECT FROM stored s WHERE s.position = g.position)"
         " ORDER BY g.rank"
         f" ON CONFLICT ({source}, {external_id}) DO NOTHING"
         f" RETURNING {source}, {external_id})"
         " SELECT g.position, g.line_id, g.borrower_id IS NOT NULL,"
-        " s.position IS NOT NULL, n.source IS NOT NULL"
-        " FROM given g LEFT JOIN stored s ON s.position = g.position"
-        f" LEFT JOIN inserted n ON n.source = g.source AND n.external_id = g.external_id"
+        # Stored before the batch: the rows not inserted that this statement's snapshot
+        # (taken before the INSERT) already holds; the rest of those not inserted were
+        # stored by a request that ran at the same time. Looked up for those rows only,
+        # not before the INSERT for every row (ON CONFLICT skips the stored ones anyway).
+        f" CASE WHEN n.source IS NULL THEN EXISTS (SELECT FROM {qn(event.db_table)} e"
+        f" WHERE e.{source} = g.source AND e.{external_id} = g.external_id) ELSE false END,"
+        " n.source IS NOT NULL"
+        " FROM given g"
+        " LEFT JOIN inserted n ON n.source = g.source AND n.external_id = g.external_id"
     )
     with connection.cursor() as cursor:
         # Created once per connection. Emptied first as well: a caller's outer transaction
