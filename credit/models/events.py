@@ -21,8 +21,14 @@ class CreditEventKind(models.TextChoices):
 class CreditEvent(models.Model):
     """A fact an upstream system reported about a line. Append-only; idempotent by source id."""
 
+    # No index of its own: the (line, occurred_at) index below serves every lookup by line
+    # (its leading column), and a second one cost ~10% of each ingested batch's INSERT.
     line = models.ForeignKey(
-        CreditLine, related_name="events", on_delete=models.PROTECT, verbose_name=_("credit line")
+        CreditLine,
+        related_name="events",
+        on_delete=models.PROTECT,
+        verbose_name=_("credit line"),
+        db_index=False,
     )
     source = models.CharField(_("source"), max_length=64)
     external_id = models.CharField(_("external ID"), max_length=128)

@@ -100,3 +100,18 @@ def test_feature_states_leave_room_on_each_page_for_their_rewrites():
             [LineFeatureState._meta.db_table],
         )
         assert "fillfactor=50" in cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_no_index_of_the_events_repeats_the_leading_columns_of_another():
+    """Every index is written for each ingested row. One whose columns lead another serves no
+    lookup the other can't (migration 0023 dropped `(line_id)`, led by `(line_id,
+    occurred_at)`); lookups by line still have an index that starts with it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, CreditEvent._meta.db_table)
+    indexes = [tuple(c["columns"]) for c in constraints.values() if c["index"]]
+    redundant = [(a, b) for a in indexes for b in indexes if a != b and b[: len(a)] == a]
+    assert redundant == []
+    assert any(columns[0] == "line_id" for columns in indexes), indexes
