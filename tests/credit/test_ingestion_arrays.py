@@ -88,6 +88,36 @@ def test_two_batches_in_one_outer_transaction_keep_apart():
     assert CreditEvent.objects.count() == 5
 
 
+@time_machine.travel("2026-03-12T12:00:00+08:00", tick=False)
+def test_a_batch_mixing_stored_new_and_lineless_events_answers_each():
+    """The keys already stored are found after the INSERT skipped them, for those rows only:
+    new ones are accepted, stored ones are duplicates "already stored", and an unknown
+    customer's event is rejected."""
+    borrower = borrower_with_line()
+    credit_events_ingest(
+        items=[event(borrower.customer_id, f"old-{i}") for i in range(2)], origin="test"
+    )
+    report = credit_events_ingest(
+        items=[
+            event(borrower.customer_id, "new-0"),
+            event(borrower.customer_id, "old-1"),
+            event("nobody", "lost-0"),
+            event(borrower.customer_id, "old-0"),
+            event(borrower.customer_id, "new-1"),
+        ],
+        origin="test",
+    )
+    assert [r.status for r in report.results] == [
+        "accepted",
+        "duplicate",
+        "rejected",
+        "duplicate",
+        "accepted",
+    ]
+    assert all("Already stored" in report.results[i].reason for i in (1, 3))
+    assert CreditEvent.objects.count() == 4
+
+
 @pytest.mark.postgres
 def test_feature_states_leave_room_on_each_page_for_their_rewrites():
     """Each batch rewrites its lines' states: with room on the page the update stays there
