@@ -542,6 +542,10 @@ def _lender_date(moment: datetime) -> date:
     return moment.astimezone(LENDER_TZ).date()
 
 
+def _repaid_late_by(deadline: datetime, paid: datetime | None, moment: datetime) -> bool:
+    return paid is not None and deadline <= paid <= moment
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -602,7 +606,7 @@ class _Replay:
 
     def days(
         self, as_of: datetime, horizon_days: int, groups: frozenset = ALL_GROUPS
-    ) -> list[tuple[date, frozenset]]:
+    ) -> list[tuple[date, set]]:
         """Every day after `as_of`'s, within the horizon, whose start may see a group of
         features different from the day before, with those groups: a day on which an event's
         age crosses its window, an instalment falls due or leaves the 12 months, or a month of
@@ -625,6 +629,12 @@ class _Replay:
                 instants.extend((at + w, OPENED) for w, _ in APPLICATION_WEIGHTS)
         if OVERDUE in groups:
             instants.extend((at + OVERDUE_WINDOW, OVERDUE) for at, _ in self.overdue)
+        # After `as_of`, clean months count from the latest of the late repayments made by
+        # then (or a later one, or the opening): the months of an earlier one never show.
+        latest_repaid = max(
+            (paid for deadline, paid in self.instalments if _repaid_late_by(deadline, paid, as_of)),
+            default=None,
+        )
         for deadline, paid in self.instalments:
             if REPAYMENTS in groups:
                 instants.extend(((deadline, REPAYMENTS), (deadline + REPAYMENT_WINDOW, REPAYMENTS)))
@@ -634,18 +644,27 @@ class _Replay:
                 instants.append((deadline, CLEAN))
                 if paid is not None and paid >= deadline:
                     instants.append((paid, CLEAN))
-                    monthly(paid, CLEAN)
+                    if paid > as_of or paid == latest_repaid:
+                        monthly(paid, CLEAN)
         monthly(self.opened_at, *(g for g in (AGE, CLEAN) if g in groups))
 
         first = _lender_date(as_of) + timedelta(days=1)
         last = _lender_date(as_of) + timedelta(days=horizon_days)
+        # An instant marks a day in the horizon only if it falls within it or the day before:
+        # the others are dropped before their (dearer) conversion to the lender's calendar,
+        # with a day's margin each side so that this only ever skips work.
+        earliest = start_of_day(first - timedelta(days=2))
+        latest = start_of_day(last + timedelta(days=2))
+        one_day = timedelta(days=1)
         by_day: dict[date, set] = {}
         for instant, group in instants:
+            if instant < earliest or instant >= latest:
+                continue
             day = _lender_date(instant)
-            for d in (day, day + timedelta(days=1)):
+            for d in (day, day + one_day):
                 if first <= d <= last:
                     by_day.setdefault(d, set()).add(group)
-        return [(d, frozenset(by_day[d])) for d in sorted(by_day)]
+        return [(d, by_day[d]) for d in sorted(by_day)]
 
     def update(self, values: dict, at: datetime, groups: Iterable[str]) -> None:
         """Recompute these groups of features at `at`, in `values`."""
