@@ -181,7 +181,7 @@ class _Search:
         self.evaluations = 0
         # The decision's own features when the caller has them (the engine just made them).
         self.base = features if features is not None else self.features(self.facts, as_of)
-        self.scorer = _Scorer(card)
+        self.scorer = _scorer_for(card)
         self._replay: _Replay | None = None
         # Only the groups of timed features the scorecard or a knock-out reads are replayed.
         read = set(self.scorer.features) | {k.condition.feature for k in policy.knockouts}
@@ -274,6 +274,22 @@ class _Scorer:
 
     def points_all(self, values: dict) -> list[int]:
         return [self.points(i, values) for i in range(len(self.features))]
+
+
+# The scorer of the card a batch decides with, built once for its adverse decisions (the card
+# is immutable; kept by identity, so an equal card loaded again gets its own).
+_SCORERS: dict[int, tuple[ScorecardRules, _Scorer]] = {}
+
+
+def _scorer_for(card: ScorecardRules) -> _Scorer:
+    kept = _SCORERS.get(id(card))
+    if kept is not None and kept[0] is card:
+        return kept[1]
+    if len(_SCORERS) >= 16:
+        _SCORERS.clear()
+    scorer = _Scorer(card)
+    _SCORERS[id(card)] = (card, scorer)
+    return scorer
 
 
 # --- Applying changes to facts --------------------------------------------------------------
@@ -608,10 +624,11 @@ class _Replay:
         self, as_of: datetime, horizon_days: int, groups: frozenset = ALL_GROUPS
     ) -> list[tuple[date, set]]:
         """Every day after `as_of`'s, within the horizon, whose start may see a group of
-        features different from the day before, with those groups: a day on which an event's
-        age crosses its window, an instalment falls due or leaves the 12 months, or a month of
-        account age or of clean repayment completes. (An instant marks its own day and the
-        next, so a window that closes on `<=` and one that opens on `>=` are both caught.)"""
+        features different from the day before, with those groups: the first start after an
+        event's age crosses its window, an instalment falls due or leaves the 12 months, or a
+        month of account age or of clean repayment completes (the next day's, or the day's own
+        when the instant is its very start: a window that closes on `<=` and one that opens on
+        `>=` are both caught)."""
         instants: list[tuple[datetime, str]] = []
         months = horizon_days / DAYS_PER_MONTH + 2
 
@@ -661,9 +678,18 @@ class _Replay:
             if instant < earliest or instant >= latest:
                 continue
             day = _lender_date(instant)
-            for d in (day, day + one_day):
+            # What moves at an instant shows at the start of the next day; at the start of
+            # its own day only when it is that very start (a window closing on `<=` shows the
+            # day after, one opening on `>=` that day). A day's start before the instant sees
+            # what the day before saw, so it is not walked.
+            marked = (day, day + one_day) if instant <= start_of_day(day) else (day + one_day,)
+            for d in marked:
                 if first <= d <= last:
-                    by_day.setdefault(d, set()).add(group)
+                    found = by_day.get(d)
+                    if found is None:
+                        by_day[d] = {group}
+                    else:
+                        found.add(group)
         return [(d, by_day[d]) for d in sorted(by_day)]
 
     def update(self, values: dict, at: datetime, groups: Iterable[str]) -> None:

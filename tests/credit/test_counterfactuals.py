@@ -308,12 +308,12 @@ def _days_walking_every_edge(self, as_of, horizon_days, groups=cf.ALL_GROUPS):
 
 @st.composite
 def late_histories(draw):
-    """Histories with many late repayments, some paid weeks late, some never paid, decided
-    on any of the next 60 days: what the pruned walk skips most of."""
+    """Histories with many late repayments, some paid weeks late, some never paid, some not
+    due yet, decided on any of the next 60 days: what the pruned walk skips most of."""
     facts = draw(histories())
     extra = []
     for i in range(draw(st.integers(0, 6))):
-        due = (NOW - timedelta(days=draw(st.integers(1, 400)))).date()
+        due = (NOW - timedelta(days=draw(st.integers(-90, 400)))).date()  # some still ahead
         paid = None
         if draw(st.booleans()):
             paid = NOW - timedelta(days=draw(st.integers(0, 400)), hours=i)
