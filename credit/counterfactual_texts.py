@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.utils import formats, translation
 from django.utils.translation import gettext
@@ -21,7 +22,14 @@ ORDER = (cf.KNOCKOUT, cf.CAMPAIGN, cf.REGULATORY, cf.ACTIONS, cf.NO_ACTION, cf.T
 
 
 def _day(value: str | None) -> str:
-    return formats.date_format(date.fromisoformat(value), "DATE_FORMAT") if value else ""
+    return _day_in(value, translation.get_language()) if value else ""
+
+
+@lru_cache(maxsize=4096)
+def _day_in(value: str, language: str) -> str:
+    """A day as the active language writes it (`language` keys the memo: a batch of notices
+    writes the same few days for every borrower)."""
+    return formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
 
 
 def _amount(value) -> Decimal:

@@ -19,11 +19,11 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import Context, Engine
-from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .registry import TEMPLATE_PARTS, Channel, EventSpec
+from .templatetags import notifications_dates
 
 LANGUAGES = ("zh-hans", "en")
 
@@ -46,22 +46,31 @@ class Rendered:
     html: str = ""
 
 
-@lru_cache(maxsize=1)
-def _text_engine() -> Engine:
-    # The same places as the site's templates (the project's folders and every app's).
+@lru_cache(maxsize=2)
+def _engine(*, html: bool) -> Engine:
+    """The notice templates' engine: the site's folders and tag libraries, HTML escaping only
+    for the HTML part, and a `date` filter that remembers what it wrote (a batch shows the
+    same few days to every recipient). The text a template gives is the site engine's."""
+    from django.template.backends.django import get_installed_libraries
+
     dirs = [d for config in settings.TEMPLATES for d in config.get("DIRS", ())]
     return Engine(
         dirs=dirs,
         app_dirs=True,
-        autoescape=False,
-        libraries={"notifications_format": "notifications.templatetags.notifications_format"},
+        autoescape=html,
+        libraries={
+            **get_installed_libraries(),
+            "notifications_format": "notifications.templatetags.notifications_format",
+        },
+        builtins=["notifications.templatetags.notifications_dates"],
     )
 
 
 @receiver(setting_changed)
-def _forget_text_engine(*, setting, **kwargs) -> None:
+def _forget_engines(*, setting, **kwargs) -> None:
     if setting == "TEMPLATES":
-        _text_engine.cache_clear()
+        _engine.cache_clear()
+    notifications_dates.forget()
 
 
 def template_name(spec: EventSpec, language: str, part: str) -> str:
@@ -194,7 +203,7 @@ def _templates(spec: EventSpec, channel: str, language: str) -> dict:
     for part in TEMPLATE_PARTS[channel]:
         name = template_name(spec, language, part)
         html = part.endswith(".html")
-        found[part] = get_template(name) if html else _text_engine().get_template(name)
+        found[part] = _engine(html=html).get_template(name)
     return found
 
 
@@ -203,7 +212,7 @@ def _render_parts(channel: str, parts: dict, values: dict) -> Rendered:
         return Rendered(
             subject=_one_line(_text(parts["email_subject.txt"], values)),
             text=_text(parts["email.txt"], values).strip() + "\n",
-            html=parts["email.html"].render(values),
+            html=parts["email.html"].render(Context(values, autoescape=True)),
         )
     if channel == Channel.SMS:
         return Rendered(subject="", text=_squash(_text(parts["sms.txt"], values)))

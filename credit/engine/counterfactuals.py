@@ -181,7 +181,7 @@ class _Search:
         self.evaluations = 0
         # The decision's own features when the caller has them (the engine just made them).
         self.base = features if features is not None else self.features(self.facts, as_of)
-        self.scorer = _Scorer(card)
+        self.scorer = _scorer_for(card)
         self._replay: _Replay | None = None
         # Only the groups of timed features the scorecard or a knock-out reads are replayed.
         read = set(self.scorer.features) | {k.condition.feature for k in policy.knockouts}
@@ -274,6 +274,22 @@ class _Scorer:
 
     def points_all(self, values: dict) -> list[int]:
         return [self.points(i, values) for i in range(len(self.features))]
+
+
+# The scorer of the card a batch decides with, built once for its adverse decisions (the card
+# is immutable; kept by identity, so an equal card loaded again gets its own).
+_SCORERS: dict[int, tuple[ScorecardRules, _Scorer]] = {}
+
+
+def _scorer_for(card: ScorecardRules) -> _Scorer:
+    kept = _SCORERS.get(id(card))
+    if kept is not None and kept[0] is card:
+        return kept[1]
+    if len(_SCORERS) >= 16:
+        _SCORERS.clear()
+    scorer = _Scorer(card)
+    _SCORERS[id(card)] = (card, scorer)
+    return scorer
 
 
 # --- Applying changes to facts --------------------------------------------------------------
@@ -542,6 +558,10 @@ def _lender_date(moment: datetime) -> date:
     return moment.astimezone(LENDER_TZ).date()
 
 
+def _repaid_late_by(deadline: datetime, paid: datetime | None, moment: datetime) -> bool:
+    return paid is not None and deadline <= paid <= moment
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -602,12 +622,13 @@ class _Replay:
 
     def days(
         self, as_of: datetime, horizon_days: int, groups: frozenset = ALL_GROUPS
-    ) -> list[tuple[date, frozenset]]:
+    ) -> list[tuple[date, set]]:
         """Every day after `as_of`'s, within the horizon, whose start may see a group of
-        features different from the day before, with those groups: a day on which an event's
-        age crosses its window, an instalment falls due or leaves the 12 months, or a month of
-        account age or of clean repayment completes. (An instant marks its own day and the
-        next, so a window that closes on `<=` and one that opens on `>=` are both caught.)"""
+        features different from the day before, with those groups: the first start after an
+        event's age crosses its window, an instalment falls due or leaves the 12 months, or a
+        month of account age or of clean repayment completes (the next day's, or the day's own
+        when the instant is its very start: a window that closes on `<=` and one that opens on
+        `>=` are both caught)."""
         instants: list[tuple[datetime, str]] = []
         months = horizon_days / DAYS_PER_MONTH + 2
 
@@ -625,6 +646,12 @@ class _Replay:
                 instants.extend((at + w, OPENED) for w, _ in APPLICATION_WEIGHTS)
         if OVERDUE in groups:
             instants.extend((at + OVERDUE_WINDOW, OVERDUE) for at, _ in self.overdue)
+        # After `as_of`, clean months count from the latest of the late repayments made by
+        # then (or a later one, or the opening): the months of an earlier one never show.
+        latest_repaid = max(
+            (paid for deadline, paid in self.instalments if _repaid_late_by(deadline, paid, as_of)),
+            default=None,
+        )
         for deadline, paid in self.instalments:
             if REPAYMENTS in groups:
                 instants.extend(((deadline, REPAYMENTS), (deadline + REPAYMENT_WINDOW, REPAYMENTS)))
@@ -634,18 +661,36 @@ class _Replay:
                 instants.append((deadline, CLEAN))
                 if paid is not None and paid >= deadline:
                     instants.append((paid, CLEAN))
-                    monthly(paid, CLEAN)
+                    if paid > as_of or paid == latest_repaid:
+                        monthly(paid, CLEAN)
         monthly(self.opened_at, *(g for g in (AGE, CLEAN) if g in groups))
 
         first = _lender_date(as_of) + timedelta(days=1)
         last = _lender_date(as_of) + timedelta(days=horizon_days)
+        # An instant marks a day in the horizon only if it falls within it or the day before:
+        # the others are dropped before their (dearer) conversion to the lender's calendar,
+        # with a day's margin each side so that this only ever skips work.
+        earliest = start_of_day(first - timedelta(days=2))
+        latest = start_of_day(last + timedelta(days=2))
+        one_day = timedelta(days=1)
         by_day: dict[date, set] = {}
         for instant, group in instants:
+            if instant < earliest or instant >= latest:
+                continue
             day = _lender_date(instant)
-            for d in (day, day + timedelta(days=1)):
+            # What moves at an instant shows at the start of the next day; at the start of
+            # its own day only when it is that very start (a window closing on `<=` shows the
+            # day after, one opening on `>=` that day). A day's start before the instant sees
+            # what the day before saw, so it is not walked.
+            marked = (day, day + one_day) if instant <= start_of_day(day) else (day + one_day,)
+            for d in marked:
                 if first <= d <= last:
-                    by_day.setdefault(d, set()).add(group)
-        return [(d, frozenset(by_day[d])) for d in sorted(by_day)]
+                    found = by_day.get(d)
+                    if found is None:
+                        by_day[d] = {group}
+                    else:
+                        found.add(group)
+        return [(d, by_day[d]) for d in sorted(by_day)]
 
     def update(self, values: dict, at: datetime, groups: Iterable[str]) -> None:
         """Recompute these groups of features at `at`, in `values`."""

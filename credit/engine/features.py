@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 # Instalments fall due at the end of the day in the lender's time zone.
@@ -91,8 +92,16 @@ def _parse_datetime(value) -> datetime | None:
         return value
     if not value:
         return None
+    return _datetime_from_text(value if isinstance(value, str) else str(value))
+
+
+# The same ISO strings come back on every call (each repayment's dates, for every line scored,
+# its next look and its counterfactuals): parsed once, they are looked up after (the results
+# are immutable, so sharing them is safe).
+@lru_cache(maxsize=1 << 16)
+def _datetime_from_text(text: str) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LENDER_TZ)
@@ -101,14 +110,27 @@ def _parse_datetime(value) -> datetime | None:
 def _parse_date(value) -> date | None:
     if isinstance(value, date):
         return value
+    return _date_from_text(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_from_text(text: str) -> date | None:
     try:
-        return date.fromisoformat(str(value))
-    except (TypeError, ValueError):
+        return date.fromisoformat(text)
+    except ValueError:
         return None
 
 
 def _end_of_day(day: date) -> datetime:
+    # A datetime (a date too) is not cached: equal instants in two zones hash alike.
+    return _end_of_date(day) if type(day) is date else _next_midnight(day)
+
+
+def _next_midnight(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LENDER_TZ)
+
+
+_end_of_date = lru_cache(maxsize=1 << 12)(_next_midnight)
 
 
 def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:

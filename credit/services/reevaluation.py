@@ -29,6 +29,7 @@ from ..models import (
     EvaluationBatchState,
 )
 from . import activation_guard, feature_state, staging
+from ._collector import collector_paused
 from ._writes import NOTICES_INLINE, _apply_plan, _write_decisions
 from .monitoring import evaluation_tally_record
 from .rechecks import counterfactuals_enabled, decision_counterfactuals
@@ -156,6 +157,7 @@ class ReevaluationSummary:
         self.decisions.extend(other.decisions)
 
 
+@collector_paused()
 @transaction.atomic
 def credit_lines_reevaluate(
     *,

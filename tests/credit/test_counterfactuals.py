@@ -265,3 +265,87 @@ def test_the_time_alone_date_is_the_first_day_the_outcome_is_no_longer_adverse(f
         before = promised - timedelta(days=1)
         at = NOW if before == today else cf.start_of_day(before)
         assert verdict_at(facts, at).outcome != "keep"
+
+
+def _days_walking_every_edge(self, as_of, horizon_days, groups=cf.ALL_GROUPS):
+    """The walk's days as first written (every late repayment's months, every instant turned
+    into a lender's day): the reference the pruned walk must answer the same as."""
+    instants = []
+    months = horizon_days / cf.DAYS_PER_MONTH + 2
+
+    def monthly(since, *groups):
+        elapsed = max((as_of - since).total_seconds() / 86400 / cf.DAYS_PER_MONTH, 0)
+        for k in range(int(elapsed // 1), -int(-(elapsed + months) // 1) + 1):
+            instants.extend((since + timedelta(days=k * cf.DAYS_PER_MONTH), g) for g in groups)
+
+    if cf.APPLICATIONS in groups:
+        for at in self.applications:
+            instants.extend((at + w, cf.APPLICATIONS) for w, _ in cf.APPLICATION_WEIGHTS)
+    if cf.OPENED in groups:
+        for at in self.opened:
+            instants.extend((at + w, cf.OPENED) for w, _ in cf.APPLICATION_WEIGHTS)
+    if cf.OVERDUE in groups:
+        instants.extend((at + cf.OVERDUE_WINDOW, cf.OVERDUE) for at, _ in self.overdue)
+    for deadline, paid in self.instalments:
+        if cf.REPAYMENTS in groups:
+            instants += [(deadline, cf.REPAYMENTS), (deadline + cf.REPAYMENT_WINDOW, cf.REPAYMENTS)]
+        if cf.CLEAN in groups:
+            instants.append((deadline, cf.CLEAN))
+            if paid is not None and paid >= deadline:
+                instants.append((paid, cf.CLEAN))
+                monthly(paid, cf.CLEAN)
+    monthly(self.opened_at, *(g for g in (cf.AGE, cf.CLEAN) if g in groups))
+    first = cf._lender_date(as_of) + timedelta(days=1)
+    last = cf._lender_date(as_of) + timedelta(days=horizon_days)
+    by_day = {}
+    for instant, group in instants:
+        day = cf._lender_date(instant)
+        for d in (day, day + timedelta(days=1)):
+            if first <= d <= last:
+                by_day.setdefault(d, set()).add(group)
+    return [(d, frozenset(by_day[d])) for d in sorted(by_day)]
+
+
+@st.composite
+def late_histories(draw):
+    """Histories with many late repayments, some paid weeks late, some never paid, some not
+    due yet, decided on any of the next 60 days: what the pruned walk skips most of."""
+    facts = draw(histories())
+    extra = []
+    for i in range(draw(st.integers(0, 6))):
+        due = (NOW - timedelta(days=draw(st.integers(-90, 400)))).date()  # some still ahead
+        paid = None
+        if draw(st.booleans()):
+            paid = NOW - timedelta(days=draw(st.integers(0, 400)), hours=i)
+        data = {"due_date": due.isoformat(), "paid_at": paid.isoformat() if paid else None}
+        extra.append(EventFact("repayment", paid or NOW - timedelta(days=1), data))
+    return LineFacts(
+        line_id=facts.line_id,
+        opened_at=facts.opened_at,
+        credit_limit=facts.credit_limit,
+        balance=facts.balance,
+        events=facts.events + tuple(extra),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(late_histories(), st.integers(0, 60))
+def test_the_pruned_walk_answers_as_the_walk_over_every_edge(facts, later):
+    as_of = NOW + timedelta(days=later, hours=later % 7)
+    found = cf.counterfactuals(POLICY, CARD, facts, as_of=as_of)
+    original = cf._Replay.days
+    cf._Replay.days = _days_walking_every_edge
+    try:
+        expected = cf.counterfactuals(POLICY, CARD, facts, as_of=as_of)
+    finally:
+        cf._Replay.days = original
+    assert found == expected
+    # The days it skips are days on which no feature moves.
+    replay = cf._Replay(cf._as_it_stands(facts, as_of), {})
+    kept = dict(replay.days(as_of, cf.HORIZON_DAYS))
+    values = replay.values(as_of)
+    for day, _ in _days_walking_every_edge(replay, as_of, cf.HORIZON_DAYS):
+        now = replay.values(cf.start_of_day(day))
+        if day not in kept:
+            assert now == values, day
+        values = now
