@@ -2,6 +2,8 @@
 
 from django.contrib.auth import authenticate
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -26,7 +28,7 @@ from .throttles import sign_in_throttled
 class LockedOut(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "locked_out"
-    default_detail = (
+    default_detail = gettext_lazy(
         "Too many wrong passwords for this account. Sign-in is paused for 15 minutes; "
         "you can set a new password from the sign-in page."
     )
@@ -52,7 +54,7 @@ class BorrowerTokenView(APIView):
     def post(self, request):
         if sign_in_throttled(request._request):
             raise exceptions.Throttled(
-                detail="Too many sign-in attempts from this address. Wait a few minutes."
+                detail=_("Too many sign-in attempts from this address. Wait a few minutes.")
             )
         given = TokenRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -62,7 +64,7 @@ class BorrowerTokenView(APIView):
             raise LockedOut()
         if user is None:
             raise exceptions.AuthenticationFailed(
-                "That email or mobile number and password don't match our records."
+                _("That email or mobile number and password don't match our records.")
             )
         token, raw = borrower_token_issue(user=user)
         body = {
@@ -82,9 +84,9 @@ class BorrowerTokenView(APIView):
     def delete(self, request):
         token = request.auth
         if not isinstance(token, ApiToken):
-            raise exceptions.NotAuthenticated("Send the token to revoke as 'Bearer <token>'.")
+            raise exceptions.NotAuthenticated(_("Send the token to revoke as 'Bearer <token>'."))
         if token.kind != ApiTokenKind.BORROWER:
-            raise exceptions.PermissionDenied("Service tokens are revoked in the admin.")
+            raise exceptions.PermissionDenied(_("Service tokens are revoked in the admin."))
         api_token_revoke(token=token, actor=token.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -115,7 +117,7 @@ class ConsentsView(APIView):
 
     def _borrower(self, request):
         if request.user.is_staff:
-            raise exceptions.PermissionDenied("Only borrowers accept policy documents.")
+            raise exceptions.PermissionDenied(_("Only borrowers accept policy documents."))
         return request.user
 
     @extend_schema(

@@ -8,6 +8,7 @@ by default; only views that ask for a scope (`accounts.permissions.HasScope`) le
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -57,27 +58,27 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None  # not ours: let the next authenticator (session) try
         if len(header) != 2:
             raise TokenRejected(
-                "Malformed Authorization header: expected 'Bearer <token>' with one token."
+                _("Malformed Authorization header: expected 'Bearer <token>' with one token.")
             )
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise TokenRejected("Malformed token: it must be ASCII.") from None
+            raise TokenRejected(_("Malformed token: it must be ASCII.")) from None
         if not tokens.token_looks_valid(raw):
-            raise TokenRejected("Malformed token: this is not a Recourse API token.")
+            raise TokenRejected(_("Malformed token: this is not a Recourse API token."))
         token = (
             ApiToken.objects.select_related("user").filter(key_hash=tokens.token_hash(raw)).first()
         )
         if token is None:
-            raise TokenRejected("Unknown token.")
+            raise TokenRejected(_("Unknown token."))
         if token.is_revoked:
-            raise TokenRejected("This token was revoked. Ask for a new one.")
+            raise TokenRejected(_("This token was revoked. Ask for a new one."))
         now = timezone.now()
         if token.is_expired(now):
-            raise TokenRejected("This token has expired. Ask for a new one.")
+            raise TokenRejected(_("This token has expired. Ask for a new one."))
         if token.kind == ApiTokenKind.BORROWER:
             if not token.user.is_active:
-                raise TokenRejected("The account of this token is not active.")
+                raise TokenRejected(_("The account of this token is not active."))
             principal = token.user
         else:
             principal = ServicePrincipal(token)

@@ -1,3 +1,5 @@
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from . import consent
@@ -13,7 +15,9 @@ class HasScope(BasePermission):
 
     def __init__(self, scope: str):
         self.scope = scope
-        self.message = f"This endpoint needs a service token with the scope '{scope}'."
+        self.message = format_lazy(
+            _("This endpoint needs a service token with the scope '{scope}'."), scope=scope
+        )
 
     def __call__(self):
         return self
@@ -33,7 +37,7 @@ class PoliciesAccepted(BasePermission):
     `consent_required`, naming the versions to read and accept."""
 
     code = "consent_required"
-    message = (
+    message = _(
         "Read and accept the current policy documents first: GET /api/v1/consents/ lists "
         "them, POST /api/v1/consents/ accepts them."
     )

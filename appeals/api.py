@@ -6,6 +6,7 @@ answers 404. Internal notes have no serializer here: the thread lists public mes
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled
@@ -158,7 +159,7 @@ class AppealListCreateView(_AppealView):
         data = AppealCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         if creation_limited(request):
-            raise Throttled(detail="You have started several appeals in a short time.")
+            raise Throttled(detail=_("You have started several appeals in a short time."))
         decision = (
             CreditDecision.objects.filter(
                 pk=data.validated_data["decision_id"], line__borrower=request.user

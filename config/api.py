@@ -11,6 +11,7 @@ with `error_responses(...)` (or `ERROR_RESPONSE`) from here.
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -76,7 +77,7 @@ def exception_handler(exc, context):
     body: dict = {"code": _code_for(exc, response.status_code)}
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
-        body["message"] = "The request is not valid; see the fields."
+        body["message"] = _("The request is not valid; see the fields.")
         body["fields"] = data if isinstance(data, dict) else {"non_field_errors": data}
     elif isinstance(data, dict) and "detail" in data:
         body["message"] = str(data["detail"])
@@ -96,6 +97,6 @@ def page_not_found(request, exception=None):
 
     if request.path.startswith(API_PREFIX):
         return JsonResponse(
-            {"error": {"code": "not_found", "message": "No such path in the API."}}, status=404
+            {"error": {"code": "not_found", "message": _("No such path in the API.")}}, status=404
         )
     return default_page_not_found(request, exception)

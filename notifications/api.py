@@ -1,6 +1,7 @@
 """Borrower API: own inbox messages, marking them read, notification settings."""
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -55,7 +56,7 @@ class NotificationReadApi(APIView):
         try:
             message = inbox_get_for_user(user=request.user, notification_id=pk)
         except Notification.DoesNotExist:
-            raise NotFound("No such message.") from None
+            raise NotFound(_("No such message.")) from None
         message = notification_mark_read(notification=message)
         return Response(NotificationOutput(message).data)
 

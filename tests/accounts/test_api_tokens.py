@@ -8,7 +8,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
@@ -43,9 +43,11 @@ class EventsLikeView(APIView):
 
 
 def call(view, method="get", **headers):
+    # In English, whose wording these tests read; tests/api/test_error_language.py has zh.
     request = getattr(APIRequestFactory(), method)("/api/v1/test/", **headers)
-    response = view.as_view()(request)
-    response.render()
+    with translation.override("en"):
+        response = view.as_view()(request)
+        response.render()
     return response
 
 
@@ -271,7 +273,8 @@ def test_token_by_mobile_number(borrower):
 
 
 def test_wrong_password_is_401_in_the_error_shape(borrower):
-    response = APIClient().post(TOKEN_URL, {"username": borrower.email, "password": "guess"})
+    english = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    response = english.post(TOKEN_URL, {"username": borrower.email, "password": "guess"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
     assert "don't match" in response.json()["error"]["message"]
@@ -292,7 +295,7 @@ def test_staff_do_not_get_api_tokens(staff_user):
 
 
 def test_token_endpoint_locks_out_like_the_sign_in_page(client, borrower):
-    api = APIClient()
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     statuses = [
         api.post(TOKEN_URL, {"username": borrower.email, "password": "guess"}).status_code
         for _ in range(5)

@@ -437,7 +437,8 @@ def test_no_token_is_401(customer):
 def test_revoked_token_is_401(customer):
     token, raw = service_token(scopes=[ApiScope.CREDIT_EVENTS_WRITE])
     api_token_revoke(token=token, actor=None)
-    response = APIClient().post(URL, [event(customer.customer_id)], format="json", **bearer(raw))
+    english = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    response = english.post(URL, [event(customer.customer_id)], format="json", **bearer(raw))
     assert response.status_code == 401
     assert "revoked" in response.json()["error"]["message"]
     assert not CreditEvent.objects.exists()
