@@ -3,6 +3,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -35,16 +36,23 @@ def batch_of(value: Any, *, allow_single: bool) -> list:
     if isinstance(value, dict) and allow_single:
         return [value]
     if not isinstance(value, list):
-        expected = "a JSON array of items or one object" if allow_single else "a JSON array"
-        raise serializers.ValidationError({"non_field_errors": [f"Send {expected}."]})
+        expected = (
+            _("Send a JSON array of items or one object.")
+            if allow_single
+            else _("Send a JSON array.")
+        )
+        raise serializers.ValidationError({"non_field_errors": [expected]})
     if not value:
-        raise serializers.ValidationError({"non_field_errors": ["The batch is empty."]})
+        raise serializers.ValidationError({"non_field_errors": [_("The batch is empty.")]})
     if len(value) > MAX_BATCH:
         raise serializers.ValidationError(
             {
                 "non_field_errors": [
-                    f"A batch holds at most {MAX_BATCH} items; this one has {len(value)}. "
-                    "Split it; nothing of it was saved."
+                    _(
+                        "A batch holds at most %(most)d items; this one has %(given)d. "
+                        "Split it; nothing of it was saved."
+                    )
+                    % {"most": MAX_BATCH, "given": len(value)}
                 ]
             }
         )
@@ -63,7 +71,7 @@ class BorrowerInSerializer(serializers.Serializer):
     )
     language = serializers.ChoiceField(choices=Language.values, default=Language.ZH_HANS)
     time_zone = serializers.ChoiceField(
-        choices=[tz for tz, _ in TIME_ZONE_CHOICES], default="Asia/Shanghai"
+        choices=[tz for tz, _label in TIME_ZONE_CHOICES], default="Asia/Shanghai"
     )
     credit_limit = AmountField(max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True)
     balance = AmountField(max_digits=12, decimal_places=2, min_value=0, default="0.00")

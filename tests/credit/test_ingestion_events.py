@@ -382,7 +382,8 @@ def test_more_than_1000_items_is_refused_whole(api, customer):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_error"
-    assert "at most 1000" in error["fields"]["non_field_errors"][0]
+    assert "1000" in error["fields"]["non_field_errors"][0]  # the most, in either language
+    assert "1001" in error["fields"]["non_field_errors"][0]  # and how many were sent
     assert not CreditEvent.objects.exists()
 
 
@@ -391,7 +392,7 @@ def test_more_than_1000_items_is_refused_whole(api, customer):
     ("body", "message"), [({"source": "core"}, "JSON array"), ([], "empty"), ("x", "JSON array")]
 )
 def test_the_body_must_be_a_non_empty_array(api, customer, body, message):
-    response = post(api, body)
+    response = api.post(URL, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert message in response.json()["error"]["fields"]["non_field_errors"][0]
 
