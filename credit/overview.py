@@ -6,13 +6,16 @@ which decision explains the line, whether it can be appealed, or how many days a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from accounts.localtime import local_date
 
@@ -314,7 +317,10 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
     line = credit_line_for_overview(user=user)
     if line is None:
         return None
-    now = timezone.now()
+    return _overview(line, user=user, language=language, now=timezone.now())
+
+
+def _overview(line: CreditLine, *, user, language: str, now: datetime) -> CreditOverview:
 
     # Only what the page shows: the newest decisions of the timeline, the one that explains
     # the line and the chart's scores, however long the history.
@@ -343,18 +349,7 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         scored = scores_for_line(line_id=line.pk, count=SCORE_POINTS)
     chart = score_chart(list(reversed(scored[:SCORE_POINTS])), threshold=line.keep_min_score)
 
-    days_left = None
-    line_holds: tuple[holds.Hold, ...] = ()
-    if line.status == CreditLineStatus.CLOSING and line.closing_effective_at:
-        # Calendar days in the borrower's own time zone: "closes on the 21st" is 23 days away
-        # on the 28th whatever the hour.
-        days_left = max(
-            (local_date(line.closing_effective_at, user) - local_date(now, user)).days, 0
-        )
-        line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
-    elif line.scheduled_change:
-        line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
-
+    days_left, line_holds = _days_left_and_holds(line, user=user, now=now)
     return CreditOverview(
         line=line,
         explaining=explaining,
@@ -366,4 +361,180 @@ def credit_overview_for_borrower(*, user, language: str) -> CreditOverview | Non
         chart=chart,
         days_left=days_left,
         holds=line_holds,
+    )
+
+
+def _days_left_and_holds(
+    line: CreditLine, *, user, now: datetime
+) -> tuple[int | None, tuple[holds.Hold, ...]]:
+    days_left = None
+    line_holds: tuple[holds.Hold, ...] = ()
+    if line.status == CreditLineStatus.CLOSING and line.closing_effective_at:
+        # Calendar days in the borrower's own time zone: "closes on the 21st" is 23 days away
+        # on the 28th whatever the hour.
+        days_left = max(
+            (local_date(line.closing_effective_at, user) - local_date(now, user)).days, 0
+        )
+        line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
+    elif line.scheduled_change:
+        line_holds = tuple(holds.holds_for([line.id]).get(line.id, ()))
+    return days_left, line_holds
+
+
+# --- "My credit" with its history rendered once per change ----------------------------------
+
+# The parts of "My credit" that show the line's history, rendered once and kept in the cache
+# until the history changes: they are the page's cost (the decisions with their reasons, the
+# events, the scores, and rendering them), and they change only when something is decided or
+# reported. Everything that depends on the moment of the request (days left, holds, appeal
+# deadlines, the appeal panel) is computed for every request, outside them.
+HISTORY_FRAGMENTS = {
+    "restored": "credit/includes/restored.html",
+    "why": "credit/includes/why.html",
+    "chart": "credit/includes/score_chart.html",
+    "timeline": "credit/includes/history.html",
+}
+# One entry per line and language, replaced when its fingerprint changes (so old versions do
+# not pile up); the timeout only bounds how long an entry of a line nobody opens stays.
+HISTORY_CACHE_SECONDS = 6 * 60 * 60
+HISTORY_CACHE_VERSION = 1
+# How long an event stays on the timeline (`_overview` reads the last 365 days).
+EVENT_WINDOW = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedHistory:
+    """What the cache keeps of a line's history: the fragments, the explaining decision (the
+    status card and the appeal panel read it; its deadline is recomputed per request) and the
+    first moment the fragments' words would change by the clock alone."""
+
+    fingerprint: tuple
+    fragments: dict[str, str]
+    explaining: DecisionView | None
+    valid_until: datetime | None
+
+
+def history_cache_key(*, line_id: int, user_id: int, language: str) -> str:
+    """Where a line's rendered history is kept for one language (one entry, replaced)."""
+    return f"credit:my-credit:v{HISTORY_CACHE_VERSION}:{line_id}:{user_id}:{language}"
+
+
+def _history_fingerprint(line: CreditLine, *, user, language: str) -> tuple:
+    """Everything the fragments show that can change: the line's newest decision and newest
+    event shown (a new decision also marks older ones corrected or no longer the latest), its
+    status (which decision explains it), the active policy's threshold (the chart's line), the
+    last edit of a reason code (appealable or not), the language and the borrower's time zone
+    (every date), and whether decisions reach the credit report (a deployment setting)."""
+    return (
+        line.pk,
+        user.pk,
+        line.status,
+        line.latest_decision_id,
+        line.latest_event_id,
+        line.keep_min_score,
+        line.reasons_changed_at.isoformat() if line.reasons_changed_at else None,
+        language,
+        timezone.get_current_timezone_name(),
+        bool(getattr(settings, "CREDIT_DECISIONS_REPORTED_TO_BUREAU", False)),
+    )
+
+
+def _render_fragments(overview: CreditOverview) -> dict[str, str]:
+    context = {"overview": overview, "line": overview.line, "explaining": overview.explaining}
+    return {name: render_to_string(path, context) for name, path in HISTORY_FRAGMENTS.items()}
+
+
+def _valid_until(overview: CreditOverview, *, now: datetime) -> datetime | None:
+    """The first moment the rendered history would read differently with nothing new stored:
+    a scheduled reduction or pause taking effect ("scheduled" becomes "reduced"), or an event
+    leaving the timeline's year."""
+    moments = [
+        item.decision.decision.effective_at
+        for item in overview.timeline
+        if item.decision is not None
+        and item.decision.decision.effective_at is not None
+        and item.decision.decision.effective_at > now
+    ]
+    moments += [item.at + EVENT_WINDOW for item in overview.timeline if item.event is not None]
+    return min(moments, default=None)
+
+
+def _cacheable(overview: CreditOverview) -> bool:
+    """Whether the fragments show only what the fingerprint covers. Not when a campaign's
+    decision explains the line (its end date is the campaign's, which staff may change), nor
+    when a reason has no wording version of its own (an old row that shows the reason code's
+    current texts, which staff may edit)."""
+    explaining = overview.explaining
+    if explaining is not None and explaining.decided_by == DECIDED_BY_POLICY:
+        return False
+    shown = [item.decision for item in overview.timeline if item.decision is not None]
+    if explaining is not None:
+        shown.append(explaining)
+    return all(r.wording_id for view in shown for r in view.decision.reasons.all())
+
+
+def _as_of(view: DecisionView | None, *, now: datetime) -> DecisionView | None:
+    """A cached decision view with what depends on the moment recomputed."""
+    if view is None:
+        return None
+    decision = view.decision
+    return replace(
+        view,
+        appeal_until=appeal_until(
+            decision, now=now, appealable_reasons=[r.appealable for r in view.reasons]
+        ),
+        takes_effect_later=decision.effective_at is not None and decision.effective_at > now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MyCreditPage:
+    """ "My credit": the overview the status card and the panels read, and the history's
+    fragments, rendered. The overview's `decisions`, `timeline` and `chart` are left empty
+    (the fragments show them): a panel reads the line and the explaining decision."""
+
+    overview: CreditOverview
+    history: dict[str, str]
+
+
+def my_credit_for_borrower(*, user, language: str) -> MyCreditPage | None:
+    """The signed-in borrower's "My credit", with the rendered history from the cache when
+    nothing it shows has changed. None when they have no line."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    line = credit_line_for_overview(user=user, event_kinds_shown=KEY_EVENT_KINDS)
+    if line is None:
+        return None
+    now = timezone.now()
+    key = history_cache_key(line_id=line.pk, user_id=user.pk, language=language)
+    fingerprint = _history_fingerprint(line, user=user, language=language)
+    cached = cache.get(key)
+    if (
+        not isinstance(cached, RenderedHistory)
+        or cached.fingerprint != fingerprint
+        or (cached.valid_until is not None and cached.valid_until <= now)
+    ):
+        full = _overview(line, user=user, language=language, now=now)
+        cached = RenderedHistory(
+            fingerprint=fingerprint,
+            fragments=_render_fragments(full),
+            explaining=full.explaining,
+            valid_until=_valid_until(full, now=now),
+        )
+        if _cacheable(full):
+            cache.set(key, cached, HISTORY_CACHE_SECONDS)
+    days_left, line_holds = _days_left_and_holds(line, user=user, now=now)
+    overview = CreditOverview(
+        line=line,
+        explaining=_as_of(cached.explaining, now=now),
+        decisions=(),
+        timeline=(),
+        repayments=None,
+        chart=None,
+        days_left=days_left,
+        holds=line_holds,
+    )
+    return MyCreditPage(
+        overview=overview,
+        history={name: mark_safe(html) for name, html in cached.fragments.items()},  # noqa: S308 - our templates' output
     )

@@ -5,7 +5,10 @@ The appeals app registers its panel at start-up (in its AppConfig.ready):
     from credit import panels
     panels.register("appeal", my_credit_appeal_panel)
 
-A panel source is called once per page with the borrower and their `CreditOverview`. It
+A panel source is called once per page with the borrower and their `CreditOverview` (on My
+credit its history, `decisions`, `timeline`, `chart` and `repayments`, is left empty: the page
+shows it rendered from the cache; read the line and `explaining`, whose appeal deadline is
+computed for the request). It
 returns a `Panel` (the template to include at each place of the page it fills, and the
 context those templates read as `panel`) or None when it has nothing to show. The places:
 `STATUS`, in the status card under the figures; `DECISION`, under the reasons of the

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 
 from . import engine
@@ -264,15 +264,35 @@ def active_keep_min_score() -> Subquery:
     )
 
 
-def credit_line_for_overview(*, user) -> CreditLine | None:
+def _max_id(rows: QuerySet) -> Subquery:
+    return Subquery(rows.order_by().values("line_id").annotate(top=Max("id")).values("top"))
+
+
+def credit_line_for_overview(
+    *, user, event_kinds_shown: Sequence[str] | None = None
+) -> CreditLine | None:
     """The borrower's own line for "My credit" and its API, with its borrower and, as
-    `keep_min_score`, the active policy's threshold (None when no policy is active)."""
-    return (
-        CreditLine.objects.select_related("borrower")
-        .annotate(keep_min_score=active_keep_min_score())
-        .filter(borrower=user)
-        .first()
+    `keep_min_score`, the active policy's threshold (None when no policy is active).
+
+    With `event_kinds_shown`, also what tells whether the line's history changed, in the same
+    query: `latest_decision_id`, `latest_event_id` (of those kinds) and `reasons_changed_at`
+    (the last edit of any reason code: its `appealable` flag and category are read live)."""
+    qs = CreditLine.objects.select_related("borrower").annotate(
+        keep_min_score=active_keep_min_score()
     )
+    if event_kinds_shown is not None:
+        qs = qs.annotate(
+            # max() over the line's own rows (its index), not "ORDER BY id DESC LIMIT 1",
+            # which a planner may answer by walking the whole table's primary key backwards.
+            latest_decision_id=_max_id(CreditDecision.objects.filter(line_id=OuterRef("pk"))),
+            latest_event_id=_max_id(
+                CreditEvent.objects.filter(line_id=OuterRef("pk"), kind__in=list(event_kinds_shown))
+            ),
+            reasons_changed_at=Subquery(
+                ReasonCode.objects.order_by("-updated_at").values("updated_at")[:1]
+            ),
+        )
+    return qs.filter(borrower=user).first()
 
 
 # The two repayment figures of a decision's features that "My credit" shows (the rest of the
