@@ -126,3 +126,23 @@ def in_use(person) -> bool:
 def latest_record_at(person):
     found = CreditDecision.objects.filter(line__borrower=person).aggregate(at=Max("created_at"))
     return found["at"]
+
+
+def erase(person) -> dict[str, int]:
+    """Drop the person's rendered "My credit" history from the cache (it names the platforms
+    of their events), in every language, once the erasure commits: it would otherwise stay
+    until its timeout. Decisions and events are kept (see the module's docstring)."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from .overview import history_cache_key
+
+    keys = [
+        history_cache_key(line_id=line_id, user_id=person.pk, language=code)
+        for line_id in CreditLine.objects.filter(borrower=person).values_list("pk", flat=True)
+        for code, _name in settings.LANGUAGES
+    ]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+    return {"cached credit pages": len(keys)}

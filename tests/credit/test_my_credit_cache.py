@@ -160,3 +160,26 @@ def test_a_scheduled_reduction_reads_done_once_its_date_passes(client, sent_noti
     with time_machine.travel(line.scheduled_change_at + timedelta(minutes=1), tick=False):
         _, html, _ = view(client, qian, language)
     assert reduced in timeline(html) and scheduled not in timeline(html)
+
+
+def test_erasing_a_person_drops_their_cached_history(
+    client, sent_notices, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from accounts.rights import person_erase
+    from credit.overview import history_cache_key
+
+    line = closing_line(days_ago=7)
+    for code, _name in settings.LANGUAGES:
+        view(client, line.borrower, code)
+    keys = [
+        history_cache_key(line_id=line.pk, user_id=line.borrower_id, language=code)
+        for code, _name in settings.LANGUAGES
+    ]
+    assert all(cache.get(key) is not None for key in keys)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        person_erase(person=line.borrower, now=timezone.now(), reason="deletion request")
+
+    assert [cache.get(key) for key in keys] == [None, None]
