@@ -102,7 +102,11 @@ def test_agent_reviewer_and_supervisor_work_cases_in_the_admin(new_page):
     expect(page.locator(".desk-msg-staff_public")).to_contain_text("结清证明")
     expect(page.locator(".desk-msg-internal")).to_contain_text("Checking the repayment record")
     expect(page.locator(".desk-evidence img")).to_be_visible()
-    assert page.locator(".desk-evidence img").evaluate("img => img.naturalWidth") > 0
+    # Visible is not loaded: decode() waits for the image (and rejects if it is broken).
+    width = page.locator(".desk-evidence img").evaluate(
+        "img => img.decode().then(() => img.naturalWidth)"
+    )
+    assert width > 0
     expect(page.locator(".desk-evidence iframe")).to_be_visible()
     screenshot(page, "desk-case-desktop-en")
     assert failed == []
