@@ -278,6 +278,7 @@ def credit_lines_reevaluate(
                     skip=set(plans),
                     written={},
                     key=key,
+                    rules=rules,
                     as_of=as_of,
                     now=now,
                 )
@@ -361,6 +362,7 @@ def credit_lines_reevaluate(
             skip={item["line_id"] for item in to_review},
             written={line.id: line.updated_at for line, _, _ in changed},
             key=key,
+            rules=rules,
             as_of=as_of,
             now=now,
         )
@@ -371,9 +373,11 @@ def credit_lines_reevaluate(
     return summary
 
 
-def _looks_record(rows, facts, verdicts, *, skip: set, written: dict, key, as_of, now) -> None:
+def _looks_record(
+    rows, facts, verdicts, *, skip: set, written: dict, key, rules, as_of, now
+) -> None:
     """Each scored line's next look (the incremental pass), except the lines in `skip`."""
-    ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
+    ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of, rules=rules)
     feature_state.looks_record(
         [
             (
