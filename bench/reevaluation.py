@@ -417,7 +417,16 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
         # The next night, after a day that brought events for 5% of the lines.
         night = now + timedelta(days=1)
         touched = _changes(n, 0.05, night - timedelta(hours=6))
-        quiet_time, (quiet_changed, quiet_scored, quiet_notices) = _timed(_nightly, night)
+        if os.environ.get("BENCH_PROFILE"):  # a cProfile of the quiet night, to this file
+            import cProfile
+
+            profiler = cProfile.Profile()
+            quiet_time, (quiet_changed, quiet_scored, quiet_notices) = _timed(
+                profiler.runcall, _nightly, night
+            )
+            profiler.dump_stats(os.environ["BENCH_PROFILE"])
+        else:
+            quiet_time, (quiet_changed, quiet_scored, quiet_notices) = _timed(_nightly, night)
         print(f"  quiet night: {n / quiet_time:,.0f} lines/s", flush=True)
         campaign_time, campaign_lines = (None, 0) if nightly_only else campaign.time_campaign(CHUNK)
 

@@ -181,14 +181,9 @@ def verdicts_as_last_found(line_ids: Sequence[int]) -> list[engine.Verdict]:
     return [_as_verdict(v) for v in found if v]
 
 
-def verdicts_not_due_counted(*, rules_key: str, now: datetime) -> list[tuple[engine.Verdict, int]]:
-    """The verdicts the last looks of every line not due found, each with how many lines (one
-    aggregate: the nightly batch tallies the lines it leaves without reading each)."""
-    return [
-        (_as_verdict(v), lines)
-        for v, lines in selectors.verdicts_of_lines_not_due(rules_key=rules_key, now=now)
-        if v
-    ]
+def verdicts_counted(counted: Iterable[tuple[dict, int]]) -> list[tuple[engine.Verdict, int]]:
+    """(verdict summary, lines) rows as the tally takes them (an empty summary is skipped)."""
+    return [(_as_verdict(v), lines) for v, lines in counted if v]
 
 
 def looks_record(

@@ -133,10 +133,9 @@ def nightly_lines_due(*, now: datetime) -> list[int]:
     scored; the caller counts them into its batch as evaluated and unchanged."""
     rules = selectors.active_rules()
     key = selectors.rules_key(rules)
-    due = selectors.line_ids_due_for_look(None, rules_key=key, now=now)
-    evaluation_tally_record(
-        rules=rules, counted=feature_state.verdicts_not_due_counted(rules_key=key, now=now), at=now
-    )
+    # One scan of every line for both (the due ones, the others' last verdicts).
+    due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=now)
+    evaluation_tally_record(rules=rules, counted=feature_state.verdicts_counted(counted), at=now)
     return due
 
 
