@@ -17,6 +17,7 @@ features it gives over every event, at the time of the fold or any later time:
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -109,11 +110,18 @@ def next_change(
     opened_at: datetime,
     features: Features | Mapping,
     as_of: datetime,
+    month_edges: Mapping[str, Sequence[int]] | None = None,
 ) -> datetime:
     """The earliest moment at or after `as_of` when a feature computed from `state` may differ
     from `features` (computed at `as_of`) with no new event: the line's next look. Early rather
     than late: a look that finds nothing changed costs a little; a missed one, a wrong decision.
-    A line with nothing ahead is looked at again in a year."""
+    A line with nothing ahead is looked at again in a year.
+
+    `month_edges` (`month_edges` of the rules in force), when given: for each month count
+    (account age, clean repayment), the whole-month values at which some rule reads it
+    differently; a month count that reaches none of them is no reason for a look (a line
+    aged 30 months is scored as at 31 by rules that only ask for 24). Without it every month
+    boundary is a look."""
     candidates: list[datetime] = [as_of + REPAYMENT_WINDOW]
     last_late: datetime | None = None
     unpaid_late = False
@@ -152,11 +160,57 @@ def next_change(
         age, clean = features.account_age_months, features.clean_repayment_months
     else:
         age, clean = features["account_age_months"], features["clean_repayment_months"]
-    months = [_month_after(opened, age)]
+    # With `month_edges`, only the months where the rules read a count differently.
+    months = [(opened, _next_edge(age, month_edges, "account_age_months"))]
     if not unpaid_late:
         clean_since = max(last_late, opened) if last_late is not None else opened
-        months.append(_month_after(clean_since, clean))
-    return max(min(ahead, *months), as_of)
+        months.append((clean_since, _next_edge(clean, month_edges, "clean_repayment_months")))
+    return max(
+        min([ahead, *(_month_after(since, n) for since, n in months if n is not None)]), as_of
+    )
+
+
+def month_edges(card, policy) -> dict[str, tuple[int, ...]]:
+    """For each month count, the whole-month values at which the scorecard's bins or the
+    policy's conditions (knock-outs, segments) may read it differently from the month before
+    (`next_change`): a bin's min or max t (`>= t`, `< t`) and a `gte`/`lt` value turn at
+    ceil(t); a `gt`/`lte` value at floor(t) + 1; an `eq`/`ne` value at t and one month after."""
+    edges: dict[str, set[int]] = {name: set() for name in MONTH_COUNTS}
+    for attribute in card.attributes:
+        if attribute.feature in edges:
+            for b in attribute.bins:
+                edges[attribute.feature].update(
+                    math.ceil(v) for v in (b.min, b.max) if v is not None
+                )
+    conditions = [k.condition for k in policy.knockouts]
+    conditions += [c for seg in policy.segments for c in seg.conditions]
+    for c in conditions:
+        if c.feature not in edges:
+            continue
+        try:
+            value = float(c.value)
+        except (TypeError, ValueError):
+            return {}  # a value we cannot place: every month is a look (early, not late)
+        if c.op in ("gte", "lt"):
+            edges[c.feature].add(math.ceil(value))
+        elif c.op in ("gt", "lte"):
+            edges[c.feature].add(math.floor(value) + 1)
+        else:  # eq, ne (and anything new: both sides of the value)
+            edges[c.feature].update((math.ceil(value), math.floor(value) + 1))
+    return {name: tuple(sorted(values)) for name, values in edges.items()}
+
+
+MONTH_COUNTS = ("account_age_months", "clean_repayment_months")
+
+
+def _next_edge(months: int, edges: Mapping[str, Sequence[int]] | None, name: str) -> int | None:
+    """The month count (less one, as `_month_after` takes it) at which the next look for this
+    count falls: the next month without `edges` (or with none given for it), else the next
+    edge above `months`; None when no edge is ahead."""
+    if not edges or name not in edges:
+        return months
+    ahead = [edge for edge in edges[name] if edge > months]
+    return min(ahead) - 1 if ahead else None
 
 
 def _month_after(start: datetime, months: int) -> datetime:

@@ -188,14 +188,9 @@ def verdicts_as_last_found(line_ids: Sequence[int]) -> list[engine.Verdict]:
     return [_as_verdict(v) for v in found if v]
 
 
-def verdicts_not_due_counted(*, rules_key: str, now: datetime) -> list[tuple[engine.Verdict, int]]:
-    """The verdicts the last looks of every line not due found, each with how many lines (one
-    aggregate: the nightly batch tallies the lines it leaves without reading each)."""
-    return [
-        (_as_verdict(v), lines)
-        for v, lines in selectors.verdicts_of_lines_not_due(rules_key=rules_key, now=now)
-        if v
-    ]
+def verdicts_counted(counted: Iterable[tuple[dict, int]]) -> list[tuple[engine.Verdict, int]]:
+    """(verdict summary, lines) rows as the tally takes them (an empty summary is skipped)."""
+    return [(_as_verdict(v), lines) for v, lines in counted if v]
 
 
 def looks_record(
@@ -247,16 +242,38 @@ def looks_record(
 
 
 def next_looks(
-    rows: Sequence[selectors.LineRow], facts: dict[int, list], verdicts: dict, *, as_of: datetime
+    rows: Sequence[selectors.LineRow],
+    facts: dict[int, list],
+    verdicts: dict,
+    *,
+    as_of: datetime,
+    rules: selectors.ActiveRules | None = None,
 ) -> dict[int, datetime]:
-    """When each scored line next needs a look (the pure engine's `next_change`)."""
+    """When each scored line next needs a look (the pure engine's `next_change`). With the
+    rules in force, a month of account age or clean repayment is a look only where those rules
+    read it differently (`engine.state.month_edges`): a new version makes every line due, so a
+    look so skipped is never one another version needed."""
+    edges = _month_edges(rules) if rules is not None else None
     return {
         row.id: engine.state.next_change(
             facts.get(row.id) or (),
             opened_at=row.opened_at,
             features=verdicts[row.id].features,
             as_of=as_of,
+            month_edges=edges,
         )
         for row in rows
         if row.id in verdicts
     }
+
+
+_edges_of: dict[tuple[int, int], dict] = {}
+
+
+def _month_edges(rules: selectors.ActiveRules) -> dict:
+    """`engine.state.month_edges` of these rules, once per pair of parsed versions."""
+    key = (id(rules.card_rules), id(rules.policy_rules))
+    if key not in _edges_of:
+        _edges_of.clear()  # one pair is in force at a time
+        _edges_of[key] = engine.state.month_edges(rules.card_rules, rules.policy_rules)
+    return _edges_of[key]

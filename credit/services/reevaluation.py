@@ -134,10 +134,9 @@ def nightly_lines_due(*, now: datetime) -> list[int]:
     scored; the caller counts them into its batch as evaluated and unchanged."""
     rules = selectors.active_rules()
     key = selectors.rules_key(rules)
-    due = selectors.line_ids_due_for_look(None, rules_key=key, now=now)
-    evaluation_tally_record(
-        rules=rules, counted=feature_state.verdicts_not_due_counted(rules_key=key, now=now), at=now
-    )
+    # One scan of every line for both (the due ones, the others' last verdicts).
+    due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=now)
+    evaluation_tally_record(rules=rules, counted=feature_state.verdicts_counted(counted), at=now)
     return due
 
 
@@ -280,6 +279,7 @@ def credit_lines_reevaluate(
                     skip=set(plans),
                     written={},
                     key=key,
+                    rules=rules,
                     as_of=as_of,
                     now=now,
                 )
@@ -363,6 +363,7 @@ def credit_lines_reevaluate(
             skip={item["line_id"] for item in to_review},
             written={line.id: line.updated_at for line, _, _ in changed},
             key=key,
+            rules=rules,
             as_of=as_of,
             now=now,
         )
@@ -373,9 +374,11 @@ def credit_lines_reevaluate(
     return summary
 
 
-def _looks_record(rows, facts, verdicts, *, skip: set, written: dict, key, as_of, now) -> None:
+def _looks_record(
+    rows, facts, verdicts, *, skip: set, written: dict, key, rules, as_of, now
+) -> None:
     """Each scored line's next look (the incremental pass), except the lines in `skip`."""
-    ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of)
+    ahead = feature_state.next_looks(rows, facts, verdicts, as_of=as_of, rules=rules)
     feature_state.looks_record(
         [
             (

@@ -127,3 +127,111 @@ def test_what_no_longer_counts_is_dropped_from_the_state():
     assert feature_state.fold([], events, as_of=NOW) == [
         ("bureau_score", NOW - timedelta(days=5), {"score": 700})
     ]
+
+
+# Rules that read the two month counts at edges of every kind: bins (>= min, < max), a
+# knock-out with `gt` on a fraction, a segment with `eq` and `lte`.
+CARD = engine.parse_scorecard(
+    version=1,
+    base_points=600,
+    attributes=[
+        {
+            "feature": "account_age_months",
+            "reason_code": "age",
+            "bins": [
+                {"max": 6, "points": 0},
+                {"min": 6, "max": 12.5, "points": 30},
+                {"min": 12.5, "max": 24, "points": 45},
+                {"min": 24, "points": 60},
+            ],
+        },
+        {
+            "feature": "bureau_score",
+            "reason_code": "bureau",
+            "bins": [
+                {"missing": True, "points": 20},
+                {"max": 650, "points": 0},
+                {"min": 650, "points": 60},
+            ],
+        },
+        {
+            "feature": "applications_30d",
+            "reason_code": "apps",
+            "bins": [{"max": 1, "points": 40}, {"min": 1, "points": 0}],
+        },
+    ],
+)
+POLICY = engine.parse_policy(
+    version=1,
+    keep_min_score=700,
+    reduce_min_score=680,
+    freeze_min_score=660,
+    reduce_share="0.3",
+    closure_buffer_days=30,
+    knockouts=[
+        {
+            "feature": "clean_repayment_months",
+            "op": "lte",
+            "value": 0.5,
+            "outcome": "freeze",
+            "reason_code": "clean",
+        }
+    ],
+    segments=[
+        {
+            "name": "seven",
+            "conditions": [{"feature": "clean_repayment_months", "op": "eq", "value": 7}],
+            "close_becomes": "freeze",
+        },
+        {
+            "name": "long",
+            "conditions": [{"feature": "account_age_months", "op": "gt", "value": 30}],
+        },
+    ],
+)
+
+
+def _seen_by_rules(verdict):
+    return (verdict.outcome, verdict.score, verdict.segment, verdict.knockouts, verdict.reasons)
+
+
+def test_month_edges_are_where_the_rules_read_a_month_count_differently():
+    edges = feature_state.month_edges(CARD, POLICY)
+    assert edges["account_age_months"] == (6, 13, 24, 31)
+    assert edges["clean_repayment_months"] == (1, 7, 8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    histories(),
+    st.integers(0, 900),
+    st.lists(st.floats(0, 1, exclude_max=True), min_size=20, max_size=20),
+)
+def test_with_the_rules_edges_no_verdict_changes_between_looks(history, opened_days, shares):
+    """A month count that crosses no edge of the rules is no look, and still no verdict (its
+    outcome, score, segment, knock-outs, reasons) differs before the next look from the one
+    the last look found; and the looks are never more than those without the edges."""
+    events, arrivals = history
+    opened = NOW - timedelta(days=opened_days)
+    edges = feature_state.month_edges(CARD, POLICY)
+
+    def verdict(state, at):
+        facts = engine.facts_from_rows(1, opened, Decimal("20000"), Decimal("3000"), state)
+        return engine.decide(POLICY, CARD, engine.compute_features(facts, as_of=at))
+
+    at = arrivals[0]
+    state = feature_state.fold([], events, as_of=at)
+    for share in shares:
+        seen = verdict(state, at)
+        look = feature_state.next_change(
+            state, opened_at=opened, features=seen.features, as_of=at, month_edges=edges
+        )
+        every_month = feature_state.next_change(
+            state, opened_at=opened, features=seen.features, as_of=at
+        )
+        assert look >= every_month >= at
+        for moment in (at + (look - at) * share, look - timedelta(microseconds=1)):
+            if at <= moment < look:
+                assert _seen_by_rules(verdict(events, moment)) == _seen_by_rules(seen)
+        at = max(look, at + timedelta(hours=1))
+        state = feature_state.fold(state, [], as_of=at)

@@ -251,6 +251,42 @@ def test_a_new_rules_version_or_a_changed_line_makes_the_line_due():
 
 
 @pytest.mark.django_db
+def test_the_nightly_scan_finds_the_due_lines_and_tallies_the_others_as_the_two_queries():
+    """The batch's one scan of every line gives the due ids the per-chunk check gives and the
+    last verdicts of exactly the others: each way a line becomes due is covered."""
+    with time_machine.travel(T0, tick=False):
+        lines = []
+        for n, story in enumerate(("clean", "clean", "multi_lender", "clean", "clean")):
+            borrower = borrower_with_line(customer_id=f"scan-{n}")
+            _ingest(borrower.customer_id, _story(story, T0), "a")
+            lines.append(CreditLine.objects.get(borrower=borrower).pk)
+        services.credit_lines_reevaluate(
+            line_ids=lines[:4], trigger="periodic", incremental=True, keep_decisions=False
+        )
+        key = LineLook.objects.get(line_id=lines[0]).rules_key
+    later = T0 + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        # New events (folded after the look); the line changed since; never looked at (4).
+        _ingest(
+            "scan-1",
+            [{"kind": "bureau_score", "occurred_at": later.isoformat(), "data": {"score": 640}}],
+            "b",
+        )
+        CreditLine.objects.filter(pk=lines[3]).update(updated_at=later)
+        due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=later)
+        assert due == selectors.line_ids_due_for_look(None, rules_key=key, now=later)
+        assert due == [lines[1], lines[3], lines[4]]
+        assert sorted(map(str, counted)) == sorted(
+            map(str, selectors.verdicts_of_lines_not_due(rules_key=key, now=later))
+        )
+        assert sum(count for _, count in counted) == 2  # lines 0 and 2, as last found
+        # Another rules version: every line is due, none is tallied.
+        due, counted = selectors.lines_due_and_verdicts_not_due(rules_key="s9.9/p9.9", now=later)
+        assert due == sorted(lines)
+        assert counted == []
+
+
+@pytest.mark.django_db
 def test_reevaluate_from_events_rebuilds_the_kept_facts():
     with time_machine.travel(T0, tick=False):
         borrower = borrower_with_line(customer_id="rebuild-1")
