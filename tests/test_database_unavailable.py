@@ -31,7 +31,7 @@ def page_client(borrower):
 def test_a_page_whose_database_is_lost_answers_503_with_the_unavailable_page(
     page_client, monkeypatch
 ):
-    monkeypatch.setattr("credit.views.credit_overview_for_borrower", _database_lost)
+    monkeypatch.setattr("credit.views.my_credit_for_borrower", _database_lost)
     answer = page_client.get("/credit/")
     assert answer.status_code == 503
     assert answer["Retry-After"] == "30"
@@ -59,7 +59,7 @@ def test_a_connection_lost_in_a_middleware_is_503_too(page_client, monkeypatch):
 
 
 def test_any_other_error_stays_a_500(page_client, monkeypatch):
-    monkeypatch.setattr("credit.views.credit_overview_for_borrower", _bug)
+    monkeypatch.setattr("credit.views.my_credit_for_borrower", _bug)
     answer = page_client.get("/credit/")
     assert answer.status_code == 500
     assert "Retry-After" not in answer
