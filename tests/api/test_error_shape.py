@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions
+from django.utils import translation
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
@@ -19,7 +19,9 @@ def _answer(raised: Exception):
         def post(self, request):
             raise raised
 
-    response = Raising.as_view()(APIRequestFactory().post("/", {}, format="json"))
+    # In English, whose wording these tests read; tests/api/test_error_language.py has zh.
+    with translation.override("en"):
+        response = Raising.as_view()(APIRequestFactory().post("/", {}, format="json"))
     return response.status_code, response.data
 
 
@@ -68,7 +70,7 @@ def test_permission_denied_without_a_message_answers_the_default_one():
     assert status == 403
     assert body["error"] == {
         "code": "permission_denied",
-        "message": str(exceptions.PermissionDenied.default_detail),
+        "message": "You do not have permission to perform this action.",  # DRF's, in English
     }
 
 
