@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.services import borrower_upsert
 from credit import services as credit_services
 from credit.models import CreditEvent, CreditLine
+from credit.services._collector import collector_paused
 from credit.services.lender import HELD_BY_APPEAL, LineHeld
 
 from .validation import MAX_BATCH, Reason, Rejection, ValidEvent, validate_event
@@ -93,6 +94,7 @@ def _log_rejection(kind: str, result: ItemResult, origin: str) -> None:
 # --- credit events ------------------------------------------------------------------------
 
 
+@collector_paused()
 @transaction.atomic
 def credit_events_ingest(
     *, items: Sequence[Any], origin: str, now: datetime | None = None

@@ -1,4 +1,5 @@
-"""The cyclic garbage collector paused for a chunk of a batch.
+"""The cyclic garbage collector paused for a chunk of a batch (a re-evaluation chunk, an
+ingested batch of events).
 
 A chunk allocates a great many short-lived containers (facts, features, counterfactual walks,
 rows, rendered notices); each allocation counts toward the collector's next pass, and every

@@ -55,3 +55,25 @@ def test_a_reevaluation_chunk_runs_with_the_collector_paused(monkeypatch):
     services.credit_lines_reevaluate(line_ids=[], trigger="periodic")
     assert seen == [False]
     assert gc.isenabled()
+
+
+@pytest.mark.django_db
+def test_an_ingested_batch_is_validated_and_folded_with_the_collector_paused(monkeypatch):
+    """A batch of 1,000 events allocates tens of thousands of short-lived containers; without
+    the pause, full collections land inside requests (the wsgi module froze what was loaded
+    at start, so each walks the batch's own objects)."""
+    from credit.ingestion import services as ingestion
+
+    gc.enable()
+    seen = []
+    validate = ingestion.validate_event
+
+    def spy(item, **kwargs):
+        seen.append(gc.isenabled())
+        return validate(item, **kwargs)
+
+    monkeypatch.setattr(ingestion, "validate_event", spy)
+    report = ingestion.credit_events_ingest(items=[{"source": "core"}], origin="test")
+    assert seen == [False]
+    assert [result.status for result in report.results] == ["rejected"]
+    assert gc.isenabled()
