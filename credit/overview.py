@@ -6,6 +6,7 @@ which decision explains the line, whether it can be appealed, or how many days a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -398,6 +399,7 @@ HISTORY_FRAGMENTS = {
 # not pile up); the timeout only bounds how long an entry of a line nobody opens stays.
 HISTORY_CACHE_SECONDS = 6 * 60 * 60
 HISTORY_CACHE_VERSION = 1
+logger = logging.getLogger(__name__)
 # How long an event stays on the timeline (`_overview` reads the last 365 days).
 EVENT_WINDOW = timedelta(days=365)
 
@@ -508,7 +510,11 @@ def my_credit_for_borrower(*, user, language: str) -> MyCreditPage | None:
     now = timezone.now()
     key = history_cache_key(line_id=line.pk, user_id=user.pk, language=language)
     fingerprint = _history_fingerprint(line, user=user, language=language)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache (Redis) is down: render the history, as on a miss
+        logger.warning("My credit rendered without the cache: it is unavailable")
+        cached = None
     if (
         not isinstance(cached, RenderedHistory)
         or cached.fingerprint != fingerprint
@@ -522,7 +528,10 @@ def my_credit_for_borrower(*, user, language: str) -> MyCreditPage | None:
             valid_until=_valid_until(full, now=now),
         )
         if _cacheable(full):
-            cache.set(key, cached, HISTORY_CACHE_SECONDS)
+            try:
+                cache.set(key, cached, HISTORY_CACHE_SECONDS)
+            except Exception:
+                logger.warning("My credit's history not cached: the cache is unavailable")
     days_left, line_holds = _days_left_and_holds(line, user=user, now=now)
     overview = CreditOverview(
         line=line,

@@ -144,5 +144,7 @@ def erase(person) -> dict[str, int]:
         for code, _name in settings.LANGUAGES
     ]
     if keys:
-        transaction.on_commit(lambda: cache.delete_many(keys))
+        # robust: the erasure has committed; the cache being down must not fail it (an entry
+        # left behind is keyed by the erased person's ids and expires within 6 hours).
+        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
     return {"cached credit pages": len(keys)}

@@ -122,3 +122,31 @@ def test_acts_are_saved_and_their_follow_ups_run_once_redis_is_back(
             )
     event_decisions = CreditDecision.objects.filter(line=upstream_line, trigger="event")
     assert event_decisions.count() == decisions_before + 1  # once, not twice
+
+
+def test_my_credit_is_shown_and_a_person_erased_while_the_cache_is_down(
+    private_redis, cache_on_private_redis, client
+):
+    """My credit keeps its rendered history in the cache (Redis): with Redis stopped the page
+    and the API render it afresh instead of failing, and an erasure still completes."""
+    from accounts.models import User
+    from accounts.rights import person_erase
+
+    line = closing_line(days_ago=7)
+    client.force_login(line.borrower)
+    warm = client.get(reverse("credit:my-credit"), HTTP_ACCEPT_LANGUAGE="en")
+    assert warm.status_code == 200
+    private_redis.stop()
+
+    page = client.get(reverse("credit:my-credit"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "days left" in page.content.decode()
+    api = client.get("/api/v1/me/credit-line/", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.status_code == 200
+    assert api.json()["status"] == "closing"
+
+    email = line.borrower.email
+    with transaction.atomic():
+        person_erase(person=line.borrower, now=timezone.now(), reason="deletion request")
+    erased = User.objects.get(pk=line.borrower_id)
+    assert erased.erased_at is not None and erased.email != email
