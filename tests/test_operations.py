@@ -116,6 +116,41 @@ def test_production_keeps_database_connections_and_checks_them_before_reuse():
     assert result.stdout.splitlines()[-1].split() == ["600", "True"]
 
 
+def test_production_gives_up_on_a_cache_that_does_not_answer():
+    """A Redis that accepts the connection and then says nothing (a hung server, a dropped
+    route) must not hold a request: the read fails (and My credit renders afresh) within the
+    configured second rather than redis-py's default five, which a page pays per cache call."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts; nobody ever reads or answers
+    try:
+        port = silent.getsockname()[1]
+        result = _run_manage(
+            "shell",
+            "--verbosity",
+            "0",
+            "-c",
+            "from django.conf import settings\nfrom django.core.cache import cache\n"
+            "options = settings.CACHES['default']['OPTIONS']\n"
+            "print(options['socket_connect_timeout'], options['socket_timeout'])\n"
+            "try:\n    cache.get('probe')\nexcept Exception as error:\n"
+            "    print(type(error).__name__)",
+            env_extra={
+                "SECRET_KEY": "k" * 20 + "x9Qz!7#vR2@pL5$wT8^mN1&bY4*cJ6(sF3)",
+                "ALLOWED_HOSTS": "recourse.example",
+                "CACHE_URL": f"redis://127.0.0.1:{port}/1",
+            },
+        )
+    finally:
+        silent.close()
+    assert result.returncode == 0, result.stderr
+    *_, timeouts, error = result.stdout.splitlines()
+    assert [float(t) for t in timeouts.split()] == [0.5, 1.0]
+    assert error == "TimeoutError"
+
+
 @pytest.mark.django_db
 def test_healthz_reports_a_reachable_broker(client, settings, redis_url):
     settings.CELERY_BROKER_URL = redis_url

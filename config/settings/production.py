@@ -49,6 +49,13 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="anymail.backends.amazon_ses.EmailBackend")
 ANYMAIL = env.json("ANYMAIL", default={})
 CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A cache that does not answer must not hold a request: every read of it has a fallback
+    # (My credit renders afresh, consent reads the database), so give up within a second.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+        socket_timeout=env.float("CACHE_TIMEOUT", default=1.0),
+    )
 
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
