@@ -5,10 +5,15 @@ runs; when it ends in a redirect (the act was done), that redirect is remembered
 and a second POST with the same token gets it too, without acting again. A POST that arrives
 while the first is still running waits for its result. A form answered with errors forgets
 its token, so the corrected form can be sent again.
+
+The memory is the cache (Redis). When it cannot be reached the form is acted on as if it had
+no token: a borrower's appeal is never refused for want of the double-tap guard (the acts
+themselves refuse a second submission of the same appeal).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import wraps
 
@@ -19,6 +24,7 @@ FIELD = "form_token"
 REMEMBER_SECONDS = 15 * 60
 WAIT_SECONDS = 10.0
 PENDING = "pending"
+logger = logging.getLogger(__name__)
 
 
 def _key(request, token: str) -> str:
@@ -35,6 +41,13 @@ def _wait_for(key: str):
     return None
 
 
+def _forget(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:  # down: the pending mark expires with REMEMBER_SECONDS
+        logger.warning("A borrower form's token not forgotten: cache down")
+
+
 def answered_once(view):
     """Wrap a borrower POST view so that a token's second POST gets the first one's result."""
 
@@ -44,22 +57,29 @@ def answered_once(view):
         if not token:
             return view(request, *args, **kwargs)
         key = _key(request, token)
-        if not cache.add(key, PENDING, REMEMBER_SECONDS):
-            first = cache.get(key)
+        try:
+            claimed = cache.add(key, PENDING, REMEMBER_SECONDS)
+            first = None if claimed else cache.get(key)
             if first == PENDING:
                 first = _wait_for(key)
-            if first:
-                return redirect(first)
-            # The first attempt failed or was forgotten: this one runs.
+        except Exception:  # the cache is down: act without the guard
+            logger.warning("A borrower form acted on without its once-only guard: cache down")
+            return view(request, *args, **kwargs)
+        if first:
+            return redirect(first)
+        # Claimed, or the first attempt failed or was forgotten: this one runs.
         try:
             response = view(request, *args, **kwargs)
         except Exception:
-            cache.delete(key)
+            _forget(key)
             raise
         if response.status_code in (301, 302, 303) and response.get("Location"):
-            cache.set(key, response["Location"], REMEMBER_SECONDS)
+            try:
+                cache.set(key, response["Location"], REMEMBER_SECONDS)
+            except Exception:
+                logger.warning("A borrower form's answer not remembered: cache down")
         else:
-            cache.delete(key)
+            _forget(key)
         return response
 
     return wrapper

@@ -150,3 +150,26 @@ def test_my_credit_is_shown_and_a_person_erased_while_the_cache_is_down(
         person_erase(person=line.borrower, now=timezone.now(), reason="deletion request")
     erased = User.objects.get(pk=line.borrower_id)
     assert erased.erased_at is not None and erased.email != email
+
+
+def test_a_form_sent_with_its_once_only_token_is_acted_on_while_the_cache_is_down(
+    private_redis, cache_on_private_redis, client
+):
+    """Every borrower form carries a once-only token remembered in the cache; with Redis
+    stopped the appeal is still submitted (the guard is skipped, not the act), and sending
+    the same form again does not submit it twice."""
+    draft = f.draft_appeal(line=closing_line())
+    client.force_login(draft.borrower)
+    private_redis.stop()
+
+    sent = {"form_token": "tap-1"}
+    first = client.post(reverse("appeals:submit", args=[draft.pk]), sent)
+    assert first.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == AppealStatus.SUBMITTED
+    submitted_at = draft.submitted_at
+
+    again = client.post(reverse("appeals:submit", args=[draft.pk]), sent)
+    assert again.status_code in (302, 400, 409)
+    draft.refresh_from_db()
+    assert (draft.status, draft.submitted_at) == (AppealStatus.SUBMITTED, submitted_at)
