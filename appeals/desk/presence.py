@@ -1,9 +1,13 @@
 """Who else has a case open, and whether someone changed it since this page was loaded:
 advisory, kept in the cache (never the database), refreshed by the case page every few
-seconds without a reload. The row lock and the stale-page check still decide for real."""
+seconds without a reload. The row lock and the stale-page check still decide for real.
+
+Being advisory, it gives way when the cache (Redis) is down: nobody is shown as here and
+changes are told by the stale-page check alone; a case page or a desk act never fails for it."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -15,6 +19,7 @@ from .. import services
 from ..models import Appeal
 
 SEEN_FOR = 45  # seconds: a viewer who has not refreshed for longer has left
+logger = logging.getLogger(__name__)
 
 
 def poll_every() -> int:
@@ -33,25 +38,37 @@ def _change_key(appeal_id: int) -> str:
 def here(appeal_id: int, user, *, now: float | None = None) -> list[str]:
     """Record `user` as viewing the case; the names of the others viewing it now."""
     now = now or time.time()
-    viewers = {
-        pk: seen
-        for pk, seen in (cache.get(_viewers_key(appeal_id)) or {}).items()
-        if now - seen[1] < SEEN_FOR
-    }
-    viewers[user.pk] = (user.full_name or user.email, now)
-    cache.set(_viewers_key(appeal_id), viewers, SEEN_FOR * 2)
+    try:
+        viewers = {
+            pk: seen
+            for pk, seen in (cache.get(_viewers_key(appeal_id)) or {}).items()
+            if now - seen[1] < SEEN_FOR
+        }
+        viewers[user.pk] = (user.full_name or user.email, now)
+        cache.set(_viewers_key(appeal_id), viewers, SEEN_FOR * 2)
+    except Exception:
+        logger.warning("Desk presence not shown: the cache is unavailable")
+        return []
     return sorted(name for pk, (name, _at) in viewers.items() if pk != user.pk)
 
 
 def changed(appeal_id: int, user) -> None:
     """A desk act by `user` went through: others' pages learn who changed the case."""
-    cache.set(_change_key(appeal_id), (user.pk, user.full_name or user.email, time.time()), 3600)
+    try:
+        cache.set(
+            _change_key(appeal_id), (user.pk, user.full_name or user.email, time.time()), 3600
+        )
+    except Exception:  # the others' pages still see the case moved (the stale-page check)
+        logger.warning("Desk change not shared: the cache is unavailable")
 
 
 def status(appeal_id: int, user, *, loaded_at: float, seen: str) -> dict:
     """What the page shows: others here; whether the case changed since it was loaded."""
     others = here(appeal_id, user)
-    change = cache.get(_change_key(appeal_id))
+    try:
+        change = cache.get(_change_key(appeal_id))
+    except Exception:
+        change = None
     by = None
     if change and change[0] != user.pk and change[2] > loaded_at:
         by = change[1]

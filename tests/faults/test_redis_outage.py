@@ -173,3 +173,31 @@ def test_a_form_sent_with_its_once_only_token_is_acted_on_while_the_cache_is_dow
     assert again.status_code in (302, 400, 409)
     draft.refresh_from_db()
     assert (draft.status, draft.submitted_at) == (AppealStatus.SUBMITTED, submitted_at)
+
+
+def test_the_desk_works_a_case_while_the_cache_is_down(
+    private_redis, cache_on_private_redis, client
+):
+    """Who else has a case open is kept in the cache and only advisory: with Redis stopped a
+    reviewer opens the case, decides it, and the presence poll still reports the case moved
+    (from the database) to a page loaded before the decision."""
+    from appeals.services import state_token
+    from tests.appeals.desk.test_case import act, case_url, signed_in
+
+    appeal = f.in_review_appeal()
+    reviewer = f.reviewer()
+    client = signed_in(client, reviewer)
+    seen = state_token(appeal)
+    private_redis.stop()
+
+    assert client.get(case_url(appeal)).status_code == 200
+    decided = act(client, appeal, "decide", outcome="approve", comment="按时还款，恢复额度")
+    assert decided.status_code == 302
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.APPROVED
+
+    poll = client.get(
+        reverse("admin:appeals_appeal_presence", args=[appeal.pk]), {"loaded": "0", "seen": seen}
+    )
+    assert poll.status_code == 200
+    assert poll.json()["changed"] is True and poll.json()["others"] == []
