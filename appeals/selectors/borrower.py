@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from config.compiled_reads import CompiledRead
 from credit.models import DecisionReason
 
 from ..models import (
@@ -116,12 +117,18 @@ def appeal_get_for_borrower(*, user, appeal_id, include_discarded: bool = False)
     )
 
 
+def _open_appeal_query(line_id: int) -> QuerySet[Appeal]:
+    return Appeal.objects.filter(line_id=line_id, status__in=list(OPEN_STATES)).order_by(
+        "-created_at", "-id"
+    )[:1]
+
+
+# "My credit" asks on every request: the statement is built once (see CompiledRead).
+_open_appeal_read = CompiledRead(_open_appeal_query)
+
+
 def open_appeal_for_line(*, line_id: int) -> Appeal | None:
-    return (
-        Appeal.objects.filter(line_id=line_id, status__in=list(OPEN_STATES))
-        .order_by("-created_at")
-        .first()
-    )
+    return _open_appeal_read.first(line_id)
 
 
 def evidence_get_for_user(*, user, appeal_id, evidence_id) -> Evidence:
