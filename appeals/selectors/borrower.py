@@ -99,21 +99,29 @@ def appeal_get_for_borrower(*, user, appeal_id, include_discarded: bool = False)
     if not include_discarded:
         qs = qs.exclude(status=AppealStatus.DISCARDED)
     return (
-        qs.select_related("decision", "line", "credit_decision", "survey")
-        .prefetch_related(
-            # One query for the reasons with their codes and wordings (not one each).
-            Prefetch(
-                "decision__reasons",
-                queryset=DecisionReason.objects.select_related("reason_code", "wording"),
-            ),
-            "evidence",
-            "extensions",
-            Prefetch(
-                "transitions",
-                queryset=AppealTransition.objects.select_related("actor").order_by("at", "id"),
-            ),
-        )
+        qs.select_related(*APPEAL_PAGE_RELATED)
+        .prefetch_related(*appeal_page_prefetches())
         .get(pk=appeal_id, borrower=user)
+    )
+
+
+# What the appeal page shows with the appeal: its rows joined, and the children prefetched.
+APPEAL_PAGE_RELATED = ("decision", "line", "credit_decision", "survey")
+
+
+def appeal_page_prefetches() -> tuple:
+    return (
+        # One query for the reasons with their codes and wordings (not one each).
+        Prefetch(
+            "decision__reasons",
+            queryset=DecisionReason.objects.select_related("reason_code", "wording"),
+        ),
+        "evidence",
+        "extensions",
+        Prefetch(
+            "transitions",
+            queryset=AppealTransition.objects.select_related("actor").order_by("at", "id"),
+        ),
     )
 
 
