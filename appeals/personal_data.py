@@ -197,9 +197,31 @@ def erase(person) -> dict[str, int]:
     Survey.objects.filter(appeal__borrower=person).update(comment="")
     SupportRequest.objects.filter(borrower=person).update(subject=REMOVED)
     support = SupportMessage.objects.filter(request__borrower=person).update(body=REMOVED)
+    cached = _drop_cached_pages(person)
     return {
         "appeals": appeals,
         "evidence_files": files,
         "appeal_messages": messages,
         "support_messages": support,
+        "cached appeal pages": cached,
     }
+
+
+def _drop_cached_pages(person) -> int:
+    """Drop the person's rendered appeal pages from the cache (they quote their messages and
+    name their files; erasing rewrites those rows without changing the pages' fingerprint),
+    in every language, once the erasure commits."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from .detail_page import cache_key
+
+    keys = [
+        cache_key(appeal_id=appeal_id, user_id=person.pk, language=code)
+        for appeal_id in Appeal.objects.filter(borrower=person).values_list("pk", flat=True)
+        for code, _name in settings.LANGUAGES
+    ]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+    return len(keys)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +17,7 @@ from config.ratelimits import limited
 from credit.models import CreditDecision
 from credit.selectors import decision_with_reasons
 
-from . import comparison, pages, selectors, services
+from . import comparison, detail_page, pages, selectors, services
 from .evidence import evidence_response
 from .forms import (
     AppealDraftForm,
@@ -153,14 +154,14 @@ def _thread_before(request) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _detail_context(request, appeal, **forms):
-    context = {
+def _page_context(request, appeal, parts, **forms):
+    """What every request renders itself: the status card's flags, the forms (each with this
+    request's CSRF token) and the read-only parts, from the cache or just rendered."""
+    return {
         "appeal": appeal,
-        "steps": pages.stepper(appeal),
-        "before_after": comparison.before_after(appeal),
-        "thread": selectors.public_thread_page(appeal, before=_thread_before(request)),
-        "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
-        "hints": pages.evidence_hints(appeal.decision),
+        "fragments": detail_page.as_safe(parts),
+        "hints": parts.hints,
+        "latest_body": parts.latest_body,
         "can_add_evidence": appeal.status in EVIDENCE_STATES,
         "can_reply": appeal.status
         in (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_BORROWER, S.SECOND_REVIEW),
@@ -176,18 +177,49 @@ def _detail_context(request, appeal, **forms):
         # Who decides a second review: a reviewer when the first decider is the only supervisor.
         "second_review_by_reviewer": appeal.status == S.SECOND_REVIEW
         and selectors.second_review_by_reviewer(exclude_id=appeal.decided_by_id),
+    }
+
+
+def _detail_context(request, appeal, *, fingerprint=None, **forms):
+    """The page read in full (`appeal` from `appeal_get_for_borrower`); its read-only parts are
+    rendered and, given the fingerprint read before, kept for the next requests."""
+    full = {
+        "appeal": appeal,
+        "steps": pages.stepper(appeal),
+        "before_after": comparison.before_after(appeal),
+        "thread": selectors.public_thread_page(appeal, before=_thread_before(request)),
+        "timeline": [(t, pages.actor_label(t, appeal)) for t in appeal.transitions.all()],
+        "hints": pages.evidence_hints(appeal.decision),
         # A draft must be submitted while its decision can still be appealed.
         "submit_by": services.decision_appealable_until(appeal.decision, now=timezone.now())
         if appeal.status == S.DRAFT
         else None,
     }
-    return context
+    parts = detail_page.render_parts(full, language=get_language(), fingerprint_of=fingerprint)
+    return _page_context(request, appeal, parts, **forms)
 
 
 @login_required
 def appeal_detail(request, pk):
-    appeal = _own_appeal(request, pk)
-    return render(request, "appeals/appeal_detail.html", _detail_context(request, appeal))
+    try:
+        appeal = detail_page.appeal_for_page(user=request.user, appeal_id=pk)
+    except (Appeal.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    fingerprint = None
+    if _thread_before(request) is None:  # the thread's newest page: the parts may be cached
+        parts = detail_page.cached_parts(appeal, language=get_language())
+        if parts is not None:
+            return render(
+                request, "appeals/appeal_detail.html", _page_context(request, appeal, parts)
+            )
+        if detail_page.cacheable(appeal):
+            fingerprint = detail_page.fingerprint(appeal, language=get_language())
+    appeal = detail_page.read_in_full(appeal)
+    return render(
+        request,
+        "appeals/appeal_detail.html",
+        _detail_context(request, appeal, fingerprint=fingerprint),
+    )
 
 
 def _rerender(request, appeal, status=400, **forms):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from config.compiled_reads import CompiledRead
 from credit.models import DecisionReason
 
 from ..models import (
@@ -98,30 +99,44 @@ def appeal_get_for_borrower(*, user, appeal_id, include_discarded: bool = False)
     if not include_discarded:
         qs = qs.exclude(status=AppealStatus.DISCARDED)
     return (
-        qs.select_related("decision", "line", "credit_decision", "survey")
-        .prefetch_related(
-            # One query for the reasons with their codes and wordings (not one each).
-            Prefetch(
-                "decision__reasons",
-                queryset=DecisionReason.objects.select_related("reason_code", "wording"),
-            ),
-            "evidence",
-            "extensions",
-            Prefetch(
-                "transitions",
-                queryset=AppealTransition.objects.select_related("actor").order_by("at", "id"),
-            ),
-        )
+        qs.select_related(*APPEAL_PAGE_RELATED)
+        .prefetch_related(*appeal_page_prefetches())
         .get(pk=appeal_id, borrower=user)
     )
 
 
-def open_appeal_for_line(*, line_id: int) -> Appeal | None:
+# What the appeal page shows with the appeal: its rows joined, and the children prefetched.
+APPEAL_PAGE_RELATED = ("decision", "line", "credit_decision", "survey")
+
+
+def appeal_page_prefetches() -> tuple:
     return (
-        Appeal.objects.filter(line_id=line_id, status__in=list(OPEN_STATES))
-        .order_by("-created_at")
-        .first()
+        # One query for the reasons with their codes and wordings (not one each).
+        Prefetch(
+            "decision__reasons",
+            queryset=DecisionReason.objects.select_related("reason_code", "wording"),
+        ),
+        "evidence",
+        "extensions",
+        Prefetch(
+            "transitions",
+            queryset=AppealTransition.objects.select_related("actor").order_by("at", "id"),
+        ),
     )
+
+
+def _open_appeal_query(line_id: int) -> QuerySet[Appeal]:
+    return Appeal.objects.filter(line_id=line_id, status__in=list(OPEN_STATES)).order_by(
+        "-created_at", "-id"
+    )[:1]
+
+
+# "My credit" asks on every request: the statement is built once (see CompiledRead).
+_open_appeal_read = CompiledRead(_open_appeal_query)
+
+
+def open_appeal_for_line(*, line_id: int) -> Appeal | None:
+    return _open_appeal_read.first(line_id)
 
 
 def evidence_get_for_user(*, user, appeal_id, evidence_id) -> Evidence:
