@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED
 
+from config.copy_values import copy_values
+
 from .. import audited, engine, notices, outbound, restorations, selectors
 from ..models import (
     CreditDecision,
@@ -234,11 +236,11 @@ def _copy_create(model, objs: list) -> list:
             [meta.db_table, pk.column, len(objs)],
         )
         ids = [row[0] for row in cursor.fetchall()]
+        values_of = copy_values(fields, connection)  # prepared as an INSERT would, per batch
         # Names from the model's meta, quoted; the rows go through COPY's own protocol.
         with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj, new_id in zip(objs, ids, strict=True):
-                values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                copy.write_row([new_id, *values])
+                copy.write_row([new_id, *values_of(obj)])
                 obj.pk = new_id
     for obj in objs:
         obj._state.adding = False
