@@ -1,7 +1,7 @@
-"""The COPY writers (`_copy_create` for decisions and reasons, the outbox's
-`_insert_skipping_twins` for notices) write the very rows Django's own INSERT writes for the
-same instances: `config.copy_values` skips Django's per-field preparation only where it
-would give the value back unchanged."""
+"""The COPY writers (`copy_create` for decisions, reasons, audit entries and webhook
+messages; the outbox's `_insert_skipping_twins` for notices) write the very rows Django's own
+INSERT writes for the same instances: `config.copy_values` skips Django's per-field
+preparation only where it would give the value back unchanged."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
-from config.copy_values import copy_values
+from config.copy_values import copy_create, copy_values
 from credit.models import (
     CreditDecision,
     CreditLineStatus,
@@ -19,7 +19,6 @@ from credit.models import (
     DecisionTrigger,
     ReasonCode,
 )
-from credit.services._writes import _copy_create
 from notifications.models import Notification, Status
 from notifications.services.outbox import _insert_skipping_twins
 from tests.credit.factories import make_line
@@ -111,7 +110,7 @@ def test_decisions_and_reasons_written_as_django_writes_them():
         )
         return decisions, [{**r, "decision": None} for r in reasons]
 
-    by_copy = both_by(lambda objs: _copy_create(type(objs[0]), objs))
+    by_copy = both_by(lambda objs: copy_create(type(objs[0]), objs))
     by_django = both_by(lambda objs: type(objs[0]).objects.bulk_create(objs))
     assert by_copy == by_django
     assert by_copy[0][0]["new_limit"] == Decimal("0.00")  # it did read something back
@@ -187,3 +186,43 @@ def test_values_are_what_django_prepares(model):
         return None if value is None else str(getattr(value, "obj", value))
 
     assert [as_text(v) for v in fast] == [as_text(v) for v in slow]
+
+
+def test_audit_entries_and_webhook_messages_written_as_django_writes_them():
+    from audit.models import AuditEntry
+    from webhooks.models import WebhookMessage
+
+    line = make_line()
+
+    def entries():
+        return [
+            AuditEntry(
+                at=NOW,
+                kind="credit.decision",
+                summary=f"决定 {number}",
+                details={"outcome": "freeze", "score": 512} if number else {},
+                actor_label="" if number else "user #1",
+                object_type="credit.creditdecision",
+                object_id=str(number),
+                object_label="Decision",
+            )
+            for number in range(3)
+        ]
+
+    def messages():
+        return [
+            WebhookMessage(
+                msg_id=f"msg_{number:032x}",
+                event_type="credit_line.decision",
+                line_id=line.pk,
+                sequence=number + 1,
+                created_at=NOW,
+                payload={"type": "credit_line.decision", "data": {"limit": "0.00", "n": number}},
+            )
+            for number in range(3)
+        ]
+
+    for model, make in ((AuditEntry, entries), (WebhookMessage, messages)):
+        by_copy = _written(model, lambda objs: copy_create(type(objs[0]), objs), make)
+        assert by_copy == _written(model, model.objects.bulk_create, make)
+        assert len(by_copy) == 3
