@@ -10,6 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.copy_values import copy_create
+
 from . import registry
 from .models import AuditEntry
 
@@ -95,4 +97,5 @@ def audit_record_many(acts: Iterable[Audited]) -> list[AuditEntry]:
     _require_transaction()
     now = timezone.now()
     entries = [_entry(act, now) for act in acts]
-    return AuditEntry.objects.bulk_create(entries) if entries else []
+    # COPY on PostgreSQL: a batch of decisions writes an entry each.
+    return copy_create(AuditEntry, entries) if entries else []

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import NOT_PROVIDED
+from django.db import transaction
+
+from config.copy_values import copy_create
 
 from .. import audited, engine, notices, outbound, restorations, selectors
 from ..models import (
@@ -161,7 +162,7 @@ def _write_decisions(
 ) -> None:
     """Bulk-write changed lines, their decisions and reasons, then notify each borrower."""
     _update_lines([line for line, _, _ in rows])
-    decisions = _copy_create(CreditDecision, [decision for _, decision, _ in rows])
+    decisions = copy_create(CreditDecision, [decision for _, decision, _ in rows])
     audited.decisions_written(decisions)
     rechecks_schedule(decisions)
     codes = selectors.reason_codes_by_code(code for _, _, reasons in rows for code, *_ in reasons)
@@ -184,7 +185,7 @@ def _write_decisions(
         ]
         reasons_by_decision[id(decision)] = objs
         all_reasons.extend(objs)
-    _copy_create(DecisionReason, all_reasons)
+    copy_create(DecisionReason, all_reasons)
     outbound.decisions_written(
         [
             (line, d, [c for c, *_ in reasons])
@@ -215,35 +216,6 @@ def _write_decisions(
             for (line, _, _), decision in zip(rows, decisions, strict=True)
         ]
     )
-
-
-def _copy_create(model, objs: list) -> list:
-    """`bulk_create` with COPY on PostgreSQL (psycopg 3 `cursor.copy`): ids are taken from the
-    table's sequence first (one statement), then the rows stream in without client-side
-    quoting. Columns the database fills (`db_default`, set by triggers) are left to it."""
-    if not objs or connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs)
-    meta = model._meta
-    pk = meta.pk
-    fields = [f for f in meta.concrete_fields if f is not pk and f.db_default is NOT_PROVIDED]
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in (pk, *fields))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk.column, len(objs)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        # Names from the model's meta, quoted; the rows go through COPY's own protocol.
-        with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj, new_id in zip(objs, ids, strict=True):
-                values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                copy.write_row([new_id, *values])
-                obj.pk = new_id
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objs
 
 
 def _tell_restorations(decisions: Sequence[CreditDecision]) -> set[int]:

@@ -13,6 +13,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config.copy_values import copy_values
+
 from .. import engine
 from ..models import Notification, Preference, Status
 from ..registry import Audience, CategorySpec, Channel, EventSpec, registry
@@ -270,10 +272,10 @@ def _insert_skipping_twins(rows: list[Notification]) -> list[Notification]:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS notifications_in (LIKE {table}) ON COMMIT DELETE ROWS"
         )
+        values_of = copy_values(fields, connection)  # prepared as an INSERT would, per batch
         with cursor.cursor.copy(f"COPY notifications_in ({columns}) FROM STDIN") as copy:
             for row, new_id in zip(rows, ids, strict=True):
-                values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-                copy.write_row([new_id, *values])
+                copy.write_row([new_id, *values_of(row)])
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM notifications_in"  # noqa: S608 - names from the model's meta; values came by COPY
             " ORDER BY id ON CONFLICT DO NOTHING RETURNING id"

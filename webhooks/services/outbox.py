@@ -18,6 +18,8 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.copy_values import copy_create
+
 from .. import registry
 from ..models import LineSequence, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
@@ -61,7 +63,7 @@ def emit_many(items: Iterable[Outgoing], *, now: datetime | None = None) -> list
                 },
             )
         )
-    messages = WebhookMessage.objects.bulk_create(messages)
+    messages = copy_create(WebhookMessage, messages)  # COPY on PostgreSQL: a batch's worth
     endpoints = list(WebhookEndpoint.objects.all())
     deliveries = [
         WebhookDelivery(
@@ -76,7 +78,7 @@ def emit_many(items: Iterable[Outgoing], *, now: datetime | None = None) -> list
         if endpoint.wants(message.event_type)
     ]
     if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries)
+        copy_create(WebhookDelivery, deliveries)
         transaction.on_commit(_queue_delivery)
     return messages
 
