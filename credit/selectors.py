@@ -502,13 +502,14 @@ def rules_key(rules: ActiveRules) -> str:
     return f"s{card.pk}.{card.version}/p{policy.pk}.{policy.version}"
 
 
-# Whether a line is due (aliases: l the line, k its look, f its kept facts; parameters: now,
-# rules key). NULLs (no look, no facts, never folded) are settled by COALESCE, so a line is
-# always either due or not: the pass scores the due ones and counts the others as last found.
+# Whether a line is due (aliases: l the line, k its look; parameters: now, rules key). New
+# events are in `next_look_at`: ingestion sets it to their arrival, in their transaction
+# (`feature_state.looks_mark_due`), so the scan needn't read the kept facts (a heap many times
+# the looks'). NULLs (no look, never looked at) are settled by COALESCE, so a line is always
+# either due or not: the pass scores the due ones and counts the others as last found.
 DUE_FOR_LOOK = (
     "COALESCE(k.line_id IS NULL OR k.next_look_at <= %s OR k.rules_key <> %s"
-    " OR k.line_updated_at IS NULL OR k.line_updated_at <> l.updated_at"
-    " OR f.folded_at > k.looked_at, FALSE)"
+    " OR k.line_updated_at IS NULL OR k.line_updated_at <> l.updated_at, FALSE)"
 )
 
 
@@ -517,7 +518,6 @@ def _looks_join() -> str:
     return (
         f"{qn(CreditLine._meta.db_table)} l"
         f" LEFT JOIN {qn(LineLook._meta.db_table)} k ON k.line_id = l.id"
-        f" LEFT JOIN {qn(LineFeatureState._meta.db_table)} f ON f.line_id = l.id"
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.utils import timezone
 
 from .. import engine, selectors
 from ..models import LineFeatureState, LineLook
@@ -126,6 +127,9 @@ def feature_states_fold(
     }
     if folded:
         _write_states(folded, now=now)
+    # Every line with new events, its state built or not: the nightly scan then reads only
+    # the looks (their `next_look_at`), not the states, to find the lines with new events.
+    looks_mark_due(sorted(by_line), at=now)
 
 
 def feature_states_rebuild(*, line_ids: Sequence[int], now: datetime) -> dict[int, list]:
@@ -149,6 +153,29 @@ def looks_due(line_ids: Sequence[int], *, at: datetime) -> None:
         unique_fields=["line"],
         update_fields=["next_look_at"],
     )
+
+
+def looks_mark_due(line_ids: Sequence[int], *, at: datetime) -> None:
+    """Ingestion's mark, in the transaction storing the events: these lines (in line order, so
+    two batches wait for each other rather than deadlock) need a look from their arrival `at`
+    on. The mark replaces a look planned later (a date a feature changes) and one planned
+    earlier that has not been taken: either way the next pass after `at` scores the line, once.
+    A line never looked at gets a row that is due (no rules key, no line stamp)."""
+    if not line_ids:
+        return
+    if connection.vendor != "postgresql":
+        looks_due(sorted(line_ids), at=at)
+        return
+    table = connection.ops.quote_name(LineLook._meta.db_table)
+    ids_literal = "{" + ",".join(str(int(line_id)) for line_id in sorted(line_ids)) + "}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (line_id, next_look_at, rules_key, verdict)"  # noqa: S608 - the model's table; values bound
+            " SELECT line_id, %s, '', '{}' FROM unnest(%s::bigint[]) AS given(line_id)"
+            " ORDER BY line_id ON CONFLICT (line_id) DO UPDATE"
+            " SET next_look_at = EXCLUDED.next_look_at",
+            [at, ids_literal],
+        )
 
 
 def facts_for(line_ids: Sequence[int], *, now: datetime) -> dict[int, list]:
@@ -230,13 +257,18 @@ def looks_record(
             for line_id, next_look_at, updated_at, verdict in looks:
                 copy.write_row((line_id, next_look_at, updated_at, json.dumps(verdict)))
         cursor.execute(
-            f"INSERT INTO {table} (line_id, next_look_at, looked_at, line_updated_at, rules_key,"  # noqa: S608 - the model's table name; values bound
-            " verdict) SELECT line_id, next_look_at, %s, line_updated_at, %s, verdict"
+            f"INSERT INTO {table} AS k (line_id, next_look_at, looked_at, line_updated_at,"  # noqa: S608 - the model's table name; values bound
+            " rules_key, verdict) SELECT line_id, next_look_at, %s, line_updated_at, %s, verdict"
             " FROM credit_look_in ON CONFLICT (line_id) DO UPDATE SET"
-            " next_look_at = EXCLUDED.next_look_at, looked_at = EXCLUDED.looked_at,"
+            # A mark ingestion made after this pass began (events that came in while the line
+            # was scored, perhaps after its facts were read) stays: the next pass looks again.
+            " next_look_at = CASE WHEN k.next_look_at > %s AND k.next_look_at <= %s"
+            " THEN LEAST(k.next_look_at, EXCLUDED.next_look_at)"
+            " ELSE EXCLUDED.next_look_at END,"
+            " looked_at = EXCLUDED.looked_at,"
             " line_updated_at = EXCLUDED.line_updated_at, rules_key = EXCLUDED.rules_key,"
             " verdict = EXCLUDED.verdict",
-            [now, rules_key],
+            [now, rules_key, now, timezone.now()],
         )
         cursor.execute("DELETE FROM credit_look_in")
 

@@ -172,9 +172,13 @@ def test_night_after_night_both_passes_decide_the_same():
         inc = [pair[0] for pair in twins.values()]
         full = [pair[1] for pair in twins.values()]
         # Ingestion made a state row for each new line (built from the events by the first
-        # pass); no line has been looked at, so each is due.
+        # pass) and marked its look due; no line has been looked at, so each is due.
         assert LineFeatureState.objects.filter(line_id__in=inc).count() == len(inc)
-        assert not LineLook.objects.filter(line_id__in=inc).exists()
+        assert set(
+            LineLook.objects.filter(line_id__in=inc, looked_at__isnull=True).values_list(
+                "line", flat=True
+            )
+        ) == set(inc)
 
         scored_by_night = []
         nights = (0, 1, 2, 11, 12, 17, 21, 40, 50, 75, 80, 95, 120, 200, 400)
@@ -248,6 +252,83 @@ def test_a_new_rules_version_or_a_changed_line_makes_the_line_due():
         assert selectors.line_ids_due_for_look([line.pk], rules_key=look.rules_key, now=T0) == [
             line.pk
         ]
+
+
+@pytest.mark.django_db
+def test_a_line_with_new_events_is_scored_the_next_night_through_the_look_ingestion_set():
+    """The nightly scan reads no kept facts: a line with new events is due only because the
+    ingestion that stored them set its look to their arrival, in their transaction."""
+    with time_machine.travel(T0, tick=False):
+        borrower = borrower_with_line(customer_id="marked-1")
+        _ingest(borrower.customer_id, _story("clean", T0), "a")
+        line = CreditLine.objects.get(borrower=borrower)
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="periodic", incremental=True)
+        look = LineLook.objects.get(line=line)
+        assert look.next_look_at > T0 + timedelta(days=1)  # nothing planned before tomorrow
+        line.refresh_from_db()
+    arrival = T0 + timedelta(hours=3)
+    with time_machine.travel(arrival, tick=False):
+        _ingest(
+            borrower.customer_id,
+            [
+                {
+                    "kind": "external_overdue",
+                    "occurred_at": (arrival - timedelta(hours=1)).isoformat(),
+                    "data": {"days_past_due": 95, "amount": "900.00", "platform": "PX"},
+                }
+            ],
+            "b",
+        )
+    marked = LineLook.objects.get(line=line)
+    assert marked.next_look_at == arrival
+    # Nothing else makes it due: same rules, the line untouched since its look.
+    assert (marked.rules_key, marked.line_updated_at) == (look.rules_key, line.updated_at)
+    assert CreditLine.objects.get(pk=line.pk).updated_at == line.updated_at
+    night = T0 + timedelta(hours=12)
+    with time_machine.travel(night, tick=False):
+        due, _ = selectors.lines_due_and_verdicts_not_due(rules_key=look.rules_key, now=night)
+        assert due == [line.pk]
+        summary = services.credit_lines_reevaluate(
+            line_ids=due, trigger="periodic", incremental=True, now=night
+        )
+    assert summary.changed == 1  # the serious overdue elsewhere, from the kept facts
+    assert LineLook.objects.get(line=line).looked_at == night
+    assert LineLook.objects.get(line=line).next_look_at > night
+
+
+@pytest.mark.django_db
+def test_a_mark_made_while_the_pass_scores_the_line_outlives_the_pass():
+    """Events stored after the pass read a line's facts (it began before they came) leave the
+    line due for the next pass: recording the look keeps ingestion's later mark."""
+    from django.db import connection
+
+    from credit.services import feature_state
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no ingestion runs during a pass")
+    with time_machine.travel(T0, tick=False):
+        borrower = borrower_with_line(customer_id="marked-2")
+        _ingest(borrower.customer_id, _story("clean", T0), "a")
+        line = CreditLine.objects.get(borrower=borrower)
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="periodic", incremental=True)
+        look = LineLook.objects.get(line=line)
+    pass_began = T0 + timedelta(hours=12)
+    feature_state.looks_mark_due([line.pk], at=pass_began + timedelta(minutes=5))
+    with time_machine.travel(pass_began + timedelta(minutes=10), tick=False):
+        feature_state.looks_record(
+            [(line.pk, pass_began + timedelta(days=30), look.line_updated_at, look.verdict)],
+            rules_key=look.rules_key,
+            now=pass_began,
+        )
+    assert LineLook.objects.get(line=line).next_look_at == pass_began + timedelta(minutes=5)
+    # A look planned before the pass began is replaced as usual.
+    with time_machine.travel(pass_began + timedelta(minutes=10), tick=False):
+        feature_state.looks_record(
+            [(line.pk, pass_began + timedelta(days=30), look.line_updated_at, look.verdict)],
+            rules_key=look.rules_key,
+            now=pass_began + timedelta(minutes=6),
+        )
+    assert LineLook.objects.get(line=line).next_look_at == pass_began + timedelta(days=30)
 
 
 @pytest.mark.django_db
