@@ -15,6 +15,7 @@ replaced, never served stale. Drafts are not cached (their dates depend on the m
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -138,6 +139,9 @@ def fingerprint(appeal: Appeal, *, language: str) -> tuple:
     )
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedParts:
     fingerprint: tuple
@@ -154,7 +158,12 @@ def cached_parts(appeal: Appeal, *, language: str) -> RenderedParts | None:
     """The rendered parts for this appeal as it is now, or None (none kept, or stale)."""
     if not cacheable(appeal):
         return None
-    found = cache.get(cache_key(appeal_id=appeal.pk, user_id=appeal.borrower_id, language=language))
+    key = cache_key(appeal_id=appeal.pk, user_id=appeal.borrower_id, language=language)
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache (Redis) is down: render the page, as on a miss
+        logger.warning("Appeal page rendered without the cache: it is unavailable")
+        return None
     if not isinstance(found, RenderedParts) or found.fingerprint != fingerprint(
         appeal, language=language
     ):
@@ -175,7 +184,10 @@ def render_parts(context: dict, *, language: str, fingerprint_of: tuple | None) 
     )
     if fingerprint_of is not None and cacheable(appeal):
         key = cache_key(appeal_id=appeal.pk, user_id=appeal.borrower_id, language=language)
-        cache.set(key, parts, CACHE_SECONDS)
+        try:
+            cache.set(key, parts, CACHE_SECONDS)
+        except Exception:
+            logger.warning("Appeal page not cached: the cache is unavailable")
     return parts
 
 

@@ -223,5 +223,6 @@ def _drop_cached_pages(person) -> int:
         for code, _name in settings.LANGUAGES
     ]
     if keys:
-        transaction.on_commit(lambda: cache.delete_many(keys))
+        # robust: the erasure has committed; the cache being down must not fail it.
+        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
     return len(keys)

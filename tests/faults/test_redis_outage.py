@@ -201,3 +201,30 @@ def test_the_desk_works_a_case_while_the_cache_is_down(
     )
     assert poll.status_code == 200
     assert poll.json()["changed"] is True and poll.json()["others"] == []
+
+
+def test_the_appeal_page_is_shown_while_the_cache_is_down(
+    private_redis, cache_on_private_redis, client
+):
+    """The appeal page keeps its read-only parts in the cache (Redis): with Redis stopped it
+    renders them afresh, a message sent since shows, and an erasure still completes."""
+    from accounts.rights import person_erase
+    from appeals import services
+
+    appeal = f.in_review_appeal()
+    client.force_login(appeal.borrower)
+    url = reverse("appeals:detail", args=[appeal.pk])
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").status_code == 200  # kept in the cache
+    private_redis.stop()
+
+    services.appeal_staff_message(
+        appeal=appeal, actor=appeal.assignee, body="请上传最近三个月的还款记录。", internal=False
+    )
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "请上传最近三个月的还款记录。" in page.content.decode()
+
+    with transaction.atomic():
+        person_erase(person=appeal.borrower, now=timezone.now(), reason="deletion request")
+    appeal.borrower.refresh_from_db()
+    assert appeal.borrower.erased_at is not None
