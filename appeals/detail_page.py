@@ -15,10 +15,8 @@ replaced, never served stale. Drafts are not cached (their dates depend on the m
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import (
     CharField,
     Count,
@@ -36,6 +34,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from config.compiled_reads import CompiledRead
+from config.page_cache import page_cache_get, page_cache_set
 from credit.models import CreditDecision, ReasonCode
 
 from .models import Appeal, AppealExtension, AppealStatus, AppealTransition, Evidence, Message
@@ -139,9 +138,6 @@ def fingerprint(appeal: Appeal, *, language: str) -> tuple:
     )
 
 
-logger = logging.getLogger(__name__)
-
-
 @dataclass(frozen=True, slots=True)
 class RenderedParts:
     fingerprint: tuple
@@ -159,11 +155,7 @@ def cached_parts(appeal: Appeal, *, language: str) -> RenderedParts | None:
     if not cacheable(appeal):
         return None
     key = cache_key(appeal_id=appeal.pk, user_id=appeal.borrower_id, language=language)
-    try:
-        found = cache.get(key)
-    except Exception:  # the cache (Redis) is down: render the page, as on a miss
-        logger.warning("Appeal page rendered without the cache: it is unavailable")
-        return None
+    found = page_cache_get(key, what="Appeal page")
     if not isinstance(found, RenderedParts) or found.fingerprint != fingerprint(
         appeal, language=language
     ):
@@ -184,10 +176,7 @@ def render_parts(context: dict, *, language: str, fingerprint_of: tuple | None) 
     )
     if fingerprint_of is not None and cacheable(appeal):
         key = cache_key(appeal_id=appeal.pk, user_id=appeal.borrower_id, language=language)
-        try:
-            cache.set(key, parts, CACHE_SECONDS)
-        except Exception:
-            logger.warning("Appeal page not cached: the cache is unavailable")
+        page_cache_set(key, parts, CACHE_SECONDS, what="Appeal page")
     return parts
 
 

@@ -6,19 +6,18 @@ which decision explains the line, whether it can be appealed, or how many days a
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from accounts.localtime import local_date
+from config.page_cache import page_cache_get, page_cache_set
 
 from . import counterfactual_texts, holds
 from .appealability import appeal_until
@@ -399,7 +398,6 @@ HISTORY_FRAGMENTS = {
 # not pile up); the timeout only bounds how long an entry of a line nobody opens stays.
 HISTORY_CACHE_SECONDS = 6 * 60 * 60
 HISTORY_CACHE_VERSION = 1
-logger = logging.getLogger(__name__)
 # How long an event stays on the timeline (`_overview` reads the last 365 days).
 EVENT_WINDOW = timedelta(days=365)
 
@@ -510,11 +508,7 @@ def my_credit_for_borrower(*, user, language: str) -> MyCreditPage | None:
     now = timezone.now()
     key = history_cache_key(line_id=line.pk, user_id=user.pk, language=language)
     fingerprint = _history_fingerprint(line, user=user, language=language)
-    try:
-        cached = cache.get(key)
-    except Exception:  # the cache (Redis) is down: render the history, as on a miss
-        logger.warning("My credit rendered without the cache: it is unavailable")
-        cached = None
+    cached = page_cache_get(key, what="My credit")
     if (
         not isinstance(cached, RenderedHistory)
         or cached.fingerprint != fingerprint
@@ -528,10 +522,7 @@ def my_credit_for_borrower(*, user, language: str) -> MyCreditPage | None:
             valid_until=_valid_until(full, now=now),
         )
         if _cacheable(full):
-            try:
-                cache.set(key, cached, HISTORY_CACHE_SECONDS)
-            except Exception:
-                logger.warning("My credit's history not cached: the cache is unavailable")
+            page_cache_set(key, cached, HISTORY_CACHE_SECONDS, what="My credit")
     days_left, line_holds = _days_left_and_holds(line, user=user, now=now)
     overview = CreditOverview(
         line=line,
