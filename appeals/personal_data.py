@@ -212,8 +212,8 @@ def _drop_cached_pages(person) -> int:
     name their files; erasing rewrites those rows without changing the pages' fingerprint),
     in every language, once the erasure commits."""
     from django.conf import settings
-    from django.core.cache import cache
-    from django.db import transaction
+
+    from config.page_cache import page_cache_forget
 
     from .detail_page import cache_key
 
@@ -222,7 +222,5 @@ def _drop_cached_pages(person) -> int:
         for appeal_id in Appeal.objects.filter(borrower=person).values_list("pk", flat=True)
         for code, _name in settings.LANGUAGES
     ]
-    if keys:
-        # robust: the erasure has committed; the cache being down must not fail it.
-        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+    page_cache_forget(keys)
     return len(keys)

@@ -133,8 +133,8 @@ def erase(person) -> dict[str, int]:
     of their events), in every language, once the erasure commits: it would otherwise stay
     until its timeout. Decisions and events are kept (see the module's docstring)."""
     from django.conf import settings
-    from django.core.cache import cache
-    from django.db import transaction
+
+    from config.page_cache import page_cache_forget
 
     from .overview import history_cache_key
 
@@ -143,8 +143,5 @@ def erase(person) -> dict[str, int]:
         for line_id in CreditLine.objects.filter(borrower=person).values_list("pk", flat=True)
         for code, _name in settings.LANGUAGES
     ]
-    if keys:
-        # robust: the erasure has committed; the cache being down must not fail it (an entry
-        # left behind is keyed by the erased person's ids and expires within 6 hours).
-        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+    page_cache_forget(keys)
     return {"cached credit pages": len(keys)}
