@@ -15,6 +15,9 @@ replaced, never served stale. Drafts are not cached (their dates depend on the m
 
 from __future__ import annotations
 
+import secrets
+import threading
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -29,6 +32,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -182,3 +186,57 @@ def render_parts(context: dict, *, language: str, fingerprint_of: tuple | None) 
 
 def as_safe(parts: RenderedParts) -> dict[str, str]:
     return {name: mark_safe(html) for name, html in parts.fragments.items()}  # noqa: S308 - our templates' output
+
+
+# --- The page's content, rendered once per state ------------------------------------------------
+#
+# On a cached request what is left to render is the page's content around the kept parts: the
+# status card, the forms (empty: a form with errors is the uncached path) and their tokens.
+# It reads nothing but the appeal's own fields, its line (both in the fingerprint) and the
+# flags below, so it is rendered once per process for each of those and kept here; each request
+# fills in its own CSRF token and one-time form tokens. The slots carry a random per-process
+# part, so no text of a borrower's or an agent's can be taken for one.
+_SLOT = secrets.token_hex(16)
+CSRF_SLOT = f"csrf-{_SLOT}"
+FORM_TOKEN_SLOT = f"form-{_SLOT}"
+_bodies: dict[str, str] = {}
+_bodies_lock = threading.Lock()
+# An entry is ~10 KB: a bound keeps a process that sees many appeals from growing without end.
+_MAX_BODIES = 500
+
+
+def _body_key(context: dict, parts: RenderedParts) -> str:
+    """Everything the content reads, as text (the fingerprint holds lists: JSON fields)."""
+    appeal = context["appeal"]
+    survey = getattr(appeal, "survey", None) if context["survey_done"] else None
+    return repr(
+        (
+            appeal.pk,
+            appeal.borrower_id,
+            parts.fingerprint,
+            context["can_add_evidence"],
+            context["can_reply"],
+            bool(context["can_second_review"]),
+            context["second_review_by_reviewer"],
+            (survey.pk, survey.rating) if survey is not None else None,
+        )
+    )
+
+
+def page_body(request, context: dict, parts: RenderedParts) -> str:
+    """The content of the page for `context` (`_page_context` of a cached request, no form
+    errors), with this request's tokens."""
+    key = _body_key(context, parts)
+    html = _bodies.get(key)
+    if html is None:
+        html = render_to_string(
+            "appeals/includes/detail_body.html",
+            {**context, "csrf_token": CSRF_SLOT, "form_token_slot": FORM_TOKEN_SLOT},
+        )
+        with _bodies_lock:
+            if len(_bodies) >= _MAX_BODIES:
+                _bodies.clear()
+            _bodies[key] = html
+    html = html.replace(CSRF_SLOT, get_token(request))
+    first, *rest = html.split(FORM_TOKEN_SLOT)
+    return mark_safe(first + "".join(uuid.uuid4().hex + piece for piece in rest))  # noqa: S308 - our template's output, tokens of hex

@@ -209,9 +209,9 @@ def appeal_detail(request, pk):
     if _thread_before(request) is None:  # the thread's newest page: the parts may be cached
         parts = detail_page.cached_parts(appeal, language=get_language())
         if parts is not None:
-            return render(
-                request, "appeals/appeal_detail.html", _page_context(request, appeal, parts)
-            )
+            context = _page_context(request, appeal, parts)
+            context["body"] = detail_page.page_body(request, context, parts)
+            return render(request, "appeals/appeal_detail.html", context)
         if detail_page.cacheable(appeal):
             fingerprint = detail_page.fingerprint(appeal, language=get_language())
     appeal = detail_page.read_in_full(appeal)

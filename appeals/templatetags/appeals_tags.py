@@ -15,10 +15,13 @@ def lookup(mapping, key):
     return mapping.get(key) if mapping else None
 
 
-@register.simple_tag
-def form_token():
-    """A one-time token so the form, sent twice, is answered once (appeals.idempotency)."""
-    return format_html('<input type="hidden" name="form_token" value="{}">', uuid.uuid4().hex)
+@register.simple_tag(takes_context=True)
+def form_token(context):
+    """A one-time token so the form, sent twice, is answered once (appeals.idempotency). A
+    page rendered to be kept (`appeals.detail_page.page_body`) gets a slot instead, which each
+    request fills with a token of its own."""
+    value = context.get("form_token_slot") or uuid.uuid4().hex
+    return format_html('<input type="hidden" name="form_token" value="{}">', value)
 
 
 # An empty form field reads the same on every request in a language: its block is rendered

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
+    detail_page._bodies.clear()
     yield
     cache.clear()
+    detail_page._bodies.clear()
 
 
 def view(client, appeal, *, user=None, language="en"):
@@ -131,3 +133,68 @@ def test_erasing_a_person_drops_their_cached_pages(client, django_capture_on_com
         person_erase(person=appeal.borrower, now=timezone.now(), reason="deletion request")
 
     assert [cache.get(key) for key in keys] == [None, None]
+
+
+# --- The page's content, rendered once per state with each request's tokens ------------------
+
+
+def _tokens_blanked(html: str) -> str:
+    return re.sub(r'(name="(?:csrfmiddlewaretoken|form_token)" value=")[^"]+"', r'\1"', html)
+
+
+def test_a_kept_page_is_the_page_rendered_in_full_and_its_forms_are_sent(client):
+    """A cached request serves the content rendered for the first one: the same HTML but for
+    the tokens, no slot left, every form token its own, and a reply sent from it (CSRF checked)
+    goes through."""
+    from django.test import Client
+
+    appeal = f.in_review_appeal()
+    client = Client(enforce_csrf_checks=True)
+    _, full, _ = view(client, appeal)  # rendered in full, parts kept
+    _, kept_once, _ = view(client, appeal)  # content rendered once and kept
+    _, kept, _ = view(client, appeal)  # content from the process
+    assert _tokens_blanked(kept) == _tokens_blanked(full) == _tokens_blanked(kept_once)
+    assert detail_page.CSRF_SLOT not in kept and detail_page.FORM_TOKEN_SLOT not in kept
+    form_tokens = re.findall(r'name="form_token" value="([^"]+)"', kept)
+    assert len(form_tokens) >= 2 and len(set(form_tokens)) == len(form_tokens)
+    assert set(form_tokens).isdisjoint(re.findall(r'name="form_token" value="([^"]+)"', kept_once))
+
+    reply = re.search(r'<form[^>]*id="reply".*?</form>', kept, re.S).group(0)
+    fields = dict(re.findall(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"', reply))
+    sent = client.post(
+        reverse("appeals:reply", args=[appeal.pk]), {**fields, "body": "我已上传结清证明。"}
+    )
+    assert sent.status_code == 302
+    assert appeal.messages.filter(body="我已上传结清证明。").exists()
+
+
+def test_the_second_review_form_goes_when_its_window_closes(client):
+    """Whether a second review can still be asked for is read from the clock on each request,
+    not kept with the page."""
+    from datetime import timedelta
+
+    import time_machine
+
+    appeal = f.denied_appeal()
+    appeal.refresh_from_db()
+    assert appeal.second_review_until is not None
+    shown, _, _ = view(client, appeal)
+    again, _, _ = view(client, appeal)
+    assert "Ask for a second review" in shown and "Ask for a second review" in again
+    with time_machine.travel(appeal.second_review_until + timedelta(minutes=1)):
+        later, _, _ = view(client, appeal)
+    assert "Ask for a second review" not in later
+
+
+def test_a_rating_shows_at_once_instead_of_the_survey(client):
+    from appeals.models import AppealStatus
+
+    appeal = f.denied_appeal()
+    appeal.refresh_from_db()
+    assert appeal.is_resolved and appeal.status == AppealStatus.DENIED
+    before, _, _ = view(client, appeal)
+    view(client, appeal)
+    assert "How did we do?" in before and "You rated us" not in before
+    services.survey_submit(appeal=appeal, actor=appeal.borrower, rating=4, comment="")
+    after, _, _ = view(client, appeal)
+    assert "You rated us 4 out of 5" in after
