@@ -206,7 +206,8 @@ _MAX_BODIES = 500
 
 
 def _body_key(context: dict, parts: RenderedParts) -> str:
-    """Everything the content reads, as text (the fingerprint holds lists: JSON fields)."""
+    """Everything the content reads, as text (the fingerprint holds lists: JSON fields): the
+    page's fingerprint, what it quotes of the kept parts, and the flags read per request."""
     appeal = context["appeal"]
     survey = getattr(appeal, "survey", None) if context["survey_done"] else None
     return repr(
@@ -214,6 +215,8 @@ def _body_key(context: dict, parts: RenderedParts) -> str:
             appeal.pk,
             appeal.borrower_id,
             parts.fingerprint,
+            parts.latest_body,  # what the body quotes of the parts (an erasure rewrites it)
+            parts.hints,
             context["can_add_evidence"],
             context["can_reply"],
             bool(context["can_second_review"]),

@@ -198,3 +198,19 @@ def test_a_rating_shows_at_once_instead_of_the_survey(client):
     services.survey_submit(appeal=appeal, actor=appeal.borrower, rating=4, comment="")
     after, _, _ = view(client, appeal)
     assert "You rated us 4 out of 5" in after
+
+
+def test_rewritten_words_are_not_served_from_a_kept_content(client):
+    """An erasure rewrites message bodies without changing any id (so the fingerprint stays)
+    and drops the kept parts: the content kept in the process must not quote the old words."""
+    from appeals.models import Message
+
+    appeal = f.awaiting_appeal()
+    view(client, appeal)
+    kept, _, _ = view(client, appeal)
+    assert "请上传其他平台的结清证明。" in kept
+    Message.objects.filter(appeal=appeal).update(body="(removed)")
+    cache.clear()  # what the erasure's page_cache_forget does for this person's pages
+    view(client, appeal)
+    again, _, _ = view(client, appeal)
+    assert "请上传其他平台的结清证明。" not in again and "(removed)" in again
