@@ -16,8 +16,8 @@ replaced, never served stale. Drafts are not cached (their dates depend on the m
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -39,6 +39,7 @@ from django.utils.safestring import mark_safe
 
 from config.compiled_reads import CompiledRead
 from config.page_cache import page_cache_get, page_cache_set
+from config.rendered_once import RenderedOnce
 from credit.models import CreditDecision, ReasonCode
 
 from .models import Appeal, AppealExtension, AppealStatus, AppealTransition, Evidence, Message
@@ -154,15 +155,12 @@ def cacheable(appeal: Appeal) -> bool:
     return appeal.status != AppealStatus.DRAFT
 
 
-def cached_parts(appeal: Appeal, *, language: str) -> RenderedParts | None:
-    """The rendered parts for this appeal as it is now, or None (none kept, or stale)."""
-    if not cacheable(appeal):
-        return None
+def cached_parts(appeal: Appeal, *, language: str, fingerprint_now: tuple) -> RenderedParts | None:
+    """The rendered parts kept for this appeal as it is now (`fingerprint_now`, of the appeal
+    as read for this request), or None (none kept, or stale)."""
     key = cache_key(appeal_id=appeal.pk, user_id=appeal.borrower_id, language=language)
     found = page_cache_get(key, what="Appeal page")
-    if not isinstance(found, RenderedParts) or found.fingerprint != fingerprint(
-        appeal, language=language
-    ):
+    if not isinstance(found, RenderedParts) or found.fingerprint != fingerprint_now:
         return None
     return found
 
@@ -199,10 +197,8 @@ def as_safe(parts: RenderedParts) -> dict[str, str]:
 _SLOT = secrets.token_hex(16)
 CSRF_SLOT = f"csrf-{_SLOT}"
 FORM_TOKEN_SLOT = f"form-{_SLOT}"
-_bodies: dict[str, str] = {}
-_bodies_lock = threading.Lock()
-# An entry is ~10 KB: a bound keeps a process that sees many appeals from growing without end.
-_MAX_BODIES = 500
+# An entry is ~10 KB: the bound keeps a process that sees many appeals small.
+_bodies = RenderedOnce(max_entries=500)
 
 
 def _body_key(context: dict, parts: RenderedParts) -> str:
@@ -226,20 +222,17 @@ def _body_key(context: dict, parts: RenderedParts) -> str:
     )
 
 
-def page_body(request, context: dict, parts: RenderedParts) -> str:
-    """The content of the page for `context` (`_page_context` of a cached request, no form
-    errors), with this request's tokens."""
-    key = _body_key(context, parts)
-    html = _bodies.get(key)
-    if html is None:
-        html = render_to_string(
+def page_body(request, context: dict, parts: RenderedParts, *, forms: Callable[[], dict]) -> str:
+    """The content of the page for `context` (the flags of a cached request), with this
+    request's tokens. `forms()` gives the empty forms, built only when the content is
+    rendered."""
+    html = _bodies.get(
+        _body_key(context, parts),
+        lambda: render_to_string(
             "appeals/includes/detail_body.html",
-            {**context, "csrf_token": CSRF_SLOT, "form_token_slot": FORM_TOKEN_SLOT},
-        )
-        with _bodies_lock:
-            if len(_bodies) >= _MAX_BODIES:
-                _bodies.clear()
-            _bodies[key] = html
+            {**context, **forms(), "csrf_token": CSRF_SLOT, "form_token_slot": FORM_TOKEN_SLOT},
+        ),
+    )
     html = html.replace(CSRF_SLOT, get_token(request))
     first, *rest = html.split(FORM_TOKEN_SLOT)
     return mark_safe(first + "".join(uuid.uuid4().hex + piece for piece in rest))  # noqa: S308 - our template's output, tokens of hex

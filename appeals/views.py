@@ -154,9 +154,9 @@ def _thread_before(request) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _page_context(request, appeal, parts, **forms):
-    """What every request renders itself: the status card's flags, the forms (each with this
-    request's CSRF token) and the read-only parts, from the cache or just rendered."""
+def _page_flags(appeal, parts) -> dict:
+    """What every request reads itself: the status card's flags and the read-only parts, from
+    the cache or just rendered."""
     return {
         "appeal": appeal,
         "fragments": detail_page.as_safe(parts),
@@ -169,15 +169,27 @@ def _page_context(request, appeal, parts, **forms):
         and appeal.second_review_until
         and appeal.second_review_until > timezone.now(),
         "survey_done": hasattr(appeal, "survey"),
+        # Who decides a second review: a reviewer when the first decider is the only supervisor.
+        "second_review_by_reviewer": appeal.status == S.SECOND_REVIEW
+        and selectors.second_review_by_reviewer(exclude_id=appeal.decided_by_id),
+    }
+
+
+def _forms(**forms) -> dict:
+    """The page's forms: those given (sent with errors), the others empty."""
+    return {
         "evidence_form": forms.get("evidence_form") or EvidenceForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "second_review_form": forms.get("second_review_form") or SecondReviewForm(),
         "survey_form": forms.get("survey_form") or SurveyForm(),
         "error": forms.get("error"),
-        # Who decides a second review: a reviewer when the first decider is the only supervisor.
-        "second_review_by_reviewer": appeal.status == S.SECOND_REVIEW
-        and selectors.second_review_by_reviewer(exclude_id=appeal.decided_by_id),
     }
+
+
+def _page_context(request, appeal, parts, **forms):
+    """The page's flags and parts with its forms, each rendered with this request's CSRF
+    token."""
+    return {**_page_flags(appeal, parts), **_forms(**forms)}
 
 
 def _detail_context(request, appeal, *, fingerprint=None, **forms):
@@ -206,14 +218,15 @@ def appeal_detail(request, pk):
     except (Appeal.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
     fingerprint = None
-    if _thread_before(request) is None:  # the thread's newest page: the parts may be cached
-        parts = detail_page.cached_parts(appeal, language=get_language())
+    # The thread's newest page of an appeal past its draft: the parts may be cached.
+    if _thread_before(request) is None and detail_page.cacheable(appeal):
+        language = get_language()
+        fingerprint = detail_page.fingerprint(appeal, language=language)
+        parts = detail_page.cached_parts(appeal, language=language, fingerprint_now=fingerprint)
         if parts is not None:
-            context = _page_context(request, appeal, parts)
-            context["body"] = detail_page.page_body(request, context, parts)
+            context = _page_flags(appeal, parts)
+            context["body"] = detail_page.page_body(request, context, parts, forms=_forms)
             return render(request, "appeals/appeal_detail.html", context)
-        if detail_page.cacheable(appeal):
-            fingerprint = detail_page.fingerprint(appeal, language=get_language())
     appeal = detail_page.read_in_full(appeal)
     return render(
         request,

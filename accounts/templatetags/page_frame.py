@@ -8,15 +8,14 @@ a borrower's cached page about a tenth of its time.
 from django import template
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from config.rendered_once import RenderedOnce
 
 register = template.Library()
 
-_rendered: dict[tuple, str] = {}
-# Entries differ by language, page family and unread count: a bound keeps a process that sees
-# many counts from growing without end.
-_MAX_ENTRIES = 2_000
+# Entries differ by language, page family and unread count.
+_rendered = RenderedOnce(max_entries=2_000)
 
 
 @register.simple_tag(takes_context=True)
@@ -34,12 +33,9 @@ def nav_links(context):
         match.url_name if match else None,
         unread,
     )
-    html = _rendered.get(key)
-    if html is None:
-        html = render_to_string(
+    return _rendered.get(
+        key,
+        lambda: render_to_string(
             "includes/nav_links.html", {"request": request, "unread_notifications": unread}
-        )
-        if len(_rendered) >= _MAX_ENTRIES:
-            _rendered.clear()
-        _rendered[key] = html
-    return mark_safe(html)  # noqa: S308 - our template's output
+        ),
+    )

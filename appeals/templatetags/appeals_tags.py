@@ -4,8 +4,9 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from config.rendered_once import RenderedOnce
 
 register = template.Library()
 
@@ -27,7 +28,7 @@ def form_token(context):
 # An empty form field reads the same on every request in a language: its block is rendered
 # once per process (the appeal page shows up to three, and rendering a widget through the form
 # renderer's templates costs more than the rest of the page's cached request).
-_blank_fields: dict[tuple, str] = {}
+_blank_fields = RenderedOnce(max_entries=500)
 
 
 @register.simple_tag
@@ -48,9 +49,6 @@ def field_block(field):
         # The file input carries the size cap, read from the settings when it is rendered.
         settings.APPEAL_EVIDENCE_MAX_BYTES,
     )
-    html = _blank_fields.get(key)
-    if html is None:
-        html = _blank_fields[key] = render_to_string(
-            "appeals/includes/field.html", {"field": field}
-        )
-    return mark_safe(html)  # noqa: S308 - our template's output
+    return _blank_fields.get(
+        key, lambda: render_to_string("appeals/includes/field.html", {"field": field})
+    )

@@ -1,0 +1,42 @@
+"""Markup rendered once per process for a key and kept for the next requests.
+
+Some parts of a page read the same on every request for a small set of inputs (the navigation
+for a language and page, an empty form field, the appeal page's content in one state). Each
+is rendered the first time its key is seen and kept in the process; the key must hold
+everything the markup reads. A bound keeps a process that sees many keys from growing without
+end: when full, the oldest half is dropped (a dict keeps insertion order).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+
+from django.utils.safestring import SafeString, mark_safe
+
+
+class RenderedOnce:
+    def __init__(self, *, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._kept: dict[Hashable, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], str]) -> SafeString:
+        """The markup kept for `key`, rendered by `render()` (our templates' output) when
+        none is kept."""
+        html = self._kept.get(key)
+        if html is None:
+            html = render()
+            with self._lock:
+                if len(self._kept) >= self.max_entries:
+                    for old in list(self._kept)[: len(self._kept) // 2 + 1]:
+                        del self._kept[old]
+                self._kept[key] = html
+        return mark_safe(html)  # noqa: S308 - our templates' output
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
