@@ -32,6 +32,8 @@ node_modules/.installed: package.json package-lock.json
 
 browser-tools: node_modules/.installed
 
+# Links the demo prints and sends (SITE_URL) point at the address it serves, unless set.
+run: export SITE_URL := $(or $(SITE_URL),http://$(HOST):$(PORT))
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
