@@ -15,7 +15,6 @@ replaced, never served stale. Drafts are not cached (their dates depend on the m
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,14 +31,13 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from config.compiled_reads import CompiledRead
 from config.page_cache import page_cache_get, page_cache_set
-from config.rendered_once import RenderedOnce
+from config.rendered_once import CSRF_SLOT, SLOT, RenderedOnce, fill_csrf
 from credit.models import CreditDecision, ReasonCode
 
 from .models import Appeal, AppealExtension, AppealStatus, AppealTransition, Evidence, Message
@@ -194,9 +192,7 @@ def as_safe(parts: RenderedParts) -> dict[str, str]:
 # flags below, so it is rendered once per process for each of those and kept here; each request
 # fills in its own CSRF token and one-time form tokens. The slots carry a random per-process
 # part, so no text of a borrower's or an agent's can be taken for one.
-_SLOT = secrets.token_hex(16)
-CSRF_SLOT = f"csrf-{_SLOT}"
-FORM_TOKEN_SLOT = f"form-{_SLOT}"
+FORM_TOKEN_SLOT = f"form-{SLOT}"
 # An entry is ~10 KB: the bound keeps a process that sees many appeals small.
 _bodies = RenderedOnce(max_entries=500)
 
@@ -233,6 +229,6 @@ def page_body(request, context: dict, parts: RenderedParts, *, forms: Callable[[
             {**context, **forms(), "csrf_token": CSRF_SLOT, "form_token_slot": FORM_TOKEN_SLOT},
         ),
     )
-    html = html.replace(CSRF_SLOT, get_token(request))
+    html = fill_csrf(html, request)
     first, *rest = html.split(FORM_TOKEN_SLOT)
     return mark_safe(first + "".join(uuid.uuid4().hex + piece for piece in rest))  # noqa: S308 - our template's output, tokens of hex

@@ -5,14 +5,29 @@ for a language and page, an empty form field, the appeal page's content in one s
 is rendered the first time its key is seen and kept in the process; the key must hold
 everything the markup reads. A bound keeps a process that sees many keys from growing without
 end: when full, the oldest half is dropped (a dict keeps insertion order).
+
+Markup that must carry a value of the request's own (its CSRF token) is rendered with a slot
+in its place and filled in per request (`fill_csrf`). A slot carries a random per-process
+part, so no text of a borrower's or an agent's can be taken for one.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Hashable
 
+from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
+
+SLOT = secrets.token_hex(16)
+# Rendered as the context's `csrf_token`: `{% csrf_token %}` writes it where the token goes.
+CSRF_SLOT = f"csrf-{SLOT}"
+
+
+def fill_csrf(html: str, request) -> str:
+    """Kept markup with this request's CSRF token in its slots."""
+    return html.replace(CSRF_SLOT, get_token(request)) if CSRF_SLOT in html else html
 
 
 class RenderedOnce:
