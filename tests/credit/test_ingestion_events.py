@@ -526,9 +526,13 @@ def _wait_for_a_blocked_insert(timeout: float = 20.0) -> None:
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
+                # Any lock wait of another session of this database: only the second
+                # request can be waiting (the first is idle in its transaction). Not the
+                # statement's text: its batch comes inline and pushes the INSERT past the
+                # first 1,024 characters that pg_stat_activity keeps.
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock'"
-                " AND query LIKE '%%INSERT INTO \"credit_creditevent\"%%'"
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                " AND pid <> pg_backend_pid()"
             )
             if cursor.fetchone()[0]:
                 return
