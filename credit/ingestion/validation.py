@@ -6,9 +6,10 @@ decimal strings with at most two decimals, never negative; datetimes carry an of
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from credit.models import CreditEventKind
@@ -23,7 +24,9 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 EVENT_FIELDS = ("source", "external_id", "customer_id", "kind", "occurred_at", "data")
 EVENT_FIELD_SET = frozenset(EVENT_FIELDS)
+REQUIRED_FIELDS = tuple(f for f in EVENT_FIELDS if f != "data")
 TEXT_LIMITS = {"source": 64, "external_id": 128, "customer_id": 64}
+DATA_TEXT_LIMIT = 128  # a platform, loan id or document named in `data`
 # Read once: `CreditEventKind.values` builds its list anew on every call (a tenth of a
 # 1,000-event batch's validation time when asked per item).
 KINDS = frozenset(CreditEventKind.values)
@@ -98,13 +101,15 @@ def validate_event(item: Any, *, index: int, now: datetime) -> ValidEvent | Reje
 def _validate(item: Any, *, index: int, now: datetime) -> ValidEvent:
     if not isinstance(item, dict):
         raise Invalid(Reason.NOT_AN_OBJECT, "Each event must be a JSON object.")
-    unknown = item.keys() - EVENT_FIELD_SET
-    if unknown:
+    if not item.keys() <= EVENT_FIELD_SET:
+        unknown = item.keys() - EVENT_FIELD_SET
         raise Invalid(Reason.UNKNOWN_FIELD, f"Unknown field(s): {', '.join(sorted(unknown))}.")
-    missing = [f for f in EVENT_FIELDS if f != "data" and item.get(f) in (None, "")]
+    missing = [f for f in REQUIRED_FIELDS if item.get(f) in (None, "")]
     if missing:
         raise Invalid(Reason.MISSING_FIELD, f"Missing required field(s): {', '.join(missing)}.")
-    text = {name: _text(item[name], name, limit) for name, limit in TEXT_LIMITS.items()}
+    source = _text(item["source"], "source", TEXT_LIMITS["source"])
+    external_id = _text(item["external_id"], "external_id", TEXT_LIMITS["external_id"])
+    customer_id = _text(item["customer_id"], "customer_id", TEXT_LIMITS["customer_id"])
     kind = item["kind"]
     if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(
@@ -118,24 +123,16 @@ def _validate(item: Any, *, index: int, now: datetime) -> ValidEvent:
             Reason.FUTURE_DATETIME,
             "occurred_at: is in the future (more than 5 minutes ahead of the server clock).",
         )
-    data = item.get("data", {})
+    data = item.get("data")
     if data is None:
         data = {}
-    if not isinstance(data, dict):
+    elif not isinstance(data, dict):
         raise Invalid(Reason.BAD_DATA, "data: must be a JSON object.")
     try:
-        clean = DATA_VALIDATORS[kind](data, now)
+        clean = _clean_data(DATA_FIELDS[kind], data, now)
     except Invalid as exc:
         raise Invalid(Reason.BAD_DATA, f"data.{exc.reason}") from None
-    return ValidEvent(
-        index=index,
-        source=text["source"],
-        external_id=text["external_id"],
-        customer_id=text["customer_id"],
-        kind=kind,
-        occurred_at=occurred_at,
-        data=clean,
-    )
+    return ValidEvent(index, source, external_id, customer_id, kind, occurred_at, clean)
 
 
 def _text(value: Any, name: str, limit: int) -> str:
@@ -161,7 +158,8 @@ def aware_datetime(value: Any, name: str) -> datetime:
         raise Invalid(
             Reason.INVALID_FIELD, f"{name}: {value[:40]!r} is not an ISO-8601 datetime."
         ) from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    # fromisoformat gives a fixed offset or none: no tzinfo whose utcoffset() may be None.
+    if parsed.tzinfo is None:
         raise Invalid(
             Reason.NAIVE_DATETIME,
             f"{name}: has no UTC offset; send e.g. 2026-03-01T10:00:00+08:00 or …Z.",
@@ -172,166 +170,131 @@ def aware_datetime(value: Any, name: str) -> datetime:
 
 
 # --- per-kind data ------------------------------------------------------------------------
+# Each kind's `data` is a list of fields, each read by a function (value, name, now) -> clean
+# value that raises `Invalid`; read in order, so the first field at fault is the one named.
+# A table, not a function per kind: a batch reads ~3,000 of these fields.
 
 
-class _Fields:
-    """Reads the fields of one `data` object, remembering which were read."""
+def _data_text(value: Any, name: str, now: datetime) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(Reason.BAD_DATA, f"{name}: must be a non-empty string.")
+    stripped = value.strip()
+    if not stripped.isprintable():
+        raise Invalid(Reason.BAD_DATA, f"{name}: must not contain control characters.")
+    if len(value) > DATA_TEXT_LIMIT:
+        raise Invalid(Reason.BAD_DATA, f"{name}: at most {DATA_TEXT_LIMIT} characters.")
+    return stripped
 
-    def __init__(self, data: dict):
-        self.data = data
-        self.read: set[str] = set()
 
-    def _get(self, name: str, *, required: bool = True) -> Any:
-        self.read.add(name)
-        if name not in self.data:
-            if required:
-                raise Invalid(Reason.BAD_DATA, f"{name}: is required.")
-            return None
-        return self.data[name]
+def _optional_text(value: Any, name: str, now: datetime) -> str | None:
+    return None if value is None else _data_text(value, name, now)
 
-    def text(self, name: str, *, required: bool = True, limit: int = 128) -> str | None:
-        value = self._get(name, required=required)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise Invalid(Reason.BAD_DATA, f"{name}: must be a non-empty string.")
-        if not value.strip().isprintable():
-            raise Invalid(Reason.BAD_DATA, f"{name}: must not contain control characters.")
-        if len(value) > limit:
-            raise Invalid(Reason.BAD_DATA, f"{name}: at most {limit} characters.")
-        return value.strip()
 
-    def integer(self, name: str, *, low: int, high: int | None = None) -> int:
-        value = self._get(name)
+def _integer(low: int, high: int) -> Callable[[Any, str, datetime], int]:
+    def read(value: Any, name: str, now: datetime) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(Reason.BAD_DATA, f"{name}: must be a whole number.")
-        if value < low or (high is not None and value > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise Invalid(Reason.BAD_DATA, f"{name}: must be {bounds}.")
+        if value < low or value > high:
+            raise Invalid(Reason.BAD_DATA, f"{name}: must be between {low} and {high}.")
         return value
 
-    def amount(self, name: str, *, positive: bool = False) -> str:
-        value = self._get(name)
-        if not isinstance(value, str) or not AMOUNT_RE.match(value.strip()):
-            raise Invalid(
-                Reason.BAD_DATA,
-                f'{name}: must be a decimal string with at most 2 decimals, e.g. "1234.56".',
-            )
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:  # pragma: no cover - the pattern already excludes it
-            raise Invalid(Reason.BAD_DATA, f"{name}: is not a decimal number.") from None
-        if amount.is_signed():  # "-0.00" too: a sign on an amount is always a mistake
-            raise Invalid(Reason.BAD_DATA, f"{name}: must not be negative.")
-        if positive and amount == 0:
-            raise Invalid(Reason.BAD_DATA, f"{name}: must be more than 0.")
-        if amount > MAX_AMOUNT:
-            raise Invalid(Reason.BAD_DATA, f"{name}: is larger than {MAX_AMOUNT}.")
-        return f"{amount:.2f}"
-
-    def day(self, name: str) -> str:
-        value = self._get(name)
-        if not isinstance(value, str) or not DATE_RE.match(value):
-            raise Invalid(Reason.BAD_DATA, f"{name}: must be a date written YYYY-MM-DD.")
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise Invalid(Reason.BAD_DATA, f"{name}: {value!r} is not a real date.") from None
-        return value
-
-    def moment(self, name: str, now: datetime, *, nullable: bool = False) -> str | None:
-        value = self._get(name)
-        if value is None and nullable:
-            return None
-        try:
-            parsed = aware_datetime(value, name)
-        except Invalid as exc:
-            raise Invalid(Reason.BAD_DATA, exc.reason) from None
-        if parsed > now + CLOCK_SKEW:
-            raise Invalid(Reason.BAD_DATA, f"{name}: is in the future.")
-        return parsed.isoformat()
-
-    def done(self) -> None:
-        extra = sorted(self.data.keys() - self.read)
-        if extra:
-            raise Invalid(Reason.BAD_DATA, f"{', '.join(extra)}: unknown field(s) for this kind.")
+    return read
 
 
-def _repayment(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {
-        "due_date": f.day("due_date"),
-        "paid_at": f.moment("paid_at", now, nullable=True),
-        "amount": f.amount("amount"),
-    }
-    f.done()
+def _amount(value: Any, name: str, now: datetime, *, positive: bool = False) -> str:
+    if not isinstance(value, str) or not AMOUNT_RE.match(value.strip()):
+        raise Invalid(
+            Reason.BAD_DATA,
+            f'{name}: must be a decimal string with at most 2 decimals, e.g. "1234.56".',
+        )
+    amount = Decimal(value.strip())  # the pattern admits only what Decimal reads
+    if amount.is_signed():  # "-0.00" too: a sign on an amount is always a mistake
+        raise Invalid(Reason.BAD_DATA, f"{name}: must not be negative.")
+    if positive and amount == 0:
+        raise Invalid(Reason.BAD_DATA, f"{name}: must be more than 0.")
+    if amount > MAX_AMOUNT:
+        raise Invalid(Reason.BAD_DATA, f"{name}: is larger than {MAX_AMOUNT}.")
+    return f"{amount:.2f}"
+
+
+def _positive_amount(value: Any, name: str, now: datetime) -> str:
+    return _amount(value, name, now, positive=True)
+
+
+def _day(value: Any, name: str, now: datetime) -> str:
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        raise Invalid(Reason.BAD_DATA, f"{name}: must be a date written YYYY-MM-DD.")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(Reason.BAD_DATA, f"{name}: {value!r} is not a real date.") from None
+    return value
+
+
+def _moment_or_none(value: Any, name: str, now: datetime) -> str | None:
+    if value is None:
+        return None
+    try:
+        parsed = aware_datetime(value, name)
+    except Invalid as exc:
+        raise Invalid(Reason.BAD_DATA, exc.reason) from None
+    if parsed > now + CLOCK_SKEW:
+        raise Invalid(Reason.BAD_DATA, f"{name}: is in the future.")
+    return parsed.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class DataField:
+    name: str
+    read: Callable[[Any, str, datetime], Any]
+    # An optional field may be left out (or null): then it is left out of the clean data.
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DataFields:
+    fields: tuple[DataField, ...]
+    names: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset(f.name for f in self.fields))
+
+
+def _clean_data(spec: DataFields, data: dict, now: datetime) -> dict:
+    """The kind's fields of `data`, each read and cleaned, in the spec's order; then any field
+    the kind does not have is named."""
+    clean = {}
+    for item in spec.fields:
+        name = item.name
+        if name in data:
+            value = item.read(data[name], name, now)
+            if value is not None or item.required:
+                clean[name] = value
+        elif item.required:
+            raise Invalid(Reason.BAD_DATA, f"{name}: is required.")
+    if not data.keys() <= spec.names:
+        extra = sorted(data.keys() - spec.names)
+        raise Invalid(Reason.BAD_DATA, f"{', '.join(extra)}: unknown field(s) for this kind.")
     return clean
 
 
-def _external_overdue(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {
-        "days_past_due": f.integer("days_past_due", low=1, high=36500),
-        "amount": f.amount("amount"),
-        "platform": f.text("platform"),
-    }
-    f.done()
-    return clean
+_PLATFORM = DataField("platform", _data_text)
+_LOAN_ID = DataField("loan_id", _data_text)
+_AMOUNT = DataField("amount", _amount)
 
-
-def _external_loan_application(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {"platform": f.text("platform")}
-    f.done()
-    return clean
-
-
-def _external_loan_opened(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {
-        "platform": f.text("platform"),
-        "loan_id": f.text("loan_id"),
-        "amount": f.amount("amount"),
-    }
-    f.done()
-    return clean
-
-
-def _external_loan_closed(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {"platform": f.text("platform"), "loan_id": f.text("loan_id")}
-    f.done()
-    return clean
-
-
-def _bureau_score(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {"score": f.integer("score", low=300, high=950)}
-    f.done()
-    return clean
-
-
-def _income_verified(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    clean = {"monthly_income": f.amount("monthly_income", positive=True)}
-    f.done()
-    return clean
-
-
-def _identity_expired(data: dict, now: datetime) -> dict:
-    f = _Fields(data)
-    document = f.text("document", required=False)
-    f.done()
-    return {"document": document} if document else {}
-
-
-DATA_VALIDATORS = {
-    CreditEventKind.REPAYMENT: _repayment,
-    CreditEventKind.EXTERNAL_OVERDUE: _external_overdue,
-    CreditEventKind.EXTERNAL_LOAN_APPLICATION: _external_loan_application,
-    CreditEventKind.EXTERNAL_LOAN_OPENED: _external_loan_opened,
-    CreditEventKind.EXTERNAL_LOAN_CLOSED: _external_loan_closed,
-    CreditEventKind.BUREAU_SCORE: _bureau_score,
-    CreditEventKind.INCOME_VERIFIED: _income_verified,
-    CreditEventKind.IDENTITY_EXPIRED: _identity_expired,
+DATA_FIELDS = {
+    CreditEventKind.REPAYMENT: DataFields(
+        (DataField("due_date", _day), DataField("paid_at", _moment_or_none), _AMOUNT)
+    ),
+    CreditEventKind.EXTERNAL_OVERDUE: DataFields(
+        (DataField("days_past_due", _integer(1, 36500)), _AMOUNT, _PLATFORM)
+    ),
+    CreditEventKind.EXTERNAL_LOAN_APPLICATION: DataFields((_PLATFORM,)),
+    CreditEventKind.EXTERNAL_LOAN_OPENED: DataFields((_PLATFORM, _LOAN_ID, _AMOUNT)),
+    CreditEventKind.EXTERNAL_LOAN_CLOSED: DataFields((_PLATFORM, _LOAN_ID)),
+    CreditEventKind.BUREAU_SCORE: DataFields((DataField("score", _integer(300, 950)),)),
+    CreditEventKind.INCOME_VERIFIED: DataFields((DataField("monthly_income", _positive_amount),)),
+    CreditEventKind.IDENTITY_EXPIRED: DataFields(
+        (DataField("document", _optional_text, required=False),)
+    ),
 }

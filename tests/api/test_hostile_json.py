@@ -6,10 +6,13 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from config.parsers import MAX_DEPTH
 from tests.accounts.factories import bearer, borrower_token, service_token
 from tests.factories import BorrowerFactory
 
 pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/credit-events/"
 
 
 def _json_operations():
@@ -49,3 +52,24 @@ def test_nesting_within_reason_still_parses():
     response = api.post("/api/v1/auth/token/", {"username": {"a": [[1]]}}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("shape", ["lists", "objects", "mixed"])
+def test_the_nesting_limit_is_exact(shape):
+    """MAX_DEPTH levels parse; one more is a parse error, whatever the containers are (a
+    batch's events sit beside the deep branch, as in a real body)."""
+
+    def nested(depth):
+        value = 1
+        for level in range(depth):
+            as_list = shape == "lists" or (shape == "mixed" and level % 2)
+            value = [value] if as_list else {"k": value}
+        return [{"source": "core", "data": {}}, value]  # the batch list is a level too
+
+    api = APIClient()
+    api.credentials(**bearer(service_token()[1]))
+    at_limit = api.post(URL, nested(MAX_DEPTH - 1), format="json")
+    assert at_limit.status_code == 200, at_limit.content
+    too_deep = api.post(URL, nested(MAX_DEPTH), format="json")
+    assert too_deep.status_code == 400
+    assert too_deep.json()["error"]["code"] == "parse_error"

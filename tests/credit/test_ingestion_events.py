@@ -87,6 +87,35 @@ def test_every_kind_is_accepted_and_stored_as_sent(api, customer, reevaluations)
 
 
 @pytest.mark.django_db
+def test_text_beyond_ascii_and_odd_offsets_are_stored_as_sent(api, reevaluations):
+    """Keys, names and times arrive as the lender wrote them: other scripts and characters
+    outside the basic plane, sub-second times, offsets of quarter hours and west of UTC."""
+    customer = borrower_with_line(customer_id="客户-7")
+    items = [
+        event(
+            customer.customer_id,
+            "借据-1-𝔸",
+            "external_loan_opened",
+            occurred_at="2026-03-10T09:30:00.123456+05:45",
+            data={"platform": "快贷 🚀", "loan_id": "贷-9", "amount": "3000"},
+        ),
+        event(
+            customer.customer_id,
+            "ev-west",
+            "repayment",
+            occurred_at="2026-03-09T22:15:00-03:30",
+        ),
+    ]
+    assert post(api, items).json()["counts"]["accepted"] == 2
+    opened = CreditEvent.objects.get(external_id="借据-1-𝔸")
+    assert opened.line == customer.credit_line
+    assert opened.data == {"platform": "快贷 🚀", "loan_id": "贷-9", "amount": "3000.00"}
+    assert opened.occurred_at.isoformat() == "2026-03-10T03:45:00.123456+00:00"
+    west = CreditEvent.objects.get(external_id="ev-west")
+    assert west.occurred_at.isoformat() == "2026-03-10T01:45:00+00:00"
+
+
+@pytest.mark.django_db
 def test_unpaid_repayment_and_identity_document(api, customer):
     items = [
         event(customer.customer_id, "r1", data={**DATA_BY_KIND["repayment"], "paid_at": None}),
@@ -526,9 +555,13 @@ def _wait_for_a_blocked_insert(timeout: float = 20.0) -> None:
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
+                # Any lock wait of another session of this database: only the second
+                # request can be waiting (the first is idle in its transaction). Not the
+                # statement's text: its batch comes inline and pushes the INSERT past the
+                # first 1,024 characters that pg_stat_activity keeps.
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock'"
-                " AND query LIKE '%%INSERT INTO \"credit_creditevent\"%%'"
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                " AND pid <> pg_backend_pid()"
             )
             if cursor.fetchone()[0]:
                 return
