@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 
 from config.copy_values import copy_create
 
@@ -121,38 +121,8 @@ def _effective_decision(
     return decision, reasons
 
 
-# The columns a decision changes on its line, with their PostgreSQL types.
-_LINE_COLUMNS = (
-    ("status", "varchar"),
-    ("credit_limit", "numeric"),
-    ("closing_effective_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-    ("scheduled_change", "varchar"),
-    ("scheduled_limit", "numeric"),
-    ("scheduled_change_at", "timestamptz"),
-)
-
-
 def _update_lines(lines: Sequence[CreditLine]) -> None:
-    """Write the changed lines: on PostgreSQL one UPDATE from one array per column (a night's
-    chunk has as many new states as limits cut), elsewhere one UPDATE per distinct new state."""
-    if not lines:
-        return
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(CreditLine._meta.db_table)
-        arrays = ", ".join(["%s::bigint[]", *(f"%s::{kind}[]" for _, kind in _LINE_COLUMNS)])
-        names = ", ".join(["id", *(name for name, _ in _LINE_COLUMNS)])
-        assignments = ", ".join(f"{name} = v.{name}" for name, _ in _LINE_COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS t SET {assignments}"  # noqa: S608 - the model's table and columns; values bound
-                f" FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id",
-                [
-                    [line.pk for line in lines],
-                    *([getattr(line, name) for line in lines] for name, _ in _LINE_COLUMNS),
-                ],
-            )
-        return
+    """Write the changed lines with one UPDATE per distinct new state (a batch has few)."""
     groups: dict[tuple, list[int]] = {}
     for line in lines:
         key = (
