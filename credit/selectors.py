@@ -579,6 +579,27 @@ def line_ids_due_for_look(
         return [row[0] for row in cursor.fetchall()]
 
 
+def lines_due_for_look(line_ids: Sequence[int], *, rules_key: str, now: datetime) -> list[LineRow]:
+    """The rows (`lines_for_evaluation`) of those of these lines the nightly pass must score
+    (`line_ids_due_for_look`), in line order: on PostgreSQL one query for both."""
+    if not line_ids:
+        return []
+    if connection.vendor != "postgresql":  # (SQLite returns raw dates: the ORM reads the rows)
+        return lines_for_evaluation(line_ids_due_for_look(line_ids, rules_key=rules_key, now=now))
+    columns = ", ".join(
+        "l." + connection.ops.quote_name(CreditLine._meta.get_field(name).column)
+        for name in LineRow._fields
+    )
+    sql = (
+        f"SELECT {columns} FROM {_looks_join()}"  # noqa: S608 - table and column names from the models; values bound
+        f" WHERE l.id = ANY(%s::bigint[]) AND {DUE_FOR_LOOK} ORDER BY l.id"
+    )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_ids_array(line_ids), stamp, rules_key])
+        return [LineRow(*row) for row in cursor.fetchall()]
+
+
 def verdicts_of_lines_not_due(*, rules_key: str, now: datetime) -> list[tuple[dict, int]]:
     """What the last looks of the lines not due found, as (verdict summary, how many lines),
     one aggregate over every line: the nightly batch counts them in the monitoring tally
