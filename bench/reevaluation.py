@@ -297,12 +297,39 @@ def _build_states(chunks, now: datetime) -> None:
             services.feature_states_rebuild(line_ids=chunk, now=now)
 
 
-def _nightly(now: datetime, notice_mode: str = "inline") -> tuple[int, int, int]:
+def _chunk(chunk: list[int], now: datetime, notice_mode: str) -> int:
+    """One chunk task of the night (`credit.reevaluate_lines`): its decisions."""
+    from credit import services
+
+    return services.credit_lines_reevaluate(
+        line_ids=chunk,
+        trigger="periodic",
+        as_of=now,
+        now=now,
+        keep_decisions=False,
+        notice_mode=notice_mode,
+        incremental=True,
+    ).changed
+
+
+def _chunk_task(arguments: tuple) -> int:
+    return _chunk(*arguments)
+
+
+def quiet_night_workers() -> int:
+    """Worker processes running the quiet night's chunks: as many as a Celery worker starts by
+    default (`celery -A config worker`: one process per core), BENCH_WORKERS to choose."""
+    return int(os.environ.get("BENCH_WORKERS") or os.cpu_count() or 1)
+
+
+def _nightly(now: datetime, notice_mode: str = "inline", workers: int = 1) -> tuple[int, int, int]:
     """What the nightly batch and its chunk tasks run: the lines whose look has come, selected
     once (the others tallied as last found), chunked and scored from their kept facts;
     decisions, reasons and notices rendered and written in each chunk's transaction
-    (counted). Returns (decisions, lines scored, notices written)."""
-    from django.db import transaction
+    (counted). With `workers` > 1 the chunks run in that many processes at once, each with its
+    own database connection, as the chunk tasks do on a Celery worker's processes. Returns
+    (decisions, lines scored, notices written)."""
+    from django.db import connections, transaction
 
     from credit import services
     from credit.fanout import chunked
@@ -315,21 +342,22 @@ def _nightly(now: datetime, notice_mode: str = "inline") -> tuple[int, int, int]
     with transaction.atomic():
         due = services.nightly_lines_due(now=now)
     print(f"    {len(due):,} lines due, selected in {time.perf_counter() - started:.1f} s")
-    for number, chunk in enumerate(chunked(due, size=CHUNK), start=1):
-        if number % 100 == 0:  # progress of a long pass (a 1,000,000-line night)
-            print(
-                f"    {number * CHUNK:,} lines, {time.perf_counter() - started:.0f} s", flush=True
-            )
-        summary = services.credit_lines_reevaluate(
-            line_ids=chunk,
-            trigger="periodic",
-            as_of=now,
-            now=now,
-            keep_decisions=False,
-            notice_mode=notice_mode,
-            incremental=True,
-        )
-        changed += summary.changed
+    tasks = [(chunk, now, notice_mode) for chunk in chunked(due, size=CHUNK)]
+    if workers > 1:
+        import multiprocessing
+
+        connections.close_all()  # each process opens its own
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.imap_unordered(_chunk_task, tasks)
+            for number, chunk_changed in enumerate(results, start=1):
+                if number % 100 == 0:  # progress of a long pass (a 1,000,000-line night)
+                    print(f"    {number * CHUNK:,} lines, {time.perf_counter() - started:.0f} s")
+                changed += chunk_changed
+    else:
+        for number, arguments in enumerate(tasks, start=1):
+            if number % 100 == 0:
+                print(f"    {number * CHUNK:,} lines, {time.perf_counter() - started:.0f} s")
+            changed += _chunk(*arguments)
     scored = LineLook.objects.filter(looked_at=now).count()
     return changed, scored, Notification.objects.count() - notices_before
 
@@ -443,14 +471,24 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
         if os.environ.get("BENCH_PROFILE"):  # a cProfile of the quiet night, to this file
             import cProfile
 
+            workers = 1  # (the profile of one process doing all the chunks)
             profiler = cProfile.Profile()
             quiet_time, (quiet_changed, quiet_scored, quiet_notices) = _timed(
                 profiler.runcall, _nightly, night
             )
             profiler.dump_stats(os.environ["BENCH_PROFILE"])
         else:
-            quiet_time, (quiet_changed, quiet_scored, quiet_notices) = _timed(_nightly, night)
-        print(f"  quiet night: {n / quiet_time:,.0f} lines/s", flush=True)
+            # The quiet night runs its chunks as production does: on a Celery worker's
+            # processes (`quiet_night_workers`), each chunk in its own transaction.
+            workers = quiet_night_workers()
+            quiet_time, (quiet_changed, quiet_scored, quiet_notices) = _timed(
+                _nightly, night, "inline", workers
+            )
+        print(
+            f"  quiet night: {n / quiet_time:,.0f} lines/s"
+            f" (chunks in {workers} worker process{'es' if workers > 1 else ''})",
+            flush=True,
+        )
         campaign_time, campaign_lines = (None, 0) if nightly_only else campaign.time_campaign(CHUNK)
 
         result = {
@@ -463,6 +501,7 @@ def run(scale: str, lines: int | None = None, write: bool = True) -> dict:
             "baseline_rate": n / base_time if base_time else None,
             "project_rate": n / full_time if full_time else None,
             "quiet_rate": n / quiet_time,
+            "quiet_workers": workers,
             "ratio": base_time / full_time if base_time and full_time else None,
             "quiet_ratio": base_time / quiet_time if base_time else None,
             "changed": full_changed,
@@ -508,6 +547,7 @@ def _print(r: dict) -> None:
         f"  ({r['changed']:,} decisions, {r['full_notices']:,} notices rendered and written)\n"
         f"  ratio full re-score / baseline:    {_num(r['ratio'], '.2f')} (target >= 0.50)\n"
         f"  quiet night, {r['touched']:,} lines with new events: {r['quiet_rate']:,.0f} lines/s"
+        f" with chunks in {r['quiet_workers']} worker process(es)"
         f"  ({r['quiet_scored']:,} lines scored, {r['quiet_changed']:,} decisions,"
         f" {r['quiet_notices']:,} notices; {_num(r['quiet_ratio'], '.1f')} x baseline;"
         " target >= 50,000)"
@@ -529,7 +569,8 @@ def _write(r: dict) -> None:
         f"| {_num(r['baseline_rate'])} | {_num(r['project_rate'])} "
         f"| **{_num(r['ratio'], '.2f')}** "
         f"| {r['changed']:,} / {r['full_notices']:,} "
-        f"| {r['touched']:,} / {r['quiet_scored']:,} | **{r['quiet_rate']:,.0f}** "
+        f"| {r['touched']:,} / {r['quiet_scored']:,} | **{r['quiet_rate']:,.0f}**"
+        f"{f' ({w} workers)' if (w := r['quiet_workers']) > 1 else ''} "
         f"| {r['quiet_changed']:,} / {r['quiet_notices']:,} | {r['machine']} |"
     )
     header = (
@@ -546,8 +587,10 @@ def _write(r: dict) -> None:
         "events (through ingestion, not timed) touched 5% of the lines: the lines whose look has\n"
         "come (new events, a window or month boundary that day) are selected once, chunked and\n"
         "scored; the others are tallied as last found in one aggregate. Lines/s counts\n"
-        "every line of the pass. Targets: full re-score >= 0.5 x baseline; quiet night >= 50,000\n"
-        "lines/s at 1,000,000 lines.\n\n"
+        "every line of the pass. Since 2026-12-01 the quiet night's chunks run in as many\n"
+        'processes as a Celery worker starts by default (one per core; "(2 workers)" after the\n'
+        "figure), as production runs them; `BENCH_WORKERS=1` runs them in one. Targets: full\n"
+        "re-score >= 0.5 x baseline; quiet night >= 50,000 lines/s at 1,000,000 lines.\n\n"
         "| when | commit | scale | lines | database | baseline lines/s | full re-score lines/s "
         "| ratio | decisions / notices | lines with events / scored | quiet night lines/s "
         "| decisions / notices | machine |\n"

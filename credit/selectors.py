@@ -118,8 +118,26 @@ class LastDecision:
     scored: bool  # made by the scorecard (False: staff, campaign or correction)
 
 
+def _ids_array(line_ids: Iterable[int]) -> str:
+    """Ids as one PostgreSQL array literal, bound as one parameter (`= ANY(%s::bigint[])`):
+    psycopg's dumper and its query splitting cost ~1 µs a parameter, every chunk."""
+    return "{" + ",".join(str(int(line_id)) for line_id in line_ids) + "}"
+
+
 def last_decisions(line_ids: Sequence[int]) -> dict[int, LastDecision]:
     """The latest decision of each line, in one query."""
+    if not line_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(CreditDecision._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT ON (line_id) line_id, outcome, old_limit, new_limit,"  # noqa: S608 - the model's table; values bound
+                f" scorecard_id IS NOT NULL FROM {table} WHERE line_id = ANY(%s::bigint[])"
+                " ORDER BY line_id, created_at DESC, id DESC",
+                [_ids_array(line_ids)],
+            )
+            return {row[0]: LastDecision(*row[1:]) for row in cursor.fetchall()}
     latest = (
         CreditDecision.objects.filter(line_id=OuterRef("pk"))
         .order_by("-created_at", "-id")
@@ -187,6 +205,20 @@ class LineRow(NamedTuple):
 
 
 def lines_for_evaluation(line_ids: Sequence[int], *, lock: bool = False) -> list[LineRow]:
+    if not line_ids:
+        return []
+    if connection.vendor == "postgresql" and not lock:
+        columns = ", ".join(
+            connection.ops.quote_name(CreditLine._meta.get_field(name).column)
+            for name in LineRow._fields
+        )
+        table = connection.ops.quote_name(CreditLine._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id",  # noqa: S608 - the model's table and columns; values bound
+                [_ids_array(line_ids)],
+            )
+            return [LineRow(*row) for row in cursor.fetchall()]
     qs = CreditLine.objects.filter(id__in=line_ids).order_by("id")
     if lock:
         qs = qs.select_for_update(of=("self",))
@@ -532,7 +564,10 @@ def line_ids_due_for_look(
         return []
     stamp = connection.ops.adapt_datetimefield_value(now)
     among, params = "", []
-    if line_ids is not None:
+    if line_ids is not None and connection.vendor == "postgresql":
+        among = "l.id = ANY(%s::bigint[]) AND "  # one array literal, not a parameter an id
+        params = [_ids_array(line_ids)]
+    elif line_ids is not None:
         among = f"l.id IN ({', '.join(['%s'] * len(line_ids))}) AND "
         params = list(line_ids)
     sql = (
@@ -542,6 +577,27 @@ def line_ids_due_for_look(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, stamp, rules_key])
         return [row[0] for row in cursor.fetchall()]
+
+
+def lines_due_for_look(line_ids: Sequence[int], *, rules_key: str, now: datetime) -> list[LineRow]:
+    """The rows (`lines_for_evaluation`) of those of these lines the nightly pass must score
+    (`line_ids_due_for_look`), in line order: on PostgreSQL one query for both."""
+    if not line_ids:
+        return []
+    if connection.vendor != "postgresql":  # (SQLite returns raw dates: the ORM reads the rows)
+        return lines_for_evaluation(line_ids_due_for_look(line_ids, rules_key=rules_key, now=now))
+    columns = ", ".join(
+        "l." + connection.ops.quote_name(CreditLine._meta.get_field(name).column)
+        for name in LineRow._fields
+    )
+    sql = (
+        f"SELECT {columns} FROM {_looks_join()}"  # noqa: S608 - table and column names from the models; values bound
+        f" WHERE l.id = ANY(%s::bigint[]) AND {DUE_FOR_LOOK} ORDER BY l.id"
+    )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_ids_array(line_ids), stamp, rules_key])
+        return [LineRow(*row) for row in cursor.fetchall()]
 
 
 def verdicts_of_lines_not_due(*, rules_key: str, now: datetime) -> list[tuple[dict, int]]:
@@ -612,17 +668,29 @@ def feature_facts_by_line(line_ids: Sequence[int]) -> dict[int, list[engine.stat
     if not line_ids:
         return {}
     table = connection.ops.quote_name(LineFeatureState._meta.db_table)
-    marks = ", ".join(["%s"] * len(line_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT line_id, CAST(facts AS TEXT) FROM {table}"  # noqa: S608 - the model's table; values bound
-            f" WHERE line_id IN ({marks}) AND folded_at IS NOT NULL",
-            list(line_ids),
-        )
-        found = {
-            line_id: json.loads(facts) if isinstance(facts, str | bytes) else facts
-            for line_id, facts in cursor.fetchall()
-        }
+    if connection.vendor == "postgresql":
+        # The ids as one array literal (psycopg's dumper costs ~1 µs an element), the rows
+        # back as one JSON text: one decode for the chunk, a third of a decode per row.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(json_agg(json_build_array(line_id, facts)), '[]')::text"  # noqa: S608 - the model's table; values bound
+                f" FROM {table} WHERE line_id = ANY(%s::bigint[]) AND folded_at IS NOT NULL",
+                [_ids_array(line_ids)],
+            )
+            (document,) = cursor.fetchone()
+        found = dict(json.loads(document))
+    else:
+        marks = ", ".join(["%s"] * len(line_ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT line_id, CAST(facts AS TEXT) FROM {table}"  # noqa: S608 - the model's table; values bound
+                f" WHERE line_id IN ({marks}) AND folded_at IS NOT NULL",
+                list(line_ids),
+            )
+            found = {
+                line_id: json.loads(facts) if isinstance(facts, str | bytes) else facts
+                for line_id, facts in cursor.fetchall()
+            }
     return {
         line_id: engine.state.from_json(found[line_id]) if line_id in found else None
         for line_id in line_ids

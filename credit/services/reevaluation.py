@@ -216,8 +216,8 @@ def credit_lines_reevaluate(
         # Only the lines whose look has come are read; the chunk's other lines are known not
         # to change and count as evaluated (the breaker sees the share of the whole chunk).
         key = selectors.rules_key(rules)
-        due = selectors.line_ids_due_for_look(ids, rules_key=key, now=now)
-        rows = selectors.lines_for_evaluation(due)
+        rows = selectors.lines_due_for_look(ids, rules_key=key, now=now)
+        due = [row.id for row in rows]
         summary.evaluated = len(ids)
         facts = feature_state.facts_for(due, now=now)
 
