@@ -5,11 +5,14 @@ catalogue). Dates are the lender's calendar days the engine computed them on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import formats, translation
 from django.utils.translation import gettext
 
@@ -174,9 +177,27 @@ def sentences(items: Iterable[dict]) -> list[str]:
 def bilingual(items: Iterable[dict]) -> list[dict]:
     """Every answer as {"zh-hans": ..., "en": ...}, for a notice's context."""
     items = _ordered(items)
-    out: list[dict] = [{} for _ in items]
-    for language in LANGUAGES:
-        with translation.override(language):
-            for slot, item in zip(out, items, strict=True):
-                slot[language] = sentence(item)
-    return out
+    # A night's adverse decisions repeat a few answers ("close 1 of 3 loans", "again on
+    # Jan. 21"): each set is worded once per process (forgotten when settings change).
+    key = json.dumps(items, sort_keys=True, default=str)
+    worded = _WORDED.get(key)
+    if worded is None:
+        worded = [{} for _ in items]
+        for language in LANGUAGES:
+            with translation.override(language):
+                for slot, item in zip(worded, items, strict=True):
+                    slot[language] = sentence(item)
+        if len(_WORDED) >= _WORDED_LIMIT:
+            _WORDED.clear()
+        _WORDED[key] = worded
+    return [dict(slot) for slot in worded]
+
+
+_WORDED: dict[str, list[dict]] = {}
+_WORDED_LIMIT = 4096
+
+
+@receiver(setting_changed)
+def _forget_wordings(**kwargs) -> None:
+    _WORDED.clear()
+    _day_in.cache_clear()

@@ -378,3 +378,39 @@ def test_my_credit_says_no_single_change_is_enough_once_not_under_every_reason(
         with translation.override(language):
             title = first.title_in(language)
         assert shown.index(title) < shown.index(words)
+
+
+def test_notices_of_the_same_answers_word_them_alike_and_apart():
+    """A batch words a set of answers once and gives each notice its own copy: the same
+    sentences as worded afresh in each language, a notice's copy changed changes no other,
+    and a different date or count is worded anew."""
+    items = [
+        {"kind": cf.TIME, "reasons": ["multi_lending"], "outcome": "keep", "on": "2027-03-10"},
+        {
+            "kind": cf.ACTIONS,
+            "reasons": ["multi_lending"],
+            "changes": [
+                {"action": cf.CLOSE_LOANS, "fact": "open_external_loans", "from": 3, "to": 1}
+            ],
+            "outcome": "keep",
+        },
+    ]
+
+    def afresh(answers):
+        worded = []
+        for item in counterfactual_texts._ordered(answers):
+            texts = {}
+            for language in counterfactual_texts.LANGUAGES:
+                with translation.override(language):
+                    texts[language] = counterfactual_texts.sentence(item)
+            worded.append(texts)
+        return worded
+
+    first = counterfactual_texts.bilingual(items)
+    assert first == afresh(items)
+    first[0]["en"] = "changed by one notice"
+    assert counterfactual_texts.bilingual(items) == afresh(items)
+    later = [dict(items[0], on="2027-04-02"), items[1]]
+    assert counterfactual_texts.bilingual(later) == afresh(later) != afresh(items)
+    fewer = [items[0], dict(items[1], changes=[dict(items[1]["changes"][0], to=2)])]
+    assert counterfactual_texts.bilingual(fewer) == afresh(fewer) != afresh(items)
