@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from .features import Features
-from .rules import SEVERITY, PolicyRules, ScorecardRules
+from .rules import SEVERITY, Bin, PolicyRules, ScorecardRules
 
 MAX_REASONS = 4
 # The outcomes a segment marked for review stages for staff before they take effect.
@@ -77,28 +77,88 @@ class Verdict:
 
 def score(card: ScorecardRules, features: Features | Mapping) -> ScoreResult:
     values = features.as_dict() if isinstance(features, Features) else features
+    compiled = _compiled(card)
+    known = compiled.scored
     total = card.base_points
     scored = []
-    for order, attribute in enumerate(card.attributes):
-        value = values.get(attribute.feature)
-        matched = next((b for b in attribute.bins if b.matches(value)), None)
-        if matched is None:
-            # No bin for this value: score it as the attribute's worst bin, so a gap in the
-            # card can never make a borrower look better than the card intends.
-            matched = min(attribute.bins, key=lambda b: b.points)
-        total += matched.points
-        scored.append(
-            AttributeScore(
-                feature=attribute.feature,
-                value=value,
-                bin_label=matched.label,
-                points=matched.points,
-                max_points=attribute.max_points,
-                reason_code=matched.reason_code or attribute.reason_code,
-                order=order,
-            )
-        )
+    for order, attribute in enumerate(compiled.attributes):
+        value = values.get(attribute[0])
+        # The same value of an attribute always scores alike: its result is shared (a
+        # float zero is not, so -0.0 and 0.0 keep their own sign).
+        key = (order, type(value), value)
+        result = known.get(key) if value or type(value) is not float else None
+        if result is None:
+            result = _scored(attribute, order, value)
+            if len(known) >= _SCORED_KEPT:
+                known.clear()
+            known[key] = result
+        total += result.points
+        scored.append(result)
     return ScoreResult(score=total, attributes=tuple(scored))
+
+
+# An attribute compiled once per scorecard: (feature, label, reason_code, max_points, the bin
+# a missing value falls in (None: none), the bins with a range as (min, max, bin), its worst bin).
+_CompiledAttribute = tuple[str, str, str, int, Bin | None, tuple, Bin]
+_SCORED_KEPT = 1 << 16
+
+
+@dataclass(slots=True)
+class _CompiledCard:
+    card: ScorecardRules  # kept, so its id is not reused while compiled
+    attributes: tuple[_CompiledAttribute, ...]
+    scored: dict  # (order, type, value) -> AttributeScore
+
+
+_compiled_cards: dict[int, _CompiledCard] = {}
+
+
+def _compiled(card: ScorecardRules) -> _CompiledCard:
+    """The scorecard in the form `score` reads on every line (parsed versions are kept for
+    the process, so this is built once per version)."""
+    compiled = _compiled_cards.get(id(card))
+    if compiled is not None and compiled.card is card:
+        return compiled
+    if len(_compiled_cards) >= 8:
+        _compiled_cards.clear()  # drafts of shadow runs come and go
+    attributes = []
+    for attribute in card.attributes:
+        missing = next((b for b in attribute.bins if b.missing), None)
+        ranged = tuple((b.min, b.max, b) for b in attribute.bins if not b.missing)
+        worst = min(attribute.bins, key=lambda b: b.points)
+        attributes.append(
+            (attribute.feature, attribute.label, attribute.reason_code, attribute.max_points)
+            + (missing, ranged, worst)
+        )
+    compiled = _compiled_cards[id(card)] = _CompiledCard(card, tuple(attributes), {})
+    return compiled
+
+
+def _scored(attribute: _CompiledAttribute, order: int, value) -> AttributeScore:
+    """The attribute's score for `value`: the first bin that matches (`Bin.matches`), else
+    the worst bin, so a gap in the card can never make a borrower look better than the card
+    intends."""
+    feature, _, reason_code, max_points, missing, ranged, worst = attribute
+    matched = None
+    if value is None:
+        matched = missing
+    elif ranged:
+        number = float(value)
+        for low, high, b in ranged:
+            if (low is None or number >= low) and (high is None or number < high):
+                matched = b
+                break
+    if matched is None:
+        matched = worst
+    return AttributeScore(
+        feature=feature,
+        value=value,
+        bin_label=matched.label,
+        points=matched.points,
+        max_points=max_points,
+        reason_code=matched.reason_code or reason_code,
+        order=order,
+    )
 
 
 def principal_reasons(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 # Instalments fall due at the end of the day in the lender's time zone.
@@ -136,11 +137,13 @@ def _next_midnight(day: date) -> datetime:
 _end_of_date = lru_cache(maxsize=1 << 12)(_next_midnight)
 
 
+_occurred_at = attrgetter("occurred_at")
+
+
 def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
     """Every feature the scorecard and the policy may use, as of `as_of` (aware datetime)."""
-    events = sorted(
-        (e for e in facts.events if e.occurred_at <= as_of), key=lambda e: e.occurred_at
-    )
+    events = [e for e in facts.events if e.occurred_at <= as_of]
+    events.sort(key=_occurred_at)
 
     # Repayments: the latest report for each instalment (by due date) wins.
     instalments: dict[date, datetime | None] = {}
@@ -158,9 +161,16 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
         age = as_of - event.occurred_at
         kind = event.kind
         if kind == "repayment":
-            due = _parse_date(data.get("due_date"))
+            # Most dates come as ISO text: straight to the parsed-once lookups.
+            due = data.get("due_date")
+            due = _date_from_text(due) if type(due) is str else _parse_date(due)
             if due is not None:
-                instalments[due] = _parse_datetime(data.get("paid_at"))
+                paid_at = data.get("paid_at")
+                instalments[due] = (
+                    _datetime_from_text(paid_at)
+                    if type(paid_at) is str and paid_at
+                    else _parse_datetime(paid_at)
+                )
         elif kind == "external_loan_application":
             applications.append(age)
         elif kind == "external_loan_opened":
@@ -188,7 +198,7 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
     late = 0
     last_late: datetime | None = None
     for due, paid_at in instalments.items():
-        deadline = _end_of_day(due)
+        deadline = _end_of_date(due) if type(due) is date else _next_midnight(due)
         if deadline > as_of:
             continue  # not yet due
         missed = paid_at is None or paid_at >= deadline

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .features import (
     APPLICATION_WEIGHTS,
@@ -27,8 +27,11 @@ from .features import (
     OVERDUE_WINDOW,
     REPAYMENT_WINDOW,
     Features,
+    _date_from_text,
+    _datetime_from_text,
     _decimal,
-    _end_of_day,
+    _end_of_date,
+    _next_midnight,
     _parse_date,
     _parse_datetime,
 )
@@ -37,6 +40,7 @@ Fact = tuple[str, datetime, dict]
 
 APPLICATION_LIMITS = tuple(limit for limit, _ in APPLICATION_WEIGHTS)
 OPENED_LIMITS = (timedelta(days=30), timedelta(days=90))
+_OVERDUE_LIMITS = (OVERDUE_WINDOW,)
 # The keys of each kind's data that `compute_features` reads (the rest is not kept).
 KEPT_DATA = {
     "repayment": ("due_date", "paid_at"),
@@ -122,36 +126,54 @@ def next_change(
     differently; a month count that reaches none of them is no reason for a look (a line
     aged 30 months is scored as at 31 by rules that only ask for 24). Without it every month
     boundary is a look."""
-    candidates: list[datetime] = [as_of + REPAYMENT_WINDOW]
+    # The earliest date ahead (or now) among the candidates, kept as they come (the first of
+    # equal instants wins, as `min` would pick it): every scored line passes here every night.
+    ahead = as_of + REPAYMENT_WINDOW
     last_late: datetime | None = None
     unpaid_late = False
     latest_by_due: dict[object, datetime | None] = {}
     for kind, occurred_at, data in state:
         if occurred_at > as_of:
-            candidates.append(occurred_at)
+            if occurred_at < ahead:
+                ahead = occurred_at
+            continue
+        if kind == "repayment":
+            due = data.get("due_date")
+            due = _date_from_text(due) if type(due) is str else _parse_date(due)
+            if due is not None:
+                paid_at = data.get("paid_at")
+                latest_by_due[due] = (
+                    _datetime_from_text(paid_at)
+                    if type(paid_at) is str and paid_at
+                    else _parse_datetime(paid_at)
+                )
             continue
         if kind == "external_loan_application":
-            candidates.extend(occurred_at + limit for limit in APPLICATION_LIMITS)
+            limits = APPLICATION_LIMITS
         elif kind == "external_loan_opened":
-            candidates.extend(occurred_at + limit for limit in OPENED_LIMITS)
+            limits = OPENED_LIMITS
         elif kind == "external_overdue":
-            candidates.append(occurred_at + OVERDUE_WINDOW)
-        elif kind == "repayment":
-            due = _parse_date(data.get("due_date"))
-            if due is not None:
-                latest_by_due[due] = _parse_datetime(data.get("paid_at"))
+            limits = _OVERDUE_LIMITS
+        else:
+            continue
+        for limit in limits:
+            at = occurred_at + limit
+            if as_of <= at < ahead:
+                ahead = at
     for due, paid_at in latest_by_due.items():
-        deadline = _end_of_day(due)
-        candidates.extend((deadline, deadline + REPAYMENT_WINDOW))
-        if paid_at is not None and paid_at > as_of:
-            candidates.append(paid_at)
+        deadline = _end_of_date(due) if type(due) is date else _next_midnight(due)
+        if as_of <= deadline < ahead:
+            ahead = deadline
+        at = deadline + REPAYMENT_WINDOW
+        if as_of <= at < ahead:
+            ahead = at
+        if paid_at is not None and paid_at > as_of and paid_at < ahead:
+            ahead = paid_at
         if deadline <= as_of and (paid_at is None or paid_at >= deadline):
             if paid_at is None or paid_at > as_of:
                 unpaid_late = True  # no clean month until it is repaid (a date above)
             else:
                 last_late = paid_at if last_late is None else max(last_late, paid_at)
-    # Windows already passed changed nothing more; a date still ahead (or now) does.
-    ahead = min(c for c in candidates if c >= as_of)
     # Whole months of account age, and of clean repayment since the last late instalment (a
     # month boundary a rounding put just behind `as_of` means: look at the next pass).
     opened = opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=UTC)
