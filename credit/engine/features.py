@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from operator import attrgetter
+from operator import itemgetter
+from types import MappingProxyType
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 # Instalments fall due at the end of the day in the lender's time zone.
@@ -28,11 +30,12 @@ APPLICATION_WEIGHTS = (
 DAYS_PER_MONTH = 30.4375
 
 
-@dataclass(frozen=True, slots=True)
-class EventFact:
+class EventFact(NamedTuple):
+    # A tuple (not a frozen dataclass): a line's facts are built from its ~13 event rows for
+    # every line scored, and read by unpacking.
     kind: str
     occurred_at: datetime
-    data: Mapping = field(default_factory=dict)
+    data: Mapping = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +140,13 @@ def _next_midnight(day: date) -> datetime:
 _end_of_date = lru_cache(maxsize=1 << 12)(_next_midnight)
 
 
-_occurred_at = attrgetter("occurred_at")
+_occurred_at = itemgetter(1)  # of an EventFact
 
 
 def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
     """Every feature the scorecard and the policy may use, as of `as_of` (aware datetime)."""
     events = [e for e in facts.events if e.occurred_at <= as_of]
-    events.sort(key=_occurred_at)
+    events.sort(key=_occurred_at)  # stable: equal times keep their order
 
     # Repayments: the latest report for each instalment (by due date) wins.
     instalments: dict[date, datetime | None] = {}
@@ -156,10 +159,8 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
     last_income_at: datetime | None = None
     last_expired_at: datetime | None = None
 
-    for event in events:
-        data = event.data or {}
-        age = as_of - event.occurred_at
-        kind = event.kind
+    for kind, occurred_at, data in events:
+        data = data or {}
         if kind == "repayment":
             # Most dates come as ISO text: straight to the parsed-once lookups.
             due = data.get("due_date")
@@ -172,15 +173,15 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
                     else _parse_datetime(paid_at)
                 )
         elif kind == "external_loan_application":
-            applications.append(age)
+            applications.append(as_of - occurred_at)
         elif kind == "external_loan_opened":
-            opened.append(age)
+            opened.append(as_of - occurred_at)
             key = (str(data.get("platform", "")), str(data.get("loan_id", "")))
             open_loans[key] = _decimal(data.get("amount")) or Decimal(0)
         elif kind == "external_loan_closed":
             open_loans.pop((str(data.get("platform", "")), str(data.get("loan_id", ""))), None)
         elif kind == "external_overdue":
-            if age <= OVERDUE_WINDOW:
+            if as_of - occurred_at <= OVERDUE_WINDOW:
                 with contextlib.suppress(TypeError, ValueError):
                     overdue_days.append(int(data.get("days_past_due", 0)))
         elif kind == "bureau_score":
@@ -190,9 +191,9 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
             income = _decimal(data.get("monthly_income"))
             if income is not None and income > 0:
                 monthly_income = income
-                last_income_at = event.occurred_at
+                last_income_at = occurred_at
         elif kind == "identity_expired":
-            last_expired_at = event.occurred_at
+            last_expired_at = occurred_at
 
     due_in_window = 0
     late = 0
@@ -282,6 +283,6 @@ def facts_from_rows(
         opened_at=opened_at,
         credit_limit=credit_limit,
         balance=balance,
-        events=tuple(EventFact(kind, occurred_at, data) for kind, occurred_at, data in rows),
+        events=tuple(map(EventFact._make, rows)),
         key_customer=key_customer,
     )
