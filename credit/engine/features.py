@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -77,11 +77,12 @@ class Features:
     key_customer: bool = False
 
     def as_dict(self) -> dict:
-        # Flat fields only: a comprehension is several times faster than dataclasses.asdict.
-        return {name: getattr(self, name) for name in _FEATURE_NAMES}
+        # Flat fields only, read in one go (much faster than dataclasses.asdict).
+        return dict(zip(_FEATURE_NAMES, _feature_values(self), strict=True))
 
 
 _FEATURE_NAMES = tuple(Features.__dataclass_fields__)
+_feature_values = attrgetter(*_FEATURE_NAMES)
 
 
 def _decimal(value) -> Decimal | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -231,8 +232,9 @@ def _next_edge(months: int, edges: Mapping[str, Sequence[int]] | None, name: str
     edge above `months`; None when no edge is ahead."""
     if not edges or name not in edges:
         return months
-    ahead = [edge for edge in edges[name] if edge > months]
-    return min(ahead) - 1 if ahead else None
+    ahead = edges[name]  # ascending (`month_edges`)
+    index = bisect_right(ahead, months)
+    return ahead[index] - 1 if index < len(ahead) else None
 
 
 def _month_after(start: datetime, months: int) -> datetime:
