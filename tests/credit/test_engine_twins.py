@@ -290,6 +290,8 @@ def _exactly(value):
         return (value, value.tzinfo)
     if isinstance(value, Features):
         return tuple(_exactly(v) for v in value.as_dict().values())
+    if isinstance(value, ScoreResult):
+        return (value.score, _exactly(value.attributes))
     if isinstance(value, tuple):
         return tuple(_exactly(v) for v in value)
     if isinstance(value, AttributeScore):
