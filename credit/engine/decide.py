@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from .features import Features
-from .rules import SEVERITY, Bin, PolicyRules, ScorecardRules
+from .rules import OPERATORS, SEVERITY, Bin, Condition, PolicyRules, ScorecardRules
 
 MAX_REASONS = 4
 # The outcomes a segment marked for review stages for staff before they take effect.
@@ -210,10 +210,21 @@ def segment_of(features: Features | Mapping, policy: PolicyRules) -> str | None:
 def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Verdict:
     values = features.as_dict()
     result = score(card, values)
-    segment = policy.segment_for(values)
+    knockouts, segments = _compiled_policy(policy)
+    # The first segment whose conditions all hold (`PolicyRules.segment_for`).
+    segment = None
+    for candidate, conditions in segments:
+        for feature, holds, reference in conditions:
+            if not holds(values.get(feature), reference):
+                break
+        else:
+            segment = candidate
+            break
     buffer_days = policy.closure_buffer_days
     segment_notice = segment.closure_buffer_days if segment is not None else None
-    fired = [k for k in policy.knockouts if k.condition.holds(values)]
+    fired = [
+        k for feature, holds, reference, k in knockouts if holds(values.get(feature), reference)
+    ]
     if fired:
         # A knock-out is never softened by a segment; a review still applies.
         outcome = max((k.outcome for k in fired), key=SEVERITY.__getitem__)
@@ -263,6 +274,30 @@ def decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Ver
         review_first=bool(segment and segment.review and outcome in REVIEWED_OUTCOMES),
         segment_notice_days=segment_notice,
     )
+
+
+_compiled_policies: dict[int, tuple[PolicyRules, tuple, tuple]] = {}
+
+
+def _compiled_policy(policy: PolicyRules) -> tuple[tuple, tuple]:
+    """The policy's knock-outs as (feature, operator, value, knock-out) and its segments as
+    (segment, its conditions as (feature, operator, value)): what `Condition.holds` reads,
+    looked up once per version rather than per condition per line."""
+    kept = _compiled_policies.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1], kept[2]
+    if len(_compiled_policies) >= 8:
+        _compiled_policies.clear()  # drafts of shadow runs come and go
+
+    def compiled(condition: Condition) -> tuple:
+        return (condition.feature, OPERATORS[condition.op], condition.value)
+
+    knockouts = tuple((*compiled(k.condition), k) for k in policy.knockouts)
+    segments = tuple(
+        (segment, tuple(compiled(c) for c in segment.conditions)) for segment in policy.segments
+    )
+    _compiled_policies[id(policy)] = (policy, knockouts, segments)
+    return knockouts, segments
 
 
 # --- Applying a verdict to a line's current state -------------------------------------------

@@ -28,6 +28,7 @@ APPLICATION_WEIGHTS = (
     (timedelta(days=90), 0.25),
 )
 DAYS_PER_MONTH = 30.4375
+_DAYS_30, _DAYS_90 = timedelta(days=30), timedelta(days=90)
 
 
 class EventFact(NamedTuple):
@@ -241,27 +242,29 @@ def compute_features(facts: LineFacts, *, as_of: datetime) -> Features:
     clean_since = max(last_late, opened_at) if last_late is not None else opened_at
     clean_days = max((as_of - clean_since).total_seconds() / 86400, 0)
 
+    # Positionally, in the order of the fields (named below): a call by keyword matches
+    # twenty names per line scored, at twice the cost.
     return Features(
-        on_time_ratio_12m=None if on_time_ratio is None else round(on_time_ratio, 4),
-        repayments_due_12m=due_in_window,
-        repayments_late_12m=late,
-        applications_30d=sum(1 for a in applications if a <= timedelta(days=30)),
-        applications_90d=sum(1 for a in applications if a <= timedelta(days=90)),
-        applications_weighted=round(weighted, 4),
-        loans_opened_30d=sum(1 for a in opened if a <= timedelta(days=30)),
-        loans_opened_90d=sum(1 for a in opened if a <= timedelta(days=90)),
-        open_external_loans=len(open_loans),
-        open_external_debt=float(external_debt),
-        overdue_max_days_12m=max(overdue_days, default=0),
-        overdue_count_12m=len(overdue_days),
-        monthly_income=None if monthly_income is None else float(monthly_income),
-        debt_to_income=None if dti is None else round(dti, 4),
-        account_age_months=math.floor(age_days / DAYS_PER_MONTH),
-        bureau_score=bureau_score,
-        identity_expired=identity_expired,
-        verification_status=verification,
-        clean_repayment_months=math.floor(clean_days / DAYS_PER_MONTH),
-        key_customer=facts.key_customer,
+        None if on_time_ratio is None else round(on_time_ratio, 4),  # on_time_ratio_12m
+        due_in_window,  # repayments_due_12m
+        late,  # repayments_late_12m
+        sum(1 for a in applications if a <= _DAYS_30),  # applications_30d
+        sum(1 for a in applications if a <= _DAYS_90),  # applications_90d
+        round(weighted, 4),  # applications_weighted
+        sum(1 for a in opened if a <= _DAYS_30),  # loans_opened_30d
+        sum(1 for a in opened if a <= _DAYS_90),  # loans_opened_90d
+        len(open_loans),  # open_external_loans
+        float(external_debt),  # open_external_debt
+        max(overdue_days, default=0),  # overdue_max_days_12m
+        len(overdue_days),  # overdue_count_12m
+        None if monthly_income is None else float(monthly_income),  # monthly_income
+        None if dti is None else round(dti, 4),  # debt_to_income
+        math.floor(age_days / DAYS_PER_MONTH),  # account_age_months
+        bureau_score,  # bureau_score
+        identity_expired,  # identity_expired
+        verification,  # verification_status
+        math.floor(clean_days / DAYS_PER_MONTH),  # clean_repayment_months
+        facts.key_customer,  # key_customer
     )
 
 

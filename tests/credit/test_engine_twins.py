@@ -1,6 +1,6 @@
-"""The engine's per-line work (features, score, next look) gives what its plain reading gave:
-the functions as they read before they were made faster are kept here, and both are run on
-many generated lines, at many times, against several scorecards."""
+"""The engine's per-line work gives what its plain reading gave: the functions as they read
+before they were made faster (features, score, decide, next look) are kept here, and both are
+run on many generated lines, at many times, against several scorecards."""
 
 import contextlib
 import math
@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from credit import engine
 from credit.engine import state as feature_state
-from credit.engine.decide import AttributeScore, ScoreResult
+from credit.engine.decide import (
+    REVIEWED_OUTCOMES,
+    AttributeScore,
+    ScoreResult,
+    Verdict,
+    principal_reasons,
+)
 from credit.engine.features import (
     APPLICATION_WEIGHTS,
     DAYS_PER_MONTH,
@@ -26,6 +32,7 @@ from credit.engine.features import (
     _parse_date,
     _parse_datetime,
 )
+from credit.engine.rules import SEVERITY, PolicyRules, ScorecardRules
 from credit.engine.state import APPLICATION_LIMITS, OPENED_LIMITS, Fact, _month_after
 
 from .test_feature_state import CARD, NOW, POLICY, histories
@@ -279,6 +286,65 @@ def reference_score(card, features) -> ScoreResult:
     return ScoreResult(score=total, attributes=tuple(scored))
 
 
+def reference_decide(policy: PolicyRules, card: ScorecardRules, features: Features) -> Verdict:
+    """`decide` as it read before the policy was compiled."""
+    values = features.as_dict()
+    result = reference_score(card, values)
+    segment = policy.segment_for(values)
+    buffer_days = policy.closure_buffer_days
+    segment_notice = segment.closure_buffer_days if segment is not None else None
+    fired = [k for k in policy.knockouts if k.condition.holds(values)]
+    if fired:
+        # A knock-out is never softened by a segment; a review still applies.
+        outcome = max((k.outcome for k in fired), key=SEVERITY.__getitem__)
+        return Verdict(
+            outcome=outcome,
+            score=result.score,
+            reasons=principal_reasons(
+                result, tuple((k.condition.feature, k.reason_code) for k in fired)
+            ),
+            knockouts=tuple(k.name for k in fired),
+            segment=segment.name if segment else None,
+            reduce_share=policy.reduce_share,
+            closure_buffer_days=buffer_days,
+            attributes=result.attributes,
+            features=values,
+            review_first=bool(segment and segment.review),
+            segment_notice_days=segment_notice,
+        )
+
+    s = result.score
+    if s >= policy.keep_min_score:
+        outcome = "keep"
+    elif s >= policy.reduce_min_score:
+        outcome = "reduce_limit"
+    elif s >= policy.freeze_min_score:
+        outcome = "freeze"
+    else:
+        outcome = "close"
+
+    share = policy.reduce_share
+    softened = False
+    if outcome == "close" and segment is not None and segment.close_becomes:
+        outcome = segment.close_becomes
+        share = segment.reduce_share or share
+        softened = True
+
+    return Verdict(
+        outcome=outcome,
+        score=s,
+        reasons=() if outcome == "keep" else principal_reasons(result),
+        segment=segment.name if segment else None,
+        reduce_share=share,
+        closure_buffer_days=buffer_days,
+        attributes=result.attributes,
+        features=values,
+        softened_by_segment=softened,
+        review_first=bool(segment and segment.review and outcome in REVIEWED_OUTCOMES),
+        segment_notice_days=segment_notice,
+    )
+
+
 def _facts(events, opened) -> LineFacts:
     return engine.facts_from_rows(1, opened, Decimal("20000"), Decimal("3000"), events)
 
@@ -324,6 +390,9 @@ def test_features_scores_and_next_looks_are_those_of_the_plain_reading(
                 for card in (CARD, V1_CARD):
                     assert _exactly(engine.score(card, features)) == _exactly(
                         reference_score(card, features)
+                    )
+                    assert engine.decide(POLICY, card, features) == reference_decide(
+                        POLICY, card, features
                     )
             look = feature_state.next_change(
                 state, opened_at=opened, features=features, as_of=at, month_edges=edges
