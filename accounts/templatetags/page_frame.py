@@ -46,12 +46,9 @@ def frame_part(context, name):
     this request's CSRF token and path."""
     request = context.get("request")
     user = context.get("user")
-    values = {
-        "request": request,
-        "user": user,
-        "gated": context.get("gated"),
-        "unread_notifications": context.get("unread_notifications"),
-    }
+    values = {"request": request, "user": user, "gated": context.get("gated")}
+    if "unread_notifications" in context:  # a borrower's badge (staff and visitors have none)
+        values["unread_notifications"] = context["unread_notifications"]
     if request is None:  # rendered outside a request: nothing to keep or fill in
         return render_to_string(_PARTS[name], values)
     signed_in = bool(user is not None and user.is_authenticated)
