@@ -137,6 +137,11 @@ def _drop_connections(app) -> None:
     # Forget (never close) the pools: kombu keeps them per URL for the other tests.
     app._pool = None
     app.amqp._producer_pool = None
+    # And the result backend, which the app builds once from `result_backend` and keeps (per
+    # thread unless thread-safe): kept, it would still point at a private Redis this test has
+    # stopped, and the next test's `.delay()` (which subscribes to its result) would fail.
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
 
 
 @contextlib.contextmanager
