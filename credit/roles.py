@@ -18,6 +18,7 @@ CREDIT_READ = (
     "credit.view_evaluationbatch",
     "credit.view_helddecision",
     "credit.view_decisionreview",
+    "credit.view_linerecheck",
 )
 
 GRANTS = {

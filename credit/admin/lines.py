@@ -12,7 +12,9 @@ from ..models import (
     ClosureDeferral,
     CreditDecision,
     CreditLine,
+    DecisionOutcome,
     DecisionReason,
+    LineRecheck,
 )
 from .common import ReadOnlyMixin, features_table, points_table, reasons_html
 from .manual_decisions import ManualDecisionMixin
@@ -71,6 +73,25 @@ class ClosureDeferralInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class LineRecheckInline(ReadOnlyMixin, admin.TabularInline):
+    """When the line is evaluated again by time alone (the day its adverse decision said it
+    would pass), and what each earlier one of these runs decided: the newest first."""
+
+    model = LineRecheck
+    extra = 0
+    ordering = ("-due_on", "-id")
+    fields = ("due_on", "ran_at", "outcome_display", "decision")
+    readonly_fields = fields
+
+    @admin.display(description=_("outcome of the run"))
+    def outcome_display(self, obj):
+        if obj.ran_at is None:
+            return _("not run yet")
+        if not obj.outcome:  # the run found the line as it was: no decision was written
+            return _("no change")
+        return DecisionOutcome(obj.outcome).label
+
+
 @admin.register(CreditLine)
 class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
@@ -99,7 +120,7 @@ class CreditLineAdmin(ManualDecisionMixin, ReadOnlyMixin, admin.ModelAdmin):
         "updated_at",
     )
     fields = readonly_fields
-    inlines = (DecisionInline, ClosureDeferralInline)
+    inlines = (DecisionInline, ClosureDeferralInline, LineRecheckInline)
     actions = ("reevaluate", "mark_key_customer", "unmark_key_customer")
 
     @admin.display(description=_("customer ID"), ordering="borrower__customer_id")

@@ -161,6 +161,8 @@ GRANTED_SINCE = {
         "appeals.answer_supportrequest",
         # issue 14: every role reads the policy documents borrowers accept
         "accounts.view_policyversion",
+        # the line's admin page lists its scheduled re-evaluations
+        "credit.view_linerecheck",
     },
     roles.REVIEWER: {
         "credit.view_policycampaign",  # issue 12
@@ -175,8 +177,11 @@ GRANTED_SINCE = {
         "appeals.answer_supportrequest",
         # issue 14: every role reads the policy documents borrowers accept
         "accounts.view_policyversion",
+        # the line's admin page lists its scheduled re-evaluations
+        "credit.view_linerecheck",
     },
     roles.SUPERVISOR: {
+        "credit.view_linerecheck",  # the line's admin page lists its scheduled re-evaluations
         # issue 14: supervisors place and lift legal holds (audited); retention skips the person
         "accounts.view_legalhold",
         "accounts.add_legalhold",

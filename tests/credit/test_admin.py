@@ -6,11 +6,19 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import formats, translation
 
 from accounts import roles
 from credit import services
-from credit.models import CreditDecision, CreditLineStatus, ReasonCode, Scorecard, VersionStatus
-from tests.credit.factories import at, make_line, multi_lending, repayments
+from credit.models import (
+    CreditDecision,
+    CreditLineStatus,
+    LineRecheck,
+    ReasonCode,
+    Scorecard,
+    VersionStatus,
+)
+from tests.credit.factories import at, event, make_line, multi_lending, repayments
 from tests.factories import StaffFactory
 from tests.support import text
 
@@ -267,3 +275,49 @@ def test_policy_compare_lists_thresholds_knockouts_and_segments(client):
     assert "· long_clean_history" in body
     assert "710" in body and ("1 difference." in body or "1 处不同" in body)
     assert Permission.objects.filter(codename="reevaluate_creditline").exists()
+
+
+def _rechecks_group(response) -> str:
+    """The text of the line page's scheduled re-evaluations (the inline named for its rows)."""
+    page = text(response)
+    start = page.index('id="rechecks-group"')
+    return page[start : page.index("</fieldset>", start)]
+
+
+def test_the_line_page_shows_when_the_line_is_evaluated_again_and_what_that_run_decided(client):
+    # An overdue of 65 days 100 days ago and three applications this week: the line closes
+    # today and passes again by time alone once the applications are 30 days old.
+    line = make_line(opened_at=NOW - timedelta(days=320))
+    repayments(line, first_due=date(2025, 2, 10), count=10)
+    event(line, "external_overdue", NOW - timedelta(days=100), days_past_due=65, platform="X")
+    for i, platform in enumerate(("A", "B", "C")):
+        event(
+            line, "external_loan_application", NOW - timedelta(days=5, hours=i), platform=platform
+        )
+    with time_machine.travel(NOW, tick=False):
+        services.credit_lines_reevaluate(line_ids=[line.pk], trigger="event")
+    recheck = LineRecheck.objects.get(line=line)
+    url = reverse("admin:credit_creditline_change", args=[line.pk])
+    with translation.override("en"):
+        due_on = formats.date_format(recheck.due_on, "DATE_FORMAT")
+
+    for role in (roles.AGENT, roles.REVIEWER, roles.SUPERVISOR, roles.AUDITOR):
+        client.force_login(staff(role))
+        client.cookies["recourse_language"] = "en"
+        group = _rechecks_group(client.get(url))
+        assert "Scheduled re-evaluations" in group, role
+        assert due_on in group, role
+        assert "not run yet" in group, role
+
+    with time_machine.travel(at(recheck.due_on, 9), tick=False):
+        services.rechecks_run_due()
+    client.force_login(staff(roles.AGENT))
+    group = _rechecks_group(client.get(url))
+    assert "not run yet" not in group
+    assert "Restored" in group, "the run restored the line, and the page says so"
+
+    client.cookies["recourse_language"] = "zh-hans"
+    group = _rechecks_group(client.get(url))
+    assert "预定的重新评估" in group
+    assert "已恢复" in group
+    assert "Scheduled re-evaluations" not in group
