@@ -42,4 +42,4 @@ class LineRecheck(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.line_id} on {self.due_on:%Y-%m-%d}"
+        return _("Re-evaluation on %(day)s") % {"day": f"{self.due_on:%Y-%m-%d}"}

@@ -321,3 +321,4 @@ def test_the_line_page_shows_when_the_line_is_evaluated_again_and_what_that_run_
     assert "预定的重新评估" in group
     assert "已恢复" in group
     assert "Scheduled re-evaluations" not in group
+    assert "Re-evaluation on" not in group, "each row's label is in the staff member's language"
