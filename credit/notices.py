@@ -231,8 +231,11 @@ def supersede_adverse_notices(restorations: Sequence[CreditDecision]) -> int:
     )
 
 
-def send_batch_held(*, recipient, batch, name: str, affected: int, held_because: dict) -> None:
-    """Tell a supervisor that a batch (a campaign) is held for review, and why."""
+def send_batch_held(
+    *, recipient, batch, name: str | dict, affected: int, held_because: dict
+) -> None:
+    """Tell a supervisor that a batch (a campaign) is held for review, and why. `name`: a
+    campaign's as its author wrote it, or a batch's in each language (`EvaluationBatch.titles`)."""
     notify(
         recipient=recipient,
         event="staff.batch_held",
@@ -242,7 +245,7 @@ def send_batch_held(*, recipient, batch, name: str, affected: int, held_because:
 
 
 def send_batch_failed(
-    *, recipient, run, name: str, chunk: str, error: str, link: str, failed_at
+    *, recipient, run, name: str | dict, chunk: str, error: str, link: str, failed_at
 ) -> None:
     """Tell a supervisor that a chunk of a batch or campaign failed every retry, so the run
     waits for them (each failure is its own message: a retry that fails again tells again)."""
@@ -530,7 +533,10 @@ register(
         audience=Audience.STAFF,
         templates=TEMPLATES,
         context={
-            "batch": ("name of the campaign or batch", "Nightly re-evaluation 2026-11-30"),
+            "batch": (
+                "name of the campaign or batch (a batch's in each language)",
+                {"zh-hans": "2026-11-30 夜间重新评估", "en": "Nightly re-evaluation 2026-11-30"},
+            ),
             "chunk": (
                 "the chunk that failed: its first line and how many more",
                 "#1201 (+499)",

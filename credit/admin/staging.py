@@ -272,7 +272,7 @@ class DecisionReviewAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
 class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
     change_form_template = "admin/credit/batch_change_form.html"
     list_display = (
-        "name",
+        "title",
         "kind",
         "state",
         "lines_evaluated",
@@ -281,10 +281,10 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "reviewed_by",
     )
     list_filter = ("state", "kind")
-    list_select_related = ("reviewed_by",)
+    list_select_related = ("reviewed_by", "scorecard", "policy")
     ordering = ("-started_at", "-id")
     fields = (
-        "name",
+        "title",
         ("kind", "state", "trigger"),
         ("started_at", "held_at", "failed_at"),
         ("lines_total", "lines_evaluated", "adverse", "trailing_rate"),
@@ -292,7 +292,7 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "review_note",
     )
     readonly_fields = (
-        "name",
+        "title",
         "kind",
         "state",
         "trigger",
@@ -308,6 +308,10 @@ class EvaluationBatchAdmin(PostActsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "review_note",
     )
     acts = ("release", "discard", "retry")
+
+    @admin.display(description=_("name"), ordering="name")
+    def title(self, obj):
+        return obj.title
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})

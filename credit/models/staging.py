@@ -9,7 +9,8 @@ have written, and the borrower is told then, not before.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .decisions import CreditDecision, DecisionOutcome, DecisionTrigger
@@ -176,7 +177,30 @@ class EvaluationBatch(models.Model):
         permissions = [("review_evaluationbatch", "Can release or discard a held batch")]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The batch's name in the active language. The stored `name` is the English one it
+        was given when it started, kept as it was."""
+        if self.kind == EvaluationBatchKind.NIGHTLY:
+            day = timezone.localtime(self.started_at, timezone.get_default_timezone()).date()
+            return gettext("Nightly re-evaluation %(day)s") % {"day": f"{day:%Y-%m-%d}"}
+        if self.kind == EvaluationBatchKind.ACTIVATION and self.scorecard_id:
+            return gettext("Scorecard v%(version)s activated") % {"version": self.scorecard.version}
+        if self.kind == EvaluationBatchKind.ACTIVATION and self.policy_id:
+            return gettext("Decision policy v%(version)s activated") % {
+                "version": self.policy.version
+            }
         return self.name
+
+    def titles(self) -> dict[str, str]:
+        """`title` in each language, for a notice each recipient reads in their own."""
+        found = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                found[code] = self.title
+        return found
 
 
 class EvaluationBatchChunk(models.Model):

@@ -60,7 +60,7 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
 
 
-def _tell(*, run, name: str, chunk: str, error: str, link: str, now: datetime) -> None:
+def _tell(*, run, name: str | dict, chunk: str, error: str, link: str, now: datetime) -> None:
     """Every supervisor is told, once per failure (a retry that fails again tells again)."""
     for supervisor in breaker.supervisors():
         notices.send_batch_failed(
@@ -114,7 +114,7 @@ def evaluation_batch_chunk_failed(
     batch.save(update_fields=["state", "failed_at"])
     _tell(
         run=batch,
-        name=batch.name,
+        name=batch.titles(),
         chunk=_chunk_words(first, len(ids)),
         error=error,
         link=reverse("admin:credit_evaluationbatch_change", args=[batch.pk]),

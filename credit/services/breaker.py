@@ -74,7 +74,7 @@ def supervisors():
     )
 
 
-def batch_held_tell(*, batch, name: str, affected: int, because: str) -> None:
+def batch_held_tell(*, batch, name: str | dict, affected: int, because: str) -> None:
     """Tell every supervisor that a batch is held and why (in the caller's transaction)."""
     for supervisor in supervisors():
         notices.send_batch_held(

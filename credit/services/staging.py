@@ -490,7 +490,7 @@ def batch_chunk_gate(
                 now,
             )
             breaker.batch_held_tell(
-                batch=batch, name=batch.name, affected=batch.adverse, because=because
+                batch=batch, name=batch.titles(), affected=batch.adverse, because=because
             )
         else:
             batch.state = EvaluationBatchState.APPLYING

@@ -133,3 +133,24 @@ def test_a_reviewer_cannot_release_a_held_batch(client, clock, sent_notices, ban
     response = client.post(reverse("admin:credit_evaluationbatch_discard", args=[batch.pk]))
     assert response.status_code == 403
     assert EvaluationBatch.objects.get().state == EvaluationBatchState.HELD
+
+
+def test_batches_are_listed_and_shown_by_their_name_in_the_staff_members_language(
+    client, clock, sent_notices, band
+):
+    for _ in range(4):
+        clean_line()
+    supervisor = StaffFactory(role="supervisor")
+    policy = broken_policy()
+    batch = activate(policy, supervisor)
+    client.force_login(supervisor)
+    for language, name, other in (
+        ("zh-hans", f"决策策略 v{policy.version} 已启用", "activated"),
+        ("en", f"Decision policy v{policy.version} activated", "已启用"),
+    ):
+        client.cookies["recourse_language"] = language
+        listed = text(client.get(reverse("admin:credit_evaluationbatch_changelist")))
+        shown = text(client.get(reverse("admin:credit_evaluationbatch_change", args=[batch.pk])))
+        for page in (listed, shown):
+            assert name in page, language
+            assert f"v{policy.version} {other}" not in page, language

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import TestCase
-from django.utils import translation
+from django.utils import timezone, translation
 
 from credit import selectors, services, tasks
 from credit.engine import breaker as rules
@@ -419,3 +419,51 @@ def test_discarding_an_old_activation_batch_leaves_a_version_activated_since(
     later.refresh_from_db()
     assert later.status == "active"
     assert DecisionPolicy.objects.get(version=1).status == "retired"
+
+
+def _told_by_recipient() -> dict[int, str]:
+    """What each supervisor was told of a held batch, every channel's subject and text."""
+    told: dict[int, str] = {}
+    for notice in Notification.objects.filter(event="staff.batch_held"):
+        told[notice.recipient_id] = (
+            told.get(notice.recipient_id, "") + notice.subject + "\n" + notice.body_text + "\n"
+        )
+    return told
+
+
+def test_each_supervisor_reads_a_held_batch_by_its_name_in_their_own_language(
+    clock, sent_notices, band
+):
+    chinese = StaffFactory(role="supervisor", preferred_language="zh-hans")
+    english = StaffFactory(role="supervisor", preferred_language="en")
+    for _ in range(4):
+        clean_line()
+    policy = broken_policy()
+    batch = activate(policy, english)
+    assert batch.state == EvaluationBatchState.HELD
+    told = _told_by_recipient()
+    assert f"决策策略 v{policy.version} 已启用" in told[chinese.pk]
+    assert "activated" not in told[chinese.pk]
+    assert f"Decision policy v{policy.version} activated" in told[english.pk]
+    # The name the batch was given stays as it was: the record of what ran.
+    assert batch.name == f"Decision policy v{policy.version} activated"
+
+
+def test_a_held_nightly_run_is_named_in_each_supervisors_language(clock, sent_notices, band):
+    chinese = StaffFactory(role="supervisor", preferred_language="zh-hans")
+    english = StaffFactory(role="supervisor", preferred_language="en")
+    for _ in range(4):
+        clean_line()
+    services.policy_activate(policy=broken_policy(), actor=english)  # its batch never runs here
+    EvaluationBatch.objects.all().delete()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        tasks.reevaluate_all_lines()
+    day = f"{timezone.localdate():%Y-%m-%d}"
+    told = _told_by_recipient()
+    assert f"{day} 夜间重新评估" in told[chinese.pk]
+    assert "Nightly" not in told[chinese.pk]
+    assert f"Nightly re-evaluation {day}" in told[english.pk]
+    batch = EvaluationBatch.objects.get()
+    assert batch.state == EvaluationBatchState.HELD
+    with translation.override("zh-hans"):
+        assert str(batch) == f"{day} 夜间重新评估"
