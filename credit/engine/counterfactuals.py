@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import lru_cache
 
 from .decide import Verdict, decide
 from .features import (
@@ -47,6 +49,7 @@ from .features import (
     LineFacts,
     _decimal,
     _end_of_day,
+    _occurred_at,
     _parse_date,
     _parse_datetime,
     compute_features,
@@ -54,6 +57,9 @@ from .features import (
 from .rules import Attribute, Knockout, PolicyRules, ScorecardRules
 
 HORIZON_DAYS = 400
+# The first stretch of days a search puts on the calendar (see `_Replay.days`).
+FIRST_STRETCH_DAYS = 32
+_DAYS_30, _DAYS_90 = timedelta(days=30), timedelta(days=90)
 NON_ADVERSE = "keep"
 
 # Kinds of counterfactual.
@@ -183,6 +189,8 @@ class _Search:
         self.base = features if features is not None else self.features(self.facts, as_of)
         self.scorer = _scorer_for(card)
         self._replay: _Replay | None = None
+        self._what_if: _WhatIf | None = None
+        self._events: list[EventFact] | None = None
         # Only the groups of timed features the scorecard or a knock-out reads are replayed.
         read = set(self.scorer.features) | {k.condition.feature for k in policy.knockouts}
         self.groups = frozenset(g for g, fs in GROUP_FEATURES.items() if read & set(fs))
@@ -228,10 +236,22 @@ class _Search:
         )
         return best >= self.policy.keep_min_score
 
+    def events(self) -> list[EventFact]:
+        """The facts' events in time order (sorted once for the replay and the loans)."""
+        if self._events is None:
+            self._events = sorted(self.facts.events, key=_occurred_at)
+        return self._events
+
     def replay(self) -> _Replay:
         if self._replay is None:
-            self._replay = _Replay(self.facts, self.base)
+            self._replay = _Replay(self.facts, self.base, self.events())
         return self._replay
+
+    def what_if(self) -> _WhatIf:
+        # Built once: the knock-outs' answers, the actions and their reasons all read it.
+        if self._what_if is None:
+            self._what_if = _WhatIf(self)
+        return self._what_if
 
     def passes(self, values: dict) -> bool:
         """Non-adverse: no knock-out fires and the score reaches the keep threshold (a
@@ -258,9 +278,30 @@ class _Scorer:
             group: tuple(i for i, f in enumerate(self.features) if f in features)
             for group, features in GROUP_FEATURES.items()
         }
+        # The first attribute of each feature, as `_attribute` finds it.
+        self.index: dict[str, int] = {}
+        for i, feature in enumerate(self.features):
+            self.index.setdefault(feature, i)
+        # Each attribute's points by value, as found: a search scores the same few values of
+        # an attribute many times over, and every line of a batch the same ones. Values
+        # equal in Python are equal as floats, so they share their points.
+        self.known = tuple({} for _ in self.features)
 
     def points(self, index: int, values: dict) -> int:
-        value = values.get(self.features[index])
+        return self.points_of(index, values.get(self.features[index]))
+
+    def points_of(self, index: int, value) -> int:
+        """The points of one value (`_points` of the attribute: the same bins, in order)."""
+        known = self.known[index]
+        points = known.get(value)
+        if points is None:
+            points = self._binned(index, value)
+            if len(known) >= _KNOWN_KEPT:
+                known.clear()
+            known[value] = points
+        return points
+
+    def _binned(self, index: int, value) -> int:
         if value is None:
             for _, _, missing, points in self.bins[index]:
                 if missing:
@@ -273,7 +314,11 @@ class _Scorer:
         return self.worst[index]
 
     def points_all(self, values: dict) -> list[int]:
-        return [self.points(i, values) for i in range(len(self.features))]
+        points_of = self.points_of
+        return [points_of(i, values.get(f)) for i, f in enumerate(self.features)]
+
+
+_KNOWN_KEPT = 1 << 12
 
 
 # The scorer of the card a batch decides with, built once for its adverse decisions (the card
@@ -324,10 +369,15 @@ def apply_changes(facts: LineFacts, changes: Iterable[Change], *, as_of: datetim
     return replace(facts, events=tuple(events), balance=balance)
 
 
-def _open_loans(facts: LineFacts, as_of: datetime) -> list[tuple[Decimal, str, str]]:
-    """(amount, platform, loan_id) of each loan open at other platforms, largest first."""
+def _open_loans(
+    facts: LineFacts, as_of: datetime, events: Sequence[EventFact] | None = None
+) -> list[tuple[Decimal, str, str]]:
+    """(amount, platform, loan_id) of each loan open at other platforms, largest first
+    (`events`: the facts' events already in time order)."""
     opened: dict[tuple[str, str], Decimal] = {}
-    for event in sorted(facts.events, key=lambda e: e.occurred_at):
+    if events is None:
+        events = sorted(facts.events, key=_occurred_at)
+    for event in events:
         if event.occurred_at > as_of:
             continue
         data = event.data or {}
@@ -347,10 +397,31 @@ class _WhatIf:
 
     def __init__(self, search: _Search):
         self.search = search
-        self.loans = _open_loans(search.facts, search.as_of)
+        self.loans = _open_loans(search.facts, search.as_of, search.events())
         self.debt = sum((a for a, _, _ in self.loans), Decimal(0))
         income = search.base["monthly_income"]
         self.income = None if income is None else Decimal(str(income))
+        # `values` changes only actionable features: the points of every other attribute
+        # are today's, summed once.
+        scorer = search.scorer
+        self.scored = tuple(
+            i for i, feature in enumerate(scorer.features) if feature in ACTIONABLE_FEATURES
+        )
+        self.fixed_points = scorer.base_points + sum(
+            scorer.points(i, search.base)
+            for i, feature in enumerate(scorer.features)
+            if feature not in ACTIONABLE_FEATURES
+        )
+
+    def quick(self, values: dict) -> tuple[int, tuple[str, ...]]:
+        """`_Search.quick` of what `values` returns."""
+        scorer = self.search.scorer
+        features = scorer.features
+        total = self.fixed_points + sum(
+            scorer.points_of(i, values.get(features[i])) for i in self.scored
+        )
+        fired = tuple(k.name for k in self.search.policy.knockouts if k.condition.holds(values))
+        return total, fired
 
     def values(self, changes: dict) -> dict:
         values = dict(self.search.base)
@@ -509,7 +580,7 @@ def by_actions(search: _Search) -> tuple[Change, ...] | None:
     """The smallest set of actionable changes that makes today's outcome non-adverse: moves to
     better bins, a knock-out's first, then the most points regained per unit of effort; then
     every change the others make unnecessary is dropped (the costliest first)."""
-    what_if = _WhatIf(search)
+    what_if = search.what_if()
     changes: dict = {}
     score, fired = search.quick(search.base)
     for _ in range(MAX_STEPS):
@@ -518,7 +589,7 @@ def by_actions(search: _Search) -> tuple[Change, ...] | None:
         best, best_key = None, None
         for change in _candidate_changes(search, what_if, changes):
             proposed = _merge(changes, change)
-            new_score, new_fired = search.quick(what_if.values(proposed))
+            new_score, new_fired = what_if.quick(what_if.values(proposed))
             clears = len(new_fired) < len(fired)
             gain = new_score - score
             if not clears and gain <= 0:
@@ -551,7 +622,22 @@ def by_actions(search: _Search) -> tuple[Change, ...] | None:
 
 def start_of_day(day: date) -> datetime:
     """The instant a day begins in the lender's time zone (when a day's replay is made)."""
+    # A date's is kept (every line replays days of the same few months); a datetime passed
+    # as a day is not: equal instants in two zones hash alike but fall on different dates.
+    if type(day) is date:
+        return _start_of_date(day)
     return datetime.combine(day, time.min, tzinfo=LENDER_TZ)
+
+
+@lru_cache(maxsize=1 << 12)
+def _start_of_date(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LENDER_TZ)
+
+
+@lru_cache(maxsize=1 << 10)
+def _months(count: int) -> timedelta:
+    """`count` months of `DAYS_PER_MONTH` days, as `compute_features` counts them."""
+    return timedelta(days=count * DAYS_PER_MONTH)
 
 
 def _lender_date(moment: datetime) -> date:
@@ -589,6 +675,8 @@ GROUP_FEATURES = {
     AGE: ("account_age_months",),
 }
 ALL_GROUPS = frozenset(GROUP_FEATURES)
+_APPS_MOVED, _OPENED_MOVED, _OVERDUE_MOVED = (APPLICATIONS,), (OPENED,), (OVERDUE,)
+_REPAY_MOVED, _CLEAN_MOVED = (REPAYMENTS,), (CLEAN,)
 TIMED_FEATURES = frozenset(f for features in GROUP_FEATURES.values() for f in features)
 
 
@@ -598,13 +686,14 @@ class _Replay:
     leaving the 12 months, months of account age and of clean repayment), the same way
     `compute_features` computes it, one group of features at a time."""
 
-    def __init__(self, facts: LineFacts, base: dict):
+    def __init__(self, facts: LineFacts, base: dict, events: Sequence[EventFact] | None = None):
+        """`events`: the facts' events already in time order, when the caller has them."""
         self.base = base
         self.applications: list[datetime] = []
         self.opened: list[datetime] = []
         self.overdue: list[tuple[datetime, int]] = []
         instalments: dict[date, datetime | None] = {}
-        for event in sorted(facts.events, key=lambda e: e.occurred_at):
+        for event in sorted(facts.events, key=_occurred_at) if events is None else events:
             data = event.data or {}
             if event.kind == "repayment":
                 due = _parse_date(data.get("due_date"))
@@ -619,33 +708,65 @@ class _Replay:
                     self.overdue.append((event.occurred_at, int(data.get("days_past_due", 0))))
         self.instalments = [(_end_of_day(due), paid) for due, paid in instalments.items()]
         self.opened_at = _aware(facts.opened_at)
+        # The same instants sorted (the events already are), so that a window's count at a
+        # moment is two bisections, not a pass over every event: deadlines of every
+        # instalment and of the late ones; overdue records' days, the largest from each on.
+        self.deadlines = sorted(deadline for deadline, _ in self.instalments)
+        self.late_deadlines = sorted(
+            deadline for deadline, paid in self.instalments if paid is None or paid >= deadline
+        )
+        self.overdue_at = [at for at, _ in self.overdue]
+        self.overdue_max: list[int | None] = [None] * (len(self.overdue) + 1)
+        for i in range(len(self.overdue) - 1, -1, -1):
+            later = self.overdue_max[i + 1]
+            days = self.overdue[i][1]
+            self.overdue_max[i] = days if later is None else max(days, later)
 
     def days(
         self, as_of: datetime, horizon_days: int, groups: frozenset = ALL_GROUPS
-    ) -> list[tuple[date, set]]:
+    ) -> Iterator[tuple[date, set]]:
         """Every day after `as_of`'s, within the horizon, whose start may see a group of
         features different from the day before, with those groups: the first start after an
         event's age crosses its window, an instalment falls due or leaves the 12 months, or a
         month of account age or of clean repayment completes (the next day's, or the day's own
         when the instant is its very start: a window that closes on `<=` and one that opens on
-        `>=` are both caught)."""
-        instants: list[tuple[datetime, str]] = []
+        `>=` are both caught).
+
+        In order, a stretch of days at a time (the first short, each next twice as long): a
+        search stops at the first day that passes, most often within weeks, and only the
+        instants of the stretches walked are put on the lender's calendar."""
+        instants = self._instants(as_of, horizon_days, groups)
+        first = _lender_date(as_of) + timedelta(days=1)
+        last = _lender_date(as_of) + timedelta(days=horizon_days)
+        span = FIRST_STRETCH_DAYS
+        while first <= last:
+            end = min(first + timedelta(days=span - 1), last)
+            yield from _marked(instants, first, end)
+            first = end + timedelta(days=1)
+            span *= 2
+
+    def _instants(
+        self, as_of: datetime, horizon_days: int, groups: frozenset
+    ) -> list[tuple[datetime, tuple[str, ...]]]:
+        """Every instant at which a group of features may move, with those groups."""
+        # Each instant with the groups it may move (a month of account age is one of clean
+        # repayment too: converted once for both).
+        instants: list[tuple[datetime, tuple[str, ...]]] = []
         months = horizon_days / DAYS_PER_MONTH + 2
 
-        def monthly(since: datetime, *groups: str) -> None:
+        def monthly(since: datetime, moved: tuple[str, ...]) -> None:
             elapsed = max((as_of - since).total_seconds() / 86400 / DAYS_PER_MONTH, 0)
             for k in range(math.floor(elapsed), math.ceil(elapsed + months) + 1):
-                moment = since + timedelta(days=k * DAYS_PER_MONTH)
-                instants.extend((moment, group) for group in groups)
+                instants.append((since + _months(k), moved))
 
         if APPLICATIONS in groups:
             for at in self.applications:
-                instants.extend((at + w, APPLICATIONS) for w, _ in APPLICATION_WEIGHTS)
+                instants.extend((at + w, _APPS_MOVED) for w, _ in APPLICATION_WEIGHTS)
         if OPENED in groups:
             for at in self.opened:
-                instants.extend((at + w, OPENED) for w, _ in APPLICATION_WEIGHTS)
+                instants.extend((at + w, _OPENED_MOVED) for w, _ in APPLICATION_WEIGHTS)
         if OVERDUE in groups:
-            instants.extend((at + OVERDUE_WINDOW, OVERDUE) for at, _ in self.overdue)
+            instants.extend((at + OVERDUE_WINDOW, _OVERDUE_MOVED) for at, _ in self.overdue)
         # After `as_of`, clean months count from the latest of the late repayments made by
         # then (or a later one, or the opening): the months of an earlier one never show.
         latest_repaid = max(
@@ -654,83 +775,70 @@ class _Replay:
         )
         for deadline, paid in self.instalments:
             if REPAYMENTS in groups:
-                instants.extend(((deadline, REPAYMENTS), (deadline + REPAYMENT_WINDOW, REPAYMENTS)))
+                instants.append((deadline, _REPAY_MOVED))
+                instants.append((deadline + REPAYMENT_WINDOW, _REPAY_MOVED))
             if CLEAN in groups:
                 # Clean months count from the last late instalment's repayment (or the
                 # opening), and an unpaid one holds them at 0 from the day it falls due.
-                instants.append((deadline, CLEAN))
+                instants.append((deadline, _CLEAN_MOVED))
                 if paid is not None and paid >= deadline:
-                    instants.append((paid, CLEAN))
+                    instants.append((paid, _CLEAN_MOVED))
                     if paid > as_of or paid == latest_repaid:
-                        monthly(paid, CLEAN)
-        monthly(self.opened_at, *(g for g in (AGE, CLEAN) if g in groups))
+                        monthly(paid, _CLEAN_MOVED)
+        aged = tuple(g for g in (AGE, CLEAN) if g in groups)
+        if aged:
+            monthly(self.opened_at, aged)
 
-        first = _lender_date(as_of) + timedelta(days=1)
-        last = _lender_date(as_of) + timedelta(days=horizon_days)
-        # An instant marks a day in the horizon only if it falls within it or the day before:
-        # the others are dropped before their (dearer) conversion to the lender's calendar,
-        # with a day's margin each side so that this only ever skips work.
-        earliest = start_of_day(first - timedelta(days=2))
-        latest = start_of_day(last + timedelta(days=2))
-        one_day = timedelta(days=1)
-        by_day: dict[date, set] = {}
-        for instant, group in instants:
-            if instant < earliest or instant >= latest:
-                continue
-            day = _lender_date(instant)
-            # What moves at an instant shows at the start of the next day; at the start of
-            # its own day only when it is that very start (a window closing on `<=` shows the
-            # day after, one opening on `>=` that day). A day's start before the instant sees
-            # what the day before saw, so it is not walked.
-            marked = (day, day + one_day) if instant <= start_of_day(day) else (day + one_day,)
-            for d in marked:
-                if first <= d <= last:
-                    found = by_day.get(d)
-                    if found is None:
-                        by_day[d] = {group}
-                    else:
-                        found.add(group)
-        return [(d, by_day[d]) for d in sorted(by_day)]
+        return instants
 
     def update(self, values: dict, at: datetime, groups: Iterable[str]) -> None:
         """Recompute these groups of features at `at`, in `values`."""
         for group in groups:
-            getattr(self, f"_{group}")(values, at)
+            self._updaters[group](self, values, at)
 
     def values(self, at: datetime) -> dict:
         values = dict(self.base)
         self.update(values, at, ALL_GROUPS)
         return values
 
+    # Each window below is a count of the sorted instants at or after `at` less its length
+    # (`at - t <= limit`), taken in UTC: the lender's zone keeps one offset all year, so
+    # an age is the same in either.
+
     def _apps(self, values: dict, at: datetime) -> None:
-        ages = [at - t for t in self.applications]
+        at = at.astimezone(UTC)
+        applications = self.applications
+        total = len(applications)
+        # An application weighs as the first (narrowest) window it is in. Added oldest first,
+        # as the events are summed, each weight once per application of its band: the same
+        # float.
+        within = [total - bisect_left(applications, at - limit) for limit, _ in APPLICATION_WEIGHTS]
         weighted = 0.0
-        for age in ages:
-            for limit, weight in APPLICATION_WEIGHTS:
-                if age <= limit:
-                    weighted += weight
-                    break
-        values["applications_30d"] = sum(1 for a in ages if a <= timedelta(days=30))
-        values["applications_90d"] = sum(1 for a in ages if a <= timedelta(days=90))
+        for band in range(len(APPLICATION_WEIGHTS) - 1, -1, -1):
+            weight = APPLICATION_WEIGHTS[band][1]
+            for _ in range(within[band] - (within[band - 1] if band else 0)):
+                weighted += weight
+        values["applications_30d"] = total - bisect_left(applications, at - _DAYS_30)
+        values["applications_90d"] = total - bisect_left(applications, at - _DAYS_90)
         values["applications_weighted"] = round(weighted, 4)
 
     def _opened(self, values: dict, at: datetime) -> None:
-        opened = [at - t for t in self.opened]
-        values["loans_opened_30d"] = sum(1 for a in opened if a <= timedelta(days=30))
-        values["loans_opened_90d"] = sum(1 for a in opened if a <= timedelta(days=90))
+        at = at.astimezone(UTC)
+        opened = self.opened
+        values["loans_opened_30d"] = len(opened) - bisect_left(opened, at - _DAYS_30)
+        values["loans_opened_90d"] = len(opened) - bisect_left(opened, at - _DAYS_90)
 
     def _overdue(self, values: dict, at: datetime) -> None:
-        days = [d for t, d in self.overdue if at - t <= OVERDUE_WINDOW]
-        values["overdue_max_days_12m"] = max(days, default=0)
-        values["overdue_count_12m"] = len(days)
+        first = bisect_left(self.overdue_at, at.astimezone(UTC) - OVERDUE_WINDOW)
+        most = self.overdue_max[first]
+        values["overdue_max_days_12m"] = 0 if most is None else most
+        values["overdue_count_12m"] = len(self.overdue) - first
 
     def _repay(self, values: dict, at: datetime) -> None:
-        due_in_window = late = 0
-        for deadline, paid_at in self.instalments:
-            if deadline > at or at - deadline > REPAYMENT_WINDOW:
-                continue
-            due_in_window += 1
-            late += paid_at is None or paid_at >= deadline
+        at = at.astimezone(UTC)
+        since = at - REPAYMENT_WINDOW
+        due_in_window = bisect_right(self.deadlines, at) - bisect_left(self.deadlines, since)
+        late = bisect_right(self.late_deadlines, at) - bisect_left(self.late_deadlines, since)
         values["repayments_due_12m"] = due_in_window
         values["repayments_late_12m"] = late
         values["on_time_ratio_12m"] = (
@@ -753,6 +861,53 @@ class _Replay:
         age_days = max((at - self.opened_at).total_seconds() / 86400, 0)
         values["account_age_months"] = math.floor(age_days / DAYS_PER_MONTH)
 
+    # Each group's method, looked up once (a day's replay calls a few of them).
+    _updaters = {
+        APPLICATIONS: _apps,
+        OPENED: _opened,
+        OVERDUE: _overdue,
+        REPAYMENTS: _repay,
+        CLEAN: _clean,
+        AGE: _age,
+    }
+
+
+def _marked(
+    instants: Sequence[tuple[datetime, tuple[str, ...]]], first: date, last: date
+) -> list[tuple[date, set]]:
+    """The days from `first` to `last` whose start may see these instants' groups move, in
+    order, with those groups."""
+    # An instant marks a day in the stretch only if it falls within it or the day before:
+    # the others are dropped before their (dearer) conversion to the lender's calendar,
+    # with a day's margin each side so that this only ever skips work. In UTC, the zone of
+    # nearly every instant: compared field by field, not through the lender's offset.
+    earliest = start_of_day(first - timedelta(days=2)).astimezone(UTC)
+    latest = start_of_day(last + timedelta(days=2)).astimezone(UTC)
+    one_day = timedelta(days=1)
+    by_day: dict[date, set] = {}
+    for instant, moved in instants:
+        if instant < earliest or instant >= latest:
+            continue
+        day = instant.astimezone(LENDER_TZ).date()  # `_lender_date`, inlined
+        # What moves at an instant shows at the start of the next day; at the start of its
+        # own day only when it is that very start (a window closing on `<=` shows the day
+        # after, one opening on `>=` that day). A day's start before the instant sees what
+        # the day before saw, so it is not walked.
+        if instant <= start_of_day(day) and first <= day <= last:
+            found = by_day.get(day)
+            if found is None:
+                by_day[day] = set(moved)
+            else:
+                found.update(moved)
+        day += one_day
+        if first <= day <= last:
+            found = by_day.get(day)
+            if found is None:
+                by_day[day] = set(moved)
+            else:
+                found.update(moved)
+    return [(d, by_day[d]) for d in sorted(by_day)]
+
 
 def change_days(facts: LineFacts, *, as_of: datetime, horizon_days: int) -> list[date]:
     """The days on whose start the features of these facts (as known at `as_of`) may move."""
@@ -766,6 +921,14 @@ def first_day(search: _Search, holds, *, horizon_days: int = HORIZON_DAYS) -> da
     replaying the facts known at the decision (nothing new happens); None within the horizon.
     Each day recomputes only the groups of features that can have moved, and re-scores only
     the attributes that read them."""
+    found = _first(search, holds, horizon_days)
+    return None if found is None else found[0]
+
+
+def _first(search: _Search, holds, horizon_days: int) -> tuple[date, dict] | None:
+    """`first_day`, with the values replayed on its start: every feature the scorecard or a
+    knock-out reads is as `_Replay.values` gives it that day (the others stay the
+    decision's)."""
     replay = search.replay()
     values = dict(search.base)
     scorer = search.scorer
@@ -776,17 +939,23 @@ def first_day(search: _Search, holds, *, horizon_days: int = HORIZON_DAYS) -> da
             for index in scorer.by_feature_group.get(group, ()):
                 points[index] = scorer.points(index, values)
         if holds(values, scorer.base_points + sum(points)):
-            return day
+            return day, values
     return None
 
 
 def by_time(search: _Search, *, horizon_days: int = HORIZON_DAYS) -> date | None:
+    found = _by_time(search, horizon_days)
+    return None if found is None else found[0]
+
+
+def _by_time(search: _Search, horizon_days: int) -> tuple[date, dict] | None:
+    """`by_time`, with the values replayed on the day (the reasons it answers read them)."""
     if not search.may_pass_by_time():
         return None
-    day = first_day(search, search.passes_with, horizon_days=horizon_days)
-    if day is not None and not search.engine_passes(search.facts, start_of_day(day)):
+    found = _first(search, search.passes_with, horizon_days)
+    if found is not None and not search.engine_passes(search.facts, start_of_day(found[0])):
         return None  # the quick replay and the engine disagree: promise nothing
-    return day
+    return found
 
 
 # --- Putting it together --------------------------------------------------------------------
@@ -795,13 +964,14 @@ def by_time(search: _Search, *, horizon_days: int = HORIZON_DAYS) -> date | None
 def _improved(search: _Search, verdict: Verdict, values: dict) -> tuple[str, ...]:
     """The reasons whose attribute is in a better bin with `values`, and the knock-outs that
     no longer fire (every reason when none is)."""
+    scorer = search.scorer
     codes = [
         r.code
         for r in verdict.reasons
         if not r.knockout
-        and (attribute := _attribute(search.card, r.attribute)) is not None
-        and _points(attribute, values.get(r.attribute))
-        > _points(attribute, search.base.get(r.attribute))
+        and (index := scorer.index.get(r.attribute)) is not None
+        and scorer.points_of(index, values.get(r.attribute))
+        > scorer.points_of(index, search.base.get(r.attribute))
     ]
     _, fired = search.quick(values)
     for knockout in search.policy.knockouts:
@@ -818,7 +988,7 @@ def _knockout_answer(
     feature = knockout.condition.feature
     changes: tuple[Change, ...] = ()
     if feature in ACTIONABLE_FEATURES:
-        what_if = _WhatIf(search)
+        what_if = search.what_if()
         for change in _candidate_changes(search, what_if, {}):
             facts = apply_changes(search.facts, (change,), as_of=search.as_of)
             if not knockout.condition.holds(search.features(facts, search.as_of)):
@@ -864,7 +1034,7 @@ def counterfactuals(
         answers.append(
             Counterfactual(
                 kind=ACTIONS,
-                reasons=_improved(search, verdict, _WhatIf(search).values(_keyed(changes))),
+                reasons=_improved(search, verdict, search.what_if().values(_keyed(changes))),
                 changes=changes,
                 outcome=NON_ADVERSE,
                 together=len(changes) > 1,
@@ -874,12 +1044,13 @@ def counterfactuals(
         answers.append(
             Counterfactual(kind=NO_ACTION, reasons=tuple(r.code for r in verdict.reasons))
         )
-    day = by_time(search, horizon_days=horizon_days)
-    if day is not None:
+    found = _by_time(search, horizon_days)
+    if found is not None:
+        day, values = found
         answers.append(
             Counterfactual(
                 kind=TIME,
-                reasons=_improved(search, verdict, search.at(start_of_day(day))),
+                reasons=_improved(search, verdict, values),
                 outcome=NON_ADVERSE,
                 on=day,
             )
