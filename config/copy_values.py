@@ -116,8 +116,12 @@ def copy_create(model, objs: list) -> list:
         )
         ids = [row[0] for row in cursor.fetchall()]
         values_of = copy_values(fields, connection)
-        # Names from the model's meta, quoted; the rows go through COPY's own protocol.
-        with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
+        # Names from the model's meta, quoted; the rows go through COPY's own protocol (its
+        # errors raised as Django's, as an INSERT's would be: IntegrityError for a key).
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy,
+        ):
             for obj, new_id in zip(objs, ids, strict=True):
                 copy.write_row([new_id, *values_of(obj)])
                 obj.pk = new_id

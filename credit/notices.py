@@ -170,9 +170,12 @@ def send_decision_notice(decision: CreditDecision, *, recipient, reasons) -> Non
     send_decision_notices([(decision, recipient, reasons)])
 
 
-def send_decision_notices(items: Sequence[tuple[CreditDecision, object, Sequence]]) -> int:
+def send_decision_notices(
+    items: Sequence[tuple[CreditDecision, object, Sequence]], *, new_decisions: bool = False
+) -> int:
     """The notices of many decisions, each (decision, recipient, its reasons), written at once
-    (`notify_many`: the same rows as one `notify` each). Returns the rows written."""
+    (`notify_many`: the same rows as one `notify` each). Returns the rows written.
+    `new_decisions`: the decisions were written in this transaction (nobody told of them yet)."""
     batch = []
     for decision, recipient, reasons in items:
         event = event_for(decision)
@@ -186,7 +189,7 @@ def send_decision_notices(items: Sequence[tuple[CreditDecision, object, Sequence
                 obj=decision,
             )
         )
-    return len(notify_many(batch))
+    return len(notify_many(batch, new_objects=new_decisions))
 
 
 # The notices of an adverse decision, which a later restoration of the line replaces.

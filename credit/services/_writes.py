@@ -226,7 +226,8 @@ def _write_decisions(
                 reasons_by_decision[id(decision)],
             )
             for (line, _, _), decision in zip(rows, decisions, strict=True)
-        ]
+        ],
+        new_decisions=True,
     )
 
 

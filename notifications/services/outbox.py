@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from config.copy_values import copy_values
+from config.copy_values import copy_create, copy_values
 
 from .. import engine
 from ..models import Notification, Preference, Status
@@ -132,7 +132,7 @@ def _check(notice: Notice) -> _Checked:
 
 
 @transaction.atomic
-def notify_many(notices: Sequence[Notice]) -> list[Notification]:
+def notify_many(notices: Sequence[Notice], *, new_objects: bool = False) -> list[Notification]:
     """`notify()` for many notices at once (a batch's decisions): the same rows, content,
     keys, preferences and quiet hours as one call each, in a few statements however many.
 
@@ -141,22 +141,33 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
     the rows are rendered grouped by event, channel, language and time zone, and written in
     one statement on PostgreSQL (COPY into a scratch table, one INSERT from it that skips a
     row a concurrent twin wrote first). Returns the rows created, in the notices' order.
+
+    `new_objects`: every notice is about an object created in the caller's transaction and
+    keyed by it (a chunk's new decisions), so no other caller can have written its rows: the
+    existing rows are not read and the rows go straight into the table by COPY (a row that
+    did exist would break the unique index and roll the caller back, not be skipped).
     """
     checked = [_check(notice) for notice in notices]
     if not checked:
         return []
+    if new_objects and any(c.notice.obj is None or c.notice.dedupe_key for c in checked):
+        raise ValueError("new_objects: every notice must be keyed by the object it is about")
     recipients = {c.notice.recipient.pk: c.notice.recipient for c in checked}
     preferences: dict[int, dict[tuple[str, str], bool]] = defaultdict(dict)
     for user_id, category, channel, enabled in Preference.objects.filter(
         user_id__in=list(recipients), category__in={c.spec.category for c in checked}
     ).values_list("user_id", "category", "channel", "enabled"):
         preferences[user_id][(category, channel)] = enabled
-    existing = set(
-        Notification.objects.filter(
-            recipient_id__in=list(recipients),
-            event__in={c.spec.name for c in checked},
-            dedupe_key__in={c.key for c in checked},
-        ).values_list("recipient_id", "event", "dedupe_key", "channel")
+    existing = (
+        set()
+        if new_objects
+        else set(
+            Notification.objects.filter(
+                recipient_id__in=list(recipients),
+                event__in={c.spec.name for c in checked},
+                dedupe_key__in={c.key for c in checked},
+            ).values_list("recipient_id", "event", "dedupe_key", "channel")
+        )
     )
     now = timezone.now()
     quiet = quiet_hours()
@@ -227,7 +238,7 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
             # Held for the morning: the relay queues it when its time comes.
             row.last_queued_at = now if row.send_after <= now else None
         rows.append(row)
-    created = _insert_skipping_twins(rows)
+    created = copy_create(Notification, rows) if new_objects else _insert_skipping_twins(rows)
 
     due = [r.pk for r in created if r.channel != Channel.INBOX and r.send_after <= now]
     if due:

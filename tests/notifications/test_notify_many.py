@@ -1,8 +1,9 @@
 """notify_many(): a batch's notices make exactly the rows one notify() each would make."""
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification
 from notifications.services import Notice, notify, notify_many, preferences_update
@@ -165,3 +166,68 @@ def test_the_queries_do_not_grow_with_the_chunk(mixed_chunk, django_assert_max_n
     with django_assert_max_num_queries(12):
         rows = notify_many([*mixed_chunk, *more])
     assert len(rows) > 60
+
+
+@pytest.fixture
+def new_chunk(time_machine):
+    """Notices about objects made in this transaction only (what a chunk's new decisions
+    send): both languages and zones, a switched-off channel, a twin in the same chunk."""
+    time_machine.move_to("2026-11-28T22:30:00+08:00", tick=False)
+    zh = BorrowerFactory()
+    en = BorrowerFactory(preferred_language="en", time_zone="Europe/London")
+    no_email = BorrowerFactory(preferred_language="en")
+    preferences_update(user=no_email, choices={("credit", "email"): False})
+
+    def notice(recipient, event=CLOSURE):
+        return Notice(
+            recipient=recipient, event=event, context=sample_context(event), obj=recipient
+        )
+
+    return [notice(zh), notice(zh, FROZEN), notice(en), notice(en), notice(no_email)]
+
+
+def test_notices_of_new_objects_are_the_same_rows_written_without_the_twin_checks(
+    new_chunk, django_assert_max_num_queries
+):
+    try:
+        with transaction.atomic():
+            checked = notify_many(new_chunk)
+            expected = _snapshot()
+            raise _Undo
+    except _Undo:
+        pass
+    assert Notification.objects.count() == 0
+
+    with CaptureQueriesContext(connection) as queries:
+        fresh = notify_many(new_chunk, new_objects=True)
+
+    assert _snapshot() == expected
+    assert [(r.recipient_id, r.event, r.channel) for r in fresh] == [
+        (r.recipient_id, r.event, r.channel) for r in checked
+    ]
+    assert all(r.pk for r in fresh)
+    if connection.vendor == "postgresql":
+        # Neither the read of rows written before nor the scratch table of the twin check.
+        sql = " ".join(q["sql"] for q in queries.captured_queries)
+        assert 'FROM "notifications_notification"' not in sql
+        assert "notifications_in" not in sql
+
+
+def test_new_objects_refuses_a_notice_not_keyed_by_its_object(new_chunk):
+    loose = Notice(
+        recipient=new_chunk[0].recipient,
+        event=TIP,
+        context=sample_context(TIP),
+        dedupe_key="tip:2026-12",
+    )
+    with pytest.raises(ValueError, match="keyed by the object"):
+        notify_many([*new_chunk, loose], new_objects=True)
+    assert Notification.objects.count() == 0
+
+
+def test_new_objects_told_before_fails_loudly_rather_than_writing_twice(new_chunk):
+    notify_many(new_chunk[:1])
+    before = Notification.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        notify_many(new_chunk, new_objects=True)
+    assert Notification.objects.count() == before
