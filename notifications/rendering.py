@@ -107,7 +107,7 @@ def _forget_environments(*, setting, **kwargs) -> None:
 
 
 def notice_template(name: str) -> jinja2.Template:
-    """One notice template by its name (e.g. "credit/messages/credit.closed/en/email.txt"),
+    """One notice template by its name (e.g. "<app>/messages/<event>/en/email.txt"),
     compiled: an `.html` part escapes what it prints, the others do not. Raises
     jinja2.TemplateNotFound, or jinja2.TemplateSyntaxError for a template that is not
     Jinja."""
