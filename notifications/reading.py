@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.template import TemplateDoesNotExist
+from jinja2 import TemplateNotFound
 
 from .models import Notification
 from .registry import Channel, RegistryError, registry
@@ -38,7 +38,7 @@ def in_language(messages: Iterable[Notification], *, language: str, user) -> lis
                     link=message.link,
                 )
                 message.shown_subject, message.shown_text = rendered.subject, rendered.text
-            except (RegistryError, NotificationContextError, TemplateDoesNotExist):
+            except (RegistryError, NotificationContextError, TemplateNotFound):
                 logger.warning("Inbox message %s shown as sent", message.pk, exc_info=True)
         message.shown_excerpt = message.shown_text.strip().split("\n\n", 1)[0]
         shown.append(message)

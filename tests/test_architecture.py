@@ -13,7 +13,7 @@ imports no ORM at all.
 
 accounts → notifications is allowed: every app may send notices through notifications, and
 accounts does (it declares the "policy updated" event in its notices.py and ships its message
-templates, which load notifications' format tags and extend its e-mail layout).
+templates, which extend its e-mail layout).
 """
 
 from __future__ import annotations

@@ -49,3 +49,15 @@ def test_a_message_whose_context_no_longer_renders_is_shown_as_sent(client, sett
     Notification.objects.filter(pk=sent.pk).update(context={})
     body = _read(client, line.borrower, "en", reverse("notifications:detail", args=[sent.pk]))
     assert sent.subject in body
+
+
+def test_a_message_whose_templates_are_gone_is_shown_as_sent(client, monkeypatch):
+    line = closing_line(borrower=BorrowerFactory(preferred_language="zh-hans"))
+    sent = Notification.objects.get(
+        recipient=line.borrower, channel="inbox", event="credit.closure_scheduled"
+    )
+    monkeypatch.setattr(
+        "notifications.rendering.template_name", lambda spec, language, part: f"gone/{part}"
+    )
+    body = _read(client, line.borrower, "en", reverse("notifications:detail", args=[sent.pk]))
+    assert sent.subject in body

@@ -27,7 +27,7 @@ EVENT = "testing.parcel_shipped"
 # A test-only app's message templates, written to a folder the site's template loader reads.
 PARTS = {
     "email_subject.txt": "{lang}: parcel {{{{ parcel }}}} shipped",
-    "email.txt": "{lang}: parcel {{{{ parcel }}}} arrives {{{{ arrives_on|date:'Y-m-d' }}}}. "
+    "email.txt": "{lang}: parcel {{{{ parcel }}}} arrives {{{{ arrives_on|date('Y-m-d') }}}}. "
     "{{{{ link_url }}}}",
     "email.html": '{{% extends "notifications/messages/_email_layout.html" %}}'
     "{{% block heading %}}{lang}: parcel {{{{ parcel }}}}{{% endblock %}}"
@@ -35,7 +35,7 @@ PARTS = {
     "{{% block action_label %}}Track{{% endblock %}}",
     "sms.txt": "{lang}: parcel {{{{ parcel }}}} shipped",
     "inbox_title.txt": "{lang}: parcel {{{{ parcel }}}} shipped",
-    "inbox.txt": "{lang}: 包裹 {{{{ parcel }}}} arrives {{{{ arrives_on|date:'Y-m-d' }}}}",
+    "inbox.txt": "{lang}: 包裹 {{{{ parcel }}}} arrives {{{{ arrives_on|date('Y-m-d') }}}}",
 }
 
 

@@ -1,16 +1,28 @@
 """Every registered event, whichever app declares it, has every template it needs, in both
 languages, and they render."""
 
+import zoneinfo
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.template.loader import get_template
-from django.utils import timezone
+from django.template import Library
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from notifications.engine import links_outside, sms_size
 from notifications.registry import TEMPLATE_PARTS, Channel, registry
-from notifications.rendering import LANGUAGES, render, template_name, validate_context
+from notifications.rendering import (
+    LANGUAGES,
+    _environment,
+    notice_template,
+    render,
+    template_name,
+    validate_context,
+)
+from notifications.template_filters import cny
 
 CATALOGUE = {spec.name: spec for spec in registry.events()}
 CASES = [(event, language) for event in CATALOGUE for language in LANGUAGES]
@@ -22,7 +34,7 @@ def test_every_template_file_exists(event, language):
     spec = CATALOGUE[event]
     for channel in spec.channels:
         for part in TEMPLATE_PARTS[channel]:
-            get_template(template_name(spec, language, part))  # raises if missing
+            notice_template(template_name(spec, language, part))  # raises if missing
 
 
 @pytest.mark.parametrize(("event", "language"), CASES)
@@ -145,83 +157,117 @@ def test_the_docs_list_every_event_and_its_context_keys():
             assert f"`{key}`" in row, f"{event}: context key {key} is not documented"
 
 
-def _plain_django(spec, channel, context, language, zone, name, link):
-    """The parts as plain Django renders them (the site's engine for the HTML, an engine with
-    Django's own filters for the text): what the notice engines must match to the byte."""
-    import re
-    import zoneinfo
+# --- the notice templates are Jinja, and print what Django's engine printed --------------
 
-    from django.conf import settings
-    from django.template import Context, Engine
-    from django.utils import translation
+NOTICE_TEMPLATES = sorted(
+    path.relative_to(Path(config.path) / "templates").as_posix()
+    for config in apps.get_app_configs()
+    for path in (Path(config.path) / "templates").glob("*/messages/**/*")
+    if path.is_file()
+)
 
-    from notifications.rendering import localise
 
-    text_engine = Engine(
-        dirs=[d for config in settings.TEMPLATES for d in config.get("DIRS", ())],
-        app_dirs=True,
-        autoescape=False,
-        libraries={"notifications_format": "notifications.templatetags.notifications_format"},
-    )
+def test_the_notice_templates_are_found():
+    assert "notifications/messages/_email_layout.html" in NOTICE_TEMPLATES
+    assert len(NOTICE_TEMPLATES) > 200
 
-    def text(part, values):
-        found = text_engine.get_template(template_name(spec, language, part))
-        return re.sub(r"\n{3,}", "\n\n", found.render(Context(values, autoescape=False)))
 
-    tz = zoneinfo.ZoneInfo(zone)
-    with translation.override(language), timezone.override(tz):
-        values = localise(context, language)
-        values.update(
+@pytest.mark.parametrize("name", NOTICE_TEMPLATES)
+def test_every_notice_template_is_jinja(name):
+    """Django's syntax (`{% load %}`, `|date:"..."`) does not compile: a template written the
+    old way fails here, not at a send."""
+    notice_template(name)
+
+
+def test_django_syntax_is_refused():
+    from jinja2 import TemplateSyntaxError
+
+    environment = _environment(html=False)
+    for source in ("{% load notifications_format %}x", '{{ due|date:"N j, Y" }}'):
+        with pytest.raises(TemplateSyntaxError):
+            environment.from_string(source)
+
+
+def test_filters_of_jinja_that_django_lacks_or_writes_otherwise_are_refused():
+    from jinja2 import TemplateAssertionError
+
+    with pytest.raises(TemplateAssertionError, match="No filter named 'default'"):
+        _environment(html=False).from_string("{{ x|default('-') }}")
+
+
+@pytest.mark.parametrize(("event", "language"), CASES)
+def test_every_part_renders_and_only_the_html_part_escapes(event, language):
+    """Every channel of every event with its sample context, through the notice engine: the
+    recipient's name is escaped in the HTML part, as Django escapes, and plain in the text."""
+    spec = CATALOGUE[event]
+    context = validate_context(spec, spec.sample_context)
+    name = '<b>Emma & "Jo" O\'Neil</b>'
+    for channel in spec.channels:
+        rendered = render(
+            spec=spec,
+            channel=channel,
+            context=context,
+            language=language,
+            time_zone="America/New_York",
             recipient_name=name,
             site_url=SITE,
-            link_url=SITE + link,
-            event=spec.name,
-            language=language,
-            today=timezone.localdate(timezone=tz),
+            link=spec.default_link,
         )
         if channel == Channel.EMAIL:
-            html = get_template(template_name(spec, language, "email.html")).render(values)
-            return (
-                " ".join(text("email_subject.txt", values).split())[:255],
-                text("email.txt", values).strip() + "\n",
-                html,
-            )
-        if channel == Channel.SMS:
-            return ("", " ".join(text("sms.txt", values).split()), "")
-        return (
-            " ".join(text("inbox_title.txt", values).split())[:255],
-            text("inbox.txt", values).strip(),
-            "",
-        )
+            assert "&lt;b&gt;Emma &amp; &quot;Jo&quot; O&#x27;Neil&lt;/b&gt;" in rendered.html
+            assert "<b>Emma" not in rendered.html
+            assert name in rendered.text
+        assert "&lt;" not in rendered.subject + rendered.text  # text parts stay plain
 
 
-def test_every_notice_renders_as_plain_django_renders_it():
-    """The notice engines (remembered date texts, one compiled template per part) change no
-    byte of any event's parts, in any channel, language or zone, rendered many in a batch."""
-    from notifications.rendering import RenderJob, render_many
+VALUES = {
+    "text": "Zhang <Min> & \"Co\" 'x'",
+    "safe": mark_safe("<i>kept</i>"),
+    "date": date(2026, 12, 28),
+    "datetime": datetime(2026, 3, 8, 2, 30, tzinfo=UTC),  # Mar 7 in New York
+    "amount": Decimal("1234567.891"),
+    "integer": 1234567,
+    "fraction": 18.25,
+    "none": None,
+    "flag": False,
+    "items": ["a<b", "c&d"],
+    "mapping": {"k": "<v>"},
+}
+# Django's own `date` filter and the notice engine's `cny`, the filters Django's engine
+# ran on the notices.
+CNY = Library()
+CNY.filter("cny", cny)
 
-    jobs = []
-    for spec in CATALOGUE.values():
-        context = validate_context(spec, spec.sample_context)
-        for language in LANGUAGES:
-            for channel in spec.channels:
-                for zone, name in (
-                    ("Asia/Shanghai", "王芳"),
-                    ("America/Los_Angeles", "<b>Emma</b>"),
-                ):
-                    jobs.append(
-                        RenderJob(spec, channel, context, language, zone, name, spec.default_link)
-                    )
-    # Twice in one batch and once more: the second render of a part reads remembered texts.
-    for rendered in (render_many(jobs + jobs, site_url=SITE), render_many(jobs, site_url=SITE)):
-        for job, parts in zip(jobs + jobs, rendered, strict=False):
-            expected = _plain_django(
-                job.spec,
-                job.channel,
-                job.context,
-                job.language,
-                job.time_zone,
-                job.recipient_name,
-                job.link,
-            )
-            assert (parts.subject, parts.text, parts.html) == expected, (job.spec.name, job.channel)
+
+def _both(html: bool, variable: str, language: str, zone: str) -> tuple[str, str]:
+    from django.template import Context, Engine
+
+    django_source = (
+        f"[{{{{ {variable} }}}}]"
+        f'[{{{{ {variable}|date:"N j, Y" }}}}][{{{{ {variable}|date }}}}]'
+        f"[{{{{ {variable}|cny }}}}]"
+        f"[{{% if {variable} %}}yes{{% else %}}no{{% endif %}}]"
+    )
+    jinja_source = (
+        f"[{{{{ {variable} }}}}]"
+        f'[{{{{ {variable}|date("N j, Y") }}}}][{{{{ {variable}|date }}}}]'
+        f"[{{{{ {variable}|cny }}}}]"
+        f"[{{% if {variable} %}}yes{{% else %}}no{{% endif %}}]"
+    )
+    engine = Engine(autoescape=html)
+    engine.template_builtins.append(CNY)
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+        want = engine.from_string(django_source).render(Context(dict(VALUES), autoescape=html))
+        got = _environment(html=html).from_string(jinja_source).render(dict(VALUES))
+    return want, got
+
+
+@pytest.mark.parametrize("html", [False, True], ids=["text", "html"])
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+@pytest.mark.parametrize("variable", [*VALUES, "missing"])
+def test_a_value_prints_as_djangos_engine_prints_it(variable, zone, language, html):
+    """What the notice engine writes for each kind of value a context carries (and a key it
+    lacks), printed, filtered and tested, is what Django's engine wrote, to the byte."""
+    want, got = _both(html, variable, language, zone)
+    assert got == want
