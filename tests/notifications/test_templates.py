@@ -37,21 +37,31 @@ def test_every_template_file_exists(event, language):
             notice_template(template_name(spec, language, part))  # raises if missing
 
 
+def _each_channel(spec, language: str, *, time_zone: str, recipient_name: str):
+    """(channel, its rendered parts) for every channel of the event, with its sample context."""
+    context = validate_context(spec, spec.sample_context)
+    for channel in spec.channels:
+        yield (
+            channel,
+            render(
+                spec=spec,
+                channel=channel,
+                context=context,
+                language=language,
+                time_zone=time_zone,
+                recipient_name=recipient_name,
+                site_url=SITE,
+                link=spec.default_link,
+            ),
+        )
+
+
 @pytest.mark.parametrize(("event", "language"), CASES)
 def test_every_channel_renders_with_the_sample_context(event, language):
     spec = CATALOGUE[event]
-    context = validate_context(spec, spec.sample_context)
-    for channel in spec.channels:
-        rendered = render(
-            spec=spec,
-            channel=channel,
-            context=context,
-            language=language,
-            time_zone="Asia/Shanghai",
-            recipient_name="王芳",
-            site_url=SITE,
-            link=spec.default_link,
-        )
+    for channel, rendered in _each_channel(
+        spec, language, time_zone="Asia/Shanghai", recipient_name="王芳"
+    ):
         assert rendered.text.strip()
         assert "{{" not in rendered.text and "{%" not in rendered.text
         if channel != Channel.SMS:
@@ -199,20 +209,10 @@ def test_filters_of_jinja_that_django_lacks_or_writes_otherwise_are_refused():
 def test_every_part_renders_and_only_the_html_part_escapes(event, language):
     """Every channel of every event with its sample context, through the notice engine: the
     recipient's name is escaped in the HTML part, as Django escapes, and plain in the text."""
-    spec = CATALOGUE[event]
-    context = validate_context(spec, spec.sample_context)
     name = '<b>Emma & "Jo" O\'Neil</b>'
-    for channel in spec.channels:
-        rendered = render(
-            spec=spec,
-            channel=channel,
-            context=context,
-            language=language,
-            time_zone="America/New_York",
-            recipient_name=name,
-            site_url=SITE,
-            link=spec.default_link,
-        )
+    for channel, rendered in _each_channel(
+        CATALOGUE[event], language, time_zone="America/New_York", recipient_name=name
+    ):
         if channel == Channel.EMAIL:
             assert "&lt;b&gt;Emma &amp; &quot;Jo&quot; O&#x27;Neil&lt;/b&gt;" in rendered.html
             assert "<b>Emma" not in rendered.html
