@@ -544,6 +544,24 @@ DUE_FOR_LOOK = (
     " OR k.line_updated_at IS NULL OR k.line_updated_at <> l.updated_at, FALSE)"
 )
 
+# The same test from the look alone (alias k; same parameters), for the scans of every line on
+# PostgreSQL: there every line has a look and the look carries the line's `updated_at`
+# (`line_changed_at`), both kept by triggers on the line table (migration 0026), so the scan
+# reads the looks and not the lines. A look missing the line's stamp is due (NULLs: TRUE), so
+# a line is scored too often rather than never.
+DUE_BY_LOOK = (
+    "COALESCE(k.next_look_at <= %s OR k.rules_key <> %s OR k.line_updated_at IS NULL"
+    " OR k.line_changed_at <> k.line_updated_at, TRUE)"
+)
+
+
+def _scan_of_every_line() -> tuple[str, str, str]:
+    """(FROM clause, line id column, due test) for a scan of every line: the looks alone on
+    PostgreSQL (`DUE_BY_LOOK`), the lines joined to their looks elsewhere (no triggers)."""
+    if connection.vendor == "postgresql":
+        return f"{connection.ops.quote_name(LineLook._meta.db_table)} k", "k.line_id", DUE_BY_LOOK
+    return _looks_join(), "l.id", DUE_FOR_LOOK
+
 
 def _looks_join() -> str:
     qn = connection.ops.quote_name
@@ -563,11 +581,17 @@ def line_ids_due_for_look(
     if line_ids is not None and not line_ids:
         return []
     stamp = connection.ops.adapt_datetimefield_value(now)
+    if line_ids is None:  # every line: one scan (of the looks alone, on PostgreSQL)
+        source, line_id, due = _scan_of_every_line()
+        sql = f"SELECT {line_id} FROM {source} WHERE {due} ORDER BY 1"  # noqa: S608 - table names from the models; values bound
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [stamp, rules_key])
+            return [row[0] for row in cursor.fetchall()]
     among, params = "", []
-    if line_ids is not None and connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         among = "l.id = ANY(%s::bigint[]) AND "  # one array literal, not a parameter an id
         params = [_ids_array(line_ids)]
-    elif line_ids is not None:
+    else:
         among = f"l.id IN ({', '.join(['%s'] * len(line_ids))}) AND "
         params = list(line_ids)
     sql = (
@@ -605,10 +629,8 @@ def verdicts_of_lines_not_due(*, rules_key: str, now: datetime) -> list[tuple[di
     one aggregate over every line: the nightly batch counts them in the monitoring tally
     without reading them one by one."""
     stamp = connection.ops.adapt_datetimefield_value(now)
-    sql = (
-        f"SELECT k.verdict, COUNT(*) FROM {_looks_join()}"  # noqa: S608 - table names from the models; values bound
-        f" WHERE NOT {DUE_FOR_LOOK} GROUP BY k.verdict"
-    )
+    source, _, due = _scan_of_every_line()
+    sql = f"SELECT k.verdict, COUNT(*) FROM {source} WHERE NOT {due} GROUP BY k.verdict"  # noqa: S608 - table names from the models; values bound
     with connection.cursor() as cursor:
         cursor.execute(sql, [stamp, rules_key])
         rows = cursor.fetchall()
@@ -624,21 +646,23 @@ def lines_due_and_verdicts_not_due(
     """The nightly batch's one scan of every line: the ids of the lines due (in order, as
     `line_ids_due_for_look`) and what the last looks of the others found, as (verdict summary,
     how many lines), as `verdicts_of_lines_not_due`. One statement, so one snapshot: each line
-    is either scored or tallied, never both or neither."""
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    sql = (
-        "SELECT due, CASE WHEN due THEN NULL ELSE verdict END, COUNT(*),"  # noqa: S608 - table names from the models; values bound
-        " array_agg(id) FILTER (WHERE due)"  # (no ORDER BY here: it rules out hashing)
-        f" FROM (SELECT l.id, k.verdict, {DUE_FOR_LOOK} AS due FROM {_looks_join()}) AS s"
-        " GROUP BY 1, 2"
-    )
+    is either scored or tallied, never both or neither. On PostgreSQL it reads the looks alone
+    (`DUE_BY_LOOK`), grouped by their verdicts' text."""
     if connection.vendor != "postgresql":  # no arrays: the two queries
         return (
             line_ids_due_for_look(None, rules_key=rules_key, now=now),
             verdicts_of_lines_not_due(rules_key=rules_key, now=now),
         )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    source, line_id, due_test = _scan_of_every_line()
+    sql = (
+        "SELECT due, CASE WHEN due THEN NULL ELSE verdict END, COUNT(*),"  # noqa: S608 - table names from the models; values bound
+        " array_agg(id) FILTER (WHERE due)"  # (no ORDER BY here: it rules out hashing)
+        f" FROM (SELECT {line_id} AS id, k.verdict, {due_test} AS due FROM {source}) AS s"
+        " GROUP BY 1, 2"
+    )
     due, counted = [], []
-    # For this statement only: the joins and the grouping of a million lines in memory, not
+    # For this statement only: the grouping of a million lines in memory, not
     # in batches on disk (the default work_mem is 4 MB); the grouping hashed (the planner
     # takes every line for a group of its own and sorts them all, verdicts and all: there are
     # a few thousand); and no JIT (1.3 s of compiling for a statement it makes no faster).

@@ -250,15 +250,17 @@ def looks_record(
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS credit_look_in (line_id bigint,"
-            " next_look_at timestamptz, line_updated_at timestamptz, verdict jsonb)"
+            " next_look_at timestamptz, line_updated_at timestamptz, verdict text)"
             " ON COMMIT DELETE ROWS"
         )
+        dumps = LineLook._meta.get_field("verdict").dumps  # (the one spelling: they group)
         with cursor.cursor.copy("COPY credit_look_in FROM STDIN") as copy:
             for line_id, next_look_at, updated_at, verdict in looks:
-                copy.write_row((line_id, next_look_at, updated_at, json.dumps(verdict)))
+                copy.write_row((line_id, next_look_at, updated_at, dumps(verdict)))
         cursor.execute(
             f"INSERT INTO {table} AS k (line_id, next_look_at, looked_at, line_updated_at,"  # noqa: S608 - the model's table name; values bound
-            " rules_key, verdict) SELECT line_id, next_look_at, %s, line_updated_at, %s, verdict"
+            " line_changed_at, rules_key, verdict) SELECT line_id, next_look_at, %s,"
+            " line_updated_at, line_updated_at, %s, verdict"
             " FROM credit_look_in ON CONFLICT (line_id) DO UPDATE SET"
             # A mark ingestion made after this pass began (events that came in while the line
             # was scored, perhaps after its facts were read) stays: the next pass looks again.
@@ -266,6 +268,9 @@ def looks_record(
             " THEN LEAST(k.next_look_at, EXCLUDED.next_look_at)"
             " ELSE EXCLUDED.next_look_at END,"
             " looked_at = EXCLUDED.looked_at,"
+            # The line's own stamp is the triggers' to keep; a look that has none (written
+            # before they were) takes the stamp this pass read.
+            " line_changed_at = COALESCE(k.line_changed_at, EXCLUDED.line_updated_at),"
             " line_updated_at = EXCLUDED.line_updated_at, rules_key = EXCLUDED.rules_key,"
             " verdict = EXCLUDED.verdict",
             [now, rules_key, now, timezone.now()],

@@ -356,6 +356,9 @@ def test_the_nightly_scan_finds_the_due_lines_and_tallies_the_others_as_the_two_
         CreditLine.objects.filter(pk=lines[3]).update(updated_at=later)
         due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=later)
         assert due == selectors.line_ids_due_for_look(None, rules_key=key, now=later)
+        # The scan of every line (the looks alone, on PostgreSQL) and the chunk's check (each
+        # line joined to its look) agree.
+        assert due == selectors.line_ids_due_for_look(lines, rules_key=key, now=later)
         assert due == [lines[1], lines[3], lines[4]]
         assert sorted(map(str, counted)) == sorted(
             map(str, selectors.verdicts_of_lines_not_due(rules_key=key, now=later))
@@ -365,6 +368,76 @@ def test_the_nightly_scan_finds_the_due_lines_and_tallies_the_others_as_the_two_
         due, counted = selectors.lines_due_and_verdicts_not_due(rules_key="s9.9/p9.9", now=later)
         assert due == sorted(lines)
         assert counted == []
+
+
+@pytest.mark.django_db
+def test_every_line_has_a_look_carrying_its_stamp_whoever_writes_the_line():
+    """On PostgreSQL the scan of every line reads the looks alone: triggers on the line table
+    give a new line a look that is due, and copy each new `updated_at` onto the line's look,
+    whether the ORM, a bulk update or SQL from outside Django wrote it. A look's verdict is
+    kept in one spelling, so the lines last found alike are tallied as one group."""
+    from django.db import connection
+
+    from credit.models.features import VerdictField
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's; elsewhere the scan joins lines and looks")
+    with time_machine.travel(T0, tick=False):
+        lines = []
+        for n in range(4):
+            borrower = borrower_with_line(customer_id=f"stamp-{n}")
+            _ingest(borrower.customer_id, _story("clean", T0), "a")
+            lines.append(CreditLine.objects.get(borrower=borrower))
+        ids = [line.pk for line in lines]
+        for line in lines:  # never looked at: due
+            look = LineLook.objects.get(line=line)
+            assert (look.line_changed_at, look.line_updated_at) == (line.updated_at, None)
+        key = selectors.rules_key(selectors.active_rules())
+        assert selectors.line_ids_due_for_look(None, rules_key=key, now=T0) == ids
+        services.credit_lines_reevaluate(
+            line_ids=ids, trigger="periodic", incremental=True, keep_decisions=False
+        )
+        due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=T0)
+        assert due == []
+        assert len(counted) == 1 and counted[0][1] == 4  # four lines, one verdict
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT verdict FROM {LineLook._meta.db_table} WHERE line_id = ANY(%s)",
+                [ids],
+            )
+            assert cursor.fetchall() == [(VerdictField.dumps(counted[0][0]),)]
+    later = T0 + timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        CreditLine.objects.filter(pk__in=ids[:2]).update(updated_at=later)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {CreditLine._meta.db_table} SET updated_at = %s WHERE id = %s",
+                [later + timedelta(seconds=1), ids[2]],
+            )
+        # A write that leaves `updated_at` as it was is not a change the scan sees, as before.
+        CreditLine.objects.filter(pk=ids[3]).update(balance=10)
+        due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=later)
+        assert due == ids[:3]
+        assert due == selectors.line_ids_due_for_look(ids, rules_key=key, now=later)
+        assert [count for _, count in counted] == [1]
+        assert LineLook.objects.get(line_id=ids[2]).line_changed_at == later + timedelta(seconds=1)
+
+
+@pytest.mark.django_db
+def test_the_look_a_new_line_gets_is_not_taken_for_a_mark_made_while_a_pass_ran():
+    """A pass that began before a line was written records the line's next look all the same:
+    the look the trigger gave the new line is due since long before any pass."""
+    from credit.services import feature_state
+
+    with time_machine.travel(T0, tick=False):
+        line = CreditLine.objects.get(borrower=borrower_with_line(customer_id="new-look"))
+        feature_state.looks_record(
+            [(line.pk, T0 + timedelta(days=30), line.updated_at, {"outcome": "keep"})],
+            rules_key="s1.1/p1.1",
+            now=T0 - timedelta(minutes=1),
+        )
+    look = LineLook.objects.get(line=line)
+    assert (look.next_look_at, look.verdict) == (T0 + timedelta(days=30), {"outcome": "keep"})
 
 
 @pytest.mark.django_db
