@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from .models import (
     Scorecard,
     VersionStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class NoActiveRules(RuntimeError):
@@ -641,13 +644,14 @@ def verdicts_of_lines_not_due(*, rules_key: str, now: datetime) -> list[tuple[di
 
 
 def lines_due_and_verdicts_not_due(
-    *, rules_key: str, now: datetime
+    *, rules_key: str, now: datetime, lines: int | None = None
 ) -> tuple[list[int], list[tuple[dict, int]]]:
     """The nightly batch's one scan of every line: the ids of the lines due (in order, as
     `line_ids_due_for_look`) and what the last looks of the others found, as (verdict summary,
     how many lines), as `verdicts_of_lines_not_due`. One statement, so one snapshot: each line
     is either scored or tallied, never both or neither. On PostgreSQL it reads the looks alone
-    (`DUE_BY_LOOK`), grouped by their verdicts' text."""
+    (`DUE_BY_LOOK`), grouped by their verdicts' text; given how many `lines` there are, a line
+    found without a look (deleted by hand, or written with triggers off) is due as well."""
     if connection.vendor != "postgresql":  # no arrays: the two queries
         return (
             line_ids_due_for_look(None, rules_key=rules_key, now=now),
@@ -681,7 +685,23 @@ def lines_due_and_verdicts_not_due(
             due = sorted(ids)
         elif verdict is not None:
             counted.append((json.loads(verdict) if isinstance(verdict, str) else verdict, count))
+    if lines is not None and sum(row[2] for row in rows) < lines:
+        due = sorted({*due, *_line_ids_without_look()})
     return due, counted
+
+
+def _line_ids_without_look() -> list[int]:
+    """The lines that have no look (every line has one while the triggers stand): one join of
+    every line with its look, run only when the looks are fewer than the lines."""
+    found = list(
+        CreditLine.objects.filter(look__isnull=True).order_by("id").values_list("id", flat=True)
+    )
+    if found:
+        logger.warning(
+            "%s line(s) had no look (deleted, or written with triggers off): scored tonight",
+            len(found),
+        )
+    return found
 
 
 def feature_facts_by_line(line_ids: Sequence[int]) -> dict[int, list[engine.state.Fact] | None]:

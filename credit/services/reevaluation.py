@@ -124,18 +124,19 @@ def credit_lines_reevaluation_queue(*, line_ids: Iterable[int], trigger: str, ac
     return len(chunks)
 
 
-def nightly_lines_due(*, now: datetime) -> list[int]:
+def nightly_lines_due(*, now: datetime, lines: int | None = None) -> list[int]:
     """The lines tonight's incremental pass must score, selected once for the whole pass (one
     query over every line), so the fan-out chunks only these: a quiet night with 5% of lines
     due costs the work of those lines, not a round trip per chunk of every line.
 
     The other lines are settled: their last look stands. They are counted into the monitoring
     tally now, as their last looks found them (one aggregate), as a chunk counts its lines not
-    scored; the caller counts them into its batch as evaluated and unchanged."""
+    scored; the caller counts them into its batch as evaluated and unchanged. Given how many
+    `lines` the batch counts, a line the scan cannot see (it has no look) is due, not counted."""
     rules = selectors.active_rules()
     key = selectors.rules_key(rules)
     # One scan of every line for both (the due ones, the others' last verdicts).
-    due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=now)
+    due, counted = selectors.lines_due_and_verdicts_not_due(rules_key=key, now=now, lines=lines)
     evaluation_tally_record(rules=rules, counted=feature_state.verdicts_counted(counted), at=now)
     return due
 

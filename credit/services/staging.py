@@ -409,7 +409,7 @@ def evaluation_batch_queue(
     if not incremental:
         chunks = all_line_ids(chunk_size=size)
     elif batch.lines_total:
-        due = nightly_lines_due(now=batch.started_at)
+        due = nightly_lines_due(now=batch.started_at, lines=batch.lines_total)
         # Every line is counted once: those left now, the due ones by their chunks.
         settled = batch.lines_total - len(due)
         if settled > 0:

@@ -441,6 +441,37 @@ def test_the_look_a_new_line_gets_is_not_taken_for_a_mark_made_while_a_pass_ran(
 
 
 @pytest.mark.django_db
+def test_a_line_whose_look_is_gone_is_scored_by_the_nightly_batch_not_counted_as_settled(
+    settings, sent_notices, caplog
+):
+    """The batch counts the lines it does not score as settled; a line the scan of the looks
+    cannot see (its look deleted by hand, or written with triggers off) is due instead, and
+    the pass gives it its look back."""
+    from django.test import TestCase
+
+    from credit import tasks
+    from jobs.models import QueuedJob
+
+    settings.CREDIT_REEVALUATION_CHUNK_SIZE = 10
+    with time_machine.travel(T0, tick=False) as clock:
+        lines = []
+        for n in range(3):
+            borrower = borrower_with_line(customer_id=f"gone-{n}")
+            _ingest(borrower.customer_id, _story("clean", T0), "a")
+            lines.append(CreditLine.objects.get(borrower=borrower).pk)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert tasks.reevaluate_all_lines() == 1
+        LineLook.objects.filter(line_id=lines[1]).delete()
+        clock.move_to(T0 + timedelta(days=1))
+        queued = QueuedJob.objects.count()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert tasks.reevaluate_all_lines() == 1
+        assert [job.args[0] for job in QueuedJob.objects.order_by("id")[queued:]] == [[lines[1]]]
+        assert "1 line(s) had no look" in caplog.text
+        assert LineLook.objects.get(line_id=lines[1]).looked_at == T0 + timedelta(days=1)
+
+
+@pytest.mark.django_db
 def test_reevaluate_from_events_rebuilds_the_kept_facts():
     with time_machine.travel(T0, tick=False):
         borrower = borrower_with_line(customer_id="rebuild-1")
