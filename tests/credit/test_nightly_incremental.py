@@ -111,6 +111,16 @@ def _ingest(customer: str, items, tag: str):
     assert report.counts["accepted"] == len(items)
 
 
+def _clean_lines(prefix: str, count: int) -> list[int]:
+    """`count` borrowers' lines with the clean story ingested (ids in order)."""
+    lines = []
+    for n in range(count):
+        borrower = borrower_with_line(customer_id=f"{prefix}-{n}")
+        _ingest(borrower.customer_id, _story("clean", T0), "a")
+        lines.append(CreditLine.objects.get(borrower=borrower).pk)
+    return lines
+
+
 def _decisions(line_id: int) -> list[tuple]:
     return [
         (
@@ -454,11 +464,7 @@ def test_a_line_whose_look_is_gone_is_scored_by_the_nightly_batch_not_counted_as
 
     settings.CREDIT_REEVALUATION_CHUNK_SIZE = 10
     with time_machine.travel(T0, tick=False) as clock:
-        lines = []
-        for n in range(3):
-            borrower = borrower_with_line(customer_id=f"gone-{n}")
-            _ingest(borrower.customer_id, _story("clean", T0), "a")
-            lines.append(CreditLine.objects.get(borrower=borrower).pk)
+        lines = _clean_lines("gone", 3)
         with TestCase.captureOnCommitCallbacks(execute=True):
             assert tasks.reevaluate_all_lines() == 1
         LineLook.objects.filter(line_id=lines[1]).delete()
@@ -526,11 +532,7 @@ def test_a_quiet_nightly_batch_chunks_only_the_due_lines_and_counts_the_rest(
 
     settings.CREDIT_REEVALUATION_CHUNK_SIZE = 2
     with time_machine.travel(T0, tick=False) as clock:
-        lines = []
-        for n in range(5):
-            borrower = borrower_with_line(customer_id=f"quiet-{n}")
-            _ingest(borrower.customer_id, _story("clean", T0), "a")
-            lines.append(CreditLine.objects.get(borrower=borrower).pk)
+        lines = _clean_lines("quiet", 5)
         with TestCase.captureOnCommitCallbacks(execute=True):
             assert tasks.reevaluate_all_lines() == 3  # the first night: every line is due
         clock.move_to(T0 + timedelta(days=1))
