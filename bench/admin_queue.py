@@ -12,6 +12,7 @@ and a bounded number of queries, with no COUNT over the whole table.
 from __future__ import annotations
 
 import io
+import json
 import os
 import statistics
 import time
@@ -42,10 +43,36 @@ def _name(i: int) -> str:
     return SURNAMES[i % 20] + GIVEN[(i // 20) % len(GIVEN)] + GIVEN[(i // 1000) % len(GIVEN)]
 
 
+def _defaults(table: str, columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
+    """The model's NOT NULL columns this seed does not name, with their defaults as the
+    database stores them: a field added to a model later keeps the seed working (the
+    defaults are Django's, not the database's, so a row left without them fails)."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models import JSONField
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if field.column not in columns and not field.null and field.has_default()
+    ]
+
+    def stored(field):
+        if isinstance(field, JSONField):
+            return json.dumps(field.get_default())
+        return field.get_db_prep_save(field.get_default(), connection)
+
+    return tuple(f.column for f in missing), tuple(stored(f) for f in missing)
+
+
 def _insert(table: str, columns: tuple[str, ...], rows) -> None:
-    """COPY on PostgreSQL, executemany elsewhere."""
+    """COPY on PostgreSQL, executemany elsewhere; the columns left out take their defaults."""
     from django.db import connection
 
+    extra_columns, extra_values = _defaults(table, columns)
+    columns += extra_columns
+    rows = (tuple(row) + extra_values for row in rows)
     if connection.vendor == "postgresql":
         buffer = io.StringIO()
         for row in rows:
