@@ -2,8 +2,8 @@
 rows, as an operator runs it: in a process of its own, against databases it creates and drops,
 with gunicorn, PostgreSQL and Redis for the HTTP one. Its figures are not judged here
 (performance is measured, never asserted in a test); that each benchmark reaches its result
-is. A seed written by COPY once fell behind two new NOT NULL columns, and `make bench` stopped
-at its second benchmark without any test noticing."""
+is. A seed written by COPY once fell behind three new NOT NULL columns, and `make bench`
+stopped at its second benchmark without any test noticing."""
 
 import os
 import subprocess
