@@ -58,7 +58,8 @@ def test_the_queue_shows_state_grounds_category_assignee_and_due_dates_in_words(
     agent = f.agent(full_name="Agent Zhao")
     appeal = f.submitted_appeal()
     assert appeal.assignee == agent  # the only agent: assigned on submission
-    with time_machine.travel(timezone.now() + timedelta(days=3)):
+    # Past the first reply's due time, which counts business days (not three calendar days).
+    with time_machine.travel(appeal.first_response_due + timedelta(hours=3)):
         response = signed_in(client, agent).get(reverse(CHANGELIST))
     body = page_text(response)
     assert response.status_code == 200

@@ -79,7 +79,9 @@ def test_breaches_are_escalated_to_supervisors_once_per_appeal_per_breach():
     Appeal.objects.filter(pk=on_time.pk).update(
         first_responded_at=timezone.now(), resolution_due=timezone.now() + timedelta(days=30)
     )
-    with time_machine.travel(timezone.now() + timedelta(days=3)):
+    # An hour past the first reply's due time, counted in business days: three calendar days
+    # after a Thursday in Shanghai are still before it.
+    with time_machine.travel(late.first_response_due + timedelta(hours=1)):
         assert services.appeals_escalate_breaches() == 1  # first response missed
         assert services.appeals_escalate_breaches() == 0  # a second run sends nothing
     with time_machine.travel(timezone.now() + timedelta(days=16)):
